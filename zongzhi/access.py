@@ -1,0 +1,103 @@
+"""Who may see and do what. Every selector and every page asks here, and nowhere else.
+
+A user's *scope* is the set of region-code prefixes of their jurisdictions. Business content
+(regions' figures, centers, grid people; later cases and residents) is visible when its region
+code starts with one of the prefixes. The three administrators (三员分立) hold no business scope
+by default: they manage accounts, security and the audit log, and read no business content.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+from django.http import Http404
+
+from zongzhi.accounts.models import ADMIN_ROLES, BUSINESS_ROLES, Role
+from zongzhi.regions import codes
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The region-code prefixes an actor may see under."""
+
+    prefixes: tuple[str, ...]
+
+    @classmethod
+    def everything(cls) -> "Scope":
+        return cls(prefixes=("",))
+
+    @classmethod
+    def of_region(cls, code: str, level: str) -> "Scope":
+        return cls(prefixes=(codes.prefix_of(code, level),))
+
+    def covers(self, region_code: str) -> bool:
+        return any(region_code.startswith(p) for p in self.prefixes)
+
+    def q(self, field: str = "region_code") -> Q:
+        return codes.prefix_q(self.prefixes, field)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.prefixes
+
+
+def roles_of(user: Any) -> frozenset[str]:
+    """The roles the user holds, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_zongzhi_roles", None)
+    if cached is None:
+        cached = frozenset(user.memberships.values_list("role", flat=True))
+        user._zongzhi_roles = cached
+    return cached
+
+
+def scope_of(user: Any) -> Scope:
+    """The business scope of a user: their jurisdictions, provided they hold a business role."""
+    cached = getattr(user, "_zongzhi_scope", None)
+    if cached is not None:
+        return cached
+    if not roles_of(user) & BUSINESS_ROLES:
+        scope = Scope(prefixes=())
+    else:
+        prefixes = sorted(set(user.jurisdictions.values_list("prefix", flat=True)))
+        # Drop prefixes covered by a shorter one, so range scans never overlap.
+        kept: list[str] = []
+        for p in sorted(prefixes, key=len):
+            if not any(p.startswith(k) for k in kept):
+                kept.append(p)
+        scope = Scope(prefixes=tuple(sorted(kept)))
+    user._zongzhi_scope = scope
+    return scope
+
+
+def is_admin(user: Any) -> bool:
+    return bool(roles_of(user) & ADMIN_ROLES)
+
+
+def may_read_business(user: Any) -> bool:
+    """Whether the user sees business pages at all (the region tree, centers, later cases)."""
+    return bool(roles_of(user) & BUSINESS_ROLES) and not scope_of(user).is_empty
+
+
+def may_manage_accounts(user: Any) -> bool:
+    return Role.SYS_ADMIN in roles_of(user)
+
+
+def may_manage_security(user: Any) -> bool:
+    return Role.SEC_ADMIN in roles_of(user)
+
+
+def may_read_audit(user: Any) -> bool:
+    return Role.AUDIT_ADMIN in roles_of(user)
+
+
+def may_grant_role(user: Any, role: str) -> bool:
+    """The system administrator grants business roles; administrator roles only by the CLI."""
+    return may_manage_accounts(user) and role in BUSINESS_ROLES
+
+
+def require(allowed: bool) -> None:
+    """Refuse with the same 404 whether the thing is missing or not the user's."""
+    if not allowed:
+        raise Http404

@@ -1,0 +1,216 @@
+"""JSON API under /api/v1/ (OpenAPI at /api/v1/docs). Same selectors, same access as the pages."""
+
+import datetime
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from ninja import NinjaAPI, Schema
+from ninja.errors import HttpError
+from ninja.security import SessionAuth
+
+from zongzhi import access
+from zongzhi.centers.selectors import center_duty, center_get, centers_visible
+from zongzhi.regions.models import Region
+from zongzhi.regions.selectors import Figures, region_children, region_figures, region_get, region_roots
+from zongzhi.stats import platform_stats
+
+
+class VerifiedSession(SessionAuth):
+    """A logged-in session that passed both factors."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user is not None and user.is_verified():
+            return user
+        return None
+
+
+api = NinjaAPI(
+    title="综治平台 API",
+    version="1",
+    urls_namespace="api",
+    auth=VerifiedSession(),
+    docs_url="/docs",
+)
+
+
+def _business(request: HttpRequest) -> access.Scope:
+    if not access.may_read_business(request.user):
+        raise HttpError(403, "您的角色无权读取业务数据。")
+    return access.scope_of(request.user)
+
+
+class MembershipOut(Schema):
+    role: str
+    role_label: str
+    org: str | None
+    center: str | None
+
+
+class MeOut(Schema):
+    username: str
+    full_name: str
+    roles: list[MembershipOut]
+    jurisdictions: list[str]
+
+
+class FiguresOut(Schema):
+    regions: dict[str, int]
+    centers: int
+    grid_workers: int
+    party_groups: int
+    block_heads: int
+
+
+class RegionOut(Schema):
+    code: str
+    level: str
+    kind: str
+    name: str
+    name_mn: str
+    pastoral: bool
+    parent: str | None
+    centroid: list[float] | None
+
+
+class RegionChildOut(RegionOut):
+    figures: FiguresOut
+
+
+class RegionDetailOut(RegionOut):
+    figures: FiguresOut
+    boundary: dict | None
+
+
+class RoomOut(Schema):
+    zone: str
+    kind: str
+    name: str
+
+
+class PresenceOut(Schema):
+    org: str
+    org_name: str
+    mode: str
+    weekdays: list[int]
+    on_duty_today: bool
+
+
+class CenterOut(Schema):
+    code: str
+    name: str
+    level: str
+    region: str
+
+
+class CenterDetailOut(CenterOut):
+    rooms: list[RoomOut]
+    presences: list[PresenceOut]
+
+
+def _region(region: Region) -> dict[str, Any]:
+    return {
+        "code": region.code,
+        "level": region.level,
+        "kind": region.kind,
+        "name": region.name,
+        "name_mn": region.name_mn,
+        "pastoral": region.pastoral,
+        "parent": region.parent.code if region.parent_id and region.parent else None,
+        "centroid": [region.centroid_lng, region.centroid_lat] if region.centroid_lng is not None else None,
+    }
+
+
+def _figures(figures: Figures) -> dict[str, Any]:
+    return figures.__dict__
+
+
+@api.get("/me", response=MeOut)
+def me(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    return {
+        "username": user.get_username(),
+        "full_name": user.full_name,  # type: ignore[union-attr]
+        "roles": [
+            {
+                "role": m.role,
+                "role_label": m.get_role_display(),
+                "org": m.org.code if m.org else None,
+                "center": m.center.code if m.center else None,
+            }
+            for m in user.memberships.select_related("org", "center")  # type: ignore[union-attr]
+        ],
+        "jurisdictions": list(user.jurisdictions.values_list("region__code", flat=True)),  # type: ignore[union-attr]
+    }
+
+
+@api.get("/regions", response=list[RegionOut])
+def regions(request: HttpRequest) -> list[dict[str, Any]]:
+    """The top regions of the caller's jurisdiction."""
+    scope = _business(request)
+    return [_region(r) for r in region_roots(scope).select_related("parent")]
+
+
+@api.get("/regions/{code}", response=RegionDetailOut)
+def region(request: HttpRequest, code: str) -> dict[str, Any]:
+    scope = _business(request)
+    found = region_get(scope, code)
+    return {**_region(found), "figures": _figures(region_figures(scope, found)), "boundary": found.boundary}
+
+
+@api.get("/regions/{code}/children", response=list[RegionChildOut])
+def region_children_api(request: HttpRequest, code: str) -> list[dict[str, Any]]:
+    scope = _business(request)
+    parent = region_get(scope, code)
+    return [{**_region(child), "figures": _figures(figures)} for child, figures in region_children(scope, parent)]
+
+
+@api.get("/centers", response=list[CenterOut])
+def centers(request: HttpRequest, level: str | None = None, region: str | None = None) -> list[dict[str, Any]]:
+    scope = _business(request)
+    under = region_get(scope, region).prefix if region else None
+    return [
+        {"code": c.code, "name": c.name, "level": c.level, "region": c.region_code}
+        for c in centers_visible(scope, level=level, under=under)[:1000]
+    ]
+
+
+@api.get("/centers/{code}", response=CenterDetailOut)
+def center(request: HttpRequest, code: str, day: datetime.date | None = None) -> dict[str, Any]:
+    scope = _business(request)
+    found = center_get(scope, code)
+    duty = center_duty(found, day or timezone.localdate())
+    on_duty = {p.pk for p in duty.on_duty}
+    return {
+        "code": found.code,
+        "name": found.name,
+        "level": found.level,
+        "region": found.region_code,
+        "rooms": [{"zone": r.zone, "kind": r.kind, "name": r.name} for r in found.rooms.all()],
+        "presences": [
+            {
+                "org": p.org.code,
+                "org_name": p.org.name,
+                "mode": p.mode,
+                "weekdays": p.weekdays,
+                "on_duty_today": p.pk in on_duty,
+            }
+            for p in found.presences.all()
+        ],
+    }
+
+
+@api.get("/stats")
+def stats(request: HttpRequest, region: str | None = None) -> dict[str, Any]:
+    """The platform figures of `platform_stats`, for the caller's jurisdiction."""
+    scope = _business(request)
+    if region:
+        found = region_get(scope, region)
+        scope = access.Scope.of_region(found.code, found.level)
+    return platform_stats(scope)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> Any:
+    return api.create_response(request, {"detail": "未找到。"}, status=404)

@@ -1,0 +1,58 @@
+"""The append-only, hash-chained audit log."""
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEntry(models.Model):
+    """One security-relevant event; `hash` chains it to the entry before (SM3)."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", _("登录成功")
+        LOGIN_FAILED = "login_failed", _("登录失败")
+        LOCKED = "locked", _("账号锁定")
+        LOGIN_WHILE_LOCKED = "login_while_locked", _("锁定期间尝试登录")
+        UNLOCKED = "unlocked", _("账号解锁")
+        LOGOUT = "logout", _("退出登录")
+        IDLE_TIMEOUT = "idle_timeout", _("空闲超时退出")
+        TOTP_ENROLLED = "totp_enrolled", _("绑定动态口令")
+        TOTP_RESET = "totp_reset", _("重置动态口令")
+        USER_CREATED = "user_created", _("创建账号")
+        USER_UPDATED = "user_updated", _("修改账号")
+        ROLE_GRANTED = "role_granted", _("授予角色")
+        ROLE_REVOKED = "role_revoked", _("撤销角色")
+        JURISDICTION_GRANTED = "jurisdiction_granted", _("授予辖区")
+        JURISDICTION_REVOKED = "jurisdiction_revoked", _("撤销辖区")
+        REGION_CREATED = "region_created", _("新增区划")
+        PRESENCE_SET = "presence_set", _("设置入驻")
+
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("操作人")
+    )
+    actor_name = models.CharField(_("操作账号"), max_length=150, blank=True)
+    action = models.CharField(_("事件"), max_length=30, choices=Action.choices, db_index=True)
+    target = models.CharField(_("对象"), max_length=200, blank=True)
+    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("审计日志")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.get_action_display()}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError("audit entries are append-only")

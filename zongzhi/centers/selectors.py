@@ -1,0 +1,59 @@
+"""Reading centers, their rooms and who is on duty, through the actor's scope."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from zongzhi.access import Scope
+from zongzhi.centers.models import Center, Org, Presence, Room
+
+
+def centers_visible(scope: Scope, *, level: str | None = None, under: str | None = None) -> QuerySet[Center]:
+    centers = Center.objects.filter(scope.q()).select_related("region")
+    if level:
+        centers = centers.filter(level=level)
+    if under:
+        centers = centers.filter(Scope(prefixes=(under,)).q())
+    return centers
+
+
+def center_get(scope: Scope, code: str) -> Center:
+    """A center with its rooms and presences, or 404 when missing or outside the scope."""
+    centers = centers_visible(scope).prefetch_related(
+        Prefetch("rooms", queryset=Room.objects.select_related("org").order_by("zone", "kind", "name")),
+        Prefetch("presences", queryset=Presence.objects.select_related("org").order_by("mode", "org__name")),
+    )
+    return get_object_or_404(centers, code=code)
+
+
+def orgs_visible(scope: Scope) -> QuerySet[Org]:
+    return Org.objects.filter(scope.q())
+
+
+@dataclass
+class Duty:
+    """Who staffs a center on a given day."""
+
+    day: datetime.date
+    on_duty: list[Presence]
+    on_call: list[Presence]
+    off_today: list[Presence]
+
+
+def center_duty(center: Center, day: datetime.date) -> Duty:
+    """Split a (prefetched) center's presences into on duty today, on call, and rotating off today."""
+    presences = list(center.presences.all())
+    return Duty(
+        day=day,
+        on_duty=[p for p in presences if p.on_duty(day)],
+        on_call=[p for p in presences if p.mode == Presence.Mode.ON_CALL],
+        off_today=[p for p in presences if p.mode != Presence.Mode.ON_CALL and not p.on_duty(day)],
+    )
+
+
+def rooms_by_zone(center: Center) -> list[tuple[str, list[Room]]]:
+    """A (prefetched) center's rooms grouped under its three zones, in zone order."""
+    rooms = list(center.rooms.all())
+    return [(str(label), [r for r in rooms if r.zone == zone]) for zone, label in Room.Zone.choices]

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from zongzhi.centers import views
+
+app_name = "centers"
+urlpatterns = [
+    path("", views.center_list, name="list"),
+    path("presences/new/", views.presence_new, name="presence_new"),
+    path("<str:code>/", views.center_detail, name="detail"),
+]

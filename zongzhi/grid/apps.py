@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GridConfig(AppConfig):
+    name = "zongzhi.grid"
+    label = "grid"

@@ -1,0 +1,108 @@
+"""Reading the region tree, always through the actor's scope."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, QuerySet
+from django.db.models.functions import Substr
+from django.shortcuts import get_object_or_404
+
+from zongzhi.access import Scope
+from zongzhi.regions import codes
+from zongzhi.regions.models import Region
+
+
+def regions_visible(scope: Scope) -> QuerySet[Region]:
+    return Region.objects.filter(scope.q("code"))
+
+
+def region_get(scope: Scope, code: str) -> Region:
+    """The region with this code, or 404 when it is missing or outside the scope."""
+    return get_object_or_404(regions_visible(scope).select_related("parent"), code=code)
+
+
+def region_roots(scope: Scope) -> QuerySet[Region]:
+    """The top regions of a scope: the regions the jurisdiction prefixes stand for."""
+    if "" in scope.prefixes:
+        return Region.objects.filter(parent__isnull=True)
+    return Region.objects.filter(code__in=[codes.full_code(p) for p in scope.prefixes])
+
+
+def region_ancestors(scope: Scope, region: Region) -> list[Region]:
+    """The visible ancestors of a region, top first (for breadcrumbs)."""
+    wanted = [codes.full_code(region.code[:n]) for n in codes.PREFIX_LENGTH.values() if n < len(region.prefix)]
+    return list(regions_visible(scope).filter(code__in=wanted).order_by("code"))
+
+
+@dataclass
+class Figures:
+    """Counts under one region: sub-regions by level and the grid's people."""
+
+    regions: dict[str, int] = field(default_factory=lambda: {level: 0 for level in codes.LEVELS})
+    centers: int = 0
+    grid_workers: int = 0
+    party_groups: int = 0
+    block_heads: int = 0
+
+
+def _grouped(queryset: QuerySet, field_name: str, length: int) -> QuerySet:
+    return queryset.annotate(bucket=Substr(field_name, 1, length)).values("bucket")
+
+
+def figures_by_child(scope: Scope, region: Region) -> dict[str, Figures]:
+    """Figures for each child of `region`, keyed by child prefix, in a fixed number of queries."""
+    from zongzhi.centers.models import Center
+    from zongzhi.grid.models import BlockHead, GridWorker, PartyGroup
+
+    child_level = region.child_level
+    if child_level is None:
+        return {}
+    length = codes.PREFIX_LENGTH[child_level]
+    inside = Scope(prefixes=(region.prefix,))
+    result: dict[str, Figures] = defaultdict(Figures)
+    rows = (
+        _grouped(regions_visible(scope).filter(inside.q("code")).exclude(pk=region.pk), "code", length)
+        .values("bucket", "level")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        result[row["bucket"]].regions[row["level"]] += row["n"]
+    for model, attr in (
+        (Center, "centers"),
+        (GridWorker, "grid_workers"),
+        (PartyGroup, "party_groups"),
+        (BlockHead, "block_heads"),
+    ):
+        visible = model.objects.filter(scope.q()).filter(inside.q())
+        for row in _grouped(visible, "region_code", length).annotate(n=Count("id")):
+            setattr(result[row["bucket"]], attr, row["n"])
+    return dict(result)
+
+
+def region_figures(scope: Scope, region: Region | None = None) -> Figures:
+    """Totals under a region (the region itself excluded from its own level), or the whole scope."""
+    from zongzhi.centers.models import Center
+    from zongzhi.grid.models import BlockHead, GridWorker, PartyGroup
+
+    inside = scope if region is None else Scope(prefixes=(region.prefix,))
+    figures = Figures()
+    regions = regions_visible(scope).filter(inside.q("code"))
+    if region is not None:
+        regions = regions.exclude(pk=region.pk)
+    for row in regions.values("level").annotate(n=Count("id")):
+        figures.regions[row["level"]] = row["n"]
+    for model, attr in (
+        (Center, "centers"),
+        (GridWorker, "grid_workers"),
+        (PartyGroup, "party_groups"),
+        (BlockHead, "block_heads"),
+    ):
+        setattr(figures, attr, model.objects.filter(scope.q()).filter(inside.q()).count())
+    return figures
+
+
+def region_children(scope: Scope, region: Region) -> list[tuple[Region, Figures]]:
+    """The visible children of a region, each with the figures under it."""
+    figures = figures_by_child(scope, region)
+    children = regions_visible(scope).filter(parent=region).order_by("code")
+    return [(child, figures.get(child.prefix, Figures())) for child in children]

@@ -1,0 +1,101 @@
+"""The region tree browser, with counts down to each grid."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from zongzhi import access
+from zongzhi.accounts.decorators import staff_page
+from zongzhi.centers.selectors import centers_visible
+from zongzhi.grid.selectors import grid_people
+from zongzhi.regions import codes, services
+from zongzhi.regions.models import Region
+from zongzhi.regions.selectors import region_ancestors, region_children, region_figures, region_get, region_roots
+
+
+@staff_page(access.may_read_business)
+def tree(request: HttpRequest) -> HttpResponse:
+    scope = access.scope_of(request.user)
+    roots = list(region_roots(scope))
+    if len(roots) == 1:
+        return redirect("regions:detail", roots[0].code)
+    return render(request, "regions/tree.html", {"roots": roots, "figures": region_figures(scope)})
+
+
+@staff_page(access.may_read_business)
+def detail(request: HttpRequest, code: str) -> HttpResponse:
+    scope = access.scope_of(request.user)
+    region = region_get(scope, code)
+    context = {
+        "region": region,
+        "ancestors": region_ancestors(scope, region),
+        "figures": region_figures(scope, region),
+        "children": region_children(scope, region),
+        "centers": list(centers_visible(scope).filter(region=region)),
+        "levels": codes.LEVELS,
+    }
+    if region.level == codes.GRID:
+        context.update(grid_people(scope, region))
+    return render(request, "regions/detail.html", context)
+
+
+@staff_page(access.may_read_business)
+def children(request: HttpRequest, code: str) -> HttpResponse:
+    """The rows under one region, for expanding the tree in place (htmx)."""
+    scope = access.scope_of(request.user)
+    region = region_get(scope, code)
+    depth = int(request.GET.get("depth", "1"))
+    return render(request, "regions/_rows.html", {"children": region_children(scope, region), "depth": min(depth, 5)})
+
+
+class RegionForm(forms.Form):
+    parent_code = forms.CharField(label=gettext_lazy("上级区划代码"), max_length=15)
+    code = forms.CharField(label=gettext_lazy("区划代码"), max_length=20)
+    name = forms.CharField(label=gettext_lazy("名称"), max_length=100)
+    name_mn = forms.CharField(label=gettext_lazy("蒙古文名称"), max_length=200, required=False)
+    kind = forms.ChoiceField(label=gettext_lazy("类型"), choices=Region.Kind.choices)
+    pastoral = forms.BooleanField(label=gettext_lazy("牧区"), required=False)
+
+    def clean_parent_code(self) -> Region:
+        code = self.cleaned_data["parent_code"].strip()
+        parent = Region.objects.filter(code=code).first()
+        if parent is None:
+            raise ValidationError(_("上级区划代码“%(code)s”不存在。") % {"code": code})
+        if parent.child_level is None:
+            raise ValidationError(_("网格之下不能再设区划。"))
+        return parent
+
+
+@staff_page(access.may_manage_accounts)
+def region_new(request: HttpRequest) -> HttpResponse:
+    """The system administrator adds a region (a new village or grid) to the tree."""
+    form = RegionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        parent = data["parent_code"]
+        try:
+            region = services.region_create(
+                actor=request.user,
+                code=data["code"],
+                level=parent.child_level,
+                parent=parent,
+                name=data["name"],
+                name_mn=data["name_mn"],
+                kind=data["kind"],
+                pastoral=data["pastoral"],
+                request=request,
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        else:
+            messages.success(
+                request, _("已新增区划“%(name)s”（%(code)s）。") % {"name": region.name, "code": region.code}
+            )
+            return redirect("regions:new")
+    return render(request, "regions/form.html", {"form": form})

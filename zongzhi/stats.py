@@ -1,0 +1,24 @@
+"""The platform figures an operator asks for, read through the scoped selectors."""
+
+from typing import Any
+
+from zongzhi.access import Scope
+from zongzhi.accounts.selectors import accounts_in
+from zongzhi.centers.selectors import orgs_visible
+from zongzhi.regions import codes
+from zongzhi.regions.selectors import region_figures
+
+
+def platform_stats(scope: Scope) -> dict[str, Any]:
+    """Counts under a scope: regions by level, centers, orgs, accounts and the grid's people."""
+    figures = region_figures(scope)
+    return {
+        "regions": {level: figures.regions[level] for level in codes.LEVELS},
+        "centers": figures.centers,
+        "orgs": orgs_visible(scope).count(),
+        "accounts": accounts_in(scope).count(),
+        "grids": figures.regions[codes.GRID],
+        "grid_workers": figures.grid_workers,
+        "party_groups": figures.party_groups,
+        "block_heads": figures.block_heads,
+    }

@@ -1,0 +1,17 @@
+"""URL layout: staff pages under /staff/, the JSON API under /api/v1/, the public portal at /."""
+
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from zongzhi.accounts import views as account_views
+from zongzhi.api import api
+
+urlpatterns = [
+    # The public portal arrives with its own issue; until then / leads staff to their login.
+    path("", RedirectView.as_view(pattern_name="home", permanent=False)),
+    path("staff/", account_views.home, name="home"),
+    path("staff/", include("zongzhi.accounts.urls")),
+    path("staff/regions/", include("zongzhi.regions.urls")),
+    path("staff/centers/", include("zongzhi.centers.urls")),
+    path("api/v1/", api.urls),
+]
