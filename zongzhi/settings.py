@@ -21,7 +21,8 @@ ENV = os.environ.get("ZONGZHI_ENV", "dev")
 if ENV not in ("dev", "prod"):
     raise ImproperlyConfigured("ZONGZHI_ENV must be dev or prod")
 PROD = ENV == "prod"
-DEBUG = not PROD
+# ZONGZHI_DEBUG=0 runs dev without Django's debug pages (the browser tests do, to see ours).
+DEBUG = not PROD and os.environ.get("ZONGZHI_DEBUG", "1") == "1"
 
 
 def _dev_secret_key() -> str:
@@ -69,8 +70,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "zongzhi.accounts.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "zongzhi.accounts.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -121,7 +122,7 @@ PASSWORD_HASHERS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "zongzhi.accounts.validators.MinimumLength",
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -147,6 +148,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = not PROD
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

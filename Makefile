@@ -1,0 +1,66 @@
+# Zongzhi: two commands. `make run` serves the demo on SQLite; `make test` checks everything.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PG_URL ?= postgres://postgres@127.0.0.1:5432/zongzhi
+export DJANGO_SETTINGS_MODULE := zongzhi.settings
+
+.PHONY: run test setup setup-dev system-deps lint test-sqlite test-pg bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+setup-dev: $(VENV)/.installed-dev system-deps
+
+# Browser tests drive Debian's Chromium; install it when missing (needs root or sudo).
+system-deps:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+run: setup
+	$(PY) manage.py migrate --no-input -v0
+	$(PY) manage.py seed_demo --scale league
+	@$(PY) manage.py demo_logins
+	@echo "background-task worker: manage.py db_worker (log in var/worker.log)"
+	@$(PY) manage.py db_worker > var/worker.log 2>&1 & \
+	  worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	  $(PY) manage.py runserver 127.0.0.1:8000
+
+lint: setup-dev
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy .
+	$(PY) manage.py makemigrations --check --dry-run
+
+test-sqlite: setup-dev
+	@echo "== pytest on SQLite"
+	DATABASE_URL= $(VENV)/bin/pytest -q
+
+# PostgreSQL runs when reachable; ZONGZHI_REQUIRE_PG=1 (set by .ci/run) makes it mandatory.
+test-pg: setup-dev
+	@if $(PY) scripts/pg_reachable.py "$(PG_URL)"; then \
+	  echo "== pytest on PostgreSQL ($(PG_URL))"; \
+	  DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q; \
+	elif [ "$$ZONGZHI_REQUIRE_PG" = 1 ]; then \
+	  echo "PostgreSQL at $(PG_URL) is not reachable and ZONGZHI_REQUIRE_PG=1"; exit 1; \
+	else \
+	  echo "!! SKIPPED the PostgreSQL run: nothing answers at $(PG_URL)"; \
+	fi
+
+test: lint test-sqlite test-pg
+
+bench: setup-dev
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,72 @@
+"""Shared fixtures: the league demo seeded once per run, and the demo personas.
+
+The personas are the demo logins of `seed_demo` (Xilinhot unless said otherwise):
+intake (窗口受理员), director, liaison, mediator, gridworker (one grid), leader, judge, league
+(盟 leader, whole league), and the three administrators sysadmin, secadmin, auditor.
+"""
+
+import time
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from zongzhi.accounts.models import User
+from zongzhi.demo.seed import seed
+
+DEMO_PASSWORD = "Zongzhi-Demo-2025"
+XILINHOT = "152502000000"
+DUOLUN = "152531000000"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment, django_db_blocker):  # type: ignore[no-untyped-def]
+    """Create the test database and seed the whole league once.
+
+    Always created, even when only browser tests (which hold no `db` fixture) are selected.
+    Each `db` test then runs in a transaction rolled back after it.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        config = setup_databases(verbosity=0, interactive=False, aliases={"default"})  # type: ignore[arg-type]
+        seed(scale="league", seed_value=2025)
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(config, verbosity=0)
+
+
+def totp_code(device: TOTPDevice, at: float | None = None) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = at if at is not None else time.time()
+    return f"{totp.token():06d}"
+
+
+@pytest.fixture
+def persona(db) -> Callable[[str], User]:  # type: ignore[no-untyped-def]
+    def get(name: str) -> User:
+        return User.objects.get(username=f"demo-{name}")
+
+    return get
+
+
+def verified_client(user: User) -> Client:
+    """A client whose session passed both factors, as the login view leaves it."""
+    client = Client()
+    client.force_login(user)
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def client_as(db) -> Callable[[str], Client]:  # type: ignore[no-untyped-def]
+    def make(name: str) -> Client:
+        return verified_client(User.objects.get(username=f"demo-{name}"))
+
+    return make
