@@ -31,7 +31,8 @@ api = NinjaAPI(
     version="1",
     urls_namespace="api",
     auth=VerifiedSession(),
-    docs_url="/docs",
+    # No Swagger page: ninja's loads its UI from a CDN, and the platform loads nothing from outside.
+    docs_url=None,
 )
 
 

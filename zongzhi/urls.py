@@ -1,12 +1,23 @@
 """URL layout: staff pages under /staff/, the JSON API under /api/v1/, the public portal at /."""
 
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from zongzhi.accounts import views as account_views
 from zongzhi.api import api
 
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness for the load balancer: the process answers and the database does."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"ok": True})
+
+
 urlpatterns = [
+    path("healthz", healthz),
     # The public portal arrives with its own issue; until then / leads staff to their login.
     path("", RedirectView.as_view(pattern_name="home", permanent=False)),
     path("staff/", account_views.home, name="home"),
