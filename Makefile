@@ -44,7 +44,7 @@ lint: setup-dev
 
 test-sqlite: setup-dev
 	@echo "== pytest on SQLite"
-	DATABASE_URL= $(VENV)/bin/pytest -q
+	env -u DATABASE_URL $(VENV)/bin/pytest -q
 
 # PostgreSQL runs when reachable; ZONGZHI_REQUIRE_PG=1 (set by .ci/run) makes it mandatory.
 test-pg: setup-dev

@@ -1,7 +1,7 @@
 """The audit log is append-only and hash-chained with SM3; tampering is detected."""
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from tests.conftest import verified_client
 from zongzhi.accounts.models import User
@@ -14,8 +14,18 @@ def test_chain_is_intact_and_breaks_when_a_row_is_altered(db) -> None:  # type: 
     second = audit_record(action=AuditEntry.Action.LOGOUT, actor_name="alice", target="alice")
     assert second.prev_hash == first.hash
     assert audit_verify()[0]
+    table = AuditEntry._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {AuditEntry._meta.db_table} SET target = %s WHERE id = %s", ["mallory", first.pk])
+        # The database refuses; only someone able to bypass its trigger can tamper, and is caught.
+        with pytest.raises(DatabaseError), transaction.atomic():
+            cursor.execute(f"UPDATE {table} SET target = %s WHERE id = %s", ["mallory", first.pk])
+        with pytest.raises(DatabaseError), transaction.atomic():
+            cursor.execute(f"DELETE FROM {table} WHERE id = %s", [first.pk])
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        else:
+            cursor.execute("DROP TRIGGER audit_append_only_update")
+        cursor.execute(f"UPDATE {table} SET target = %s WHERE id = %s", ["mallory", first.pk])
     intact, _checked, broken = audit_verify()
     assert not intact and broken == first.pk
 

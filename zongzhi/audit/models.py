@@ -31,8 +31,9 @@ class AuditEntry(models.Model):
         PRESENCE_SET = "presence_set", _("设置入驻")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    # PROTECT: an account with a history is deactivated, never deleted (the log is append-only).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("操作人")
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("操作人")
     )
     actor_name = models.CharField(_("操作账号"), max_length=150, blank=True)
     action = models.CharField(_("事件"), max_length=30, choices=Action.choices, db_index=True)
