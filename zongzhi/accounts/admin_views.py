@@ -19,6 +19,7 @@ from zongzhi.accounts.models import BUSINESS_ROLES, Jurisdiction, Membership, Ro
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_verify
 from zongzhi.centers.models import Center, Org
+from zongzhi.forms import apply_errors, by_code
 from zongzhi.regions.models import Region
 
 BUSINESS_ROLE_CHOICES = [(value, label) for value, label in Role.choices if value in BUSINESS_ROLES]
@@ -50,39 +51,17 @@ class MembershipForm(forms.Form):
     center_code = forms.CharField(label=gettext_lazy("中心编码"), required=False, max_length=20)
 
     def clean_org_code(self) -> Org | None:
-        code = self.cleaned_data["org_code"].strip()
-        if not code:
-            return None
-        org = Org.objects.filter(code=code).first()
-        if org is None:
-            raise ValidationError(_("单位代码“%(code)s”不存在。") % {"code": code})
-        return org
+        return by_code(Org, self.cleaned_data["org_code"], _("单位代码"))
 
     def clean_center_code(self) -> Center | None:
-        code = self.cleaned_data["center_code"].strip()
-        if not code:
-            return None
-        center = Center.objects.filter(code=code).first()
-        if center is None:
-            raise ValidationError(_("中心编码“%(code)s”不存在。") % {"code": code})
-        return center
+        return by_code(Center, self.cleaned_data["center_code"], _("中心编码"))
 
 
 class JurisdictionForm(forms.Form):
     region_code = forms.CharField(label=gettext_lazy("辖区区划代码"), max_length=15)
 
     def clean_region_code(self) -> Region:
-        code = self.cleaned_data["region_code"].strip()
-        region = Region.objects.filter(code=code).first()
-        if region is None:
-            raise ValidationError(_("区划代码“%(code)s”不存在。") % {"code": code})
-        return region
-
-
-def _apply_errors(form: forms.Form, error: ValidationError) -> None:
-    for field, messages_ in error.message_dict.items():
-        for message in messages_:
-            form.add_error(field if field in form.fields else None, message)
+        return by_code(Region, self.cleaned_data["region_code"], _("区划代码"))
 
 
 @staff_page(access.may_manage_accounts)
@@ -110,7 +89,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, _("账号“%(name)s”已创建。请为其授予角色和辖区。") % {"name": user.username})
             return redirect("accounts:user_detail", user.pk)
@@ -173,7 +152,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             for form in (membership, password, edit):
                 if form.is_bound:
-                    _apply_errors(form, error)
+                    apply_errors(form, error)
     context = {
         "account": user,
         "memberships": user.memberships.select_related("org", "center"),

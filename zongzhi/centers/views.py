@@ -14,6 +14,7 @@ from zongzhi.accounts.decorators import staff_page
 from zongzhi.centers import services
 from zongzhi.centers.models import Center, Org, Presence
 from zongzhi.centers.selectors import center_duty, center_get, centers_visible, rooms_by_zone
+from zongzhi.forms import apply_errors, by_code
 from zongzhi.regions.selectors import region_ancestors
 
 
@@ -59,18 +60,10 @@ class PresenceForm(forms.Form):
     )
 
     def clean_org_code(self) -> Org:
-        code = self.cleaned_data["org_code"].strip()
-        org = Org.objects.filter(code=code).first()
-        if org is None:
-            raise ValidationError(_("单位代码“%(code)s”不存在。") % {"code": code})
-        return org
+        return by_code(Org, self.cleaned_data["org_code"], _("单位代码"))
 
     def clean_center_code(self) -> Center:
-        code = self.cleaned_data["center_code"].strip()
-        center = Center.objects.filter(code=code).first()
-        if center is None:
-            raise ValidationError(_("中心编码“%(code)s”不存在。") % {"code": code})
-        return center
+        return by_code(Center, self.cleaned_data["center_code"], _("中心编码"))
 
     def clean_weekdays(self) -> list[int]:
         raw = self.cleaned_data["weekdays"].replace("，", ",").strip()
@@ -98,9 +91,7 @@ def presence_new(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, problem)
+            apply_errors(form, error)
         else:
             messages.success(request, _("入驻设置已保存。"))
             return redirect("centers:presence_new")

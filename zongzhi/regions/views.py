@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from zongzhi import access
 from zongzhi.accounts.decorators import staff_page
 from zongzhi.centers.selectors import centers_visible
+from zongzhi.forms import apply_errors, by_code
 from zongzhi.grid.selectors import grid_people
 from zongzhi.regions import codes, services
 from zongzhi.regions.models import Region
@@ -61,10 +62,9 @@ class RegionForm(forms.Form):
     pastoral = forms.BooleanField(label=gettext_lazy("牧区"), required=False)
 
     def clean_parent_code(self) -> Region:
-        code = self.cleaned_data["parent_code"].strip()
-        parent = Region.objects.filter(code=code).first()
+        parent = by_code(Region, self.cleaned_data["parent_code"], _("上级区划代码"))
         if parent is None:
-            raise ValidationError(_("上级区划代码“%(code)s”不存在。") % {"code": code})
+            raise ValidationError(_("请填写上级区划代码。"))
         if parent.child_level is None:
             raise ValidationError(_("网格之下不能再设区划。"))
         return parent
@@ -90,9 +90,7 @@ def region_new(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, problem)
+            apply_errors(form, error)
         else:
             messages.success(
                 request, _("已新增区划“%(name)s”（%(code)s）。") % {"name": region.name, "code": region.code}
