@@ -147,3 +147,11 @@ def test_openapi_schema_lists_the_endpoints_and_no_cdn_docs_page(db) -> None:  #
     schema = Client().get("/api/v1/openapi.json").json()
     assert {"/api/v1/me", "/api/v1/regions/{code}", "/api/v1/centers/{code}", "/api/v1/stats"} <= set(schema["paths"])
     assert Client().get("/api/v1/docs").status_code == 404
+
+
+def test_home_pages_show_each_persona_their_own_work(client_as) -> None:  # type: ignore[no-untyped-def]
+    assert "锡林浩特市综治中心" in client_as("intake").get("/staff/").content.decode()
+    liaison = client_as("liaison").get("/staff/").content.decode()
+    assert "锡林浩特市司法局" in liaison and "常驻" in liaison
+    assert "我的网格" in client_as("gridworker").get("/staff/").content.decode()
+    assert "账号管理" in client_as("sysadmin").get("/staff/").content.decode()

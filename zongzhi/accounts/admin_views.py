@@ -73,7 +73,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
     if query:
         users = users.filter(Q(username__icontains=query) | Q(full_name__icontains=query))
     page = Paginator(users, 50).get_page(request.GET.get("page"))
-    return render(request, "accounts/user_list.html", {"page": page, "q": query})
+    return render(request, "accounts/user_list.html", {"page": page, "q": query, "now": timezone.now()})
 
 
 @staff_page(access.may_manage_accounts)

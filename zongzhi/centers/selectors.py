@@ -57,3 +57,8 @@ def rooms_by_zone(center: Center) -> list[tuple[str, list[Room]]]:
     """A (prefetched) center's rooms grouped under its three zones, in zone order."""
     rooms = list(center.rooms.all())
     return [(str(label), [r for r in rooms if r.zone == zone]) for zone, label in Room.Zone.choices]
+
+
+def presences_of(orgs: list[Org]) -> list[Presence]:
+    """Where the given orgs are stationed (an org's own posting is no business secret to its staff)."""
+    return list(Presence.objects.filter(org__in=orgs).select_related("org", "center").order_by("org__name"))
