@@ -31,8 +31,7 @@ api = NinjaAPI(
     version="1",
     urls_namespace="api",
     auth=VerifiedSession(),
-    # No Swagger page: ninja's loads its UI from a CDN, and the platform loads nothing from outside.
-    docs_url=None,
+    docs_url="/docs",  # Swagger UI from ninja's own static files ("ninja" is an installed app)
 )
 
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # so its API docs page uses the bundled Swagger UI, not a CDN
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_tasks",
