@@ -1,5 +1,6 @@
 """Settings come from the environment; production settings pass Django's deployment checks."""
 
+import base64
 import os
 import secrets
 import subprocess
@@ -24,9 +25,12 @@ def test_prod_settings_pass_check_deploy(tmp_path: Path) -> None:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "zongzhi.example.cn",
         "ZONGZHI_VAR_DIR": str(tmp_path),
+        "ZONGZHI_DATA_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
     }
     result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr + result.stdout
+    without_key = manage({**env, "ZONGZHI_DATA_KEY": ""}, "check", "--deploy", "--fail-level", "WARNING")
+    assert without_key.returncode != 0 and "ZONGZHI_DATA_KEY" in without_key.stderr + without_key.stdout
 
 
 def test_prod_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:

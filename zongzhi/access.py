@@ -101,3 +101,66 @@ def require(allowed: bool) -> None:
     """Refuse with the same 404 whether the thing is missing or not the user's."""
     if not allowed:
         raise Http404
+
+
+# ---- cases -------------------------------------------------------------------------------------
+
+HANDLER_ROLES = frozenset({Role.DEPT_LIAISON, Role.MEDIATOR, Role.JUDGE})
+
+
+def org_ids_of(user: Any) -> frozenset[int]:
+    """The orgs the user handles cases for (liaison, mediator, judge memberships)."""
+    cached = getattr(user, "_zongzhi_orgs", None)
+    if cached is None:
+        if not getattr(user, "is_authenticated", False):
+            return frozenset()
+        cached = frozenset(
+            user.memberships.filter(role__in=HANDLER_ROLES, org__isnull=False).values_list("org_id", flat=True)
+        )
+        user._zongzhi_orgs = cached
+    return cached
+
+
+def center_ids_of(user: Any, role: str) -> frozenset[int]:
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    return frozenset(user.memberships.filter(role=role, center__isnull=False).values_list("center_id", flat=True))
+
+
+def cases_q(user: Any) -> Q:
+    """The cases a user may see: inside their jurisdiction, or pushed to one of their orgs."""
+    from zongzhi.cases.models import Assignment, CoordinationRequest
+
+    q = Q(pk__in=[])
+    if roles_of(user) & BUSINESS_ROLES:
+        q |= scope_of(user).q()
+    orgs = org_ids_of(user)
+    if orgs:
+        live = [Assignment.Status.PENDING, Assignment.Status.SIGNED, Assignment.Status.DONE]
+        q |= Q(pk__in=Assignment.objects.filter(org_id__in=orgs, status__in=live).values("case_id"))
+        q |= Q(pk__in=CoordinationRequest.objects.filter(to_org_id__in=orgs).values("case_id"))
+    return q
+
+
+def case_roles(user: Any, case: Any) -> set[str]:
+    """What the user is to this case: intake (首问 / the center's window), director, handler, lead."""
+    roles: set[str] = set()
+    held = roles_of(user)
+    if Role.INTAKE_CLERK in held and (
+        case.owner_id == user.pk or case.center_id in center_ids_of(user, Role.INTAKE_CLERK)
+    ):
+        roles.add("intake")
+    if Role.CENTER_DIRECTOR in held and case.center_id in center_ids_of(user, Role.CENTER_DIRECTOR):
+        roles.add("director")
+    orgs = org_ids_of(user)
+    if orgs:
+        from zongzhi.cases.models import Assignment
+
+        for assignment in case.assignments.filter(org_id__in=orgs):
+            if assignment.status in (Assignment.Status.PENDING, Assignment.Status.SIGNED):
+                roles.add("handler")
+                if assignment.role == Assignment.Role.LEAD and assignment.status == Assignment.Status.SIGNED:
+                    roles.add("lead")
+    if Role.LEADER in held and scope_of(user).covers(case.region_code):
+        roles.add("leader")
+    return roles

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "zongzhi.centers",
     "zongzhi.accounts",
     "zongzhi.grid",
+    "zongzhi.cases",
     "zongzhi.demo",
 ]
 

@@ -1,0 +1,144 @@
+"""Reading cases, always through `access.cases_q(user)`: jurisdiction plus what was pushed to the user's orgs."""
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from zongzhi import access
+from zongzhi.cases.models import OPEN_STATES, Assignment, Case, CaseEvent, Party, State, Supervision
+
+
+def cases_visible(user: Any) -> QuerySet[Case]:
+    return Case.objects.filter(access.cases_q(user))
+
+
+def case_get(user: Any, number: str) -> Case:
+    """One case with what its page shows, or 404 whether it is missing or not the user's."""
+    cases = (
+        cases_visible(user)
+        .select_related("category", "region", "center", "owner")
+        .prefetch_related(
+            "parties",
+            Prefetch("assignments", queryset=Assignment.objects.select_related("org").order_by("role", "id")),
+            Prefetch("events", queryset=CaseEvent.objects.order_by("id")),
+            "sessions",
+            "court_referrals__court",
+            "follow_ups",
+            "supervisions__target_org",
+            "attachments",
+            "related",
+            "bookings__room__center",
+        )
+    )
+    return get_object_or_404(cases, number=number)
+
+
+QUEUES = {
+    "to_accept": "待受理",
+    "to_assign": "待分流",
+    "to_sign": "待签收",
+    "in_progress": "办理中",
+    "to_close": "待结案",
+    "overdue": "已超期",
+    "supervised": "督办中",
+    "escalated": "已上提",
+    "to_follow_up": "待回访",
+}
+
+
+def queue(user: Any, name: str) -> QuerySet[Case]:
+    """A work queue of the user (the pages and the API share these definitions)."""
+    cases = cases_visible(user)
+    orgs = access.org_ids_of(user)
+    now = timezone.now()
+    if name == "to_accept":
+        return cases.filter(state=State.REGISTERED)
+    if name == "to_assign":
+        return cases.filter(state=State.ACCEPTED)
+    if name == "to_sign":
+        return cases.filter(assignments__org_id__in=orgs, assignments__status=Assignment.Status.PENDING).distinct()
+    if name == "in_progress":
+        mine = cases.filter(state=State.IN_PROGRESS)
+        return mine.filter(assignments__org_id__in=orgs).distinct() if orgs else mine
+    if name == "to_close":
+        return cases.filter(state__in=[State.RESOLVED, State.UNRESOLVED])
+    if name == "overdue":
+        return cases.filter(state__in=OPEN_STATES, due_at__lt=now)
+    if name == "supervised":
+        return cases.filter(pk__in=Supervision.objects.filter(status=Supervision.Status.OPEN).values("case_id"))
+    if name == "escalated":
+        return cases.filter(escalations__gt=0, state__in=OPEN_STATES)
+    if name == "to_follow_up":
+        return cases.filter(state=State.CLOSED, follow_ups__isnull=True)
+    return cases.none()
+
+
+@dataclass
+class Filters:
+    q: str = ""
+    state: str = ""
+    category: str = ""
+    risk: str = ""
+    channel: str = ""
+    region: str = ""
+    since: datetime.date | None = None
+    until: datetime.date | None = None
+
+
+def _search(cases: QuerySet[Case], q: str) -> QuerySet[Case]:
+    """Chinese substring search: trigram index for 3+ characters, scoped LIKE for 1–2 (names)."""
+    q = q.strip()
+    if not q:
+        return cases
+    if len(q) >= 3:
+        if connection.vendor == "sqlite":
+            phrase = '"' + q.replace('"', '""') + '"'
+            matched = Case.objects.extra(  # parameterised; FTS5 needs MATCH
+                where=["cases_case.id IN (SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s)"],
+                params=[phrase],
+            ).values("id")
+        else:
+            matched = Case.objects.extra(  # parameterised; same expression as the GIN index
+                where=["(cases_case.number || ' ' || cases_case.title || ' ' || cases_case.description) ILIKE %s"],
+                params=[f"%{_escape_like(q)}%"],
+            ).values("id")
+        by_party = Party.objects.filter(name__contains=q).values("case_id")
+        return cases.filter(Q(pk__in=matched) | Q(pk__in=by_party) | Q(number=q))
+    # One or two characters (most names): the scoped set is small enough to scan.
+    return cases.filter(
+        Q(title__contains=q)
+        | Q(description__contains=q)
+        | Q(pk__in=Party.objects.filter(name__contains=q).values("case_id"))
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def cases_filtered(cases: QuerySet[Case], filters: Filters) -> QuerySet[Case]:
+    if filters.state:
+        cases = cases.filter(state=filters.state)
+    if filters.category:
+        cases = cases.filter(category__code=filters.category)
+    if filters.risk:
+        cases = cases.filter(risk_level=filters.risk)
+    if filters.channel:
+        cases = cases.filter(channel=filters.channel)
+    if filters.region:
+        cases = cases.filter(access.Scope(prefixes=(filters.region,)).q())
+    if filters.since:
+        cases = cases.filter(registered_at__date__gte=filters.since)
+    if filters.until:
+        cases = cases.filter(registered_at__date__lte=filters.until)
+    return _search(cases, filters.q)
+
+
+def for_list(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """What a list row shows, fetched in a fixed number of queries whatever the page size."""
+    return cases.select_related("category", "region", "center").order_by("-registered_at", "-id")

@@ -1,0 +1,1184 @@
+"""Every write on cases. Each function is atomic and appends its timeline event.
+
+Validation errors are raised as ValidationError keyed by field, in Chinese; a forbidden action is
+PermissionDenied; a stale version is workflow.Conflict.
+"""
+
+import datetime
+import difflib
+import hashlib
+import mimetypes
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zongzhi import access
+from zongzhi.accounts.models import User
+from zongzhi.cases import events, workflow
+from zongzhi.cases.calendar import add_working_days
+from zongzhi.cases.models import (
+    Agreement,
+    Assignment,
+    Attachment,
+    Case,
+    Category,
+    CoordinationRequest,
+    CourtReferral,
+    DeadlinePolicy,
+    FollowUp,
+    Instalment,
+    MediationSession,
+    Party,
+    RoomBooking,
+    State,
+    Supervision,
+    SupervisionName,
+)
+from zongzhi.cases.numbering import next_case_number
+from zongzhi.cases.risk import suggest_risk
+from zongzhi.centers.models import Center, Org, Room
+from zongzhi.crypto import blind_index
+from zongzhi.identity import (
+    normalize_resident_id,
+    normalize_uscc,
+    passport_errors,
+    resident_id_errors,
+    uscc_errors,
+)
+from zongzhi.regions import codes
+from zongzhi.regions.models import Region
+
+MAX_AMOUNT = Decimal("10000000000")  # ten billion yuan: beyond this an amount is a typing error
+MAX_PEOPLE = 100_000
+REPEAT_WINDOW_DAYS = getattr(settings, "CASE_REPEAT_WINDOW_DAYS", 180)
+SIMILAR_DESCRIPTION = 0.85
+
+
+@dataclass
+class PartyInput:
+    kind: str
+    role: str
+    name: str
+    id_number: str = ""
+    nationality: str = ""
+    phone: str = ""
+    address: str = ""
+
+
+@dataclass
+class Repeat:
+    case: Case
+    why: str
+
+
+@dataclass
+class IntakeCheck:
+    """What the clerk sees before saving: suggested risk with reasons, repeats and near-duplicates."""
+
+    risk_level: str
+    risk_reasons: list[str]
+    repeats: list[Repeat] = field(default_factory=list)
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+
+def _roles(actor: User, case: Case) -> set[str]:
+    return access.case_roles(actor, case)
+
+
+def _lock(case: Case) -> Case:
+    """The case as it is now in the database (fresh state and version)."""
+    return Case.objects.select_related("center", "category", "region").get(pk=case.pk)
+
+
+def _bump(case: Case, version: int, **changes: Any) -> Case:
+    """Apply a non-transition change under optimistic concurrency (version must match)."""
+    from django.db.models import F
+
+    if not Case.objects.filter(pk=case.pk, version=version).update(version=F("version") + 1, **changes):
+        raise workflow.Conflict(_lock(case))
+    case.refresh_from_db()
+    return case
+
+
+def policy_for(category: Category, risk_level: str) -> DeadlinePolicy | None:
+    """The most specific deadline policy: category + risk, then category, then risk, then default."""
+    candidates = DeadlinePolicy.objects.filter(
+        Q(category=category) | Q(category__isnull=True), Q(risk_level=risk_level) | Q(risk_level="")
+    )
+    return min(candidates, key=lambda p: (p.category_id is None, p.risk_level == ""), default=None)
+
+
+def _deadlines(
+    category: Category, risk_level: str, start: datetime.datetime
+) -> tuple[datetime.datetime, datetime.datetime]:
+    policy = policy_for(category, risk_level)
+    sign_days, handle_days = (policy.sign_for_days, policy.handle_days) if policy else (1, 30)
+    return add_working_days(start, sign_days), add_working_days(start, handle_days)
+
+
+def supervision_name(kind: str) -> str:
+    configured = SupervisionName.objects.filter(kind=kind).values_list("name", flat=True).first()
+    return configured or str(Supervision.Kind(kind).label)
+
+
+def _party_errors(index: int, party: PartyInput) -> dict[str, list[str]]:
+    prefix = f"parties.{index}"
+    errors: dict[str, list[str]] = {}
+    where = _("第 %(n)d 位当事人") % {"n": index + 1}
+    if party.kind not in Party.Kind.values:
+        errors[f"{prefix}.kind"] = [_("%(w)s的类型无效。") % {"w": where}]
+    if party.role not in Party.Role.values:
+        errors[f"{prefix}.role"] = [_("%(w)s的身份无效。") % {"w": where}]
+    if not party.name.strip():
+        errors[f"{prefix}.name"] = [_("%(w)s：请填写姓名或名称。") % {"w": where}]
+    problems: list[str] = []
+    if party.kind == Party.Kind.PERSON and party.id_number:
+        problems = resident_id_errors(party.id_number)
+    elif party.kind == Party.Kind.ORGANISATION and party.id_number:
+        problems = uscc_errors(party.id_number)
+    elif party.kind == Party.Kind.FOREIGNER:
+        problems = passport_errors(party.id_number, party.nationality)
+    if problems:
+        errors[f"{prefix}.id_number"] = [f"{where}：{p}" for p in problems]
+    phone = party.phone.strip()
+    if phone and not (phone.isdigit() and 7 <= len(phone) <= 12):
+        errors[f"{prefix}.phone"] = [_("%(w)s：联系电话应为 7–12 位数字。") % {"w": where}]
+    return errors
+
+
+def _normalized_id(party: PartyInput) -> str:
+    if party.kind == Party.Kind.PERSON:
+        return normalize_resident_id(party.id_number)
+    if party.kind == Party.Kind.ORGANISATION:
+        return normalize_uscc(party.id_number)
+    return party.id_number.strip().upper()
+
+
+def _id_index(party: PartyInput) -> str:
+    number = _normalized_id(party)
+    return blind_index(f"{party.kind}:{number}") if number else ""
+
+
+def intake_center_for(actor: User, region: Region) -> Center:
+    """The center a case is registered at: the clerk's own, else the nearest center above the region."""
+    own = Center.objects.filter(pk__in=access.center_ids_of(actor, "intake_clerk")).first()
+    if own is not None:
+        return own
+    prefixes = [region.code[:n] for n in (12, 9, 6, 4) if n <= len(region.code)]
+    centers = Center.objects.filter(region__code__in=[codes.full_code(p) for p in prefixes]).exclude(level="village")
+    found = max(centers, key=lambda c: len(c.region.prefix), default=None)
+    if found is None:
+        raise ValidationError({"region": [_("该区划没有可受理的综治中心。")]})
+    return found
+
+
+# ---- intake -----------------------------------------------------------------------------------
+
+
+def find_repeats(*, region: Region, parties: Sequence[PartyInput], description: str, exclude: int = 0) -> list[Repeat]:
+    """Earlier cases within the window: same party ID, or a near-identical description in the same village."""
+    since = timezone.now() - datetime.timedelta(days=REPEAT_WINDOW_DAYS)
+    found: dict[int, Repeat] = {}
+    indexes = [i for i in (_id_index(p) for p in parties) if i]
+    if indexes:
+        same_party = Case.objects.filter(parties__id_index__in=indexes, registered_at__gte=since).distinct()
+        for case in same_party.exclude(pk=exclude)[:20]:
+            found[case.pk] = Repeat(case, _("同一当事人（证件号相同）"))
+    village = region.code[:12]
+    nearby = (
+        Case.objects.filter(region_code__gte=village, region_code__lte=village + "999", registered_at__gte=since)
+        .exclude(pk=exclude)
+        .only("id", "number", "title", "description", "registered_at", "state")[:200]
+    )
+    for case in nearby:
+        if case.pk not in found:
+            ratio = difflib.SequenceMatcher(None, case.description, description).ratio()
+            if ratio >= SIMILAR_DESCRIPTION:
+                found[case.pk] = Repeat(case, _("同一嘎查村内纠纷描述高度相似（%(p)d%%）") % {"p": round(ratio * 100)})
+    return list(found.values())
+
+
+def _clean_amount(amount: Any) -> Decimal | None:
+    if amount in (None, ""):
+        return None
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation:
+        raise ValidationError({"amount": [_("涉及金额“%(a)s”不是有效的数字。") % {"a": amount}]}) from None
+    if value < 0:
+        raise ValidationError({"amount": [_("涉及金额不能为负数。")]})
+    if value >= MAX_AMOUNT:
+        raise ValidationError(
+            {"amount": [_("涉及金额 %(a)s 元超出合理范围（应小于 100 亿元），请核对。") % {"a": value}]}
+        )
+    return value.quantize(Decimal("0.01"))
+
+
+def intake_check(
+    *, region: Region, parties: Sequence[PartyInput], description: str, amount: Decimal | None, people_involved: int
+) -> IntakeCheck:
+    repeats = find_repeats(region=region, parties=parties, description=description)
+    same_party = sum(1 for r in repeats if r.why.startswith(_("同一当事人")))
+    level, reasons = suggest_risk(amount=amount, people_involved=people_involved, text=description, repeats=same_party)
+    return IntakeCheck(level, reasons, repeats)
+
+
+def case_intake(
+    *,
+    actor: User,
+    channel: str,
+    category: Category,
+    title: str,
+    description: str,
+    region: Region,
+    parties: Sequence[PartyInput],
+    amount: Any = None,
+    people_involved: int = 1,
+    foreign_related: bool = False,
+    location: str = "",
+    lng: float | None = None,
+    lat: float | None = None,
+    occurred_on: datetime.date | None = None,
+    risk_level: str | None = None,
+    risk_override_reason: str = "",
+    major: bool = False,
+    related: Iterable[Case] = (),
+    center: Center | None = None,
+) -> Case:
+    """Register a dispute. The actor becomes its accountable owner (首问负责)."""
+    errors: dict[str, list[str]] = {}
+    if channel not in Case.Channel.values:
+        errors["channel"] = [_("未知来源渠道“%(c)s”。") % {"c": channel}]
+    if not title.strip():
+        errors["title"] = [_("请填写事由。")]
+    if not description.strip():
+        errors["description"] = [_("请填写纠纷情况。")]
+    if not access.scope_of(actor).covers(region.code):
+        errors["region"] = [_("发生地“%(r)s”不在您的辖区内。") % {"r": region.name}]
+    if not 1 <= people_involved <= MAX_PEOPLE:
+        errors["people_involved"] = [_("涉及人数应在 1 到 %(m)d 之间。") % {"m": MAX_PEOPLE}]
+    today = timezone.localdate()
+    if occurred_on and occurred_on > today:
+        errors["occurred_on"] = [_("发生日期 %(d)s 晚于今天，请核对。") % {"d": occurred_on}]
+    if (lng is not None and not 73 <= lng <= 136) or (lat is not None and not 3 <= lat <= 54):
+        errors["lng"] = [_("坐标不在中国境内，请核对经纬度。")]
+    if not parties:
+        errors["parties"] = [_("至少需要一位当事人。")]
+    elif not any(p.role == Party.Role.APPLICANT for p in parties):
+        errors["parties"] = [_("至少需要一位申请人。")]
+    for i, party in enumerate(parties):
+        errors.update(_party_errors(i, party))
+    try:
+        clean_amount = _clean_amount(amount)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+        clean_amount = None
+    if risk_level and risk_level not in Case.Risk.values:
+        errors["risk_level"] = [_("未知风险等级。")]
+    if errors:
+        raise ValidationError(errors)
+    check = intake_check(
+        region=region,
+        parties=parties,
+        description=f"{title}\n{description}",
+        amount=clean_amount,
+        people_involved=people_involved,
+    )
+    final_risk = risk_level or check.risk_level
+    if final_risk != check.risk_level and not risk_override_reason.strip():
+        raise ValidationError({"risk_override_reason": [_("调整建议风险等级须说明理由。")]})
+    receiving = center or intake_center_for(actor, region)
+    now = timezone.now()
+    with transaction.atomic():
+        case = Case.objects.create(
+            number=next_case_number(region.code[:6], timezone.localdate(now)),
+            channel=channel,
+            category=category,
+            title=title.strip(),
+            description=description.strip(),
+            region=region,
+            region_code=region.code,
+            location=location,
+            lng=lng,
+            lat=lat,
+            amount=clean_amount,
+            people_involved=people_involved,
+            foreign_related=foreign_related,
+            risk_level=final_risk,
+            risk_suggested=check.risk_level,
+            risk_reasons=check.risk_reasons,
+            risk_override_reason=risk_override_reason.strip() if final_risk != check.risk_level else "",
+            major=major or final_risk == Case.Risk.RED,
+            center=receiving,
+            owner=actor,
+            registered_at=now,
+            occurred_on=occurred_on,
+        )
+        Party.objects.bulk_create(
+            [
+                Party(
+                    case=case,
+                    region_code=case.region_code,
+                    kind=p.kind,
+                    role=p.role,
+                    name=p.name.strip(),
+                    id_number=_normalized_id(p),
+                    id_index=_id_index(p),
+                    nationality=p.nationality.upper(),
+                    phone=p.phone.strip(),
+                    address=p.address.strip(),
+                )
+                for p in parties
+            ]
+        )
+        links = list(related)
+        if links:
+            case.related.add(*links)
+        events.record(
+            case=case,
+            kind="intake",
+            actor=actor,
+            at=now,
+            to_state=case.state,
+            data={
+                "channel": channel,
+                "risk": final_risk,
+                "risk_reasons": check.risk_reasons,
+                "repeats": [r.case.number for r in check.repeats],
+                "related": [c.number for c in links],
+            },
+        )
+    return case
+
+
+# ---- transitions ------------------------------------------------------------------------------
+
+
+def case_act(*, case: Case, action: str, actor: User, version: int, reason: str = "") -> Case:
+    """The transitions that need nothing but a reason: accept, reject, withdraw, reopen."""
+    if action not in ("accept", "reject", "withdraw", "reopen"):
+        raise ValidationError({"action": [_("操作“%(a)s”需要专门的参数。") % {"a": action}]})
+    case = _lock(case)
+    changes: dict[str, Any] = {}
+    if action == "reopen":
+        changes = {"closed_at": None, "outcome": ""}
+    if action in ("reject", "withdraw"):
+        changes = {"closed_at": timezone.now()}
+    with transaction.atomic():
+        if action in ("withdraw", "reopen"):
+            Assignment.objects.filter(
+                case=case, status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED]
+            ).update(status=Assignment.Status.DONE)
+        return workflow.perform(
+            case=case,
+            action=action,
+            actor=actor,
+            version=version,
+            case_roles=_roles(actor, case),
+            reason=reason,
+            changes=changes,
+        )
+
+
+def case_assign(
+    *, case: Case, actor: User, version: int, lead: Org, co: Sequence[Org] = (), handle_days: int | None = None
+) -> Case:
+    """分流指派: push the case to a lead org and co-handlers, each with sign-for and handling deadlines."""
+    case = _lock(case)
+    if lead in co:
+        raise ValidationError({"co": [_("主办单位不能同时是协办单位。")]})
+    if handle_days is not None and not 1 <= handle_days <= 90:
+        raise ValidationError({"handle_days": [_("办理时限应在 1 到 90 个工作日之间。")]})
+    now = timezone.now()
+    sign_due, handle_due = _deadlines(case.category, case.risk_level, now)
+    if handle_days is not None:
+        handle_due = add_working_days(now, handle_days)
+    with transaction.atomic():
+        Assignment.objects.bulk_create(
+            [
+                Assignment(
+                    case=case,
+                    region_code=case.region_code,
+                    org=org,
+                    role=role,
+                    deadline=handle_due,
+                    sign_for_due=sign_due,
+                    assigned_by=actor,
+                    assigned_at=now,
+                )
+                for org, role in [(lead, Assignment.Role.LEAD), *((o, Assignment.Role.CO) for o in co)]
+            ]
+        )
+        return workflow.perform(
+            case=case,
+            action="assign",
+            actor=actor,
+            version=version,
+            case_roles=_roles(actor, case),
+            changes={"due_at": handle_due},
+            data={"lead": lead.name, "co": [o.name for o in co], "deadline": handle_due.isoformat()},
+        )
+
+
+def _my_assignment(case: Case, actor: User, org: Org | None, statuses: Sequence[str]) -> Assignment:
+    mine = Assignment.objects.filter(case=case, org_id__in=access.org_ids_of(actor), status__in=statuses)
+    if org is not None:
+        mine = mine.filter(org=org)
+    assignment = mine.select_related("org").order_by("role").first()  # lead before co
+    if assignment is None:
+        raise PermissionDenied(_("该案件没有推送给您所在单位的待办事项。"))
+    return assignment
+
+
+def case_sign_for(*, case: Case, actor: User, version: int, org: Org | None = None) -> Case:
+    """签收 by the lead (the case moves to in progress) or by a co-handler (recorded only)."""
+    case = _lock(case)
+    assignment = _my_assignment(case, actor, org, [Assignment.Status.PENDING])
+    now = timezone.now()
+    with transaction.atomic():
+        Assignment.objects.filter(pk=assignment.pk).update(
+            status=Assignment.Status.SIGNED, signed_by=actor, signed_at=now
+        )
+        data = {"org": assignment.org.name, "role": assignment.role}
+        if assignment.role == Assignment.Role.LEAD:
+            return workflow.perform(
+                case=case,
+                action="sign_for",
+                actor=actor,
+                version=version,
+                case_roles=_roles(actor, case) | {"handler"},
+                data=data,
+            )
+        case = _bump(case, version)
+        events.record(case=case, kind="sign_for", actor=actor, at=now, data=data)
+        return case
+
+
+def case_return(*, case: Case, actor: User, version: int, reason: str, org: Org | None = None) -> Case:
+    """退回 to the center with a reason: the lead's return sends the case back for reassignment."""
+    case = _lock(case)
+    assignment = _my_assignment(case, actor, org, [Assignment.Status.PENDING, Assignment.Status.SIGNED])
+    with transaction.atomic():
+        if assignment.role == Assignment.Role.LEAD:
+            roles = _roles(actor, case)
+            Assignment.objects.filter(
+                case=case, status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED]
+            ).update(status=Assignment.Status.RETURNED, return_reason=reason)
+            return workflow.perform(
+                case=case,
+                action="return",
+                actor=actor,
+                version=version,
+                case_roles=roles,
+                reason=reason,
+                changes={"due_at": None},
+                data={"org": assignment.org.name},
+            )
+        if not reason.strip():
+            raise ValidationError({"reason": [_("退回必须填写理由。")]})
+        Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.RETURNED, return_reason=reason)
+        case = _bump(case, version)
+        events.record(
+            case=case,
+            kind="return",
+            actor=actor,
+            at=timezone.now(),
+            data={"org": assignment.org.name, "role": assignment.role, "reason": reason},
+        )
+        return case
+
+
+def case_transfer(*, case: Case, actor: User, version: int, to_org: Org, reason: str) -> Case:
+    """The director moves the lead to another org (转办); the new org must sign for it."""
+    case = _lock(case)
+    if "director" not in _roles(actor, case):
+        raise PermissionDenied(_("只有中心主任可以转办。"))
+    if case.state not in (State.ASSIGNED, State.IN_PROGRESS):
+        raise ValidationError({"action": [_("案件当前状态为“%(s)s”，不能转办。") % {"s": State(case.state).label}]})
+    if not reason.strip():
+        raise ValidationError({"reason": [_("转办必须填写理由。")]})
+    lead = case.assignments.filter(
+        role=Assignment.Role.LEAD, status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED]
+    ).first()
+    now = timezone.now()
+    sign_due, handle_due = _deadlines(case.category, case.risk_level, now)
+    with transaction.atomic():
+        if lead is not None:
+            Assignment.objects.filter(pk=lead.pk).update(status=Assignment.Status.TRANSFERRED, return_reason=reason)
+        Assignment.objects.create(
+            case=case,
+            region_code=case.region_code,
+            org=to_org,
+            role=Assignment.Role.LEAD,
+            deadline=handle_due,
+            sign_for_due=sign_due,
+            assigned_by=actor,
+            assigned_at=now,
+        )
+        case = _bump(case, version, state=State.ASSIGNED, due_at=handle_due)
+        events.record(
+            case=case,
+            kind="transfer",
+            actor=actor,
+            at=now,
+            to_state=State.ASSIGNED,
+            data={"from": lead.org.name if lead else "", "to": to_org.name, "reason": reason},
+        )
+    return case
+
+
+def _require(case: Case, actor: User, allowed: set[str], what: str) -> None:
+    if not _roles(actor, case) & allowed:
+        raise PermissionDenied(_("您无权对该案件%(w)s。") % {"w": what})
+
+
+def co_handler_add(*, case: Case, actor: User, version: int, org: Org) -> Case:
+    """Add a co-handler (联合调处) to a case already pushed."""
+    case = _lock(case)
+    _require(case, actor, {"director"}, _("增加协办单位"))
+    if case.state not in (State.ASSIGNED, State.IN_PROGRESS):
+        raise ValidationError({"org": [_("只有已分流或办理中的案件可以增加协办单位。")]})
+    now = timezone.now()
+    sign_due, _handle = _deadlines(case.category, case.risk_level, now)
+    with transaction.atomic():
+        Assignment.objects.create(
+            case=case,
+            region_code=case.region_code,
+            org=org,
+            role=Assignment.Role.CO,
+            deadline=case.due_at or _handle,
+            sign_for_due=sign_due,
+            assigned_by=actor,
+            assigned_at=now,
+        )
+        case = _bump(case, version)
+        events.record(case=case, kind="co_handler", actor=actor, at=now, data={"org": org.name})
+    return case
+
+
+def coordination_request(*, case: Case, actor: User, to_org: Org, message: str) -> CoordinationRequest:
+    """One agency asks another for help on the case (协调联动)."""
+    case = _lock(case)
+    _require(case, actor, {"handler", "director"}, _("发起协调"))
+    if not message.strip():
+        raise ValidationError({"message": [_("请填写请求协调的事项。")]})
+    from_org = (
+        Org.objects.filter(pk__in=access.org_ids_of(actor)).first()
+        or case.assignments.filter(role=Assignment.Role.LEAD).values_list("org", flat=True).first()
+    )
+    if not isinstance(from_org, Org):
+        from_org = Org.objects.get(pk=from_org) if from_org else to_org
+    now = timezone.now()
+    with transaction.atomic():
+        request = CoordinationRequest.objects.create(
+            case=case,
+            region_code=case.region_code,
+            from_org=from_org,
+            to_org=to_org,
+            message=message.strip(),
+            requested_by=actor,
+            requested_at=now,
+        )
+        events.record(
+            case=case,
+            kind="coordination",
+            actor=actor,
+            at=now,
+            data={"from": from_org.name, "to": to_org.name, "message": message.strip()},
+        )
+    return request
+
+
+def coordination_reply(*, request: CoordinationRequest, actor: User, reply: str) -> None:
+    if request.to_org_id not in access.org_ids_of(actor):
+        raise PermissionDenied(_("只有被请求协调的单位可以答复。"))
+    if not reply.strip():
+        raise ValidationError({"reply": [_("请填写答复内容。")]})
+    now = timezone.now()
+    with transaction.atomic():
+        CoordinationRequest.objects.filter(pk=request.pk).update(reply=reply.strip(), replied_at=now)
+        events.record(
+            case=request.case,
+            kind="coordination_reply",
+            actor=actor,
+            at=now,
+            data={"org": request.to_org.name, "reply": reply.strip()},
+        )
+
+
+def room_book(
+    *, case: Case, actor: User, room: Room, starts_at: datetime.datetime, ends_at: datetime.datetime
+) -> RoomBooking:
+    """Reserve a center room (mediation room, fast-track court) for a session; no double booking."""
+    case = _lock(case)
+    _require(case, actor, {"handler", "director", "intake"}, _("预约功能室"))
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": [_("结束时间必须晚于开始时间。")]})
+    if starts_at < timezone.now() - datetime.timedelta(minutes=5):
+        raise ValidationError({"starts_at": [_("不能预约已经过去的时间。")]})
+    if not access.scope_of(actor).covers(room.center.region_code) and room.center_id != case.center_id:
+        raise ValidationError({"room": [_("只能预约本辖区或本案办理中心的功能室。")]})
+    with transaction.atomic():
+        # Lock the room's bookings so two clerks cannot take the same slot at once.
+        clash = RoomBooking.objects.select_for_update().filter(room=room, starts_at__lt=ends_at, ends_at__gt=starts_at)
+        if clash.exists():
+            other = clash.first()
+            assert other is not None
+            raise ValidationError(
+                {
+                    "starts_at": [
+                        _("%(room)s 在 %(a)s–%(b)s 已被预约。")
+                        % {
+                            "room": room.name,
+                            "a": timezone.localtime(other.starts_at).strftime("%m-%d %H:%M"),
+                            "b": timezone.localtime(other.ends_at).strftime("%H:%M"),
+                        }
+                    ]
+                }
+            )
+        booking = RoomBooking.objects.create(
+            room=room, case=case, region_code=case.region_code, starts_at=starts_at, ends_at=ends_at, booked_by=actor
+        )
+        events.record(
+            case=case,
+            kind="booking",
+            actor=actor,
+            at=timezone.now(),
+            data={
+                "room": f"{room.center.name} {room.name}",
+                "starts_at": starts_at.isoformat(),
+                "ends_at": ends_at.isoformat(),
+            },
+        )
+    return booking
+
+
+# ---- mediation, agreement, court, closure, follow-up -------------------------------------------
+
+
+def session_record(
+    *,
+    case: Case,
+    actor: User,
+    held_at: datetime.datetime,
+    place_kind: str,
+    mediators: str,
+    record: str,
+    room: Room | None = None,
+    place: str = "",
+    attendees: str = "",
+) -> MediationSession:
+    case = _lock(case)
+    _require(case, actor, {"lead", "handler", "director"}, _("记录调解"))
+    errors: dict[str, list[str]] = {}
+    if case.state != State.IN_PROGRESS:
+        errors["case"] = [_("只有办理中的案件可以记录调解。")]
+    if held_at > timezone.now() + datetime.timedelta(minutes=5):
+        errors["held_at"] = [_("调解时间不能晚于现在。")]
+    if place_kind not in MediationSession.Place.values:
+        errors["place_kind"] = [_("请选择调解地点类型。")]
+    if place_kind == MediationSession.Place.ROOM and room is None:
+        errors["room"] = [_("在中心调解须选择功能室。")]
+    if place_kind != MediationSession.Place.ROOM and not place.strip():
+        errors["place"] = [_("请填写调解地点（驿站名称或现场地址）。")]
+    if not mediators.strip():
+        errors["mediators"] = [_("请填写调解员。")]
+    if not record.strip():
+        errors["record"] = [_("请填写调解记录。")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        session = MediationSession.objects.create(
+            case=case,
+            region_code=case.region_code,
+            held_at=held_at,
+            place_kind=place_kind,
+            room=room,
+            place=place.strip() or (room.name if room else ""),
+            mediators=mediators.strip(),
+            attendees=attendees.strip(),
+            record=record.strip(),
+            recorded_by=actor,
+        )
+        events.record(
+            case=case,
+            kind="session",
+            actor=actor,
+            at=timezone.now(),
+            data={"held_at": held_at.isoformat(), "place": session.place, "mediators": session.mediators},
+        )
+    return session
+
+
+@dataclass
+class InstalmentInput:
+    due_on: datetime.date
+    amount: Decimal
+
+
+def case_resolve(
+    *,
+    case: Case,
+    actor: User,
+    version: int,
+    facts: str = "",
+    terms: str = "",
+    amount: Any = None,
+    performance_method: str = "",
+    performance_place: str = "",
+    performance_due: datetime.date | None = None,
+    signed_on: datetime.date | None = None,
+    instalments: Sequence[InstalmentInput] = (),
+    note: str = "",
+) -> Case:
+    """化解成功, with the written agreement (调解协议书) when terms are given."""
+    case = _lock(case)
+    roles = _roles(actor, case)
+    workflow.check(case, "resolve", roles, "")
+    with_agreement = bool(terms.strip())
+    errors: dict[str, list[str]] = {}
+    clean_amount = None
+    if with_agreement:
+        if not facts.strip():
+            errors["facts"] = [_("请填写纠纷事实。")]
+        if not performance_method.strip():
+            errors["performance_method"] = [_("请填写履行方式。")]
+        if performance_due is None:
+            errors["performance_due"] = [_("请填写履行期限。")]
+        if signed_on is None or signed_on > timezone.localdate():
+            errors["signed_on"] = [_("签订日期不能为空，也不能晚于今天。")]
+        try:
+            clean_amount = _clean_amount(amount)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+        if instalments and clean_amount is not None and sum(i.amount for i in instalments) != clean_amount:
+            errors["instalments"] = [_("分期金额合计应等于协议金额 %(a)s 元。") % {"a": clean_amount}]
+    elif not note.strip():
+        errors["note"] = [_("未签书面协议时，请说明化解情况。")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        if with_agreement:
+            agreement = Agreement.objects.create(
+                case=case,
+                region_code=case.region_code,
+                number=f"{case.number}-XY",
+                facts=facts.strip(),
+                terms=terms.strip(),
+                amount=clean_amount,
+                performance_method=performance_method.strip(),
+                performance_place=performance_place.strip(),
+                performance_due=performance_due,  # type: ignore[misc]
+                signed_on=signed_on,
+                recorded_by=actor,  # type: ignore[misc]
+            )
+            Instalment.objects.bulk_create(
+                [
+                    Instalment(agreement=agreement, region_code=case.region_code, due_on=i.due_on, amount=i.amount)
+                    for i in instalments
+                ]
+            )
+            events.record(
+                case=case,
+                kind="agreement",
+                actor=actor,
+                at=timezone.now(),
+                data={"amount": str(clean_amount) if clean_amount is not None else None},
+            )
+        Assignment.objects.filter(case=case, status=Assignment.Status.SIGNED).update(status=Assignment.Status.DONE)
+        return workflow.perform(
+            case=case,
+            action="resolve",
+            actor=actor,
+            version=version,
+            case_roles=roles,
+            changes={
+                "outcome": Case.Outcome.AGREEMENT if with_agreement else Case.Outcome.RESOLVED_OTHER,
+                "outcome_note": note.strip(),
+            },
+            data={"agreement": with_agreement},
+        )
+
+
+def instalment_pay(
+    *, instalment: Instalment, actor: User, paid_on: datetime.date, paid_amount: Any, receipt: str
+) -> None:
+    case = instalment.agreement.case
+    _require(case, actor, {"lead", "director", "intake"}, _("登记履行"))
+    if paid_on > timezone.localdate():
+        raise ValidationError({"paid_on": [_("实付日期不能晚于今天。")]})
+    amount = _clean_amount(paid_amount)
+    with transaction.atomic():
+        Instalment.objects.filter(pk=instalment.pk).update(paid_on=paid_on, paid_amount=amount, receipt_number=receipt)
+        events.record(
+            case=case,
+            kind="instalment_paid",
+            actor=actor,
+            at=timezone.now(),
+            data={"due_on": instalment.due_on.isoformat(), "paid": str(amount), "receipt": receipt},
+        )
+
+
+GUIDANCE = {Case.Outcome.LITIGATION, Case.Outcome.ARBITRATION, Case.Outcome.ADMIN_RECONSIDERATION, Case.Outcome.OTHER}
+
+
+def case_fail(*, case: Case, actor: User, version: int, guidance: str, reason: str) -> Case:
+    """化解不成: no agreement; record the guidance given (litigation, arbitration, reconsideration)."""
+    case = _lock(case)
+    if guidance not in GUIDANCE:
+        raise ValidationError({"guidance": [_("请选择给当事人的引导方式（诉讼、仲裁、行政复议或其他）。")]})
+    with transaction.atomic():
+        Assignment.objects.filter(case=case, status=Assignment.Status.SIGNED).update(status=Assignment.Status.DONE)
+        return workflow.perform(
+            case=case,
+            action="fail",
+            actor=actor,
+            version=version,
+            case_roles=_roles(actor, case),
+            reason=reason,
+            changes={"outcome": guidance, "outcome_note": reason.strip()},
+            data={"guidance": guidance},
+        )
+
+
+def case_close(*, case: Case, actor: User, version: int, note: str = "") -> Case:
+    """The center closes a resolved or unresolved case with its outcome."""
+    case = _lock(case)
+    return workflow.perform(
+        case=case,
+        action="close",
+        actor=actor,
+        version=version,
+        case_roles=_roles(actor, case),
+        changes={"closed_at": timezone.now(), "outcome_note": note.strip() or case.outcome_note},
+        data={"outcome": case.outcome},
+    )
+
+
+def _court_for(case: Case) -> Org:
+    court = Org.objects.filter(kind=Org.Kind.COURT, code=f"{case.region_code[:6]}-FTC").first()
+    if court is None:
+        raise ValidationError({"court": [_("本旗县没有速裁法庭。")]})
+    return court
+
+
+def case_refer_court(*, case: Case, actor: User, version: int, reason: str = "") -> Case:
+    """诉调对接: an unresolved case goes to the fast-track court, and is closed here."""
+    case = _lock(case)
+    court = _court_for(case)
+    workflow.check(case, "refer_court", _roles(actor, case), "")
+    now = timezone.now()
+    with transaction.atomic():
+        CourtReferral.objects.create(
+            case=case,
+            region_code=case.region_code,
+            court=court,
+            kind=CourtReferral.Kind.LITIGATION,
+            referred_at=now,
+            note=reason,
+        )
+        return workflow.perform(
+            case=case,
+            action="refer_court",
+            actor=actor,
+            version=version,
+            case_roles=_roles(actor, case),
+            changes={"closed_at": now, "outcome": Case.Outcome.COURT},
+            data={"court": court.name},
+        )
+
+
+def confirmation_request(*, case: Case, actor: User) -> CourtReferral:
+    """Ask the fast-track court to confirm a written agreement (司法确认)."""
+    case = _lock(case)
+    _require(case, actor, {"director", "lead", "intake"}, _("申请司法确认"))
+    if not Agreement.objects.filter(case=case).exists():
+        raise ValidationError({"case": [_("只有达成书面调解协议的案件可以申请司法确认。")]})
+    if (
+        case.court_referrals.filter(kind=CourtReferral.Kind.CONFIRMATION)
+        .exclude(result=CourtReferral.Result.REJECTED)
+        .exists()
+    ):
+        raise ValidationError({"case": [_("该协议已申请司法确认。")]})
+    court = _court_for(case)
+    now = timezone.now()
+    with transaction.atomic():
+        referral = CourtReferral.objects.create(
+            case=case, region_code=case.region_code, court=court, kind=CourtReferral.Kind.CONFIRMATION, referred_at=now
+        )
+        events.record(
+            case=case, kind="court_referral", actor=actor, at=now, data={"court": court.name, "kind": "confirmation"}
+        )
+    return referral
+
+
+def court_decide(*, referral: CourtReferral, actor: User, result: str, note: str = "") -> None:
+    """The judge records the court's decision on a referral."""
+    if referral.court_id not in access.org_ids_of(actor) or "judge" not in access.roles_of(actor):
+        raise PermissionDenied(_("只有受理法院的法官可以登记结果。"))
+    if result not in (CourtReferral.Result.CONFIRMED, CourtReferral.Result.REJECTED, CourtReferral.Result.ACCEPTED):
+        raise ValidationError({"result": [_("请选择审查结果。")]})
+    now = timezone.now()
+    with transaction.atomic():
+        CourtReferral.objects.filter(pk=referral.pk).update(result=result, decided_at=now, note=note)
+        events.record(
+            case=referral.case,
+            kind="court_result",
+            actor=actor,
+            at=now,
+            data={"result": result, "label": str(CourtReferral.Result(result).label), "note": note},
+        )
+
+
+def follow_up_record(
+    *, case: Case, actor: User, method: str, performance: str, satisfaction: str, note: str = ""
+) -> FollowUp:
+    """回访 after closure: performance of the agreement and the parties' satisfaction."""
+    case = _lock(case)
+    _require(case, actor, {"intake", "director"}, _("回访"))
+    errors: dict[str, list[str]] = {}
+    if case.state != State.CLOSED:
+        errors["case"] = [_("只有已结案的案件可以回访。")]
+    if satisfaction not in FollowUp.Satisfaction.values:
+        errors["satisfaction"] = [_("请选择满意度。")]
+    if performance not in FollowUp.Performance.values:
+        errors["performance"] = [_("请选择履行情况。")]
+    if not method.strip():
+        errors["method"] = [_("请填写回访方式（电话、上门等）。")]
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        follow_up = FollowUp.objects.create(
+            case=case,
+            region_code=case.region_code,
+            at=now,
+            method=method.strip(),
+            performance=performance,
+            satisfaction=satisfaction,
+            note=note.strip(),
+            by=actor,
+        )
+        events.record(
+            case=case,
+            kind="follow_up",
+            actor=actor,
+            at=now,
+            data={"satisfaction": satisfaction, "performance": performance},
+        )
+    return follow_up
+
+
+# ---- escalation and supervision -----------------------------------------------------------------
+
+
+def case_escalate(*, case: Case, actor: User | None, version: int, reason: str, system: bool = False) -> Case:
+    """上提 to the next center up; 重大疑难 cases go straight to league-level coordination."""
+    case = _lock(case)
+    target = Center.objects.filter(level=Center.Level.LEAGUE).first() if case.major else case.center.parent
+    if target is None or target.pk == case.center_id:
+        raise ValidationError({"action": [_("案件已在盟级综治中心，无法继续上提。")]})
+    roles = {"director"} if system else _roles(actor, case)  # type: ignore[arg-type]
+    return workflow.perform(
+        case=case,
+        action="escalate",
+        actor=actor,
+        version=version,
+        case_roles=roles,
+        reason=reason,
+        changes={"center": target, "escalations": case.escalations + 1},
+        data={"from": case.center.name, "to": target.name, "major": case.major},
+    )
+
+
+def _supervision_number(center: Center, kind: str) -> str:
+    year = timezone.localdate().year
+    count = Supervision.objects.filter(issuer_center=center, kind=kind, issued_at__year=year).count() + 1
+    return f"{center.code}-{kind[:2].upper()}〔{year}〕{count:04d}"
+
+
+def supervision_issue(
+    *,
+    case: Case,
+    actor: User | None,
+    kind: str,
+    reason: str,
+    target_org: Org | None = None,
+    days: int = 5,
+    system: bool = False,
+) -> Supervision:
+    """督办 ("三单两函"): issue a document with a reply deadline to the org handling the case."""
+    case = _lock(case)
+    if not system:
+        roles = _roles(actor, case)  # type: ignore[arg-type]
+        if not roles & {"director", "leader"}:
+            raise PermissionDenied(_("只有中心主任或政法委领导可以督办。"))
+    if kind not in Supervision.Kind.values:
+        raise ValidationError({"kind": [_("未知督办文书类型。")]})
+    if not reason.strip():
+        raise ValidationError({"reason": [_("请填写督办事由。")]})
+    if target_org is None:
+        lead = (
+            case.assignments.filter(role=Assignment.Role.LEAD)
+            .exclude(status=Assignment.Status.RETURNED)
+            .order_by("-id")
+            .first()
+        )
+        target_org = lead.org if lead else None
+    now = timezone.now()
+    issuer_center = (
+        case.center.parent
+        if kind in (Supervision.Kind.SUPERVISION, Supervision.Kind.LETTER) and case.center.parent
+        else case.center
+    )
+    with transaction.atomic():
+        supervision = Supervision.objects.create(
+            case=case,
+            region_code=case.region_code,
+            kind=kind,
+            number=_supervision_number(issuer_center, kind),
+            issuer=actor,
+            issuer_center=issuer_center,
+            target_org=target_org,
+            reason=reason.strip(),
+            deadline=add_working_days(now, days),
+            issued_at=now,
+        )
+        events.record(
+            case=case,
+            kind="supervision",
+            actor=actor,
+            at=now,
+            data={
+                "kind": kind,
+                "name": supervision_name(kind),
+                "number": supervision.number,
+                "target": target_org.name if target_org else "",
+                "reason": reason.strip(),
+            },
+        )
+    return supervision
+
+
+def supervision_reply(*, supervision: Supervision, actor: User, reply: str) -> None:
+    """The supervised org answers (反馈)."""
+    if supervision.target_org_id is None or supervision.target_org_id not in access.org_ids_of(actor):
+        director = "director" in access.case_roles(actor, supervision.case)
+        if not director:
+            raise PermissionDenied(_("只有被督办单位可以反馈。"))
+    if supervision.status != Supervision.Status.OPEN:
+        raise ValidationError({"reply": [_("该督办事项已反馈。")]})
+    if not reply.strip():
+        raise ValidationError({"reply": [_("请填写反馈内容。")]})
+    now = timezone.now()
+    with transaction.atomic():
+        Supervision.objects.filter(pk=supervision.pk).update(
+            status=Supervision.Status.REPLIED, reply=reply.strip(), replied_at=now
+        )
+        events.record(
+            case=supervision.case,
+            kind="supervision_reply",
+            actor=actor,
+            at=now,
+            data={"number": supervision.number, "reply": reply.strip()},
+        )
+
+
+def supervision_assess(*, supervision: Supervision, actor: User, effect: str) -> None:
+    """督办问效: the issuing side rates the effect of the supervision."""
+    roles = access.case_roles(actor, supervision.case)
+    if not roles & {"director", "leader"}:
+        raise PermissionDenied(_("只有督办方可以问效。"))
+    if effect not in Supervision.Effect.values:
+        raise ValidationError({"effect": [_("请选择督办成效。")]})
+    if supervision.status != Supervision.Status.REPLIED:
+        raise ValidationError({"effect": [_("被督办单位反馈后才能问效。")]})
+    with transaction.atomic():
+        Supervision.objects.filter(pk=supervision.pk).update(status=Supervision.Status.ASSESSED, effect=effect)
+        events.record(
+            case=supervision.case,
+            kind="supervision_assessed",
+            actor=actor,
+            at=timezone.now(),
+            data={"number": supervision.number, "effect": effect},
+        )
+
+
+# ---- attachments ------------------------------------------------------------------------------
+
+ALLOWED_UPLOADS = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "application/pdf": (b"%PDF-",),
+    "audio/mpeg": (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"),
+    "audio/mp4": (b"ftyp",),  # at offset 4
+    "audio/wav": (b"RIFF",),
+}
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def _sniff(head: bytes) -> str | None:
+    for content_type, signatures in ALLOWED_UPLOADS.items():
+        for signature in signatures:
+            if content_type == "audio/mp4" and head[4:8] == signature:
+                return content_type
+            if head.startswith(signature):
+                return content_type
+    return None
+
+
+def attachment_add(*, case: Case, actor: User, upload: UploadedFile) -> Attachment:
+    """Store a photo, signed agreement or recording after checking its real type and size."""
+    case = _lock(case)
+    _require(case, actor, {"intake", "director", "handler", "lead"}, _("上传附件"))
+    name = (upload.name or "file").rsplit("/", 1)[-1][:200]
+    if upload.size is None or upload.size > MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": [_("文件“%(n)s”超过 20 MB。") % {"n": name}]})
+    head = upload.read(16)
+    upload.seek(0)
+    content_type = _sniff(head)
+    if content_type is None:
+        raise ValidationError(
+            {"file": [_("文件“%(n)s”的类型不允许：只接受 JPEG、PNG、PDF 和 MP3/M4A/WAV 录音。") % {"n": name}]}
+        )
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    extension = mimetypes.guess_extension(content_type) or ""
+    with transaction.atomic():
+        attachment = Attachment(
+            case=case,
+            region_code=case.region_code,
+            name=name,
+            content_type=content_type,
+            size=upload.size,
+            sha256=digest.hexdigest(),
+            uploaded_by=actor,
+            uploaded_at=timezone.now(),
+        )
+        attachment.file.save(f"{case.number}-{digest.hexdigest()[:12]}{extension}", upload, save=False)
+        attachment.save()
+        events.record(
+            case=case, kind="attachment", actor=actor, at=timezone.now(), data={"name": name, "type": content_type}
+        )
+    return attachment
+
+
+def case_link(*, case: Case, other: Case, actor: User) -> None:
+    """Link a new case to an earlier related one (repeat or duplicate found at intake)."""
+    _require(case, actor, {"intake", "director"}, _("关联案件"))
+    with transaction.atomic():
+        case.related.add(other)
+        events.record(case=case, kind="link", actor=actor, at=timezone.now(), data={"number": other.number})
