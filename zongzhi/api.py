@@ -3,13 +3,15 @@
 import datetime
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
-from ninja.security import SessionAuth
+from ninja.security import HttpBearer, SessionAuth
 
 from zongzhi import access
+from zongzhi.cases.workflow import Conflict
 from zongzhi.centers.selectors import center_duty, center_get, centers_visible
 from zongzhi.regions.models import Region
 from zongzhi.regions.selectors import Figures, region_children, region_figures, region_get, region_roots
@@ -26,11 +28,23 @@ class VerifiedSession(SessionAuth):
         return None
 
 
+class BearerToken(HttpBearer):
+    """`Authorization: Bearer <token>` from `manage.py issue_token`: a service account."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from zongzhi.accounts.services import token_user
+
+        user = token_user(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
 api = NinjaAPI(
     title="综治平台 API",
     version="1",
     urls_namespace="api",
-    auth=VerifiedSession(),
+    auth=[VerifiedSession(), BearerToken()],
     docs_url="/docs",  # Swagger UI from ninja's own static files ("ninja" is an installed app)
 )
 
@@ -211,6 +225,28 @@ def stats(request: HttpRequest, region: str | None = None) -> dict[str, Any]:
     return platform_stats(scope)
 
 
+from zongzhi.cases.api import router as cases_router  # noqa: E402 - the router needs `api`'s helpers above
+
+api.add_router("/cases", cases_router)
+
+
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404) -> Any:
     return api.create_response(request, {"detail": "未找到。"}, status=404)
+
+
+@api.exception_handler(ValidationError)
+def invalid(request: HttpRequest, exc: ValidationError) -> Any:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    detail = "；".join(m for messages in errors.values() for m in messages)
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def forbidden(request: HttpRequest, exc: PermissionDenied) -> Any:
+    return api.create_response(request, {"detail": str(exc) or "无权执行该操作。"}, status=403)
+
+
+@api.exception_handler(Conflict)
+def conflict(request: HttpRequest, exc: Conflict) -> Any:
+    return api.create_response(request, {"detail": str(exc), "version": exc.case.version}, status=409)

@@ -77,3 +77,21 @@ class Jurisdiction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.region}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for a service account; it acts with its user's roles and jurisdiction."""
+
+    user = models.ForeignKey(User, models.CASCADE, related_name="api_tokens", verbose_name=_("账号"))
+    name = models.CharField(_("用途"), max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(_("前缀"), max_length=12)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(_("已吊销"), default=False)
+
+    class Meta:
+        verbose_name = _("API 令牌")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… {self.name}"

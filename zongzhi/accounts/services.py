@@ -276,3 +276,36 @@ def jurisdiction_revoke(*, actor: User, jurisdiction: Jurisdiction, request: Htt
         audit_record(
             action=Action.JURISDICTION_REVOKED, actor=actor, target=username, request=request, detail={"region": code}
         )
+
+
+def token_issue(*, user: User, name: str, actor_name: str = "cli") -> str:
+    """Create a bearer token for `user`; only its hash is stored, the token is shown once."""
+    import hashlib
+    import secrets
+
+    from zongzhi.accounts.models import ApiToken
+
+    token = "zz_" + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        ApiToken.objects.create(
+            user=user, name=name, key_hash=hashlib.sha256(token.encode()).hexdigest(), prefix=token[:10]
+        )
+        audit_record(action=Action.TOKEN_ISSUED, actor_name=actor_name, target=user.username, detail={"name": name})
+    return token
+
+
+def token_user(token: str) -> User | None:
+    """The active user a bearer token belongs to, or None."""
+    import hashlib
+
+    from zongzhi.accounts.models import ApiToken
+
+    found = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=hashlib.sha256(token.encode()).hexdigest(), revoked=False, user__is_active=True)
+        .first()
+    )
+    if found is None:
+        return None
+    ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+    return found.user

@@ -29,6 +29,8 @@ class AuditEntry(models.Model):
         JURISDICTION_REVOKED = "jurisdiction_revoked", _("撤销辖区")
         REGION_CREATED = "region_created", _("新增区划")
         PRESENCE_SET = "presence_set", _("设置入驻")
+        TOKEN_ISSUED = "token_issued", _("签发 API 令牌")
+        UNMASK = "unmask", _("查看完整证件号或电话")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     # PROTECT: an account with a history is deactivated, never deleted (the log is append-only).

@@ -1,0 +1,158 @@
+"""The cases API: intake, list and search, transitions with 409/422/403, bearer tokens, attachments."""
+
+import datetime
+import io
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from tests.conftest import verified_client
+from zongzhi.accounts.models import User
+from zongzhi.cases.models import Case
+from zongzhi.identity import make_resident_id
+
+ID = make_resident_id("152502", datetime.date(1969, 3, 1), 77)
+
+
+def body(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "channel": "window",
+        "category": "labour",
+        "title": "牧民工资拖欠",
+        "description": "某合作社拖欠三名牧工半年工资共计四万元。",
+        "region": "152502001001",
+        "parties": [
+            {"kind": "person", "role": "applicant", "name": "乌力吉", "id_number": ID, "phone": "13947900012"},
+            {"kind": "organisation", "role": "respondent", "name": "某牧业合作社", "id_number": "91350100M000100Y43"},
+        ],
+        "amount": "40000",
+        "people_involved": 3,
+    }
+    data.update(overrides)
+    return data
+
+
+def post(client: Client, url: str, data: dict[str, Any]) -> Any:
+    return client.post(url, data, content_type="application/json")
+
+
+@pytest.fixture
+def clerk(db) -> Client:  # type: ignore[no-untyped-def]
+    return verified_client(User.objects.get(username="demo-intake"))
+
+
+def test_intake_returns_the_case_with_ids_and_phones_masked(clerk: Client) -> None:
+    response = post(clerk, "/api/v1/cases", body())
+    assert response.status_code == 201, response.content
+    case = response.json()
+    assert len(case["number"]) == 18 and case["state"] == "registered"
+    applicant = case["parties"][0]
+    assert applicant["id_number"] == ID[:6] + "********" + ID[-4:]
+    assert applicant["phone"] == "139****0012"
+    assert ID not in response.content.decode()
+    assert case["risk_suggested"] == "yellow" and case["risk_reasons"]
+    assert case["allowed_actions"] == ["accept", "reject", "withdraw"]
+
+
+def test_bad_intake_is_422_with_field_errors(clerk: Client) -> None:
+    before = Case.objects.count()
+    response = post(clerk, "/api/v1/cases", body(amount="-1", region="152502999999"))
+    assert response.status_code == 422
+    response = post(clerk, "/api/v1/cases", body(amount="-1"))
+    assert response.status_code == 422
+    assert "不能为负数" in response.json()["errors"]["amount"][0]
+    assert Case.objects.count() == before
+
+
+def test_transitions_409_422_403(clerk: Client) -> None:
+    case = post(clerk, "/api/v1/cases", body()).json()
+    url = f"/api/v1/cases/{case['number']}/transitions"
+    accepted = post(clerk, url, {"action": "accept", "version": case["version"]})
+    assert accepted.status_code == 200 and accepted.json()["state"] == "accepted"
+    stale = post(clerk, url, {"action": "withdraw", "version": case["version"], "reason": "申请人撤回"})
+    assert stale.status_code == 409 and "已被他人修改" in stale.json()["detail"]
+    wrong = post(clerk, url, {"action": "close", "version": accepted.json()["version"]})
+    assert wrong.status_code in (403, 422)
+    director = verified_client(User.objects.get(username="demo-director"))
+    bad = post(director, url, {"action": "reopen", "version": accepted.json()["version"], "reason": "x"})
+    assert bad.status_code == 422 and "不能执行" in bad.json()["detail"]
+    liaison = verified_client(User.objects.get(username="demo-liaison"))
+    forbidden = post(liaison, url, {"action": "assign", "version": accepted.json()["version"], "lead": "152502-D05"})
+    assert forbidden.status_code == 403, forbidden.content.decode()
+    assigned = post(
+        director,
+        url,
+        {"action": "assign", "version": accepted.json()["version"], "lead": "152502-D05", "co": ["152502-BR1"]},
+    )
+    assert assigned.status_code == 200 and assigned.json()["state"] == "assigned"
+    signed = post(liaison, url, {"action": "sign_for", "version": assigned.json()["version"]})
+    assert signed.status_code == 200 and signed.json()["state"] == "in_progress"
+
+
+def test_list_search_and_paging(clerk: Client) -> None:
+    number = post(
+        clerk, "/api/v1/cases", body(title="额尔敦草场纠纷", description="查干淖尔嘎查两户围栏争议。")
+    ).json()["number"]
+    for q in ("查干淖尔嘎查", "围栏争", "乌力吉", "额尔"):
+        found = clerk.get("/api/v1/cases", {"q": q}).json()
+        assert number in [c["number"] for c in found["results"]], q
+    assert clerk.get("/api/v1/cases", {"q": "完全不存在的词语"}).json()["count"] == 0
+    page = clerk.get("/api/v1/cases", {"page_size": 1}).json()
+    assert page["page_size"] == 1 and len(page["results"]) == 1 and page["count"] >= 1
+
+
+def test_list_queries_do_not_grow_with_page_size(clerk: Client, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    for i in range(6):
+        post(clerk, "/api/v1/cases", body(title=f"纠纷{i}"))
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for size in (2, 6):
+        with CaptureQueriesContext(connection) as captured:
+            assert clerk.get("/api/v1/cases", {"page_size": size}).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+
+
+def test_out_of_jurisdiction_cases_are_404(clerk: Client) -> None:
+    number = post(clerk, "/api/v1/cases", body()).json()["number"]
+    duolun = User.objects.filter(jurisdictions__prefix="152531", memberships__role="intake_clerk").first()
+    assert duolun is not None
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=duolun, name="phone", confirmed=True)
+    other = verified_client(duolun)
+    assert other.get(f"/api/v1/cases/{number}").status_code == 404
+    assert other.get("/api/v1/cases/152502200001010001").status_code == 404
+    assert number not in [c["number"] for c in other.get("/api/v1/cases").json()["results"]]
+    admin = verified_client(User.objects.get(username="demo-auditor"))
+    assert admin.get("/api/v1/cases").status_code == 403
+
+
+def test_bearer_token_acts_as_its_user(db) -> None:  # type: ignore[no-untyped-def]
+    out = io.StringIO()
+    call_command("issue_token", "demo-intake", "--name", "portal", stdout=out)
+    token = out.getvalue().strip()
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    created = post(client, "/api/v1/cases", body())
+    assert created.status_code == 201
+    assert client.get(f"/api/v1/cases/{created.json()['number']}").status_code == 200
+    assert Client(HTTP_AUTHORIZATION="Bearer zz_nonsense").get("/api/v1/cases").status_code == 401
+
+
+def test_attachments_are_type_checked_and_served_only_to_those_who_see_the_case(clerk: Client) -> None:
+    number = post(clerk, "/api/v1/cases", body()).json()["number"]
+    png = io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    png.name = "现场照片.png"
+    uploaded = clerk.post(f"/api/v1/cases/{number}/attachments", {"file": png})
+    assert uploaded.status_code == 201 and uploaded.json()["content_type"] == "image/png"
+    fake = io.BytesIO(b"MZ\x90\x00 this is a windows program")
+    fake.name = "合同.pdf"
+    refused = clerk.post(f"/api/v1/cases/{number}/attachments", {"file": fake})
+    assert refused.status_code == 422 and "类型不允许" in refused.json()["detail"]
+    url = f"/api/v1/cases/{number}/attachments/{uploaded.json()['id']}"
+    assert clerk.get(url).status_code == 200
+    assert verified_client(User.objects.get(username="demo-gridworker")).get(url).status_code == 404
