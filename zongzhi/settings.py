@@ -163,6 +163,10 @@ STORAGES = {
     },
 }
 
+# Attachments: never under STATIC, never served directly; views check access and stream them.
+MEDIA_ROOT = VAR_DIR / "media"
+FILE_UPLOAD_PERMISSIONS = 0o600
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 X_FRAME_OPTIONS = "DENY"
