@@ -24,5 +24,6 @@ urlpatterns = [
     path("staff/", include("zongzhi.accounts.urls")),
     path("staff/regions/", include("zongzhi.regions.urls")),
     path("staff/centers/", include("zongzhi.centers.urls")),
+    path("staff/cases/", include("zongzhi.cases.urls")),
     path("api/v1/", api.urls),
 ]

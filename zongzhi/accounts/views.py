@@ -22,6 +22,7 @@ from zongzhi.accounts.decorators import staff_page
 from zongzhi.accounts.models import User
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
+from zongzhi.cases.selectors import QUEUES, queue
 from zongzhi.centers.selectors import centers_visible, presences_of
 from zongzhi.grid.selectors import grids_of_worker
 from zongzhi.regions.selectors import region_figures, region_roots
@@ -154,4 +155,5 @@ def home(request: HttpRequest) -> HttpResponse:
         context["my_postings"] = presences_of([m.org for m in memberships if m.org is not None])
         context["centers"] = list(centers_visible(scope).exclude(level="village")[:12])
         context["my_grids"] = list(grids_of_worker(user))
+        context["queues"] = [(key, label, queue(user, key).count()) for key, label in QUEUES.items()]
     return render(request, "accounts/home.html", context)
