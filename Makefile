@@ -32,8 +32,11 @@ run: setup
 	$(PY) manage.py seed_demo --scale league
 	@$(PY) manage.py demo_logins
 	@echo "background-task worker: manage.py db_worker (log in var/worker.log)"
+	@echo "deadline scheduler: manage.py scheduler, queues the deadline sweep every 10 minutes (log in var/scheduler.log)"
 	@$(PY) manage.py db_worker > var/worker.log 2>&1 & \
-	  worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	  worker=$$!; \
+	  $(PY) manage.py scheduler > var/scheduler.log 2>&1 & \
+	  scheduler=$$!; trap "kill $$worker $$scheduler 2>/dev/null" EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:8000
 
 lint: setup-dev

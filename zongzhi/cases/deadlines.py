@@ -13,8 +13,8 @@ since it fell due, so running it twice at the same moment changes nothing the se
 write goes through the services (events and numbering stay theirs), each case in its own
 transaction, under a row lock so two sweeps never act on the same case at once.
 
-The services stamp what they write with `timezone.now()`; `now` says what is due, so callers pass
-the current time (tests move the clock rather than pass a different `now`).
+The services stamp what they write with `timezone.now()`, so `now` (what is due) may not be later
+than the clock: tests move the clock rather than pass a `now` ahead of it.
 """
 
 import datetime
@@ -70,7 +70,7 @@ class SweepReport:
     def as_dict(self) -> dict[str, Any]:
         """JSON-able, for the task result and `sweep_deadlines --json`."""
         return {
-            "now": self.now.isoformat(),
+            "now": timezone.localtime(self.now).isoformat(),
             "counts": self.counts(),
             "cases": {stage: getattr(self, stage) for stage in self.STAGES},
             "not_escalated": self.not_escalated,
@@ -115,8 +115,11 @@ def _unanswered_supervisions(now: datetime.datetime, case: Any = None, due: Any 
     )
 
 
+FLAGS = ("reminded", "reminder_lapsed", "supervised", "supervision_unanswered")
+
+
 def _overdue(now: datetime.datetime) -> QuerySet[Case]:
-    """Open cases past due with something to do now."""
+    """Open cases past due with something to do now, with the FLAGS that say what."""
     return (
         Case.objects.filter(state__in=OPEN_STATES, due_at__lt=now)
         .annotate(
@@ -127,9 +130,6 @@ def _overdue(now: datetime.datetime) -> QuerySet[Case]:
         )
         .filter(Q(reminded=False) | Q(reminder_lapsed=True, supervised=False) | Q(supervision_unanswered=True))
     )
-
-
-FLAGS = ("reminded", "reminder_lapsed", "supervised", "supervision_unanswered")
 
 
 def _unsigned(now: datetime.datetime) -> QuerySet[Assignment]:
@@ -147,7 +147,11 @@ def _unsigned(now: datetime.datetime) -> QuerySet[Assignment]:
 
 def sweep(now: datetime.datetime | None = None) -> SweepReport:
     """Issue what is due on every late case: reminders, supervision, letters and escalations."""
-    now = now or timezone.now()
+    clock = timezone.now()
+    now = now or clock
+    if now > clock:
+        # The services stamp documents with the clock; a `now` ahead of it would misplace them in the round.
+        raise ValueError("sweep(now=...) cannot be later than timezone.now()")
     report = SweepReport(now=now)
     candidates = dict(_overdue(now).order_by().values_list("pk", "number"))
     candidates.update(_unsigned(now).order_by().values_list("case_id", "case__number"))

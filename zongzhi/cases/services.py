@@ -984,12 +984,13 @@ def follow_up_record(
 
 
 def case_escalate(*, case: Case, actor: User | None, version: int, reason: str, system: bool = False) -> Case:
-    """上提 to the next center up; 重大疑难 cases go straight to league-level coordination."""
+    """上提 to the next center up (重大疑难: league-level coordination), with a fresh handling deadline."""
     case = _lock(case)
     target = Center.objects.filter(level=Center.Level.LEAGUE).first() if case.major else case.center.parent
     if target is None or target.pk == case.center_id:
         raise ValidationError({"action": [_("案件已在盟级综治中心，无法继续上提。")]})
     roles = {"director"} if system else _roles(actor, case)  # type: ignore[arg-type]
+    _sign_due, due = _deadlines(case.category, case.risk_level, timezone.now())
     return workflow.perform(
         case=case,
         action="escalate",
@@ -997,8 +998,8 @@ def case_escalate(*, case: Case, actor: User | None, version: int, reason: str, 
         version=version,
         case_roles=roles,
         reason=reason,
-        changes={"center": target, "escalations": case.escalations + 1},
-        data={"from": case.center.name, "to": target.name, "major": case.major},
+        changes={"center": target, "escalations": case.escalations + 1, "due_at": due},
+        data={"from": case.center.name, "to": target.name, "major": case.major, "due_at": due.isoformat()},
     )
 
 

@@ -61,7 +61,14 @@ TRANSITIONS: dict[str, Transition] = {
         _t("fail", _("化解不成"), (State.IN_PROGRESS,), State.UNRESOLVED, ("lead", "director"), needs_reason=True),
         _t("close", _("结案"), (State.RESOLVED, State.UNRESOLVED), State.CLOSED, ("director",)),
         _t("refer_court", _("转速裁法庭"), (State.UNRESOLVED,), State.CLOSED, ("director", "lead")),
-        _t("escalate", _("上提"), (State.IN_PROGRESS, State.ACCEPTED), None, ("director",), needs_reason=True),
+        _t(
+            "escalate",
+            _("上提"),
+            (State.ACCEPTED, State.ASSIGNED, State.IN_PROGRESS),
+            None,
+            ("director",),
+            needs_reason=True,
+        ),
         _t("withdraw", _("撤回"), OPEN_STATES, State.WITHDRAWN, ("intake", "director"), needs_reason=True),
         _t("reopen", _("重新办理"), (State.CLOSED,), State.ACCEPTED, ("director",), needs_reason=True),
     ]

@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from zongzhi.cases.deadlines import SweepReport, sweep
 from zongzhi.cases.tasks import sweep_deadlines_task
@@ -38,7 +39,7 @@ class Command(BaseCommand):
             raise CommandError(f"{len(report.errors)} 件案件处理失败，下次巡检将重试。")
 
     def _print(self, report: SweepReport) -> None:
-        self.stdout.write(f"期限巡检 {report.now:%Y-%m-%d %H:%M:%S}")
+        self.stdout.write(f"期限巡检 {timezone.localtime(report.now):%Y-%m-%d %H:%M:%S}")
         for stage, name in STAGE_NAMES.items():
             numbers = getattr(report, stage)
             self.stdout.write(f"{name}：{len(numbers)}" + (f"（{'、'.join(numbers)}）" if numbers else ""))
