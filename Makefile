@@ -18,9 +18,10 @@ $(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
 
 setup: $(VENV)/.installed
 
-setup-dev: $(VENV)/.installed-dev system-deps
+setup-dev: $(VENV)/.installed-dev
 
-# Browser tests drive Debian's Chromium; install it when missing (needs root or sudo).
+# Browser tests drive Debian's Chromium. `make test` skips them (saying so) when it is missing;
+# `.ci/run` runs this target first and makes them mandatory.
 system-deps:
 	@command -v chromium >/dev/null || { \
 	  echo "installing Debian's chromium for the browser tests"; \

@@ -127,6 +127,13 @@ def _deadlines(
     return add_working_days(start, sign_days), add_working_days(start, handle_days)
 
 
+def _finish_assignments(case: Case) -> None:
+    """The case left the handlers' hands: their open assignments are done."""
+    Assignment.objects.filter(case=case, status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED]).update(
+        status=Assignment.Status.DONE
+    )
+
+
 def supervision_name(kind: str) -> str:
     configured = SupervisionName.objects.filter(kind=kind).values_list("name", flat=True).first()
     return configured or str(Supervision.Kind(kind).label)
@@ -377,9 +384,7 @@ def case_act(*, case: Case, action: str, actor: User, version: int, reason: str 
         changes = {"closed_at": timezone.now()}
     with transaction.atomic():
         if action in ("withdraw", "reopen"):
-            Assignment.objects.filter(
-                case=case, status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED]
-            ).update(status=Assignment.Status.DONE)
+            _finish_assignments(case)
         return workflow.perform(
             case=case,
             action=action,
@@ -796,7 +801,7 @@ def case_resolve(
                 at=timezone.now(),
                 data={"amount": str(clean_amount) if clean_amount is not None else None},
             )
-        Assignment.objects.filter(case=case, status=Assignment.Status.SIGNED).update(status=Assignment.Status.DONE)
+        _finish_assignments(case)
         return workflow.perform(
             case=case,
             action="resolve",
@@ -839,7 +844,7 @@ def case_fail(*, case: Case, actor: User, version: int, guidance: str, reason: s
     if guidance not in GUIDANCE:
         raise ValidationError({"guidance": [_("请选择给当事人的引导方式（诉讼、仲裁、行政复议或其他）。")]})
     with transaction.atomic():
-        Assignment.objects.filter(case=case, status=Assignment.Status.SIGNED).update(status=Assignment.Status.DONE)
+        _finish_assignments(case)
         return workflow.perform(
             case=case,
             action="fail",
