@@ -89,6 +89,10 @@ def main() -> None:
         p50, p95 = timed(url)
         print(f"{'GET ' + url:<44} {p50:8.2f} {p95:8.2f} {p50 / floor50:12.1f}")
 
+    from bench.cases import measure
+
+    measure(int(os.environ.get("BENCH_CASES", "200")))
+
 
 if __name__ == "__main__":
     main()

@@ -122,9 +122,16 @@ def org_ids_of(user: Any) -> frozenset[int]:
 
 
 def center_ids_of(user: Any, role: str) -> frozenset[int]:
+    """The centers where the user holds `role` (cached on the user for the request)."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    return frozenset(user.memberships.filter(role=role, center__isnull=False).values_list("center_id", flat=True))
+    cache = getattr(user, "_zongzhi_centers", None)
+    if cache is None:
+        cache = {}
+        for held, center_id in user.memberships.filter(center__isnull=False).values_list("role", "center_id"):
+            cache.setdefault(held, set()).add(center_id)
+        user._zongzhi_centers = cache
+    return frozenset(cache.get(role, ()))
 
 
 def cases_q(user: Any) -> Q:
@@ -143,7 +150,20 @@ def cases_q(user: Any) -> Q:
 
 
 def case_roles(user: Any, case: Any) -> set[str]:
-    """What the user is to this case: intake (首问 / the center's window), director, handler, lead."""
+    """What the user is to this case: intake (首问 / the center's window), director, handler, lead.
+
+    Cached on the user per case version: every change bumps the version, so a cached answer is never stale.
+    """
+    cache = getattr(user, "_zongzhi_case_roles", None)
+    if cache is None:
+        cache = user._zongzhi_case_roles = {}
+    key = (case.pk, case.version, case.center_id)
+    if key not in cache:
+        cache[key] = _case_roles(user, case)
+    return set(cache[key])
+
+
+def _case_roles(user: Any, case: Any) -> set[str]:
     roles: set[str] = set()
     held = roles_of(user)
     if Role.INTAKE_CLERK in held and (

@@ -16,7 +16,8 @@ from zongzhi import access
 from zongzhi.accounts.models import User
 from zongzhi.cases import actions, selectors, services
 from zongzhi.cases.models import Category, CourtReferral, Supervision
-from zongzhi.cases.presenters import case_detail, case_row
+from zongzhi.cases.presenters import case_detail, case_row, intake_result
+from zongzhi.cases.workflow import allowed_actions
 from zongzhi.centers.models import Org, Room
 from zongzhi.regions.models import Region
 
@@ -83,7 +84,7 @@ def create_case(request: HttpRequest, payload: CaseIn) -> Status:
     _business(request)
     user = _user(request)
     region = _lookup(Region, "code", payload.region, "region")
-    related = list(selectors.cases_visible(user).filter(number__in=payload.related))
+    related = list(selectors.cases_visible(user).filter(number__in=payload.related)) if payload.related else []
     case = services.case_intake(
         actor=user,
         channel=payload.channel,
@@ -104,7 +105,8 @@ def create_case(request: HttpRequest, payload: CaseIn) -> Status:
         major=payload.major,
         related=related,
     )
-    return Status(201, case_detail(selectors.case_get(user, case.number), user))
+    # Built from what intake just wrote (no re-read): the case, its masked parties, risk and repeats.
+    return Status(201, intake_result(case, user))
 
 
 @router.get("")
@@ -137,18 +139,22 @@ def list_cases(
 @router.get("/{number}")
 def get_case(request: HttpRequest, number: str) -> dict[str, Any]:
     _business(request)
-    return case_detail(selectors.case_get(_user(request), number), _user(request))
+    return case_detail(selectors.case_get(_user(request), number, related=selectors.API_RELATED), _user(request))
 
 
 @router.post("/{number}/transitions")
 def transition(request: HttpRequest, number: str, payload: TransitionIn) -> dict[str, Any]:
     """Perform an action of the workflow: 409 on a stale version, 422 with the reason when not allowed now."""
     user = _user(request)
-    case = selectors.case_get(user, number)
+    case = selectors.case_for_action(user, number)
     extra = json.loads(request.body or b"{}")
     params = {k: v for k, v in extra.items() if k not in ("action", "version")} if isinstance(extra, dict) else {}
-    actions.run_action(case=case, actor=user, action=payload.action, version=payload.version, params=params)
-    return case_detail(selectors.case_get(user, number), user)
+    case = actions.run_action(case=case, actor=user, action=payload.action, version=payload.version, params=params)
+    # The new state, version and what the caller may do next; GET the case for the full body.
+    return {
+        **case_row(case),
+        "allowed_actions": [t.action for t in allowed_actions(case, access.case_roles(user, case))],
+    }
 
 
 class SessionIn(Schema):
@@ -163,7 +169,7 @@ class SessionIn(Schema):
 
 @router.post("/{number}/sessions", response={201: dict})
 def add_session(request: HttpRequest, number: str, payload: SessionIn) -> Status:
-    case = selectors.case_get(_user(request), number)
+    case = selectors.case_for_action(_user(request), number)
     room = get_object_or_404(Room, pk=payload.room_id) if payload.room_id else None
     session = services.session_record(
         case=case,
@@ -188,7 +194,7 @@ class FollowUpIn(Schema):
 
 @router.post("/{number}/follow-ups", response={201: dict})
 def add_follow_up(request: HttpRequest, number: str, payload: FollowUpIn) -> Status:
-    case = selectors.case_get(_user(request), number)
+    case = selectors.case_for_action(_user(request), number)
     follow_up = services.follow_up_record(case=case, actor=_user(request), **payload.dict())
     return Status(201, {"id": follow_up.pk})
 
@@ -202,7 +208,7 @@ class SupervisionIn(Schema):
 
 @router.post("/{number}/supervisions", response={201: dict})
 def add_supervision(request: HttpRequest, number: str, payload: SupervisionIn) -> Status:
-    case = selectors.case_get(_user(request), number)
+    case = selectors.case_for_action(_user(request), number)
     target = _lookup(Org, "code", payload.target_org, "target_org") if payload.target_org else None
     supervision = services.supervision_issue(
         case=case,
@@ -222,7 +228,7 @@ class ReplyIn(Schema):
 
 @router.post("/{number}/supervisions/{sid}/reply")
 def reply_supervision(request: HttpRequest, number: str, sid: int, payload: ReplyIn) -> dict[str, Any]:
-    case = selectors.case_get(_user(request), number)
+    case = selectors.case_for_action(_user(request), number)
     supervision = get_object_or_404(Supervision, pk=sid, case=case)
     services.supervision_reply(supervision=supervision, actor=_user(request), reply=payload.reply)
     return {"ok": True}
@@ -230,7 +236,7 @@ def reply_supervision(request: HttpRequest, number: str, sid: int, payload: Repl
 
 @router.post("/{number}/supervisions/{sid}/assess")
 def assess_supervision(request: HttpRequest, number: str, sid: int, payload: ReplyIn) -> dict[str, Any]:
-    case = selectors.case_get(_user(request), number)
+    case = selectors.case_for_action(_user(request), number)
     supervision = get_object_or_404(Supervision, pk=sid, case=case)
     services.supervision_assess(supervision=supervision, actor=_user(request), effect=payload.effect)
     return {"ok": True}
@@ -243,7 +249,7 @@ class CoordinationIn(Schema):
 
 @router.post("/{number}/coordination", response={201: dict})
 def coordinate(request: HttpRequest, number: str, payload: CoordinationIn) -> Status:
-    case = selectors.case_get(_user(request), number)
+    case = selectors.case_for_action(_user(request), number)
     made = services.coordination_request(
         case=case,
         actor=_user(request),
@@ -261,7 +267,7 @@ class BookingIn(Schema):
 
 @router.post("/{number}/bookings", response={201: dict})
 def book_room(request: HttpRequest, number: str, payload: BookingIn) -> Status:
-    case = selectors.case_get(_user(request), number)
+    case = selectors.case_for_action(_user(request), number)
     room = get_object_or_404(Room, pk=payload.room_id)
     booking = services.room_book(
         case=case,
@@ -275,7 +281,7 @@ def book_room(request: HttpRequest, number: str, payload: BookingIn) -> Status:
 
 @router.post("/{number}/confirmation", response={201: dict})
 def request_confirmation(request: HttpRequest, number: str) -> Status:
-    case = selectors.case_get(_user(request), number)
+    case = selectors.case_for_action(_user(request), number)
     referral = services.confirmation_request(case=case, actor=_user(request))
     return Status(201, {"id": referral.pk})
 
@@ -287,7 +293,7 @@ class DecisionIn(Schema):
 
 @router.post("/{number}/court-referrals/{rid}/decision")
 def decide(request: HttpRequest, number: str, rid: int, payload: DecisionIn) -> dict[str, Any]:
-    case = selectors.case_get(_user(request), number)
+    case = selectors.case_for_action(_user(request), number)
     referral = get_object_or_404(CourtReferral, pk=rid, case=case)
     services.court_decide(referral=referral, actor=_user(request), result=payload.result, note=payload.note)
     return {"ok": True}
@@ -295,7 +301,7 @@ def decide(request: HttpRequest, number: str, rid: int, payload: DecisionIn) -> 
 
 @router.post("/{number}/attachments", response={201: dict})
 def upload(request: HttpRequest, number: str, file: File[UploadedFile]) -> Status:
-    case = selectors.case_get(_user(request), number)
+    case = selectors.case_for_action(_user(request), number)
     attachment = services.attachment_add(case=case, actor=_user(request), upload=file)
     return Status(201, {"id": attachment.pk, "content_type": attachment.content_type, "size": attachment.size})
 
@@ -303,7 +309,7 @@ def upload(request: HttpRequest, number: str, file: File[UploadedFile]) -> Statu
 @router.get("/{number}/attachments/{aid}")
 def download(request: HttpRequest, number: str, aid: int) -> FileResponse:
     """Served only to those who may see the case (same 404 otherwise)."""
-    case = selectors.case_get(_user(request), number)
+    case = selectors.case_for_action(_user(request), number)
     attachment = get_object_or_404(case.attachments.all(), pk=aid)
     return FileResponse(
         attachment.file.open("rb"), content_type=attachment.content_type, as_attachment=True, filename=attachment.name

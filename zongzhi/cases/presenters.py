@@ -95,3 +95,30 @@ def case_detail(case: Case, user: Any) -> dict[str, Any]:
         ],
         "allowed_actions": [t.action for t in allowed_actions(case, roles)],
     }
+
+
+def intake_result(case: Case, user: Any) -> dict[str, Any]:
+    """The body of a fresh intake: no assignments or supervision yet, one event."""
+    return {
+        **case_row(case),
+        "description": case.description,
+        "amount": str(case.amount) if case.amount is not None else None,
+        "people_involved": case.people_involved,
+        "major": case.major,
+        "risk_suggested": case.risk_suggested,
+        "risk_reasons": case.risk_reasons,
+        "repeats": getattr(case, "repeats", []),
+        "owner": user.get_username(),
+        "parties": [
+            {
+                "kind": p.kind,
+                "role": p.role,
+                "name": p.name,
+                "id_number": mask_id(p.kind, p.id_number),
+                "nationality": p.nationality,
+                "phone": mask_phone(p.phone),
+            }
+            for p in case.parties.all()
+        ],
+        "allowed_actions": [t.action for t in allowed_actions(case, access.case_roles(user, case))],
+    }

@@ -17,25 +17,30 @@ def cases_visible(user: Any) -> QuerySet[Case]:
     return Case.objects.filter(access.cases_q(user))
 
 
-def case_get(user: Any, number: str) -> Case:
-    """One case with what its page shows, or 404 whether it is missing or not the user's."""
-    cases = (
-        cases_visible(user)
-        .select_related("category", "region", "center", "owner")
-        .prefetch_related(
-            "parties",
-            Prefetch("assignments", queryset=Assignment.objects.select_related("org").order_by("role", "id")),
-            Prefetch("events", queryset=CaseEvent.objects.order_by("id")),
-            "sessions",
-            "court_referrals__court",
-            "follow_ups",
-            "supervisions__target_org",
-            "attachments",
-            "related",
-            "bookings__room__center",
-        )
-    )
+PAGE_RELATED = (
+    "parties",
+    Prefetch("assignments", queryset=Assignment.objects.select_related("org").order_by("role", "id")),
+    Prefetch("events", queryset=CaseEvent.objects.order_by("id")),
+    "supervisions__target_org",
+    "sessions",
+    "court_referrals__court",
+    "follow_ups",
+    "attachments",
+    "related",
+    "bookings__room__center",
+)
+API_RELATED = PAGE_RELATED[:4]  # what the API's case body shows
+
+
+def case_get(user: Any, number: str, *, related: tuple = PAGE_RELATED) -> Case:
+    """One case with what its page (or the API body) shows; 404 whether missing or not the user's."""
+    cases = cases_visible(user).select_related("category", "region", "center", "owner").prefetch_related(*related)
     return get_object_or_404(cases, number=number)
+
+
+def case_for_action(user: Any, number: str) -> Case:
+    """The case to act on (the services reload what they need); 404 as above."""
+    return get_object_or_404(cases_visible(user).select_related("center", "category"), number=number)
 
 
 QUEUES = {

@@ -203,16 +203,28 @@ def find_repeats(*, region: Region, parties: Sequence[PartyInput], description: 
         for case in same_party.exclude(pk=exclude)[:20]:
             found[case.pk] = Repeat(case, _("同一当事人（证件号相同）"))
     village = region.code[:12]
+    # Compare texts only (no model objects), newest first; load the few that match.
     nearby = (
         Case.objects.filter(region_code__gte=village, region_code__lte=village + "999", registered_at__gte=since)
-        .exclude(pk=exclude)
-        .only("id", "number", "title", "description", "registered_at", "state")[:200]
+        .exclude(pk__in=[exclude, *found])
+        .order_by("-registered_at")
+        .values_list("id", "description")[:200]
     )
-    for case in nearby:
-        if case.pk not in found:
-            ratio = difflib.SequenceMatcher(None, case.description, description).ratio()
-            if ratio >= SIMILAR_DESCRIPTION:
-                found[case.pk] = Repeat(case, _("同一嘎查村内纠纷描述高度相似（%(p)d%%）") % {"p": round(ratio * 100)})
+    matcher = difflib.SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(description)  # the new text is seq2: its index is built once for all candidates
+    similar: dict[int, float] = {}
+    for pk, text in nearby:
+        matcher.set_seq1(text)
+        # Cheap upper bounds first: most candidates are ruled out without the full comparison.
+        if matcher.real_quick_ratio() < SIMILAR_DESCRIPTION or matcher.quick_ratio() < SIMILAR_DESCRIPTION:
+            continue
+        ratio = matcher.ratio()
+        if ratio >= SIMILAR_DESCRIPTION:
+            similar[pk] = ratio
+    for case in Case.objects.filter(pk__in=list(similar)[:20]):
+        found[case.pk] = Repeat(
+            case, _("同一嘎查村内纠纷描述高度相似（%(p)d%%）") % {"p": round(similar[case.pk] * 100)}
+        )
     return list(found.values())
 
 
@@ -366,6 +378,7 @@ def case_intake(
                 "related": [c.number for c in links],
             },
         )
+    case.repeats = [{"number": r.case.number, "title": r.case.title, "why": r.why} for r in check.repeats]  # type: ignore[attr-defined]
     return case
 
 

@@ -132,7 +132,12 @@ def perform(
             check(case, action, case_roles, reason)  # the state moved under us: say why it no longer fits
             raise Conflict(case)
         from_state = case.state
-        case.refresh_from_db()
+        # The row now holds exactly what we wrote: mirror it instead of reading it back.
+        case.version = version + 1
+        if transition.target is not None:
+            case.state = transition.target
+        for name, value in (changes or {}).items():
+            setattr(case, name, value)
         events.record(
             case=case,
             kind=action,
