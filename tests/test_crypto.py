@@ -65,7 +65,8 @@ def flip(token: str, position: int) -> str:
     header, _, body = token.rpartition(":")
     raw = bytearray(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     raw[position] ^= 0x01
-    return f"{header}:{base64.urlsafe_b64encode(bytes(raw)).decode().rstrip('=') if not body.endswith('=') else base64.urlsafe_b64encode(bytes(raw)).decode()}"
+    encoded = base64.urlsafe_b64encode(bytes(raw)).decode()
+    return f"{header}:{encoded if body.endswith('=') else encoded.rstrip('=')}"
 
 
 @pytest.mark.parametrize("position", [0, 12, -1])  # nonce, ciphertext, tag
