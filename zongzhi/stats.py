@@ -21,4 +21,15 @@ def platform_stats(scope: Scope) -> dict[str, Any]:
         "grid_workers": figures.grid_workers,
         "party_groups": figures.party_groups,
         "block_heads": figures.block_heads,
+        "cases": cases_by_state(scope),
     }
+
+
+def cases_by_state(scope: Scope) -> dict[str, int]:
+    """Cases under the scope by workflow state (every state listed, zeros included)."""
+    from django.db.models import Count
+
+    from zongzhi.cases.models import Case, State
+
+    counts = dict(Case.objects.filter(scope.q()).values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    return {state: counts.get(state, 0) for state in State.values}
