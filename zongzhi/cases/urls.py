@@ -1,12 +1,14 @@
 from django.urls import path
 
-from zongzhi.cases import views
+from zongzhi.cases import config_views, views
 
 app_name = "cases"
 urlpatterns = [
     path("", views.case_list, name="list"),
     path("new/", views.case_new, name="new"),
     path("new/check/", views.intake_check, name="check"),
+    path("config/", config_views.config_page, name="config"),
+    path("config/<str:what>/", config_views.config_save, name="config_save"),
     path("<str:number>/", views.case_detail, name="detail"),
     path("<str:number>/do/<str:what>/", views.case_do, name="do"),
     path("<str:number>/attachments/<int:pk>/", views.attachment, name="attachment"),
