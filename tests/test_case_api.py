@@ -156,3 +156,54 @@ def test_attachments_are_type_checked_and_served_only_to_those_who_see_the_case(
     url = f"/api/v1/cases/{number}/attachments/{uploaded.json()['id']}"
     assert clerk.get(url).status_code == 200
     assert verified_client(User.objects.get(username="demo-gridworker")).get(url).status_code == 404
+
+
+def test_instalments_are_recorded_with_receipts(clerk: Client) -> None:
+    from tests.test_case_lifecycle import test_the_whole_lifecycle
+
+    test_the_whole_lifecycle()
+    case = Case.objects.filter(agreement__isnull=False).order_by("-id").first()
+    assert case is not None
+    instalment = case.agreement.instalments.first()
+    assert instalment is not None
+    url = f"/api/v1/cases/{case.number}/instalments/{instalment.pk}/payment"
+    future = post(clerk, url, {"paid_on": "2099-01-01", "paid_amount": "3000", "receipt": "R1"})
+    assert future.status_code == 422 and "晚于今天" in future.json()["detail"]
+    today = datetime.date.today().isoformat()
+    assert post(clerk, url, {"paid_on": today, "paid_amount": "3000", "receipt": "R-0001"}).status_code == 200
+    instalment.refresh_from_db()
+    assert instalment.paid_amount == 3000 and instalment.receipt_number == "R-0001"
+    page = clerk.get(f"/staff/cases/{case.number}/").content.decode()
+    assert "R-0001" in page and "调解协议" in page
+
+
+def test_text_with_html_is_shown_escaped(clerk: Client) -> None:
+    number = post(
+        clerk, "/api/v1/cases", body(title="<script>alert(1)</script>", description="<b>粗体</b>纠纷")
+    ).json()["number"]
+    page = clerk.get(f"/staff/cases/{number}/").content.decode()
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b>粗体</b>" not in page
+
+
+def test_oversized_uploads_are_refused(clerk: Client) -> None:
+    number = post(clerk, "/api/v1/cases", body()).json()["number"]
+    big = io.BytesIO(b"\xff\xd8\xff" + b"\0" * (20 * 1024 * 1024 + 1))
+    big.name = "大照片.jpg"
+    response = clerk.post(f"/api/v1/cases/{number}/attachments", {"file": big})
+    assert response.status_code == 422 and "超过 20 MB" in response.json()["detail"]
+    assert Case.objects.get(number=number).attachments.count() == 0
+
+
+def test_the_case_list_page_uses_a_fixed_number_of_queries(clerk: Client) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for extra in (1, 8):
+        for i in range(extra):
+            post(clerk, "/api/v1/cases", body(title=f"列表{extra}-{i}"))
+        with CaptureQueriesContext(connection) as captured:
+            assert clerk.get("/staff/cases/").status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1]

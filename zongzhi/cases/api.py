@@ -15,7 +15,7 @@ from ninja.files import UploadedFile
 from zongzhi import access
 from zongzhi.accounts.models import User
 from zongzhi.cases import actions, selectors, services
-from zongzhi.cases.models import Category, CourtReferral, Supervision
+from zongzhi.cases.models import Category, CourtReferral, Instalment, Supervision
 from zongzhi.cases.presenters import case_detail, case_row, intake_result
 from zongzhi.cases.workflow import allowed_actions
 from zongzhi.centers.models import Org, Room
@@ -284,6 +284,27 @@ def request_confirmation(request: HttpRequest, number: str) -> Status:
     case = selectors.case_for_action(_user(request), number)
     referral = services.confirmation_request(case=case, actor=_user(request))
     return Status(201, {"id": referral.pk})
+
+
+class PaymentIn(Schema):
+    paid_on: datetime.date
+    paid_amount: Decimal
+    receipt: str = ""
+
+
+@router.post("/{number}/instalments/{iid}/payment")
+def pay_instalment(request: HttpRequest, number: str, iid: int, payload: PaymentIn) -> dict[str, Any]:
+    """Record the performance of one instalment of the agreement, with its receipt."""
+    case = selectors.case_for_action(_user(request), number)
+    instalment = get_object_or_404(Instalment, pk=iid, agreement__case=case)
+    services.instalment_pay(
+        instalment=instalment,
+        actor=_user(request),
+        paid_on=payload.paid_on,
+        paid_amount=payload.paid_amount,
+        receipt=payload.receipt,
+    )
+    return {"ok": True}
 
 
 class DecisionIn(Schema):

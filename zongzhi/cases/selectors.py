@@ -28,13 +28,15 @@ PAGE_RELATED = (
     "attachments",
     "related",
     "bookings__room__center",
+    "agreement__instalments",
 )
 API_RELATED = PAGE_RELATED[:4]  # what the API's case body shows
 
 
 def case_get(user: Any, number: str, *, related: tuple = PAGE_RELATED) -> Case:
     """One case with what its page (or the API body) shows; 404 whether missing or not the user's."""
-    cases = cases_visible(user).select_related("category", "region", "center", "owner").prefetch_related(*related)
+    cases = cases_visible(user).select_related("category", "region", "center", "owner", "agreement")
+    cases = cases.prefetch_related(*related)
     return get_object_or_404(cases, number=number)
 
 

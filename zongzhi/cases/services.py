@@ -837,6 +837,8 @@ def instalment_pay(
     if paid_on > timezone.localdate():
         raise ValidationError({"paid_on": [_("实付日期不能晚于今天。")]})
     amount = _clean_amount(paid_amount)
+    if amount is None or amount == 0:
+        raise ValidationError({"paid_amount": [_("请填写实付金额。")]})
     with transaction.atomic():
         Instalment.objects.filter(pk=instalment.pk).update(paid_on=paid_on, paid_amount=amount, receipt_number=receipt)
         events.record(

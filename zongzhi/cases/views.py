@@ -21,6 +21,7 @@ from zongzhi.cases.models import (
     Category,
     CourtReferral,
     FollowUp,
+    Instalment,
     MediationSession,
     Party,
     State,
@@ -335,6 +336,19 @@ def case_do(request: HttpRequest, number: str, what: str) -> HttpResponse:
                 room=room,
                 starts_at=_datetime(post.get("starts_at", ""), "starts_at"),
                 ends_at=_datetime(post.get("ends_at", ""), "ends_at"),
+            )
+        elif what == "instalment":
+            instalment = get_object_or_404(Instalment, pk=post.get("instalment"), agreement__case=case)
+            try:
+                paid_on = datetime.date.fromisoformat(post.get("paid_on", ""))
+            except ValueError:
+                raise ValidationError({"paid_on": [_("实付日期格式应为 YYYY-MM-DD。")]}) from None
+            services.instalment_pay(
+                instalment=instalment,
+                actor=user,
+                paid_on=paid_on,
+                paid_amount=post.get("paid_amount"),
+                receipt=post.get("receipt", ""),
             )
         elif what == "confirmation":
             services.confirmation_request(case=case, actor=user)
