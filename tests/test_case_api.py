@@ -207,3 +207,21 @@ def test_the_case_list_page_uses_a_fixed_number_of_queries(clerk: Client) -> Non
             assert clerk.get("/staff/cases/").status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+def test_unmasking_needs_the_case_role_and_a_reason_and_is_audited(clerk: Client) -> None:
+    from zongzhi.audit.models import AuditEntry
+    from zongzhi.cases.models import Party
+
+    number = post(clerk, "/api/v1/cases", body()).json()["number"]
+    party = Party.objects.get(case__number=number, role="applicant")
+    url = f"/staff/cases/{number}/do/unmask/"
+    no_reason = clerk.post(url, {"party": party.pk, "reason": " "}, follow=True).content.decode()
+    assert "须说明用途" in no_reason and ID not in no_reason
+    shown = clerk.post(url, {"party": party.pk, "reason": "电话通知调解时间"}, follow=True).content.decode()
+    assert ID in shown and "13947900012" in shown
+    entry = AuditEntry.objects.filter(action="unmask").order_by("-id").first()
+    assert entry is not None and entry.actor_name == "demo-intake" and entry.detail["reason"] == "电话通知调解时间"
+    leader = verified_client(User.objects.get(username="demo-leader"))
+    refused = leader.post(url, {"party": party.pk, "reason": "看看"}, follow=True).content.decode()
+    assert ID not in refused and "只有首问责任人" in refused

@@ -1203,3 +1203,23 @@ def case_link(*, case: Case, other: Case, actor: User) -> None:
     with transaction.atomic():
         case.related.add(other)
         events.record(case=case, kind="link", actor=actor, at=timezone.now(), data={"number": other.number})
+
+
+def party_unmask(*, party: Party, actor: User, reason: str, request: Any = None) -> tuple[str, str]:
+    """The full ID number and phone of a party, for those handling the case; every look is audited."""
+    from zongzhi.audit.models import AuditEntry
+    from zongzhi.audit.services import audit_record
+
+    case = party.case
+    if not access.case_roles(actor, case) & {"intake", "director", "lead"}:
+        raise PermissionDenied(_("只有首问责任人、中心主任和主办单位可以查看完整证件号和电话。"))
+    if not reason.strip():
+        raise ValidationError({"reason": [_("查看完整号码须说明用途。")]})
+    audit_record(
+        action=AuditEntry.Action.UNMASK,
+        actor=actor,
+        target=f"{case.number}/{party.pk}",
+        request=request,
+        detail={"case": case.number, "party": party.name, "reason": reason.strip()},
+    )
+    return party.id_number, party.phone

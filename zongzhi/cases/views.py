@@ -250,6 +250,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
             "effects": Supervision.Effect.choices,
             "results": CourtReferral.Result.choices,
             "my_orgs": my_orgs,
+            "may_unmask": bool(roles & {"intake", "director", "lead"}),
             "is_judge": "judge" in access.roles_of(user),
             "labels": TRANSITIONS,
             "today": timezone.localdate(),
@@ -337,6 +338,17 @@ def case_do(request: HttpRequest, number: str, what: str) -> HttpResponse:
                 starts_at=_datetime(post.get("starts_at", ""), "starts_at"),
                 ends_at=_datetime(post.get("ends_at", ""), "ends_at"),
             )
+        elif what == "unmask":
+            party = get_object_or_404(Party, pk=post.get("party"), case=case)
+            id_number, phone = services.party_unmask(
+                party=party, actor=user, reason=post.get("reason", ""), request=request
+            )
+            messages.info(
+                request,
+                _("%(name)s：证件号 %(id)s，电话 %(phone)s（本次查看已记入审计日志）")
+                % {"name": party.name, "id": id_number or "—", "phone": phone or "—"},
+            )
+            return redirect("cases:detail", case.number)
         elif what == "instalment":
             instalment = get_object_or_404(Instalment, pk=post.get("instalment"), agreement__case=case)
             try:
