@@ -39,7 +39,7 @@ def audit_record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry to the chain, inside the caller's transaction when there is one."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # part of the caller's transaction when there is one
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])

@@ -123,7 +123,8 @@ def perform(
     updates: dict[str, Any] = {"version": F("version") + 1, **(changes or {})}
     if transition.target is not None:
         updates["state"] = transition.target
-    with transaction.atomic():
+    # No savepoint: inside a service's transaction a failure here must undo the whole action anyway.
+    with transaction.atomic(savepoint=False):
         changed = Case.objects.filter(pk=case.pk, version=version, state=case.state).update(**updates)
         if not changed:
             case.refresh_from_db()
