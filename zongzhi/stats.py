@@ -31,5 +31,7 @@ def cases_by_state(scope: Scope) -> dict[str, int]:
 
     from zongzhi.cases.models import Case, State
 
-    counts = dict(Case.objects.filter(scope.q()).values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    counts = dict(
+        Case.objects.filter(scope.q()).order_by().values_list("state").annotate(n=Count("id")).values_list("state", "n")
+    )
     return {state: counts.get(state, 0) for state in State.values}

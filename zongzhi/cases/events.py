@@ -36,6 +36,7 @@ LABELS: dict[str, Any] = {
     "supervision_reply": _("督办反馈"),
     "supervision_assessed": _("督办问效"),
     "reminder": _("到期提醒"),
+    "deadline": _("重新计算办理期限"),
     "attachment": _("上传附件"),
     "risk_override": _("调整风险等级"),
     "link": _("关联案件"),

@@ -18,6 +18,7 @@ from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
 from zongzhi.centers.models import Center, DisputeDomain, Org, Presence, Room
 from zongzhi.demo import places
+from zongzhi.demo.case_history import seed_case_history
 from zongzhi.demo.plan import DEMO_PASSWORD, XILINHOT, Plan, build_plan
 from zongzhi.grid.models import BlockHead, GridWorker, PartyGroup
 from zongzhi.regions import codes
@@ -72,6 +73,7 @@ def seed(*, scale: str = "league", seed_value: int = 2025, plan: Plan | None = N
             plan, county, seed_value
         )
         inserted["grid_workers"], inserted["party_groups"], inserted["block_heads"] = _seed_grid(plan, county)
+        inserted["cases"] = seed_case_history(scale=scale, seed_value=seed_value, plan=plan)
         if any(inserted.values()):
             audit_record(
                 action=AuditEntry.Action.USER_CREATED,
