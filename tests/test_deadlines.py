@@ -345,3 +345,15 @@ def test_the_commands(clock: Clock, capsys: pytest.CaptureFixture[str]) -> None:
     assert "尚未执行" in capsys.readouterr().out  # one sweep already waits for the worker
     call_command("sweep_deadlines", "--enqueue")
     assert "已加入后台任务队列" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_supervision_numbers_follow_the_highest_issued() -> None:
+    from tests.test_case_lifecycle import register, who
+    from zongzhi.cases.services import supervision_issue
+
+    case = register()
+    first = supervision_issue(case=case, actor=who("director"), kind="handover", reason="请尽快办理")
+    Supervision.objects.filter(pk=first.pk).update(number=first.number[:-4] + "0041")  # a gap, as imports leave
+    second = supervision_issue(case=case, actor=who("director"), kind="handover", reason="请反馈")
+    assert second.number.endswith("0042")

@@ -1024,9 +1024,15 @@ def case_escalate(*, case: Case, actor: User | None, version: int, reason: str, 
 
 
 def _supervision_number(center: Center, kind: str) -> str:
-    year = timezone.localdate().year
-    count = Supervision.objects.filter(issuer_center=center, kind=kind, issued_at__year=year).count() + 1
-    return f"{center.code}-{kind[:2].upper()}〔{year}〕{count:04d}"
+    """The next document number of the center, kind and year: one more than the highest issued."""
+    prefix = f"{center.code}-{kind[:2].upper()}〔{timezone.localdate().year}〕"
+    last = (
+        Supervision.objects.filter(number__startswith=prefix)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    return f"{prefix}{int(last[len(prefix) :]) + 1 if last else 1:04d}"
 
 
 def supervision_issue(
