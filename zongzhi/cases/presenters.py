@@ -4,7 +4,7 @@ from typing import Any
 
 from zongzhi import access
 from zongzhi.cases import events
-from zongzhi.cases.models import Case, State
+from zongzhi.cases.models import Case, Party, State
 from zongzhi.cases.workflow import allowed_actions
 from zongzhi.identity import mask_phone, mask_resident_id
 
@@ -32,6 +32,18 @@ def mask_id(kind: str, number: str) -> str:
     return mask_resident_id(number) if kind == "person" else number
 
 
+def party_masked(party: Party) -> dict[str, Any]:
+    """A party as anyone may see it: resident ID and phone masked."""
+    return {
+        "kind": party.kind,
+        "role": party.role,
+        "name": party.name,
+        "id_number": mask_id(party.kind, party.id_number),
+        "nationality": party.nationality,
+        "phone": mask_phone(party.phone),
+    }
+
+
 def case_detail(case: Case, user: Any) -> dict[str, Any]:
     """A (prefetched, see selectors.case_get) case with its parties, assignments and timeline."""
     roles = access.case_roles(user, case)
@@ -47,17 +59,7 @@ def case_detail(case: Case, user: Any) -> dict[str, Any]:
         "owner": case.owner.get_username(),
         "outcome": case.outcome,
         "escalations": case.escalations,
-        "parties": [
-            {
-                "kind": p.kind,
-                "role": p.role,
-                "name": p.name,
-                "id_number": mask_id(p.kind, p.id_number),
-                "nationality": p.nationality,
-                "phone": mask_phone(p.phone),
-            }
-            for p in case.parties.all()
-        ],
+        "parties": [party_masked(p) for p in case.parties.all()],
         "assignments": [
             {
                 "org": a.org.code,
@@ -109,16 +111,6 @@ def intake_result(case: Case, user: Any) -> dict[str, Any]:
         "risk_reasons": case.risk_reasons,
         "repeats": getattr(case, "repeats", []),
         "owner": user.get_username(),
-        "parties": [
-            {
-                "kind": p.kind,
-                "role": p.role,
-                "name": p.name,
-                "id_number": mask_id(p.kind, p.id_number),
-                "nationality": p.nationality,
-                "phone": mask_phone(p.phone),
-            }
-            for p in case.parties.all()
-        ],
+        "parties": [party_masked(p) for p in case.parties.all()],
         "allowed_actions": [t.action for t in allowed_actions(case, access.case_roles(user, case))],
     }
