@@ -41,15 +41,33 @@ class Scope:
         return not self.prefixes
 
 
+@dataclass(frozen=True)
+class Held:
+    """A user's memberships, read once per request: roles, and the orgs and centers they hold them at."""
+
+    roles: frozenset[str]
+    orgs: frozenset[tuple[str, int]]  # (role, org id)
+    centers: frozenset[tuple[str, int]]  # (role, center id)
+
+
+def _held(user: Any) -> Held:
+    cached = getattr(user, "_zongzhi_held", None)
+    if cached is None:
+        rows = list(user.memberships.values_list("role", "org_id", "center_id"))
+        cached = Held(
+            roles=frozenset(r for r, _o, _c in rows),
+            orgs=frozenset((r, o) for r, o, _c in rows if o is not None),
+            centers=frozenset((r, c) for r, _o, c in rows if c is not None),
+        )
+        user._zongzhi_held = cached
+    return cached
+
+
 def roles_of(user: Any) -> frozenset[str]:
-    """The roles the user holds, cached on the user object for the request."""
+    """The roles the user holds (memberships are read once per request)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
-    cached = getattr(user, "_zongzhi_roles", None)
-    if cached is None:
-        cached = frozenset(user.memberships.values_list("role", flat=True))
-        user._zongzhi_roles = cached
-    return cached
+    return _held(user).roles
 
 
 def scope_of(user: Any) -> Scope:
@@ -110,28 +128,16 @@ HANDLER_ROLES = frozenset({Role.DEPT_LIAISON, Role.MEDIATOR, Role.JUDGE})
 
 def org_ids_of(user: Any) -> frozenset[int]:
     """The orgs the user handles cases for (liaison, mediator, judge memberships)."""
-    cached = getattr(user, "_zongzhi_orgs", None)
-    if cached is None:
-        if not getattr(user, "is_authenticated", False):
-            return frozenset()
-        cached = frozenset(
-            user.memberships.filter(role__in=HANDLER_ROLES, org__isnull=False).values_list("org_id", flat=True)
-        )
-        user._zongzhi_orgs = cached
-    return cached
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    return frozenset(org for role, org in _held(user).orgs if role in HANDLER_ROLES)
 
 
 def center_ids_of(user: Any, role: str) -> frozenset[int]:
-    """The centers where the user holds `role` (cached on the user for the request)."""
+    """The centers where the user holds `role`."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    cache = getattr(user, "_zongzhi_centers", None)
-    if cache is None:
-        cache = {}
-        for held, center_id in user.memberships.filter(center__isnull=False).values_list("role", "center_id"):
-            cache.setdefault(held, set()).add(center_id)
-        user._zongzhi_centers = cache
-    return frozenset(cache.get(role, ()))
+    return frozenset(center for held, center in _held(user).centers if held == role)
 
 
 def cases_q(user: Any) -> Q:

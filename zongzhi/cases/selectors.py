@@ -42,7 +42,9 @@ def case_get(user: Any, number: str, *, related: tuple = PAGE_RELATED) -> Case:
 
 def case_for_action(user: Any, number: str) -> Case:
     """The case to act on (the services reload what they need); 404 as above."""
-    return get_object_or_404(cases_visible(user).select_related("center", "category"), number=number)
+    case = get_object_or_404(cases_visible(user).select_related("center", "category", "region"), number=number)
+    case._loaded_for_action = True  # type: ignore[attr-defined]
+    return case
 
 
 QUEUES = {

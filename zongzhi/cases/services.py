@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from zongzhi import access
 from zongzhi.accounts.models import User
 from zongzhi.cases import events, workflow
-from zongzhi.cases.calendar import add_working_days
+from zongzhi.cases.calendar import add_working_days, exceptions_for
 from zongzhi.cases.models import (
     Agreement,
     Assignment,
@@ -97,7 +97,13 @@ def _roles(actor: User, case: Case) -> set[str]:
 
 
 def _lock(case: Case) -> Case:
-    """The case as it is now in the database (fresh state and version)."""
+    """The case as it is now in the database (fresh state and version).
+
+    A case the selectors loaded in this very request is fresh enough: the version-conditional
+    update catches anything that changed since.
+    """
+    if getattr(case, "_loaded_for_action", False):
+        return case
     return Case.objects.select_related("center", "category", "region").get(pk=case.pk)
 
 
@@ -124,7 +130,8 @@ def _deadlines(
 ) -> tuple[datetime.datetime, datetime.datetime]:
     policy = policy_for(category, risk_level)
     sign_days, handle_days = (policy.sign_for_days, policy.handle_days) if policy else (1, 30)
-    return add_working_days(start, sign_days), add_working_days(start, handle_days)
+    exceptions = exceptions_for(start, max(sign_days, handle_days))
+    return add_working_days(start, sign_days, exceptions), add_working_days(start, handle_days, exceptions)
 
 
 def _finish_assignments(case: Case) -> None:
@@ -193,8 +200,18 @@ def intake_center_for(actor: User, region: Region) -> Center:
 # ---- intake -----------------------------------------------------------------------------------
 
 
-def find_repeats(*, region: Region, parties: Sequence[PartyInput], description: str, exclude: int = 0) -> list[Repeat]:
-    """Earlier cases within the window: same party ID, or a near-identical description in the same village."""
+def find_repeats(
+    *,
+    region: Region,
+    parties: Sequence[PartyInput],
+    description: str,
+    category: Category | None = None,
+    exclude: int = 0,
+) -> list[Repeat]:
+    """Earlier cases within the window: same party ID, or a near-identical description in the same village.
+
+    Near-duplicates are looked for among the village's 100 latest cases of the same category.
+    """
     since = timezone.now() - datetime.timedelta(days=REPEAT_WINDOW_DAYS)
     found: dict[int, Repeat] = {}
     indexes = [i for i in (_id_index(p) for p in parties) if i]
@@ -206,9 +223,10 @@ def find_repeats(*, region: Region, parties: Sequence[PartyInput], description: 
     # Compare texts only (no model objects), newest first; load the few that match.
     nearby = (
         Case.objects.filter(region_code__gte=village, region_code__lte=village + "999", registered_at__gte=since)
+        .filter(**({"category": category} if category is not None else {}))
         .exclude(pk__in=[exclude, *found])
         .order_by("-registered_at")
-        .values_list("id", "description")[:200]
+        .values_list("id", "description")[:100]
     )
     matcher = difflib.SequenceMatcher(None, autojunk=False)
     matcher.set_seq2(description)  # the new text is seq2: its index is built once for all candidates
@@ -245,11 +263,19 @@ def _clean_amount(amount: Any) -> Decimal | None:
 
 
 def intake_check(
-    *, region: Region, parties: Sequence[PartyInput], description: str, amount: Decimal | None, people_involved: int
+    *,
+    region: Region,
+    parties: Sequence[PartyInput],
+    description: str,
+    amount: Decimal | None,
+    people_involved: int,
+    title: str = "",
+    category: Category | None = None,
 ) -> IntakeCheck:
-    repeats = find_repeats(region=region, parties=parties, description=description)
+    repeats = find_repeats(region=region, parties=parties, description=description, category=category)
     same_party = sum(1 for r in repeats if r.why.startswith(_("同一当事人")))
-    level, reasons = suggest_risk(amount=amount, people_involved=people_involved, text=description, repeats=same_party)
+    text = f"{title}\n{description}"
+    level, reasons = suggest_risk(amount=amount, people_involved=people_involved, text=text, repeats=same_party)
     return IntakeCheck(level, reasons, repeats)
 
 
@@ -310,7 +336,9 @@ def case_intake(
     check = intake_check(
         region=region,
         parties=parties,
-        description=f"{title}\n{description}",
+        title=title,
+        description=description.strip(),
+        category=category,
         amount=clean_amount,
         people_involved=people_involved,
     )

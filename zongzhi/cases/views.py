@@ -190,7 +190,9 @@ def intake_check(request: HttpRequest) -> HttpResponse:
     check = services.intake_check(
         region=kwargs["region"],
         parties=kwargs["parties"],
-        description=f"{kwargs['title']}\n{kwargs['description']}",
+        title=kwargs["title"],
+        description=kwargs["description"],
+        category=kwargs["category"],
         amount=amount,
         people_involved=kwargs["people_involved"],
     )
