@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from zongzhi.crypto import EncryptedTextField
 from zongzhi.regions.models import Region
 
 
@@ -74,3 +75,98 @@ class BlockHead(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Household(models.Model):
+    """A household (户) registered at a village and living in a grid.
+
+    Herder households move between a summer and a winter pasture; the grid responsible for them
+    follows the season (`grid` is the one responsible now), so they are never lost between grids.
+    """
+
+    code = models.CharField(_("户编号"), max_length=30, unique=True)
+    village = models.ForeignKey(Region, models.PROTECT, related_name="households", verbose_name=_("嘎查村社区"))
+    grid = models.ForeignKey(Region, models.PROTECT, related_name="+", verbose_name=_("所在网格"))
+    region_code = models.CharField(_("区划代码"), max_length=15, db_index=True)
+    address = models.CharField(_("住址"), max_length=200, blank=True)
+    herder = models.BooleanField(_("牧户"), default=False)
+    summer_grid = models.ForeignKey(
+        Region, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("夏营地网格")
+    )
+    winter_grid = models.ForeignKey(
+        Region, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("冬营地网格")
+    )
+    block_head = models.ForeignKey(
+        BlockHead, models.SET_NULL, null=True, blank=True, related_name="households", verbose_name=_("联户长")
+    )
+    claimed_by = models.ForeignKey(
+        GridWorker, models.SET_NULL, null=True, blank=True, related_name="households", verbose_name=_("认领网格员")
+    )
+    claimed_grid = models.ForeignKey(
+        Region, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("认领网格")
+    )
+    claimed_at = models.DateTimeField(_("认领时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("户")
+        ordering = ["region_code", "code"]
+        indexes = [models.Index(fields=["region_code", "claimed_grid"], name="household_region_claim")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Resident(models.Model):
+    """A person of a household: registered (户籍) and/or actually living there (常住)."""
+
+    class Relation(models.TextChoices):
+        HEAD = "head", _("户主")
+        SPOUSE = "spouse", _("配偶")
+        CHILD = "child", _("子女")
+        PARENT = "parent", _("父母")
+        GRANDCHILD = "grandchild", _("孙子女")
+        OTHER = "other", _("其他")
+
+    class Language(models.TextChoices):
+        MONGOLIAN = "mn", _("蒙古语")
+        CHINESE = "zh", _("汉语")
+
+    household = models.ForeignKey(Household, models.CASCADE, related_name="residents", verbose_name=_("户"))
+    region_code = models.CharField(_("区划代码"), max_length=15, db_index=True)
+    name = models.CharField(_("姓名"), max_length=50)
+    relation = models.CharField(_("与户主关系"), max_length=20, choices=Relation.choices)
+    ethnicity = models.CharField(_("民族"), max_length=20)
+    language = models.CharField(_("常用语言"), max_length=2, choices=Language.choices)
+    id_number = EncryptedTextField(_("身份证号"))
+    # Keyed hash of the ID: exact lookup, and one person can belong to one household only.
+    id_index = models.CharField(max_length=64, unique=True)
+    phone = EncryptedTextField(_("联系电话"), blank=True)
+    phone_index = models.CharField(max_length=64, blank=True, db_index=True)
+    registered = models.BooleanField(_("户籍人口"), default=True)
+    living = models.BooleanField(_("常住人口"), default=True)
+
+    class Meta:
+        verbose_name = _("居民")
+        ordering = ["household", "id"]
+        indexes = [models.Index(fields=["name"], name="resident_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClaimConflict(models.Model):
+    """Two grids claiming one household: the village decides which grid is responsible."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待嘎查村裁定")
+        RESOLVED = "resolved", _("已裁定")
+
+    household = models.ForeignKey(Household, models.CASCADE, related_name="claim_conflicts")
+    region_code = models.CharField(max_length=15, db_index=True)
+    holder = models.ForeignKey(GridWorker, models.PROTECT, related_name="+", verbose_name=_("已认领网格员"))
+    claimant = models.ForeignKey(GridWorker, models.PROTECT, related_name="+", verbose_name=_("申请认领网格员"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    raised_at = models.DateTimeField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    winner = models.ForeignKey(GridWorker, models.PROTECT, null=True, blank=True, related_name="+")
