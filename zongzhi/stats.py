@@ -5,6 +5,7 @@ from typing import Any
 from zongzhi.access import Scope
 from zongzhi.accounts.selectors import accounts_in
 from zongzhi.centers.selectors import orgs_visible
+from zongzhi.grid.selectors import claim_rate, households_visible, residents_visible
 from zongzhi.regions import codes
 from zongzhi.regions.selectors import region_figures
 
@@ -12,6 +13,7 @@ from zongzhi.regions.selectors import region_figures
 def platform_stats(scope: Scope) -> dict[str, Any]:
     """Counts under a scope: regions by level, centers, orgs, accounts and the grid's people."""
     figures = region_figures(scope)
+    claimed, registered = claim_rate(scope)
     return {
         "regions": {level: figures.regions[level] for level in codes.LEVELS},
         "centers": figures.centers,
@@ -21,6 +23,10 @@ def platform_stats(scope: Scope) -> dict[str, Any]:
         "grid_workers": figures.grid_workers,
         "party_groups": figures.party_groups,
         "block_heads": figures.block_heads,
+        "households": households_visible(scope).count(),
+        "residents": residents_visible(scope).count(),
+        "claimed_residents": claimed,
+        "claim_rate": round(claimed / registered, 4) if registered else None,
         "cases": cases_by_state(scope),
     }
 

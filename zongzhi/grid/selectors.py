@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from zongzhi.access import Scope
-from zongzhi.grid.models import BlockHead, GridWorker, PartyGroup
+from zongzhi.grid.models import BlockHead, GridWorker, Household, PartyGroup, Resident
 from zongzhi.regions.models import Region
 
 
@@ -26,3 +26,58 @@ def grid_people(scope: Scope, grid: Region) -> dict[str, list]:
 def grids_of_worker(user: Any) -> QuerySet[Region]:
     """The grids a grid worker account serves."""
     return Region.objects.filter(grid_workers__user=user).distinct()
+
+
+def households_visible(scope: Scope) -> QuerySet[Household]:
+    return Household.objects.filter(scope.q())
+
+
+def residents_visible(scope: Scope) -> QuerySet[Resident]:
+    return Resident.objects.filter(scope.q())
+
+
+def resident_search(scope: Scope, q: str, limit: int = 50) -> list[Resident]:
+    """By exact resident ID (through its blind index) or by name: prefix for 1–2 characters, substring beyond."""
+    from zongzhi.grid.services import resident_id_index
+    from zongzhi.identity import normalize_resident_id, resident_id_errors
+
+    q = q.strip()
+    residents = residents_visible(scope).select_related("household")
+    if not q:
+        return []
+    if len(normalize_resident_id(q)) == 18 and not resident_id_errors(q):
+        return list(residents.filter(id_index=resident_id_index(q))[:limit])
+    # Short queries are surnames or given-name starts: a prefix the name index answers.
+    found = residents.filter(name__startswith=q) if len(q) <= 2 else residents.filter(name__contains=q)
+    return list(found.order_by("name", "id")[:limit])
+
+
+def claim_rate(scope: Scope) -> tuple[int, int]:
+    """(claimed registered residents, registered residents) under the scope."""
+    registered = residents_visible(scope).filter(registered=True)
+    return registered.filter(household__claimed_by__isnull=False).count(), registered.count()
+
+
+def claim_rates_by_child(scope: Scope, region: Region) -> dict[str, tuple[int, int]]:
+    """Claimed and registered residents for each child of `region`, keyed by child prefix, in two queries."""
+    from django.db.models import Count
+    from django.db.models.functions import Substr
+
+    from zongzhi.regions import codes
+
+    child = region.child_level
+    if child is None:
+        return {}
+    length = codes.PREFIX_LENGTH[child]
+    inside = residents_visible(scope).filter(Scope(prefixes=(region.prefix,)).q(), registered=True)
+    result: dict[str, list[int]] = {}
+    grouped = inside.annotate(bucket=Substr("region_code", 1, length)).values("bucket")
+    for row in grouped.annotate(n=Count("id")):
+        result.setdefault(row["bucket"], [0, 0])[1] = row["n"]
+    for row in grouped.filter(household__claimed_by__isnull=False).annotate(n=Count("id")):
+        result.setdefault(row["bucket"], [0, 0])[0] = row["n"]
+    return {k: (v[0], v[1]) for k, v in result.items()}
+
+
+def unclaimed_households(scope: Scope) -> QuerySet[Household]:
+    return households_visible(scope).filter(claimed_by__isnull=True).select_related("grid", "village")

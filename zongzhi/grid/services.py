@@ -1,0 +1,229 @@
+"""Writes on the grid registry: households, residents, claiming (认领) and the seasonal switch."""
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zongzhi import access
+from zongzhi.audit.models import AuditEntry
+from zongzhi.audit.services import audit_record
+from zongzhi.crypto import blind_index
+from zongzhi.grid.models import ClaimConflict, GridWorker, Household, Resident
+from zongzhi.identity import normalize_resident_id, resident_id_errors
+from zongzhi.regions import codes
+from zongzhi.regions.models import Region
+
+SUMMER_MONTHS = range(5, 11)  # May–October on the summer pasture (夏营地), the rest of the year in winter quarters
+
+
+def resident_id_index(number: str) -> str:
+    """The keyed hash residents are looked up by (exact ID match)."""
+    return blind_index(normalize_resident_id(number))
+
+
+def phone_index(phone: str) -> str:
+    return blind_index(phone.strip()) if phone.strip() else ""
+
+
+def season_grid(household: Household, day: datetime.date) -> Region:
+    """The grid responsible for the household on `day`: its summer or winter pasture for herders."""
+    if household.herder and household.summer_grid_id and household.winter_grid_id:
+        return household.summer_grid if day.month in SUMMER_MONTHS else household.winter_grid  # type: ignore[return-value]
+    return household.grid
+
+
+def _grid_under(grid: Region | None, village: Region, field: str) -> dict[str, list[str]]:
+    if grid is None:
+        return {}
+    if grid.level != codes.GRID or not grid.code.startswith(village.prefix):
+        return {field: [_("网格“%(g)s”不在嘎查村“%(v)s”之下。") % {"g": grid.code, "v": village.name}]}
+    return {}
+
+
+def household_register(
+    *,
+    actor: Any,
+    village: Region,
+    grid: Region,
+    address: str = "",
+    herder: bool = False,
+    summer_grid: Region | None = None,
+    winter_grid: Region | None = None,
+    code: str = "",
+) -> Household:
+    """Register a household at a village, living in one of its grids (the actor's own, for a grid worker)."""
+    errors: dict[str, list[str]] = {}
+    if village.level != codes.VILLAGE:
+        errors["village"] = [_("请选择嘎查村社区。")]
+    else:
+        errors.update(_grid_under(grid, village, "grid"))
+        errors.update(_grid_under(summer_grid, village, "summer_grid"))
+        errors.update(_grid_under(winter_grid, village, "winter_grid"))
+    if not access.scope_of(actor).covers(grid.code):
+        errors["grid"] = [_("网格“%(g)s”不在您的负责范围内。") % {"g": grid.name}]
+    if herder and (summer_grid is None) != (winter_grid is None):
+        errors["summer_grid"] = [_("牧户的夏营地和冬营地网格要么都填，要么都不填。")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        number = Household.objects.filter(code__startswith=f"H{grid.code}").count() + 1
+        household = Household.objects.create(
+            code=code or f"H{grid.code}{number:04d}",
+            village=village,
+            grid=grid,
+            region_code=grid.code,
+            address=address.strip(),
+            herder=herder,
+            summer_grid=summer_grid,
+            winter_grid=winter_grid,
+        )
+    return household
+
+
+def resident_add(
+    *,
+    actor: Any,
+    household: Household,
+    name: str,
+    relation: str,
+    ethnicity: str,
+    language: str,
+    id_number: str,
+    phone: str = "",
+    registered: bool = True,
+    living: bool = True,
+) -> Resident:
+    """Add a person to a household; an ID already in another household is refused, saying where."""
+    errors: dict[str, list[str]] = {}
+    if not access.scope_of(actor).covers(household.region_code):
+        raise PermissionDenied(_("该户不在您的负责范围内。"))
+    if not name.strip():
+        errors["name"] = [_("请填写姓名。")]
+    if relation not in Resident.Relation.values:
+        errors["relation"] = [_("请选择与户主关系。")]
+    if language not in Resident.Language.values:
+        errors["language"] = [_("请选择常用语言。")]
+    if not ethnicity.strip():
+        errors["ethnicity"] = [_("请填写民族。")]
+    problems = resident_id_errors(id_number)
+    if problems:
+        errors["id_number"] = problems
+    phone = phone.strip()
+    if phone and not (phone.isdigit() and len(phone) == 11):
+        errors["phone"] = [_("手机号应为 11 位数字。")]
+    if not registered and not living:
+        errors["registered"] = [_("户籍人口和常住人口至少选一项。")]
+    if not problems:
+        existing = Resident.objects.filter(id_index=resident_id_index(id_number)).select_related("household").first()
+        if existing is not None:
+            errors["id_number"] = [
+                _("该身份证号已登记在户 %(h)s（%(n)s），一人只能属于一户。")
+                % {"h": existing.household.code, "n": existing.name}
+            ]
+    if errors:
+        raise ValidationError(errors)
+    number = normalize_resident_id(id_number)
+    with transaction.atomic():
+        return Resident.objects.create(
+            household=household,
+            region_code=household.region_code,
+            name=name.strip(),
+            relation=relation,
+            ethnicity=ethnicity.strip(),
+            language=language,
+            id_number=number,
+            id_index=resident_id_index(number),
+            phone=phone,
+            phone_index=phone_index(phone),
+            registered=registered,
+            living=living,
+        )
+
+
+def _worker_of(actor: Any) -> GridWorker:
+    worker = GridWorker.objects.filter(user=actor).select_related("grid").first()
+    if worker is None:
+        raise PermissionDenied(_("只有网格员可以认领。"))
+    return worker
+
+
+def household_claim(*, actor: Any, household: Household) -> Household | ClaimConflict:
+    """认领: the grid worker of the household's grid takes it on; another grid's claim is a conflict."""
+    worker = _worker_of(actor)
+    if household.grid_id != worker.grid_id:
+        raise ValidationError(
+            {
+                "household": [
+                    _("户 %(h)s 住在网格“%(g)s”，不在您的网格内，不能认领。")
+                    % {"h": household.code, "g": household.grid.name}
+                ]
+            }
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        current = Household.objects.select_for_update().select_related("claimed_by").get(pk=household.pk)
+        holder = current.claimed_by
+        if holder is not None and holder.grid_id != worker.grid_id:
+            conflict, _created = ClaimConflict.objects.get_or_create(
+                household=current,
+                status=ClaimConflict.Status.OPEN,
+                defaults={"region_code": current.village.code, "holder": holder, "claimant": worker, "raised_at": now},
+            )
+            return conflict
+        Household.objects.filter(pk=current.pk).update(claimed_by=worker, claimed_grid=worker.grid, claimed_at=now)
+        current.claimed_by, current.claimed_grid_id, current.claimed_at = worker, worker.grid_id, now
+    return current
+
+
+def claim_conflict_resolve(*, actor: Any, conflict: ClaimConflict, winner: GridWorker) -> None:
+    """The village decides which grid is responsible for a household claimed twice."""
+    if not access.scope_of(actor).covers(conflict.household.village.code) or not (
+        access.roles_of(actor) & {"center_director", "leader"}
+    ):
+        raise PermissionDenied(_("只有嘎查村所属中心主任或政法委领导可以裁定认领冲突。"))
+    if winner.pk not in (conflict.holder_id, conflict.claimant_id):
+        raise ValidationError({"winner": [_("只能在发生冲突的两个网格员之间裁定。")]})
+    if conflict.status != ClaimConflict.Status.OPEN:
+        raise ValidationError({"winner": [_("该冲突已裁定。")]})
+    now = timezone.now()
+    with transaction.atomic():
+        Household.objects.filter(pk=conflict.household_id).update(
+            claimed_by=winner, claimed_grid=winner.grid, claimed_at=now, grid=winner.grid, region_code=winner.grid.code
+        )
+        Resident.objects.filter(household_id=conflict.household_id).update(region_code=winner.grid.code)
+        ClaimConflict.objects.filter(pk=conflict.pk).update(
+            status=ClaimConflict.Status.RESOLVED, decided_by=actor, decided_at=now, winner=winner
+        )
+        audit_record(
+            action=AuditEntry.Action.CONFIG_CHANGED,
+            actor=actor,
+            target=conflict.household.code,
+            detail={"claim_conflict": conflict.pk, "winner": winner.code},
+        )
+
+
+def seasonal_switch(*, day: datetime.date | None = None) -> int:
+    """Move herder households to the grid of the season; their claim goes with them. Returns households moved."""
+    day = day or timezone.localdate()
+    moved = 0
+    herders = Household.objects.filter(herder=True, summer_grid__isnull=False, winter_grid__isnull=False)
+    for household in herders.select_related("summer_grid", "winter_grid", "grid").iterator(chunk_size=1000):
+        target = season_grid(household, day)
+        if target.pk == household.grid_id:
+            continue
+        # The new grid's worker takes the household over, so it is never without a responsible grid.
+        worker = GridWorker.objects.filter(grid=target).order_by("-full_time", "code").first()
+        with transaction.atomic():
+            Household.objects.filter(pk=household.pk).update(
+                grid=target,
+                region_code=target.code,
+                claimed_by=worker if household.claimed_by_id else None,
+                claimed_grid=target if household.claimed_by_id and worker else None,
+            )
+            Resident.objects.filter(household=household).update(region_code=target.code)
+        moved += 1
+    return moved

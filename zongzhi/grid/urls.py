@@ -1,0 +1,14 @@
+from django.urls import path
+
+from zongzhi.grid import views
+
+app_name = "grid"
+urlpatterns = [
+    path("", views.my_grid, name="mine"),
+    path("households/new/", views.household_new, name="household_new"),
+    path("households/<str:code>/", views.household_detail, name="household"),
+    path("households/<str:code>/residents/", views.resident_new, name="resident_new"),
+    path("households/<str:code>/claim/", views.claim, name="claim"),
+    path("claims/<str:code>/", views.claim_rates, name="claims"),
+    path("conflicts/<int:pk>/resolve/", views.conflict_resolve, name="conflict_resolve"),
+]
