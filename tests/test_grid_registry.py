@@ -180,3 +180,30 @@ def test_pages_mask_ids_and_a_worker_sees_only_their_grid(gao: User, grid_a: Reg
     assert household.code in found and person.id_number not in found
     assert client.get(f"/staff/grid/claims/{grid_a.code}/").status_code == 200
     assert client.get(f"/staff/grid/claims/{grid_b.code}/").status_code == 404
+
+
+def test_unmasking_is_permitted_logged_and_the_api_masks(gao: User, grid_a: Region) -> None:
+    from zongzhi.audit.models import AuditEntry
+
+    household = new_household(gao, grid_a)
+    person = add_person(gao, household, 19)
+    client = verified_client(gao)
+    api = client.get("/api/v1/residents", {"q": "巴特"}).json()
+    assert (
+        [r["name"] for r in api] == ["巴特尔"]
+        and api[0]["id_number"].count("*") == 8
+        and api[0]["phone"] == "139****0000"
+    )
+    refused = client.post(f"/staff/grid/residents/{person.pk}/unmask/", {"reason": ""}, follow=True).content.decode()
+    assert person.id_number not in refused and "须说明用途" in refused
+    shown = client.post(
+        f"/staff/grid/residents/{person.pk}/unmask/", {"reason": "办理低保"}, follow=True
+    ).content.decode()
+    assert person.id_number in shown
+    entry = AuditEntry.objects.filter(action="unmask", target=f"resident:{person.pk}").get()
+    assert entry.actor_name == "demo-gridworker" and entry.detail["reason"] == "办理低保"
+    leader = verified_client(User.objects.get(username="demo-leader"))
+    assert (
+        person.id_number
+        not in leader.post(f"/staff/grid/residents/{person.pk}/unmask/", {"reason": "看"}, follow=True).content.decode()
+    )

@@ -225,6 +225,27 @@ def stats(request: HttpRequest, region: str | None = None) -> dict[str, Any]:
     return platform_stats(scope)
 
 
+@api.get("/residents")
+def residents(request: HttpRequest, q: str) -> list[dict[str, Any]]:
+    """Residents by name (1–2 characters: prefix) or exact ID, in the caller's jurisdiction; masked."""
+    from zongzhi.grid.selectors import resident_search
+    from zongzhi.identity import mask_phone, mask_resident_id
+
+    scope = _business(request)
+    return [
+        {
+            "id": r.pk,
+            "name": r.name,
+            "household": r.household.code,
+            "grid": r.region_code,
+            "id_number": mask_resident_id(r.id_number),
+            "phone": mask_phone(r.phone),
+            "relation": r.relation,
+        }
+        for r in resident_search(scope, q)
+    ]
+
+
 from zongzhi.cases.api import router as cases_router  # noqa: E402 - the router needs `api`'s helpers above
 
 api.add_router("/cases", cases_router)

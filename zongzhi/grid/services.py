@@ -227,3 +227,21 @@ def seasonal_switch(*, day: datetime.date | None = None) -> int:
             Resident.objects.filter(household=household).update(region_code=target.code)
         moved += 1
     return moved
+
+
+def resident_unmask(*, actor: Any, resident: Resident, reason: str, request: Any = None) -> tuple[str, str]:
+    """The full ID and phone, for the grid worker of the household or a director in jurisdiction; audited."""
+    held = access.roles_of(actor)
+    in_scope = access.scope_of(actor).covers(resident.region_code)
+    if not in_scope or not held & {"grid_worker", "center_director"}:
+        raise PermissionDenied(_("只有本网格的网格员或辖区中心主任可以查看完整证件号和电话。"))
+    if not reason.strip():
+        raise ValidationError({"reason": [_("查看完整号码须说明用途。")]})
+    audit_record(
+        action=AuditEntry.Action.UNMASK,
+        actor=actor,
+        target=f"resident:{resident.pk}",
+        request=request,
+        detail={"household": resident.household.code, "resident": resident.name, "reason": reason.strip()},
+    )
+    return resident.id_number, resident.phone

@@ -192,3 +192,23 @@ def conflict_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("已裁定。"))
     return redirect("grid:claims", conflict.household.village.code)
+
+
+@require_POST
+@staff_page(access.may_read_business)
+def resident_unmask(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    resident = get_object_or_404(selectors.residents_visible(access.scope_of(user)).select_related("household"), pk=pk)
+    try:
+        id_number, phone = services.resident_unmask(
+            actor=user, resident=resident, reason=request.POST.get("reason", ""), request=request
+        )
+    except (ValidationError, PermissionDenied) as error:
+        _messages(request, error)
+    else:
+        messages.info(
+            request,
+            _("%(n)s：证件号 %(i)s，电话 %(p)s（本次查看已记入审计日志）")
+            % {"n": resident.name, "i": id_number, "p": phone or "—"},
+        )
+    return redirect("grid:household", resident.household.code)
