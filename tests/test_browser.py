@@ -276,3 +276,39 @@ def test_the_whole_lifecycle_in_the_browser(browser: Browser, server: dict[str, 
     assert pdf.startswith(b"%PDF")
     for tab in (clerk, director, liaison):
         tab.context.close()
+
+
+def test_grid_worker_on_a_phone_registers_claims_and_finds_a_resident(browser: Browser, server: dict[str, str]) -> None:
+    from datetime import date
+
+    from zongzhi.identity import make_resident_id
+
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True
+    )
+    phone = context.new_page()
+    login(phone, server, "demo-gridworker")
+    phone.goto(f"{server['url']}/staff/grid/")
+    phone.fill("input[name=address]", "白马社区 12 号楼 3 单元")
+    phone.click("form[action$='/households/new/'] button")
+    phone.wait_for_url("**/staff/grid/households/H*/")
+    person = make_resident_id("152502", date(1991, 6, 18), 321)
+    phone.fill("input[name=name]", "苏日娜")
+    phone.select_option("select[name=relation]", "head")
+    phone.fill("input[name=id_number]", person)
+    phone.fill("input[name=phone]", "13847900321")
+    phone.click("form[action$='/residents/'] button")
+    phone.wait_for_selector("text=苏日娜")
+    page_text = phone.content()
+    assert person not in page_text and "138****0321" in page_text
+    phone.click("text=认领本户")
+    phone.wait_for_selector(".tag.ok")
+    phone.goto(f"{server['url']}/staff/grid/")
+    phone.fill("form.search input[name=q]", "苏日")
+    phone.click("form.search button")
+    phone.wait_for_selector("text=查找结果")
+    assert "苏日娜" in phone.locator("section.card").first.inner_text()
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"the page scrolls sideways on a phone ({width}px)"
+    shot(phone, "gridworker-phone-claim")
+    context.close()
