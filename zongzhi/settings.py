@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "zongzhi.accounts",
     "zongzhi.grid",
     "zongzhi.cases",
+    "zongzhi.field",
     "zongzhi.demo",
 ]
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path("staff/regions/", include("zongzhi.regions.urls")),
     path("staff/centers/", include("zongzhi.centers.urls")),
     path("staff/cases/", include("zongzhi.cases.urls")),
+    path("staff/field/", include("zongzhi.field.urls")),
     path("staff/grid/", include("zongzhi.grid.urls")),
     path("api/v1/", api.urls),
 ]

@@ -1,0 +1,346 @@
+"""Field work: a grid worker's visits (with photos, a case, an item), village risk reviews, mobile units.
+
+The demo grid worker (demo-gridworker) sees only their grid; the worker of the neighbouring grid
+(gw-…) sees only theirs; the Xilinhot director reviews villages and manages the county's units.
+"""
+
+import datetime
+import io
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.conftest import verified_client
+from zongzhi.accounts.models import User
+from zongzhi.cases.models import Case, Category, State
+from zongzhi.centers.models import Center
+from zongzhi.crypto import blind_index
+from zongzhi.field import selectors, services
+from zongzhi.field.models import FieldItem, MobileVisit, RiskItem, ServiceType, Visit
+from zongzhi.grid.models import GridWorker, Household, Resident
+from zongzhi.identity import make_resident_id
+from zongzhi.regions.models import Region
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+
+
+def who(name: str) -> User:
+    return User.objects.get(username=name)
+
+
+def household_in(grid: Region, n: int) -> Household:
+    village = grid.parent
+    assert village is not None
+    household = Household.objects.create(
+        code=f"T{grid.code}{n:02d}", village=village, grid=grid, region_code=grid.code, address="测试嘎查", herder=True
+    )
+    number = make_resident_id(grid.code[:6], datetime.date(1970 + n, 3, 4), 100 + n + int(grid.code[-3:]) % 500)
+    Resident.objects.create(
+        household=household,
+        region_code=grid.code,
+        name=f"巴特尔{n}",
+        relation=Resident.Relation.HEAD,
+        ethnicity="蒙古族",
+        language=Resident.Language.MONGOLIAN,
+        id_number=number,
+        id_index=blind_index(number),
+    )
+    return household
+
+
+@pytest.fixture
+def gridworker(db) -> User:  # type: ignore[no-untyped-def]
+    return who("demo-gridworker")
+
+
+@pytest.fixture
+def my_grid(gridworker: User) -> Region:
+    return GridWorker.objects.get(user=gridworker).grid
+
+
+@pytest.fixture
+def other_worker(my_grid: Region) -> User:
+    """The worker of another grid of the same county."""
+    worker = (
+        GridWorker.objects.filter(region_code__startswith=my_grid.code[:6], user__isnull=False)
+        .exclude(grid=my_grid)
+        .order_by("code")
+        .first()
+    )
+    assert worker is not None and worker.user is not None
+    return worker.user
+
+
+@pytest.fixture
+def home(my_grid: Region) -> Household:
+    return household_in(my_grid, 1)
+
+
+@pytest.fixture
+def foreign_home(other_worker: User) -> Household:
+    return household_in(GridWorker.objects.get(user=other_worker).grid, 2)
+
+
+def record(actor: User, household: Household, **overrides) -> Visit:  # type: ignore[no-untyped-def]
+    fields: dict[str, Any] = {
+        "actor": actor,
+        "household": household,
+        "visited_at": timezone.now() - datetime.timedelta(hours=1),
+        "notes": "入户走访，了解到与邻户因草场围栏有争执。",
+        "lat": 43.93,
+        "lng": 116.07,
+    }
+    fields.update(overrides)
+    return services.visit_record(**fields)
+
+
+# ---- visits -----------------------------------------------------------------------------------
+
+
+def test_a_grid_worker_records_a_visit_with_a_photo(gridworker: User, home: Household) -> None:
+    photo = SimpleUploadedFile("围栏.png", PNG, content_type="image/png")
+    visit = record(gridworker, home, photos=[photo])
+    assert visit.region_code == home.grid.code and visit.worker.user == gridworker
+    stored = visit.photos.get()
+    assert stored.content_type == "image/png" and stored.size == len(PNG)
+    assert list(selectors.visits_visible(gridworker)) == [visit]
+
+
+def test_the_visit_form_records_through_http(gridworker: User, home: Household) -> None:
+    client = verified_client(gridworker)
+    page = client.get(reverse("field:visit_new"))
+    assert page.status_code == 200 and home.code in page.content.decode()
+    response = client.post(
+        reverse("field:visit_new"),
+        {
+            "household": home.code,
+            "kind": "visit",
+            "visited_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "notes": "巡查冬营地。",
+            "lat": "",
+            "lng": "",
+            "photos": [SimpleUploadedFile("a.jpg", JPEG, content_type="image/jpeg")],
+        },
+    )
+    visit = Visit.objects.get(household=home)
+    assert response.status_code == 302 and response["Location"] == reverse("field:visit", args=[visit.pk])
+    assert visit.photos.get().content_type == "image/jpeg"
+    assert client.get(reverse("field:visits")).status_code == 200
+    assert client.get(reverse("field:visit", args=[visit.pk])).status_code == 200
+
+
+def test_a_visit_dated_in_the_future_is_refused(gridworker: User, home: Household) -> None:
+    with pytest.raises(ValidationError) as error:
+        record(gridworker, home, visited_at=timezone.now() + datetime.timedelta(days=1))
+    assert "晚于现在" in error.value.message_dict["visited_at"][0]
+    assert not Visit.objects.filter(household=home).exists()
+
+
+def test_a_photo_that_is_not_an_image_is_refused(gridworker: User, home: Household) -> None:
+    fake = SimpleUploadedFile("照片.jpg", b"%PDF-1.7 not a photo", content_type="image/jpeg")
+    with pytest.raises(ValidationError) as error:
+        record(gridworker, home, photos=[fake])
+    assert "“照片.jpg”不是图片" in error.value.message_dict["photos"][0]
+    client = verified_client(gridworker)
+    response = client.post(
+        reverse("field:visit_new"),
+        {
+            "household": home.code,
+            "visited_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "notes": "走访。",
+            "photos": [SimpleUploadedFile("x.png", io.BytesIO(b"GIF89a....").read())],
+        },
+    )
+    assert response.status_code == 422 and "不是图片" in response.content.decode()
+    assert not Visit.objects.filter(household=home).exists()
+
+
+def test_a_household_of_another_grid_is_refused(gridworker: User, foreign_home: Household) -> None:
+    with pytest.raises(Http404):
+        record(gridworker, foreign_home)
+    with pytest.raises(Http404):
+        selectors.household_get(gridworker, foreign_home.code)
+    response = verified_client(gridworker).post(
+        reverse("field:visit_new"),
+        {"household": foreign_home.code, "visited_at": "2025-01-01T10:00", "notes": "走访。"},
+    )
+    assert response.status_code == 404
+
+
+def test_another_grids_worker_gets_404_for_my_visit(
+    gridworker: User, other_worker: User, home: Household, foreign_home: Household
+) -> None:
+    visit = record(gridworker, home)
+    theirs = record(other_worker, foreign_home)
+    assert list(selectors.visits_visible(other_worker)) == [theirs]
+    with pytest.raises(Http404):
+        selectors.visit_get(other_worker, visit.pk)
+    with pytest.raises(Http404):
+        services.field_item_raise(visit=visit, actor=other_worker, kind="safety", title="电线老化")
+    assert verified_client(gridworker).get(reverse("field:visit", args=[theirs.pk])).status_code == 404
+    missing = Visit.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
+    assert verified_client(gridworker).get(reverse("field:visit", args=[missing])).status_code == 404
+
+
+def test_only_grid_workers_record_visits(home: Household) -> None:
+    with pytest.raises(PermissionDenied):
+        record(who("demo-director"), home)
+
+
+def test_a_visit_raises_a_case_on_the_grid_channel(gridworker: User, home: Household) -> None:
+    visit = record(gridworker, home)
+    case = services.visit_case_raise(
+        visit=visit,
+        actor=gridworker,
+        category=Category.objects.get(code="grassland"),
+        title="草场围栏纠纷",
+        description="两户因冬营地围栏位置争执。",
+        applicant=home.residents.get(),
+    )
+    assert case.channel == Case.Channel.GRID and case.region_code == home.grid.code
+    assert case.state == State.REGISTERED and case.parties.get(role="applicant").name == "巴特尔1"
+    visit.refresh_from_db()
+    assert visit.case == case
+    with pytest.raises(ValidationError):
+        services.visit_case_raise(
+            visit=visit,
+            actor=gridworker,
+            category=case.category,
+            title="再报",
+            description="重复上报。",
+            applicant=home.residents.get(),
+        )
+
+
+def test_items_are_raised_and_handled(gridworker: User, home: Household) -> None:
+    visit = record(gridworker, home)
+    item = services.field_item_raise(visit=visit, actor=gridworker, kind="safety", title="蒙古包电线老化")
+    assert list(selectors.field_items_visible(gridworker, open_only=True)) == [item]
+    with pytest.raises(ValidationError) as error:
+        services.field_item_handle(item=item, actor=gridworker, note=" ")
+    assert "handling_note" in error.value.message_dict
+    services.field_item_handle(item=item, actor=gridworker, note="已联系供电所更换。")
+    assert FieldItem.objects.get(pk=item.pk).status == FieldItem.Status.HANDLED
+
+
+# ---- village risk reviews ---------------------------------------------------------------------
+
+
+def test_a_village_review_draws_open_cases_and_grades_them(gridworker: User, home: Household) -> None:
+    visit = record(gridworker, home)
+    case = services.visit_case_raise(
+        visit=visit,
+        actor=gridworker,
+        category=Category.objects.get(code="grassland"),
+        title="草场围栏纠纷",
+        description="两户因冬营地围栏位置争执。",
+        applicant=home.residents.get(),
+    )
+    hazard = services.field_item_raise(
+        visit=record(gridworker, home), actor=gridworker, kind="opinion", title="希望修通冬营地道路"
+    )
+    director = who("demo-director")
+    with pytest.raises(Http404):  # a grid worker's jurisdiction is their grid, not the village
+        services.risk_review_open(actor=gridworker, village=home.village, held_on=timezone.localdate())
+    review = services.risk_review_open(
+        actor=director, village=home.village, held_on=timezone.localdate(), attendees="嘎查书记、网格员"
+    )
+    drawn = {i.source: i for i in review.items.all()}
+    assert drawn[RiskItem.Source.CASE].case == case
+    assert drawn[RiskItem.Source.ITEM].field_item == hazard
+    assert RiskItem.Source.VISIT not in drawn  # both visits are on the agenda through their case / item
+
+    item = drawn[RiskItem.Source.CASE]
+    with pytest.raises(ValidationError) as error:
+        services.risk_item_decide(item=item, actor=director, decision="", grade="province")
+    assert set(error.value.message_dict) == {"decision", "grade"}
+    services.risk_item_decide(item=item, actor=director, decision="移交苏木乡镇调解。", grade="township")
+    item.refresh_from_db()
+    assert item.status == RiskItem.Status.ASSIGNED and item.handling_center is not None
+    assert item.handling_center.level == Center.Level.TOWNSHIP
+    assert item.handling_center.region_code == home.village.code[:9] + "000"
+    services.risk_item_decide(
+        item=drawn[RiskItem.Source.ITEM], actor=director, decision="报旗县交通局。", grade="county"
+    )
+    assert RiskItem.objects.get(pk=drawn[RiskItem.Source.ITEM].pk).handling_center.level == Center.Level.COUNTY  # type: ignore[union-attr]
+
+    client = verified_client(director)
+    assert client.get(reverse("field:review", args=[review.pk])).status_code == 200
+    assert verified_client(gridworker).get(reverse("field:review", args=[review.pk])).status_code == 403
+
+
+def test_a_review_outside_the_jurisdiction_is_404(home: Household) -> None:
+    duolun_director = User.objects.filter(username="director-152531").first()
+    assert duolun_director is not None
+    with pytest.raises(Http404):
+        services.risk_review_open(actor=duolun_director, village=home.village, held_on=timezone.localdate())
+
+
+# ---- mobile units -----------------------------------------------------------------------------
+
+
+def test_a_mobile_unit_logs_the_services_of_a_visit(gridworker: User, home: Household) -> None:
+    assert ServiceType.objects.count() >= 6
+    director = who("demo-director")
+    county = Region.objects.get(code=home.region_code[:6] + "000000")
+    with pytest.raises(PermissionDenied):
+        services.mobile_unit_create(actor=who("demo-leader"), name="乌日特一队", county=county)
+    with pytest.raises(Http404):
+        services.mobile_unit_create(actor=gridworker, name="乌日特一队", county=county)
+    unit = services.mobile_unit_create(
+        actor=director, name="乌日特一队", county=county, households=[home], members=[who("demo-mediator")]
+    )
+    stops = services.circuit_plan_set(
+        unit=unit,
+        actor=director,
+        stops=[
+            services.StopInput(planned_on=timezone.localdate(), household=home),
+            services.StopInput(planned_on=timezone.localdate() + datetime.timedelta(days=3), place="夏营地"),
+        ],
+    )
+    mediation, publicity = ServiceType.objects.get(name="矛盾调解"), ServiceType.objects.get(name="法治宣传")
+    visit = services.mobile_visit_record(
+        unit=unit,
+        actor=who("demo-mediator"),
+        visited_on=timezone.localdate(),
+        stop=stops[0],
+        services={mediation: (2, "草场边界"), publicity: (1, "")},
+        people_served=12,
+    )
+    assert {(s.service.name, s.count) for s in visit.services.all()} == {("矛盾调解", 2), ("法治宣传", 1)}
+    with pytest.raises(ValidationError) as error:
+        services.mobile_visit_record(
+            unit=unit, actor=director, visited_on=timezone.localdate() + datetime.timedelta(days=1), services={}
+        )
+    assert set(error.value.message_dict) == {"visited_on", "services"}
+    with pytest.raises(PermissionDenied):
+        services.mobile_visit_record(
+            unit=unit, actor=who("demo-leader"), visited_on=timezone.localdate(), services={mediation: (1, "")}
+        )
+
+    client = verified_client(director)
+    assert client.get(reverse("field:unit", args=[unit.pk])).status_code == 200
+    response = client.post(
+        reverse("field:unit", args=[unit.pk]),
+        {"visited_on": timezone.localdate().isoformat(), f"service_{publicity.pk}": "on", f"count_{publicity.pk}": "3"},
+    )
+    assert response.status_code == 302
+    assert MobileVisit.objects.filter(unit=unit).count() == 2
+    assert verified_client(gridworker).get(reverse("field:unit", args=[unit.pk])).status_code == 404
+
+
+def test_a_station_lists_the_sessions_held_there(home: Household) -> None:
+    director = who("demo-director")
+    station = services.station_create(actor=director, name="图古日格嘎查蒙古包调解驿站", village=home.village)
+    client = verified_client(director)
+    for page in (reverse("field:reviews"), reverse("field:units"), reverse("field:station", args=[station.pk])):
+        assert client.get(page).status_code == 200
+    assert list(selectors.station_sessions(director, station)) == []
+    with pytest.raises(ValidationError):
+        services.station_create(actor=director, name=station.name, village=home.village)

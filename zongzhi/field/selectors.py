@@ -1,0 +1,99 @@
+"""Reading field work, always through the actor's scope on each row's `region_code`.
+
+Missing and out-of-scope answer the same 404 (`get_object_or_404` on the scoped queryset).
+"""
+
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from zongzhi import access
+from zongzhi.cases.models import MediationSession
+from zongzhi.cases.selectors import cases_visible
+from zongzhi.grid.models import Household
+
+from .models import FieldItem, MobileUnit, MobileVisit, RiskItem, RiskReview, Station, Visit, VisitPhoto
+
+
+def households_for_visit(user: Any) -> QuerySet[Household]:
+    """The households a user may visit: those of their grid(s) — for a grid worker, their jurisdiction."""
+    return Household.objects.filter(access.scope_of(user).q()).order_by("code")
+
+
+def household_get(user: Any, code: str) -> Household:
+    return get_object_or_404(households_for_visit(user).select_related("grid", "village"), code=code)
+
+
+def visits_visible(user: Any) -> QuerySet[Visit]:
+    return Visit.objects.filter(access.scope_of(user).q()).select_related("household", "worker", "case")
+
+
+def visit_get(user: Any, pk: int) -> Visit:
+    visits = visits_visible(user).select_related("grid").prefetch_related("photos", "items", "household__residents")
+    return get_object_or_404(visits, pk=pk)
+
+
+def photo_get(user: Any, pk: int) -> VisitPhoto:
+    return get_object_or_404(VisitPhoto.objects.filter(access.scope_of(user).q()), pk=pk)
+
+
+def field_items_visible(user: Any, *, open_only: bool = False) -> QuerySet[FieldItem]:
+    items = FieldItem.objects.filter(access.scope_of(user).q()).select_related("visit__household")
+    return items.filter(status=FieldItem.Status.OPEN) if open_only else items
+
+
+def field_item_get(user: Any, pk: int) -> FieldItem:
+    return get_object_or_404(field_items_visible(user), pk=pk)
+
+
+def reviews_visible(user: Any) -> QuerySet[RiskReview]:
+    return RiskReview.objects.filter(access.scope_of(user).q()).select_related("village", "chair")
+
+
+def review_get(user: Any, pk: int) -> RiskReview:
+    items = RiskItem.objects.select_related("case", "field_item", "visit__household", "handling_center")
+    reviews = reviews_visible(user).prefetch_related(Prefetch("items", queryset=items.order_by("id")))
+    return get_object_or_404(reviews, pk=pk)
+
+
+def risk_item_get(user: Any, pk: int) -> RiskItem:
+    items = RiskItem.objects.filter(access.scope_of(user).q("review__region_code")).select_related("review")
+    return get_object_or_404(items, pk=pk)
+
+
+def units_visible(user: Any) -> QuerySet[MobileUnit]:
+    """The mobile units in the user's jurisdiction, and those the user is a member of."""
+    return MobileUnit.objects.filter(access.scope_of(user).q() | Q(members=user)).distinct().select_related("county")
+
+
+def unit_get(user: Any, pk: int) -> MobileUnit:
+    units = units_visible(user).prefetch_related("households", "orgs", "members", "stops__household", "stops__station")
+    return get_object_or_404(units, pk=pk)
+
+
+def unit_visits(unit: MobileUnit) -> QuerySet[MobileVisit]:
+    """The visits of a unit the caller already got through `unit_get`."""
+    return unit.visits.select_related("stop", "recorded_by").prefetch_related("services__service")
+
+
+def stations_visible(user: Any) -> QuerySet[Station]:
+    return Station.objects.filter(access.scope_of(user).q()).select_related("village")
+
+
+def station_get(user: Any, pk: int) -> Station:
+    return get_object_or_404(stations_visible(user), pk=pk)
+
+
+def station_sessions(user: Any, station: Station) -> QuerySet[MediationSession]:
+    """Mediation sessions held at the station, matched by its name until sessions point at stations.
+
+    Only sessions of cases the user may see, and in the station's village.
+    """
+    return (
+        MediationSession.objects.filter(place_kind=MediationSession.Place.STATION, place=station.name)
+        .filter(access.Scope(prefixes=(station.village.prefix,)).q())
+        .filter(case__in=cases_visible(user))
+        .select_related("case")
+        .order_by("-held_at")
+    )

@@ -1,0 +1,542 @@
+"""Every write on field work. Each function is keyword-only, atomic, and checks the actor first.
+
+Validation errors are ValidationError keyed by field, in Chinese; an actor without the right role is
+PermissionDenied; a thing outside the actor's scope is refused with the same 404 as a missing one.
+"""
+
+import datetime
+import hashlib
+import mimetypes
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zongzhi import access
+from zongzhi.accounts.models import Role, User
+from zongzhi.cases import services as case_services
+from zongzhi.cases.models import OPEN_STATES, Case, Category
+from zongzhi.centers.models import Center, Org
+from zongzhi.grid.models import GridWorker, Household, Resident
+from zongzhi.regions import codes
+from zongzhi.regions.models import Region
+
+from .models import (
+    CircuitStop,
+    FieldItem,
+    MobileUnit,
+    MobileVisit,
+    MobileVisitService,
+    RiskItem,
+    RiskReview,
+    ServiceType,
+    Station,
+    Visit,
+    VisitPhoto,
+)
+
+PHOTO_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTOS = 9
+MAX_UNIT_HOUSEHOLDS = 30
+RECENT_VISIT_DAYS = 30
+REVIEW_ROLES = frozenset({Role.CENTER_DIRECTOR, Role.LEADER})
+
+
+# ---- visits -----------------------------------------------------------------------------------
+
+
+def _worker_of(actor: User) -> GridWorker:
+    """The actor's grid-worker record; only grid workers record visits."""
+    worker = GridWorker.objects.filter(user=actor).first()
+    if worker is None or Role.GRID_WORKER not in access.roles_of(actor):
+        raise PermissionDenied(_("只有网格员可以登记走访。"))
+    return worker
+
+
+def _photo_errors(photos: Sequence[UploadedFile]) -> list[str]:
+    problems = []
+    if len(photos) > MAX_PHOTOS:
+        problems.append(_("照片最多 %(n)d 张。") % {"n": MAX_PHOTOS})
+    for photo in photos:
+        name = (photo.name or "photo").rsplit("/", 1)[-1][:200]
+        if photo.size is None or photo.size > MAX_PHOTO_BYTES:
+            problems.append(_("照片“%(n)s”超过 10 MB。") % {"n": name})
+            continue
+        head = photo.read(16)
+        photo.seek(0)
+        if _photo_type(head) is None:
+            problems.append(_("文件“%(n)s”不是图片：照片只接受 JPEG 或 PNG 格式。") % {"n": name})
+    return problems
+
+
+def _photo_type(head: bytes) -> str | None:
+    return next((kind for kind, magic in PHOTO_TYPES.items() if head.startswith(magic)), None)
+
+
+def _coordinate_errors(lat: float | None, lng: float | None) -> list[str]:
+    if (lat is None) != (lng is None):
+        return [_("经度和纬度须同时填写或同时留空。")]
+    if lat is not None and lng is not None and not (3 <= lat <= 54 and 73 <= lng <= 136):
+        return [_("位置（纬度 %(lat)s，经度 %(lng)s）不在中国境内，请核对。") % {"lat": lat, "lng": lng}]
+    return []
+
+
+def visit_record(
+    *,
+    actor: User,
+    household: Household,
+    visited_at: datetime.datetime,
+    notes: str,
+    kind: str = Visit.Kind.VISIT,
+    lat: float | None = None,
+    lng: float | None = None,
+    photos: Sequence[UploadedFile] = (),
+) -> Visit:
+    """Record a grid worker's visit to a household of their own grid, with its photos."""
+    worker = _worker_of(actor)
+    access.require(access.scope_of(actor).covers(household.region_code))
+    errors: dict[str, list[str]] = {}
+    if kind not in Visit.Kind.values:
+        errors["kind"] = [_("未知走访类型“%(k)s”。") % {"k": kind}]
+    if not notes.strip():
+        errors["notes"] = [_("请填写走访情况。")]
+    if visited_at > timezone.now() + datetime.timedelta(minutes=5):  # a phone's clock may run a little fast
+        errors["visited_at"] = [
+            _("走访时间 %(t)s 晚于现在，请核对。") % {"t": timezone.localtime(visited_at).strftime("%Y-%m-%d %H:%M")}
+        ]
+    if problems := _coordinate_errors(lat, lng):
+        errors["position"] = problems
+    if problems := _photo_errors(photos):
+        errors["photos"] = problems
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        visit = Visit.objects.create(
+            worker=worker,
+            household=household,
+            grid_id=household.grid_id,
+            region_code=household.region_code,
+            kind=kind,
+            visited_at=visited_at,
+            lat=lat,
+            lng=lng,
+            notes=notes.strip(),
+            recorded_by=actor,
+            recorded_at=now,
+        )
+        for photo in photos:
+            _photo_save(visit, photo)
+    return visit
+
+
+def _photo_save(visit: Visit, upload: UploadedFile) -> VisitPhoto:
+    content_type = _photo_type(upload.read(16)) or "image/jpeg"
+    upload.seek(0)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    photo = VisitPhoto(
+        visit=visit,
+        region_code=visit.region_code,
+        name=(upload.name or "photo").rsplit("/", 1)[-1][:200],
+        content_type=content_type,
+        size=upload.size or 0,
+        sha256=digest.hexdigest(),
+    )
+    extension = mimetypes.guess_extension(content_type) or ""
+    photo.file.save(f"visit-{visit.pk}-{digest.hexdigest()[:12]}{extension}", upload, save=False)
+    photo.save()
+    return photo
+
+
+def _own_visit(actor: User, visit: Visit) -> None:
+    access.require(access.scope_of(actor).covers(visit.region_code))
+    if Role.GRID_WORKER not in access.roles_of(actor):
+        raise PermissionDenied(_("只有网格员可以从走访上报。"))
+
+
+def visit_case_raise(
+    *,
+    visit: Visit,
+    actor: User,
+    category: Category,
+    title: str,
+    description: str,
+    applicant: Resident | None = None,
+    parties: Sequence[case_services.PartyInput] = (),
+    people_involved: int = 1,
+    amount: Any = None,
+) -> Case:
+    """Report a dispute found on a visit (channel 网格员上报); the case's place is the household's grid."""
+    _own_visit(actor, visit)
+    if visit.case is not None:
+        raise ValidationError({"case": [_("这次走访已上报过矛盾纠纷（%(n)s）。") % {"n": visit.case.number}]})
+    everyone = list(parties)
+    if applicant is not None:
+        if applicant.household_id != visit.household_id:
+            raise ValidationError({"applicant": [_("申请人“%(n)s”不是被走访户的成员。") % {"n": applicant.name}]})
+        everyone.insert(
+            0,
+            case_services.PartyInput(
+                kind="person",
+                role="applicant",
+                name=applicant.name,
+                id_number=applicant.id_number,
+                phone=applicant.phone,
+                address=visit.household.address,
+            ),
+        )
+    with transaction.atomic():
+        # Lock the visit so two taps on "report" cannot raise two cases from it.
+        if Visit.objects.select_for_update().values_list("case_id", flat=True).get(pk=visit.pk) is not None:
+            raise ValidationError({"case": [_("这次走访已上报过矛盾纠纷。")]})
+        case = case_services.case_intake(
+            actor=actor,
+            channel=Case.Channel.GRID,
+            category=category,
+            title=title,
+            description=description,
+            region=visit.grid,
+            parties=everyone,
+            amount=amount,
+            people_involved=people_involved,
+            location=visit.household.address,
+            lat=visit.lat,
+            lng=visit.lng,
+            occurred_on=timezone.localdate(visit.visited_at),
+        )
+        Visit.objects.filter(pk=visit.pk).update(case=case)
+        visit.case = case
+    return case
+
+
+def field_item_raise(*, visit: Visit, actor: User, kind: str, title: str, description: str = "") -> FieldItem:
+    """Note a safety hazard or a request of the people found on a visit."""
+    _own_visit(actor, visit)
+    errors: dict[str, list[str]] = {}
+    if kind not in FieldItem.Kind.values:
+        errors["kind"] = [_("事项类型应为安全隐患或民意诉求。")]
+    if not title.strip():
+        errors["title"] = [_("请填写事项。")]
+    if errors:
+        raise ValidationError(errors)
+    return FieldItem.objects.create(
+        visit=visit,
+        region_code=visit.region_code,
+        kind=kind,
+        title=title.strip()[:100],
+        description=description.strip(),
+        raised_by=actor,
+        raised_at=timezone.now(),
+    )
+
+
+def field_item_handle(*, item: FieldItem, actor: User, note: str) -> FieldItem:
+    """Mark an item handled, saying how (the grid worker, or a director or leader above)."""
+    access.require(access.scope_of(actor).covers(item.region_code))
+    if not access.roles_of(actor) & {Role.GRID_WORKER, *REVIEW_ROLES}:
+        raise PermissionDenied(_("您的角色不能处理隐患和诉求。"))
+    if not note.strip():
+        raise ValidationError({"handling_note": [_("请填写处理情况。")]})
+    with transaction.atomic():
+        done = FieldItem.objects.filter(pk=item.pk, status=FieldItem.Status.OPEN).update(
+            status=FieldItem.Status.HANDLED, handled_by=actor, handled_at=timezone.now(), handling_note=note.strip()
+        )
+        if not done:
+            raise ValidationError({"status": [_("事项“%(t)s”已处理过。") % {"t": item.title}]})
+    item.refresh_from_db()
+    return item
+
+
+# ---- village risk reviews ---------------------------------------------------------------------
+
+
+def _may_review(actor: User, region_code: str) -> None:
+    access.require(access.scope_of(actor).covers(region_code))
+    if not access.roles_of(actor) & REVIEW_ROLES:
+        raise PermissionDenied(_("只有中心主任和政法委领导可以组织风险研判。"))
+
+
+def risk_review_open(
+    *, actor: User, village: Region, held_on: datetime.date, attendees: str = "", chair: User | None = None
+) -> RiskReview:
+    """Open a village review and draw its agenda: open cases, open items, recent visits of the village."""
+    if village.level != Region.Level.VILLAGE:
+        raise ValidationError({"village": [_("“%(r)s”不是嘎查村社区，研判以嘎查村为单位。") % {"r": village.name}]})
+    _may_review(actor, village.code)
+    if held_on > timezone.localdate():
+        raise ValidationError({"held_on": [_("研判日期 %(d)s 晚于今天，请核对。") % {"d": held_on}]})
+    under = codes.prefix_q((village.prefix,))
+    since = timezone.now() - datetime.timedelta(days=RECENT_VISIT_DAYS)
+    with transaction.atomic():
+        review = RiskReview.objects.create(
+            village=village,
+            region_code=village.code,
+            held_on=held_on,
+            chair=chair or actor,
+            attendees=attendees.strip()[:500],
+            created_by=actor,
+            created_at=timezone.now(),
+        )
+        items = [
+            RiskItem(review=review, region_code=c.region_code, source=RiskItem.Source.CASE, case=c, summary=_summary(c))
+            for c in Case.objects.filter(under, state__in=OPEN_STATES).order_by("registered_at")
+        ]
+        items += [
+            RiskItem(
+                review=review,
+                region_code=i.region_code,
+                source=RiskItem.Source.ITEM,
+                field_item=i,
+                summary=f"{i.get_kind_display()}：{i.title}"[:200],
+            )
+            for i in FieldItem.objects.filter(under, status=FieldItem.Status.OPEN).order_by("raised_at")
+        ]
+        # Visits that already raised a case or an item are on the agenda through those.
+        recent = Visit.objects.filter(under, visited_at__gte=since, case__isnull=True, items__isnull=True)
+        items += [
+            RiskItem(
+                review=review,
+                region_code=v.region_code,
+                source=RiskItem.Source.VISIT,
+                visit=v,
+                summary=f"{v.household.code}：{v.notes}"[:200],
+            )
+            for v in recent.select_related("household").order_by("visited_at")
+        ]
+        RiskItem.objects.bulk_create(items)
+    return review
+
+
+def _summary(case: Case) -> str:
+    return f"{case.number} {case.title}（{case.get_state_display()}）"[:200]
+
+
+def handling_center_for(village_code: str, grade: str) -> Center | None:
+    """The center that handles an item of this grade: the village station, the township or county center."""
+    level, prefix = {
+        RiskItem.Grade.VILLAGE: (Center.Level.VILLAGE, village_code[:12]),
+        RiskItem.Grade.TOWNSHIP: (Center.Level.TOWNSHIP, village_code[:9]),
+        RiskItem.Grade.COUNTY: (Center.Level.COUNTY, village_code[:6]),
+    }[RiskItem.Grade(grade)]
+    return Center.objects.filter(level=level, region_code=codes.full_code(prefix)).order_by("code").first()
+
+
+def risk_item_decide(*, item: RiskItem, actor: User, decision: str, grade: str) -> RiskItem:
+    """Record the review's decision on an item and hand it to the center of its grade (分级联动处置)."""
+    _may_review(actor, item.review.region_code)
+    errors: dict[str, list[str]] = {}
+    if not decision.strip():
+        errors["decision"] = [_("请填写研判意见。")]
+    if grade not in RiskItem.Grade.values:
+        errors["grade"] = [_("处置层级应为嘎查村、苏木乡镇或旗县。")]
+    if errors:
+        raise ValidationError(errors)
+    center = handling_center_for(item.review.region_code, grade)
+    if center is None:
+        raise ValidationError({"grade": [_("没有找到承办“%(g)s”的综治中心。") % {"g": RiskItem.Grade(grade).label}]})
+    with transaction.atomic():
+        item.decision = decision.strip()
+        item.grade = grade
+        item.handling_center = center
+        item.status = RiskItem.Status.ASSIGNED
+        item.decided_by = actor
+        item.decided_at = timezone.now()
+        item.save(update_fields=["decision", "grade", "handling_center", "status", "decided_by", "decided_at"])
+    return item
+
+
+def risk_item_done(*, item: RiskItem, actor: User) -> RiskItem:
+    """Mark an assigned item done."""
+    _may_review(actor, item.review.region_code)
+    if item.status != RiskItem.Status.ASSIGNED:
+        raise ValidationError({"status": [_("只有已交办的事项可以办结。")]})
+    item.status = RiskItem.Status.DONE
+    item.save(update_fields=["status"])
+    return item
+
+
+# ---- mobile units and stations ----------------------------------------------------------------
+
+
+def _may_manage_county(actor: User, county_code: str) -> None:
+    access.require(access.scope_of(actor).covers(county_code))
+    if Role.CENTER_DIRECTOR not in access.roles_of(actor):
+        raise PermissionDenied(_("乌日特由旗县综治中心主任管理。"))
+
+
+def mobile_unit_create(
+    *,
+    actor: User,
+    name: str,
+    county: Region,
+    households: Iterable[Household] = (),
+    orgs: Iterable[Org] = (),
+    members: Iterable[User] = (),
+) -> MobileUnit:
+    """Set up a county's mobile unit with its herder households, member orgs and members."""
+    if county.level != Region.Level.COUNTY:
+        raise ValidationError({"county": [_("“%(r)s”不是旗县，乌日特以旗县为单位设立。") % {"r": county.name}]})
+    _may_manage_county(actor, county.code)
+    households, orgs, members = list(households), list(orgs), list(members)
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = [_("请填写乌日特名称。")]
+    if len(households) > MAX_UNIT_HOUSEHOLDS:
+        errors["households"] = [
+            _("一个乌日特服务 20–30 户牧户，所选 %(n)d 户超过 %(m)d 户。")
+            % {"n": len(households), "m": MAX_UNIT_HOUSEHOLDS}
+        ]
+    outside = [h.code for h in households if not h.region_code.startswith(county.prefix)]
+    if outside:
+        errors["households"] = [_("户 %(c)s 不在%(r)s。") % {"c": "、".join(outside[:5]), "r": county.name}]
+    far = [
+        o.name
+        for o in orgs
+        if not county.code.startswith(o.region.prefix) and not o.region_code.startswith(county.prefix)
+    ]
+    if far:
+        errors["orgs"] = [_("单位 %(o)s 不在%(r)s或其上级。") % {"o": "、".join(far[:5]), "r": county.name}]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        unit = MobileUnit.objects.create(
+            name=name.strip(), county=county, region_code=county.code, created_by=actor, created_at=timezone.now()
+        )
+        unit.households.set(households)
+        unit.orgs.set(orgs)
+        unit.members.set(members)
+    return unit
+
+
+@dataclass
+class StopInput:
+    """One stop of a circuit plan: a household of the unit, a station or a named place, on a date."""
+
+    planned_on: datetime.date
+    household: Household | None = None
+    station: Station | None = None
+    place: str = ""
+
+
+def circuit_plan_set(*, unit: MobileUnit, actor: User, stops: Sequence[StopInput]) -> list[CircuitStop]:
+    """Replace the unit's future circuit plan with these ordered stops."""
+    _may_manage_county(actor, unit.region_code)
+    errors: list[str] = []
+    served = set(unit.households.values_list("pk", flat=True))
+    for n, stop in enumerate(stops, 1):
+        if not (stop.household or stop.station or stop.place.strip()):
+            errors.append(_("第 %(n)d 站：请选择牧户、驿站或填写地点。") % {"n": n})
+        if stop.household is not None and stop.household.pk not in served:
+            errors.append(_("第 %(n)d 站：户 %(c)s 不是本乌日特的服务户。") % {"n": n, "c": stop.household.code})
+        if stop.station is not None and not stop.station.region_code.startswith(unit.county.prefix):
+            errors.append(_("第 %(n)d 站：驿站“%(s)s”不在本旗县。") % {"n": n, "s": stop.station.name})
+        if n > 1 and stop.planned_on < stops[n - 2].planned_on:
+            errors.append(_("第 %(n)d 站的计划日期早于上一站。") % {"n": n})
+    if errors:
+        raise ValidationError({"stops": errors})
+    with transaction.atomic():
+        # Stops already visited stay (the visits point at them); the rest of the plan is replaced.
+        unit.stops.filter(visits__isnull=True).delete()
+        start = (unit.stops.order_by("-order").values_list("order", flat=True).first() or 0) + 1
+        return CircuitStop.objects.bulk_create(
+            [
+                CircuitStop(
+                    unit=unit,
+                    region_code=unit.region_code,
+                    order=start + i,
+                    planned_on=s.planned_on,
+                    household=s.household,
+                    station=s.station,
+                    place=s.place.strip()[:200],
+                )
+                for i, s in enumerate(stops)
+            ]
+        )
+
+
+def _may_serve(actor: User, unit: MobileUnit) -> None:
+    access.require(access.scope_of(actor).covers(unit.region_code) or unit.members.filter(pk=actor.pk).exists())
+    is_director = Role.CENTER_DIRECTOR in access.roles_of(actor) and access.scope_of(actor).covers(unit.region_code)
+    if not is_director and not unit.members.filter(pk=actor.pk).exists():
+        raise PermissionDenied(_("只有乌日特成员和旗县综治中心主任可以登记服务。"))
+
+
+def mobile_visit_record(
+    *,
+    unit: MobileUnit,
+    actor: User,
+    visited_on: datetime.date,
+    services: dict[ServiceType, tuple[int, str]],
+    stop: CircuitStop | None = None,
+    people_served: int = 0,
+    notes: str = "",
+) -> MobileVisit:
+    """Log what the unit delivered at a stop: each service with how many times and a note."""
+    _may_serve(actor, unit)
+    errors: dict[str, list[str]] = {}
+    if visited_on > timezone.localdate():
+        errors["visited_on"] = [_("服务日期 %(d)s 晚于今天，请核对。") % {"d": visited_on}]
+    if stop is not None and stop.unit_id != unit.pk:
+        errors["stop"] = [_("所选站点不属于本乌日特。")]
+    if not services:
+        errors["services"] = [_("请至少登记一项服务。")]
+    for service, (count, _note) in services.items():
+        if not service.active:
+            errors["services"] = [_("服务项目“%(s)s”已停用。") % {"s": service.name}]
+        if count < 1:
+            errors["services"] = [_("服务项目“%(s)s”的次数应至少为 1。") % {"s": service.name}]
+    if people_served < 0:
+        errors["people_served"] = [_("服务人数不能为负数。")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        visit = MobileVisit.objects.create(
+            unit=unit,
+            stop=stop,
+            region_code=unit.region_code,
+            visited_on=visited_on,
+            people_served=people_served,
+            notes=notes.strip(),
+            recorded_by=actor,
+            recorded_at=timezone.now(),
+        )
+        MobileVisitService.objects.bulk_create(
+            [
+                MobileVisitService(visit=visit, region_code=unit.region_code, service=s, count=c, note=n.strip()[:300])
+                for s, (c, n) in services.items()
+            ]
+        )
+    return visit
+
+
+def station_create(*, actor: User, name: str, village: Region, households: Iterable[Household] = ()) -> Station:
+    """Register a yurt mediation station in a village (by a director over the village)."""
+    if village.level != Region.Level.VILLAGE:
+        raise ValidationError({"village": [_("“%(r)s”不是嘎查村。") % {"r": village.name}]})
+    access.require(access.scope_of(actor).covers(village.code))
+    if Role.CENTER_DIRECTOR not in access.roles_of(actor):
+        raise PermissionDenied(_("蒙古包调解驿站由综治中心主任登记。"))
+    households = list(households)
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = [_("请填写驿站名称。")]
+    elif Station.objects.filter(region_code=village.code, name=name.strip()).exists():
+        errors["name"] = [_("%(v)s已有名为“%(n)s”的驿站。") % {"v": village.name, "n": name.strip()}]
+    outside = [h.code for h in households if not h.region_code.startswith(village.prefix)]
+    if outside:
+        errors["households"] = [_("户 %(c)s 不在%(v)s。") % {"c": "、".join(outside[:5]), "v": village.name}]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        station = Station.objects.create(name=name.strip(), village=village, region_code=village.code, created_by=actor)
+        station.households.set(households)
+    return station

@@ -1,0 +1,318 @@
+"""Field pages: phone-first visit form and list for grid workers, village reviews, mobile units."""
+
+import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from zongzhi import access
+from zongzhi.accounts.decorators import acting_user, staff_page
+from zongzhi.accounts.models import Role
+from zongzhi.cases.models import Category
+from zongzhi.regions.models import Region
+
+from . import selectors, services
+from .models import FieldItem, RiskItem, ServiceType, Visit
+
+LIST_SIZE = 50
+
+
+def _is_grid_worker(user: Any) -> bool:
+    return access.may_read_business(user) and Role.GRID_WORKER in access.roles_of(user)
+
+
+def _reviewer(user: Any) -> bool:
+    return access.may_read_business(user) and bool(access.roles_of(user) & services.REVIEW_ROLES)
+
+
+def _flash(request: HttpRequest, error: Exception) -> None:
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        for problems in error.message_dict.values():
+            for problem in problems:
+                messages.error(request, problem)
+    elif isinstance(error, ValidationError):
+        for problem in error.messages:
+            messages.error(request, problem)
+    else:
+        messages.error(request, str(error))
+
+
+def _float(post: Any, name: str, label: str, errors: dict[str, list[str]]) -> float | None:
+    raw = post.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        errors.setdefault("position", []).append(_("%(l)s“%(v)s”不是数字。") % {"l": label, "v": raw})
+        return None
+
+
+# ---- visits -----------------------------------------------------------------------------------
+
+
+@staff_page(access.may_read_business)
+def visit_list(request: HttpRequest) -> HttpResponse:
+    """The visits and open items the user may see (a grid worker: their grid's)."""
+    user = acting_user(request)
+    return render(
+        request,
+        "field/visits.html",
+        {
+            "visits": selectors.visits_visible(user)[:LIST_SIZE],
+            "items": selectors.field_items_visible(user, open_only=True)[:LIST_SIZE],
+            "may_record": _is_grid_worker(user),
+        },
+    )
+
+
+@staff_page(_is_grid_worker)
+def visit_new(request: HttpRequest) -> HttpResponse:
+    """Record a visit: a household of the worker's grid, when, where, what was seen, photos."""
+    user = acting_user(request)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        post = request.POST
+        household = selectors.household_get(user, post.get("household", ""))
+        try:
+            visited_at = datetime.datetime.fromisoformat(post.get("visited_at", ""))
+        except ValueError:
+            errors["visited_at"] = [_("走访时间格式不对，应为 YYYY-MM-DD HH:MM。")]
+            visited_at = timezone.now()
+        if timezone.is_naive(visited_at):
+            visited_at = timezone.make_aware(visited_at)
+        lat = _float(post, "lat", _("纬度"), errors)
+        lng = _float(post, "lng", _("经度"), errors)
+        if not errors:
+            try:
+                visit = services.visit_record(
+                    actor=user,
+                    household=household,
+                    visited_at=visited_at,
+                    notes=post.get("notes", ""),
+                    kind=post.get("kind", Visit.Kind.VISIT),
+                    lat=lat,
+                    lng=lng,
+                    photos=request.FILES.getlist("photos"),
+                )
+            except ValidationError as error:
+                errors = error.message_dict
+            else:
+                messages.success(request, _("走访已登记。"))
+                return redirect("field:visit", pk=visit.pk)
+    return render(
+        request,
+        "field/visit_new.html",
+        {
+            "households": selectors.households_for_visit(user),
+            "kinds": Visit.Kind.choices,
+            "post": request.POST,
+            "now": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "errors": errors,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@staff_page(access.may_read_business)
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    visit = selectors.visit_get(user, pk)
+    return render(
+        request,
+        "field/visit.html",
+        {
+            "visit": visit,
+            "may_raise": _is_grid_worker(user),
+            "categories": Category.objects.filter(active=True),
+            "item_kinds": FieldItem.Kind.choices,
+        },
+    )
+
+
+@require_POST
+@staff_page(_is_grid_worker)
+def visit_raise_case(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    visit = selectors.visit_get(user, pk)
+    post = request.POST
+    applicant = visit.household.residents.filter(pk=post.get("applicant") or 0).first()
+    category = Category.objects.filter(code=post.get("category", ""), active=True).first()
+    try:
+        if category is None:
+            raise ValidationError({"category": [_("请选择纠纷类别。")]})
+        case = services.visit_case_raise(
+            visit=visit,
+            actor=user,
+            category=category,
+            title=post.get("title", ""),
+            description=post.get("description", ""),
+            applicant=applicant,
+        )
+    except (ValidationError, PermissionDenied) as error:
+        _flash(request, error)
+    else:
+        messages.success(request, _("已上报矛盾纠纷 %(n)s。") % {"n": case.number})
+    return redirect("field:visit", pk=visit.pk)
+
+
+@require_POST
+@staff_page(_is_grid_worker)
+def visit_raise_item(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    visit = selectors.visit_get(user, pk)
+    try:
+        services.field_item_raise(
+            visit=visit,
+            actor=user,
+            kind=request.POST.get("kind", ""),
+            title=request.POST.get("title", ""),
+            description=request.POST.get("description", ""),
+        )
+    except (ValidationError, PermissionDenied) as error:
+        _flash(request, error)
+    else:
+        messages.success(request, _("事项已登记。"))
+    return redirect("field:visit", pk=visit.pk)
+
+
+@require_POST
+@staff_page(access.may_read_business)
+def item_handle(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    item = selectors.field_item_get(user, pk)
+    try:
+        services.field_item_handle(item=item, actor=user, note=request.POST.get("note", ""))
+    except (ValidationError, PermissionDenied) as error:
+        _flash(request, error)
+    else:
+        messages.success(request, _("事项已处理。"))
+    return redirect("field:visits")
+
+
+@staff_page(access.may_read_business)
+def photo(request: HttpRequest, pk: int) -> FileResponse:
+    found = selectors.photo_get(acting_user(request), pk)
+    return FileResponse(found.file.open("rb"), content_type=found.content_type, filename=found.name)
+
+
+# ---- village risk reviews ---------------------------------------------------------------------
+
+
+@staff_page(_reviewer)
+def review_list(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    if request.method == "POST":
+        village = get_object_or_404(
+            Region.objects.filter(access.scope_of(user).q("code")), code=request.POST.get("village", "").strip()
+        )
+        try:
+            held_on = datetime.date.fromisoformat(request.POST.get("held_on", ""))
+            review = services.risk_review_open(
+                actor=user, village=village, held_on=held_on, attendees=request.POST.get("attendees", "")
+            )
+        except ValueError:
+            messages.error(request, _("研判日期格式应为 YYYY-MM-DD。"))
+        except (ValidationError, PermissionDenied) as error:
+            _flash(request, error)
+        else:
+            return redirect("field:review", pk=review.pk)
+    return render(
+        request,
+        "field/reviews.html",
+        {"reviews": selectors.reviews_visible(user)[:LIST_SIZE], "today": timezone.localdate().isoformat()},
+    )
+
+
+@staff_page(_reviewer)
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    review = selectors.review_get(acting_user(request), pk)
+    return render(request, "field/review.html", {"review": review, "grades": RiskItem.Grade.choices})
+
+
+@require_POST
+@staff_page(_reviewer)
+def risk_item_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    item = selectors.risk_item_get(user, pk)
+    try:
+        if request.POST.get("done"):
+            services.risk_item_done(item=item, actor=user)
+        else:
+            services.risk_item_decide(
+                item=item, actor=user, decision=request.POST.get("decision", ""), grade=request.POST.get("grade", "")
+            )
+    except (ValidationError, PermissionDenied) as error:
+        _flash(request, error)
+    return redirect("field:review", pk=item.review_id)
+
+
+# ---- mobile units and stations ----------------------------------------------------------------
+
+
+@staff_page(access.may_read_business)
+def unit_list(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    return render(
+        request,
+        "field/units.html",
+        {"units": selectors.units_visible(user), "stations": selectors.stations_visible(user)[:LIST_SIZE]},
+    )
+
+
+@staff_page(access.may_read_business)
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    unit = selectors.unit_get(user, pk)
+    if request.method == "POST":
+        post = request.POST
+        chosen: dict[ServiceType, tuple[int, str]] = {}
+        try:
+            for service in ServiceType.objects.filter(active=True):
+                if post.get(f"service_{service.pk}"):
+                    count = int(post.get(f"count_{service.pk}") or 1)
+                    chosen[service] = (count, post.get(f"note_{service.pk}", ""))
+            stop = unit.stops.filter(pk=post.get("stop") or 0).first()
+            services.mobile_visit_record(
+                unit=unit,
+                actor=user,
+                visited_on=datetime.date.fromisoformat(post.get("visited_on", "")),
+                services=chosen,
+                stop=stop,
+                people_served=int(post.get("people_served") or 0),
+                notes=post.get("notes", ""),
+            )
+        except ValueError:
+            messages.error(request, _("日期应为 YYYY-MM-DD，次数和服务人数应为整数。"))
+        except (ValidationError, PermissionDenied) as error:
+            _flash(request, error)
+        else:
+            messages.success(request, _("服务记录已登记。"))
+            return redirect("field:unit", pk=unit.pk)
+    return render(
+        request,
+        "field/unit.html",
+        {
+            "unit": unit,
+            "visits": selectors.unit_visits(unit)[:LIST_SIZE],
+            "service_types": ServiceType.objects.filter(active=True),
+            "today": timezone.localdate().isoformat(),
+        },
+    )
+
+
+@staff_page(access.may_read_business)
+def station_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    station = selectors.station_get(user, pk)
+    return render(
+        request,
+        "field/station.html",
+        {"station": station, "sessions": selectors.station_sessions(user, station)[:LIST_SIZE]},
+    )
