@@ -165,7 +165,7 @@ def household_claim(*, actor: Any, household: Household) -> Household | ClaimCon
         )
     now = timezone.now()
     with transaction.atomic():
-        current = Household.objects.select_for_update().select_related("claimed_by").get(pk=household.pk)
+        current = Household.objects.select_for_update(of=("self",)).select_related("claimed_by").get(pk=household.pk)
         holder = current.claimed_by
         if holder is not None and holder.grid_id != worker.grid_id:
             conflict, _created = ClaimConflict.objects.get_or_create(
