@@ -418,6 +418,7 @@ def case_act(*, case: Case, action: str, actor: User, version: int, reason: str 
     if action not in ("accept", "reject", "withdraw", "reopen"):
         raise ValidationError({"action": [_("操作“%(a)s”需要专门的参数。") % {"a": action}]})
     case = _lock(case)
+    roles = _roles(actor, case)
     changes: dict[str, Any] = {}
     if action == "reopen":
         changes = {"closed_at": None, "outcome": ""}
@@ -431,7 +432,7 @@ def case_act(*, case: Case, action: str, actor: User, version: int, reason: str 
             action=action,
             actor=actor,
             version=version,
-            case_roles=_roles(actor, case),
+            case_roles=roles,
             reason=reason,
             changes=changes,
         )
@@ -884,6 +885,7 @@ GUIDANCE = {Case.Outcome.LITIGATION, Case.Outcome.ARBITRATION, Case.Outcome.ADMI
 def case_fail(*, case: Case, actor: User, version: int, guidance: str, reason: str) -> Case:
     """化解不成: no agreement; record the guidance given (litigation, arbitration, reconsideration)."""
     case = _lock(case)
+    roles = _roles(actor, case)  # before the assignments are closed: the lead acts as lead
     if guidance not in GUIDANCE:
         raise ValidationError({"guidance": [_("请选择给当事人的引导方式（诉讼、仲裁、行政复议或其他）。")]})
     with transaction.atomic():
@@ -893,7 +895,7 @@ def case_fail(*, case: Case, actor: User, version: int, guidance: str, reason: s
             action="fail",
             actor=actor,
             version=version,
-            case_roles=_roles(actor, case),
+            case_roles=roles,
             reason=reason,
             changes={"outcome": guidance, "outcome_note": reason.strip()},
             data={"guidance": guidance},
