@@ -93,6 +93,11 @@ def main() -> None:
 
     measure(int(os.environ.get("BENCH_CASES", "200")))
 
+    if os.environ.get("BENCH_RESIDENTS", "1") == "1":  # ~1.1 million residents: several minutes
+        from bench.residents import measure as measure_residents
+
+        measure_residents()
+
 
 if __name__ == "__main__":
     main()

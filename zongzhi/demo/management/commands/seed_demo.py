@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from zongzhi.demo.plan import DEMO_PASSWORD
+from zongzhi.demo.residents import seed_residents
 from zongzhi.demo.seed import seed
 
 
@@ -21,6 +22,11 @@ class Command(BaseCommand):
             help="league: all 13 county-level units; small: Xilinhot only, for quick tests",
         )
         parser.add_argument("--seed", type=int, default=2025, help="random seed for generated names and figures")
+        parser.add_argument(
+            "--residents",
+            action="store_true",
+            help="also ~1.1 million residents in households (league) with a claim rate near 90%%",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PROD:
@@ -33,4 +39,8 @@ class Command(BaseCommand):
             self.stdout.write(f"seed_demo --scale {options['scale']}: inserted {detail} in {elapsed:.1f}s")
         else:
             self.stdout.write(f"seed_demo --scale {options['scale']}: already complete, nothing added ({elapsed:.1f}s)")
+        if options["residents"]:
+            started = time.monotonic()
+            added = seed_residents(scale=options["scale"], seed_value=options["seed"])
+            self.stdout.write(f"seed_demo --residents: inserted {added} residents in {time.monotonic() - started:.1f}s")
         self.stdout.write(f"demo password for every demo-* login: {DEMO_PASSWORD}")
