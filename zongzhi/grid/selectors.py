@@ -2,7 +2,9 @@
 
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.functions import Collate
 
 from zongzhi.access import Scope
 from zongzhi.grid.models import BlockHead, GridWorker, Household, PartyGroup, Resident
@@ -49,7 +51,10 @@ def resident_search(scope: Scope, q: str, limit: int = 50) -> list[Resident]:
         return list(residents.filter(id_index=resident_id_index(q))[:limit])
     # Short queries are surnames or given-name starts: a prefix the name index answers.
     found = residents.filter(name__startswith=q) if len(q) <= 2 else residents.filter(name__contains=q)
-    return list(found.order_by("name", "id")[:limit])
+    # On PostgreSQL, ordering by the plain name lets the planner walk the whole name index and filter
+    # a million rows for common names; ordering on the C-collated name makes it use the match indexes.
+    order = Collate("name", "C") if connection.vendor == "postgresql" else "name"
+    return list(found.order_by(order, "id")[:limit])
 
 
 def claim_rate(scope: Scope) -> tuple[int, int]:
