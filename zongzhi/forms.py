@@ -24,3 +24,14 @@ def by_code(model: type[models.Model], raw: str, label: str, field: str = "code"
     if found is None:
         raise ValidationError(_("%(label)s“%(code)s”不存在。") % {"label": label, "code": code})
     return found
+
+
+def flash_errors(request: Any, error: Exception) -> None:
+    """Show a refused action's reasons (ValidationError by field, or PermissionDenied) as page messages."""
+    from django.contrib import messages
+
+    if isinstance(error, ValidationError):
+        for problem in error.messages:
+            messages.error(request, problem)
+    else:
+        messages.error(request, str(error))

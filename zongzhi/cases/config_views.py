@@ -13,6 +13,7 @@ from zongzhi import access
 from zongzhi.accounts.decorators import acting_user, staff_page
 from zongzhi.cases import config
 from zongzhi.cases.models import CalendarDay, Case, Category, DeadlinePolicy, Supervision, SupervisionName
+from zongzhi.forms import flash_errors
 
 
 @staff_page(access.may_manage_accounts)
@@ -74,9 +75,7 @@ def config_save(request: HttpRequest, what: str) -> HttpResponse:
         else:
             raise ValidationError({"": [_("未知配置项。")]})
     except ValidationError as error:
-        for problems in error.message_dict.values():
-            for problem in problems:
-                messages.error(request, problem)
+        flash_errors(request, error)
     else:
         messages.success(request, _("配置已保存。"))
     return redirect("cases:config")

@@ -30,19 +30,11 @@ from zongzhi.cases.models import (
 from zongzhi.cases.presenters import mask_id
 from zongzhi.cases.workflow import TRANSITIONS, Conflict, allowed_actions
 from zongzhi.centers.models import Org, Room
+from zongzhi.forms import flash_errors
 from zongzhi.identity import NATIONALITIES, mask_phone
 from zongzhi.regions.models import Region
 
 PAGE_SIZE = 25
-
-
-def _errors_to_messages(request: HttpRequest, error: Exception) -> None:
-    if isinstance(error, ValidationError):
-        for problems in (error.message_dict if hasattr(error, "error_dict") else {"": error.messages}).values():
-            for problem in problems:
-                messages.error(request, problem)
-    else:
-        messages.error(request, str(error))
 
 
 @staff_page(access.may_read_business)
@@ -381,7 +373,7 @@ def case_do(request: HttpRequest, number: str, what: str) -> HttpResponse:
     except Conflict as error:
         messages.error(request, str(error))
     except (ValidationError, PermissionDenied) as error:
-        _errors_to_messages(request, error)
+        flash_errors(request, error)
     else:
         messages.success(request, _("已保存。"))
     return redirect("cases:detail", case.number)

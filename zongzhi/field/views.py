@@ -15,6 +15,7 @@ from zongzhi import access
 from zongzhi.accounts.decorators import acting_user, staff_page
 from zongzhi.accounts.models import Role
 from zongzhi.cases.models import Category
+from zongzhi.forms import flash_errors
 from zongzhi.regions.models import Region
 
 from . import selectors, services
@@ -29,18 +30,6 @@ def _is_grid_worker(user: Any) -> bool:
 
 def _reviewer(user: Any) -> bool:
     return access.may_read_business(user) and bool(access.roles_of(user) & services.REVIEW_ROLES)
-
-
-def _flash(request: HttpRequest, error: Exception) -> None:
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for problems in error.message_dict.values():
-            for problem in problems:
-                messages.error(request, problem)
-    elif isinstance(error, ValidationError):
-        for problem in error.messages:
-            messages.error(request, problem)
-    else:
-        messages.error(request, str(error))
 
 
 def _float(post: Any, name: str, label: str, errors: dict[str, list[str]]) -> float | None:
@@ -156,7 +145,7 @@ def visit_raise_case(request: HttpRequest, pk: int) -> HttpResponse:
             applicant=applicant,
         )
     except (ValidationError, PermissionDenied) as error:
-        _flash(request, error)
+        flash_errors(request, error)
     else:
         messages.success(request, _("已上报矛盾纠纷 %(n)s。") % {"n": case.number})
     return redirect("field:visit", pk=visit.pk)
@@ -176,7 +165,7 @@ def visit_raise_item(request: HttpRequest, pk: int) -> HttpResponse:
             description=request.POST.get("description", ""),
         )
     except (ValidationError, PermissionDenied) as error:
-        _flash(request, error)
+        flash_errors(request, error)
     else:
         messages.success(request, _("事项已登记。"))
     return redirect("field:visit", pk=visit.pk)
@@ -190,7 +179,7 @@ def item_handle(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.field_item_handle(item=item, actor=user, note=request.POST.get("note", ""))
     except (ValidationError, PermissionDenied) as error:
-        _flash(request, error)
+        flash_errors(request, error)
     else:
         messages.success(request, _("事项已处理。"))
     return redirect("field:visits")
@@ -220,7 +209,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
         except ValueError:
             messages.error(request, _("研判日期格式应为 YYYY-MM-DD。"))
         except (ValidationError, PermissionDenied) as error:
-            _flash(request, error)
+            flash_errors(request, error)
         else:
             return redirect("field:review", pk=review.pk)
     return render(
@@ -249,7 +238,7 @@ def risk_item_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 item=item, actor=user, decision=request.POST.get("decision", ""), grade=request.POST.get("grade", "")
             )
     except (ValidationError, PermissionDenied) as error:
-        _flash(request, error)
+        flash_errors(request, error)
     return redirect("field:review", pk=item.review_id)
 
 
@@ -291,7 +280,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ValueError:
             messages.error(request, _("日期应为 YYYY-MM-DD，次数和服务人数应为整数。"))
         except (ValidationError, PermissionDenied) as error:
-            _flash(request, error)
+            flash_errors(request, error)
         else:
             messages.success(request, _("服务记录已登记。"))
             return redirect("field:unit", pk=unit.pk)

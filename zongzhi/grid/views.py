@@ -10,20 +10,12 @@ from django.views.decorators.http import require_POST
 
 from zongzhi import access
 from zongzhi.accounts.decorators import acting_user, staff_page
+from zongzhi.forms import flash_errors
 from zongzhi.grid import selectors, services
 from zongzhi.grid.models import ClaimConflict, GridWorker, Resident
 from zongzhi.identity import mask_phone, mask_resident_id
 from zongzhi.regions.models import Region
 from zongzhi.regions.selectors import region_get
-
-
-def _messages(request: HttpRequest, error: Exception) -> None:
-    if isinstance(error, ValidationError):
-        for problems in error.message_dict.values():
-            for problem in problems:
-                messages.error(request, problem)
-    else:
-        messages.error(request, str(error))
 
 
 @staff_page(access.may_read_business)
@@ -99,7 +91,7 @@ def household_new(request: HttpRequest) -> HttpResponse:
             winter_grid=winter,
         )
     except (ValidationError, PermissionDenied) as error:
-        _messages(request, error)
+        flash_errors(request, error)
         return redirect("grid:mine")
     messages.success(request, _("已登记户 %(c)s。") % {"c": household.code})
     return redirect("grid:household", household.code)
@@ -125,7 +117,7 @@ def resident_new(request: HttpRequest, code: str) -> HttpResponse:
             living=post.get("living") == "on",
         )
     except (ValidationError, PermissionDenied) as error:
-        _messages(request, error)
+        flash_errors(request, error)
     else:
         messages.success(request, _("已添加居民。"))
     return redirect("grid:household", household.code)
@@ -139,7 +131,7 @@ def claim(request: HttpRequest, code: str) -> HttpResponse:
     try:
         result = services.household_claim(actor=user, household=household)
     except (ValidationError, PermissionDenied) as error:
-        _messages(request, error)
+        flash_errors(request, error)
     else:
         if isinstance(result, ClaimConflict):
             messages.warning(request, _("该户已被其他网格认领，已提交嘎查村裁定。"))
@@ -188,7 +180,7 @@ def conflict_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.claim_conflict_resolve(actor=user, conflict=conflict, winner=winner)
     except (ValidationError, PermissionDenied) as error:
-        _messages(request, error)
+        flash_errors(request, error)
     else:
         messages.success(request, _("已裁定。"))
     return redirect("grid:claims", conflict.household.village.code)
@@ -204,7 +196,7 @@ def resident_unmask(request: HttpRequest, pk: int) -> HttpResponse:
             actor=user, resident=resident, reason=request.POST.get("reason", ""), request=request
         )
     except (ValidationError, PermissionDenied) as error:
-        _messages(request, error)
+        flash_errors(request, error)
     else:
         messages.info(
             request,
