@@ -70,3 +70,8 @@ def client_as(db) -> Callable[[str], Client]:  # type: ignore[no-untyped-def]
         return verified_client(User.objects.get(username=f"demo-{name}"))
 
     return make
+
+
+# The browser machinery (one server process per test session, Chromium, logging in) for every
+# browser test module.
+from tests.browsing import browser, page, server  # noqa: E402,F401

@@ -4,136 +4,14 @@ A real server process serves the session's test database; these tests hold no tr
 their own so that server can write (sessions, audit entries). Screenshots go to test-artifacts/.
 """
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from tests.conftest import DEMO_PASSWORD
-
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from tests.browsing import login, shot
 
 pytestmark = pytest.mark.browser
-
-
-def _database_url() -> str:
-    from django.db import connection
-
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-@pytest.fixture(scope="session")
-def server(django_db_setup) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": _database_url(), "ZONGZHI_DEBUG": "0"}
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"{url}/staff/login/", timeout=1)  # noqa: S310 - our own local server
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError("the test server did not start")
-    yield {"url": url, "database_url": env["DATABASE_URL"]}
-    process.terminate()
-    process.wait(10)
-
-
-@pytest.fixture(scope="module")
-def browser(server: dict[str, str]) -> Iterator[Browser]:
-    """Module-scoped: Playwright's event loop must be gone before other modules use the ORM."""
-    if not Path(CHROMIUM).exists():
-        message = "Debian's chromium is not installed (`make system-deps` installs it): browser tests not run"
-        if os.environ.get("ZONGZHI_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield launched
-        launched.close()
-
-
-def totp(server: dict[str, str], username: str) -> str:
-    out = subprocess.run(
-        [sys.executable, "manage.py", "demo_totp", username],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "DATABASE_URL": server["database_url"]},
-    ).stdout
-    return out.split()[1]
-
-
-_sessions: dict[str, list] = {}
-
-
-def login(page: Page, server: dict[str, str], username: str) -> None:
-    """Log in through the two forms; later tests reuse the session (a TOTP code works only once)."""
-    if username in _sessions:
-        page.context.add_cookies(_sessions[username])
-        page.goto(f"{server['url']}/staff/")
-        return
-    page.goto(f"{server['url']}/staff/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/staff/login/totp/")
-    page.fill("#id_token", totp(server, username))
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server['url']}/staff/")
-    _sessions[username] = page.context.cookies()
-
-
-def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-@pytest.fixture
-def page(server: dict[str, str], browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    requested: list[str] = []
-    tab = context.new_page()
-    tab.on("request", lambda request: requested.append(request.url))
-    yield tab
-    context.close()
-    foreign = [u for u in requested if not u.startswith(server["url"]) and not u.startswith("data:")]
-    assert not foreign, f"the page loaded from outside the platform: {foreign}"
 
 
 def test_league_leader_logs_in_and_walks_the_tree(page: Page, server: dict[str, str]) -> None:

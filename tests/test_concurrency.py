@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.test_browser import _database_url
+from tests.browsing import _database_url
 
 ROOT = Path(__file__).resolve().parents[1]
 
