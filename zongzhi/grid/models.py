@@ -132,23 +132,31 @@ class Resident(models.Model):
         CHINESE = "zh", _("汉语")
 
     household = models.ForeignKey(Household, models.CASCADE, related_name="residents", verbose_name=_("户"))
-    region_code = models.CharField(_("区划代码"), max_length=15, db_index=True)
+    region_code = models.CharField(_("区划代码"), max_length=15)
     name = models.CharField(_("姓名"), max_length=50)
     relation = models.CharField(_("与户主关系"), max_length=20, choices=Relation.choices)
     ethnicity = models.CharField(_("民族"), max_length=20)
     language = models.CharField(_("常用语言"), max_length=2, choices=Language.choices)
     id_number = EncryptedTextField(_("身份证号"))
     # Keyed hash of the ID: exact lookup, and one person can belong to one household only.
-    id_index = models.CharField(max_length=64, unique=True)
+    id_index = models.CharField(max_length=64)
     phone = EncryptedTextField(_("联系电话"), blank=True)
-    phone_index = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_index = models.CharField(max_length=64, blank=True)
     registered = models.BooleanField(_("户籍人口"), default=True)
     living = models.BooleanField(_("常住人口"), default=True)
 
     class Meta:
         verbose_name = _("居民")
         ordering = ["household", "id"]
-        indexes = [models.Index(fields=["name"], name="resident_name")]
+        # Declared here rather than with db_index/unique on the fields: on PostgreSQL those add a
+        # second, varchar_pattern_ops index per column that no query uses (hashes are matched
+        # exactly, region codes by range), and at a million residents every index slows the load.
+        indexes = [
+            models.Index(fields=["name"], name="resident_name"),
+            models.Index(fields=["region_code"], name="resident_region"),
+            models.Index(fields=["phone_index"], name="resident_phone_index"),
+        ]
+        constraints = [models.UniqueConstraint(fields=["id_index"], name="resident_one_household_per_person")]
 
     def __str__(self) -> str:
         return self.name
