@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from tests.conftest import verified_client
 from zongzhi.accounts.models import User
+from zongzhi.cases import services as case_services
 from zongzhi.cases.models import Case, Category, State
 from zongzhi.centers.models import Center
 from zongzhi.crypto import blind_index
-from zongzhi.field import selectors, services
+from zongzhi.field import reviews, selectors, services
 from zongzhi.field.models import FieldItem, MobileVisit, RiskItem, ServiceType, Visit
 from zongzhi.grid.models import GridWorker, Household, Resident
 from zongzhi.identity import make_resident_id
@@ -247,8 +248,8 @@ def test_a_village_review_draws_open_cases_and_grades_them(gridworker: User, hom
     )
     director = who("demo-director")
     with pytest.raises(Http404):  # a grid worker's jurisdiction is their grid, not the village
-        services.risk_review_open(actor=gridworker, village=home.village, held_on=timezone.localdate())
-    review = services.risk_review_open(
+        reviews.risk_review_open(actor=gridworker, village=home.village, held_on=timezone.localdate())
+    review = reviews.risk_review_open(
         actor=director, village=home.village, held_on=timezone.localdate(), attendees="嘎查书记、网格员"
     )
     drawn = {i.source: i for i in review.items.all()}
@@ -258,14 +259,14 @@ def test_a_village_review_draws_open_cases_and_grades_them(gridworker: User, hom
 
     item = drawn[RiskItem.Source.CASE]
     with pytest.raises(ValidationError) as error:
-        services.risk_item_decide(item=item, actor=director, decision="", grade="province")
+        reviews.risk_item_decide(item=item, actor=director, decision="", grade="province")
     assert set(error.value.message_dict) == {"decision", "grade"}
-    services.risk_item_decide(item=item, actor=director, decision="移交苏木乡镇调解。", grade="township")
+    reviews.risk_item_decide(item=item, actor=director, decision="移交苏木乡镇调解。", grade="township")
     item.refresh_from_db()
     assert item.status == RiskItem.Status.ASSIGNED and item.handling_center is not None
     assert item.handling_center.level == Center.Level.TOWNSHIP
     assert item.handling_center.region_code == home.village.code[:9] + "000"
-    services.risk_item_decide(
+    reviews.risk_item_decide(
         item=drawn[RiskItem.Source.ITEM], actor=director, decision="报旗县交通局。", grade="county"
     )
     assert RiskItem.objects.get(pk=drawn[RiskItem.Source.ITEM].pk).handling_center.level == Center.Level.COUNTY  # type: ignore[union-attr]
@@ -275,11 +276,59 @@ def test_a_village_review_draws_open_cases_and_grades_them(gridworker: User, hom
     assert verified_client(gridworker).get(reverse("field:review", args=[review.pk])).status_code == 403
 
 
+def test_graded_items_go_to_the_handling_center_and_lift_their_case(gridworker: User, home: Household) -> None:
+    """分级联动处置: a case graded to the county moves up to the county center, which records the outcome."""
+    director = who("demo-director")
+    case = services.visit_case_raise(
+        visit=record(gridworker, home),
+        actor=gridworker,
+        category=Category.objects.get(code="grassland"),
+        title="冬营地草场边界纠纷",
+        description="三户对冬营地草场边界有争议，已多次争吵。",
+        applicant=home.residents.get(),
+    )
+    # Accepted at the center that received it, by that center's director.
+    local = User.objects.filter(memberships__role="center_director", memberships__center=case.center).first()
+    assert local is not None
+    case = case_services.case_act(case=case, action="accept", actor=local, version=case.version)
+    start_level = case.center.level
+    assert start_level != Center.Level.COUNTY
+    review = reviews.risk_review_open(actor=director, village=home.village, held_on=timezone.localdate())
+    item = review.items.get(case=case)
+    reviews.risk_item_decide(item=item, actor=director, decision="涉及多户，报旗县联动处置。", grade="county")
+    case.refresh_from_db()
+    assert case.center.level == Center.Level.COUNTY
+    assert case.escalations >= 1
+    assert "风险研判" in case.events.filter(kind="escalate").latest("id").data["reason"]
+    with pytest.raises(ValidationError):  # decided once; a second decision is refused
+        reviews.risk_item_decide(
+            item=RiskItem.objects.get(pk=item.pk), actor=director, decision="再议", grade="village"
+        )
+
+    # The county center's queue shows it; the outcome is required, then the item is done.
+    client = verified_client(director)
+    page = client.get(reverse("field:handling")).content.decode()
+    assert f'data-item="{item.pk}"' in page and "冬营地草场边界纠纷" in page
+    response = client.post(reverse("field:handling"), {"item": item.pk, "note": " "}, follow=True)
+    assert "请填写办理结果" in response.content.decode()
+    assert RiskItem.objects.get(pk=item.pk).status == RiskItem.Status.ASSIGNED
+    client.post(reverse("field:handling"), {"item": item.pk, "note": "旗县司法局牵头调处，三户签订协议。"})
+    done = RiskItem.objects.get(pk=item.pk)
+    assert done.status == RiskItem.Status.DONE and done.handled_by == director
+    assert "签订协议" in client.get(reverse("field:review", args=[review.pk])).content.decode()
+
+    # A director of another county neither sees nor reaches it.
+    outsider = who("director-152531")
+    assert not selectors.handling_items(outsider).filter(pk=item.pk).exists()
+    with pytest.raises(Http404):
+        selectors.handling_item_get(outsider, item.pk)
+
+
 def test_a_review_outside_the_jurisdiction_is_404(home: Household) -> None:
     duolun_director = User.objects.filter(username="director-152531").first()
     assert duolun_director is not None
     with pytest.raises(Http404):
-        services.risk_review_open(actor=duolun_director, village=home.village, held_on=timezone.localdate())
+        reviews.risk_review_open(actor=duolun_director, village=home.village, held_on=timezone.localdate())
 
 
 # ---- mobile units -----------------------------------------------------------------------------

@@ -254,8 +254,14 @@ class RiskItem(models.Model):
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
+    handled_note = models.TextField(_("办理结果"), blank=True)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
+    handled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("研判事项")
         ordering = ["review", "id"]
-        indexes = [models.Index(fields=["region_code", "status"], name="riskitem_region_status")]
+        indexes = [
+            models.Index(fields=["region_code", "status"], name="riskitem_region_status"),
+            models.Index(fields=["handling_center", "status"], name="riskitem_center_status"),
+        ]

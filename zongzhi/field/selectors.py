@@ -62,6 +62,31 @@ def risk_item_get(user: Any, pk: int) -> RiskItem:
     return get_object_or_404(items, pk=pk)
 
 
+def _graded_to_my_centers(user: Any) -> QuerySet[RiskItem]:
+    scope = access.scope_of(user)
+    return RiskItem.objects.filter(scope.q("handling_center__region_code")).select_related(
+        "review__village", "handling_center", "case"
+    )
+
+
+def handling_items(user: Any) -> QuerySet[RiskItem]:
+    """Items graded to a center of the user's jurisdiction and not yet handled, oldest first."""
+    return _graded_to_my_centers(user).filter(status=RiskItem.Status.ASSIGNED).order_by("decided_at", "id")
+
+
+def handled_items(user: Any) -> QuerySet[RiskItem]:
+    return (
+        _graded_to_my_centers(user)
+        .filter(status=RiskItem.Status.DONE)
+        .select_related("handled_by")
+        .order_by("-handled_at", "-id")
+    )
+
+
+def handling_item_get(user: Any, pk: int) -> RiskItem:
+    return get_object_or_404(_graded_to_my_centers(user), pk=pk)
+
+
 def units_visible(user: Any) -> QuerySet[MobileUnit]:
     """The mobile units in the user's jurisdiction, and those the user is a member of."""
     return MobileUnit.objects.filter(access.scope_of(user).q() | Q(members=user)).distinct().select_related("county")

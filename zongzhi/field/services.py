@@ -20,10 +20,9 @@ from django.utils.translation import gettext as _
 from zongzhi import access
 from zongzhi.accounts.models import Role, User
 from zongzhi.cases import services as case_services
-from zongzhi.cases.models import OPEN_STATES, Case, Category
-from zongzhi.centers.models import Center, Org
+from zongzhi.cases.models import Case, Category
+from zongzhi.centers.models import Org
 from zongzhi.grid.models import GridWorker, Household, Resident
-from zongzhi.regions import codes
 from zongzhi.regions.models import Region
 
 from .models import (
@@ -32,8 +31,6 @@ from .models import (
     MobileUnit,
     MobileVisit,
     MobileVisitService,
-    RiskItem,
-    RiskReview,
     ServiceType,
     Station,
     Visit,
@@ -44,7 +41,6 @@ PHOTO_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTOS = 9
 MAX_UNIT_HOUSEHOLDS = 30
-RECENT_VISIT_DAYS = 30
 REVIEW_ROLES = frozenset({Role.CENTER_DIRECTOR, Role.LEADER})
 
 
@@ -253,114 +249,6 @@ def field_item_handle(*, item: FieldItem, actor: User, note: str) -> FieldItem:
         if not done:
             raise ValidationError({"status": [_("事项“%(t)s”已处理过。") % {"t": item.title}]})
     item.refresh_from_db()
-    return item
-
-
-# ---- village risk reviews ---------------------------------------------------------------------
-
-
-def _may_review(actor: User, region_code: str) -> None:
-    access.require(access.scope_of(actor).covers(region_code))
-    if not access.roles_of(actor) & REVIEW_ROLES:
-        raise PermissionDenied(_("只有中心主任和政法委领导可以组织风险研判。"))
-
-
-def risk_review_open(
-    *, actor: User, village: Region, held_on: datetime.date, attendees: str = "", chair: User | None = None
-) -> RiskReview:
-    """Open a village review and draw its agenda: open cases, open items, recent visits of the village."""
-    if village.level != Region.Level.VILLAGE:
-        raise ValidationError({"village": [_("“%(r)s”不是嘎查村社区，研判以嘎查村为单位。") % {"r": village.name}]})
-    _may_review(actor, village.code)
-    if held_on > timezone.localdate():
-        raise ValidationError({"held_on": [_("研判日期 %(d)s 晚于今天，请核对。") % {"d": held_on}]})
-    under = codes.prefix_q((village.prefix,))
-    since = timezone.now() - datetime.timedelta(days=RECENT_VISIT_DAYS)
-    with transaction.atomic():
-        review = RiskReview.objects.create(
-            village=village,
-            region_code=village.code,
-            held_on=held_on,
-            chair=chair or actor,
-            attendees=attendees.strip()[:500],
-            created_by=actor,
-            created_at=timezone.now(),
-        )
-        items = [
-            RiskItem(review=review, region_code=c.region_code, source=RiskItem.Source.CASE, case=c, summary=_summary(c))
-            for c in Case.objects.filter(under, state__in=OPEN_STATES).order_by("registered_at")
-        ]
-        items += [
-            RiskItem(
-                review=review,
-                region_code=i.region_code,
-                source=RiskItem.Source.ITEM,
-                field_item=i,
-                summary=f"{i.get_kind_display()}：{i.title}"[:200],
-            )
-            for i in FieldItem.objects.filter(under, status=FieldItem.Status.OPEN).order_by("raised_at")
-        ]
-        # Visits that already raised a case or an item are on the agenda through those.
-        recent = Visit.objects.filter(under, visited_at__gte=since, case__isnull=True, items__isnull=True)
-        items += [
-            RiskItem(
-                review=review,
-                region_code=v.region_code,
-                source=RiskItem.Source.VISIT,
-                visit=v,
-                summary=f"{v.household.code}：{v.notes}"[:200],
-            )
-            for v in recent.select_related("household").order_by("visited_at")
-        ]
-        RiskItem.objects.bulk_create(items)
-    return review
-
-
-def _summary(case: Case) -> str:
-    return f"{case.number} {case.title}（{case.get_state_display()}）"[:200]
-
-
-def handling_center_for(village_code: str, grade: str) -> Center | None:
-    """The center that handles an item of this grade: the village station, the township or county center."""
-    level, prefix = {
-        RiskItem.Grade.VILLAGE: (Center.Level.VILLAGE, village_code[:12]),
-        RiskItem.Grade.TOWNSHIP: (Center.Level.TOWNSHIP, village_code[:9]),
-        RiskItem.Grade.COUNTY: (Center.Level.COUNTY, village_code[:6]),
-    }[RiskItem.Grade(grade)]
-    return Center.objects.filter(level=level, region_code=codes.full_code(prefix)).order_by("code").first()
-
-
-def risk_item_decide(*, item: RiskItem, actor: User, decision: str, grade: str) -> RiskItem:
-    """Record the review's decision on an item and hand it to the center of its grade (分级联动处置)."""
-    _may_review(actor, item.review.region_code)
-    errors: dict[str, list[str]] = {}
-    if not decision.strip():
-        errors["decision"] = [_("请填写研判意见。")]
-    if grade not in RiskItem.Grade.values:
-        errors["grade"] = [_("处置层级应为嘎查村、苏木乡镇或旗县。")]
-    if errors:
-        raise ValidationError(errors)
-    center = handling_center_for(item.review.region_code, grade)
-    if center is None:
-        raise ValidationError({"grade": [_("没有找到承办“%(g)s”的综治中心。") % {"g": RiskItem.Grade(grade).label}]})
-    with transaction.atomic():
-        item.decision = decision.strip()
-        item.grade = grade
-        item.handling_center = center
-        item.status = RiskItem.Status.ASSIGNED
-        item.decided_by = actor
-        item.decided_at = timezone.now()
-        item.save(update_fields=["decision", "grade", "handling_center", "status", "decided_by", "decided_at"])
-    return item
-
-
-def risk_item_done(*, item: RiskItem, actor: User) -> RiskItem:
-    """Mark an assigned item done."""
-    _may_review(actor, item.review.region_code)
-    if item.status != RiskItem.Status.ASSIGNED:
-        raise ValidationError({"status": [_("只有已交办的事项可以办结。")]})
-    item.status = RiskItem.Status.DONE
-    item.save(update_fields=["status"])
     return item
 
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("reviews/", views.review_list, name="reviews"),
     path("reviews/<int:pk>/", views.review_detail, name="review"),
     path("review-items/<int:pk>/", views.risk_item_decide, name="risk_item"),
+    path("review-items/", views.handling_list, name="handling"),
     path("units/", views.unit_list, name="units"),
     path("units/<int:pk>/", views.unit_detail, name="unit"),
     path("stations/<int:pk>/", views.station_detail, name="station"),

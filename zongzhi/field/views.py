@@ -18,7 +18,7 @@ from zongzhi.cases.models import Category
 from zongzhi.forms import flash_errors
 from zongzhi.regions.models import Region
 
-from . import selectors, services
+from . import reviews, selectors, services
 from .models import FieldItem, RiskItem, ServiceType, Visit
 
 LIST_SIZE = 50
@@ -29,7 +29,7 @@ def _is_grid_worker(user: Any) -> bool:
 
 
 def _reviewer(user: Any) -> bool:
-    return access.may_read_business(user) and bool(access.roles_of(user) & services.REVIEW_ROLES)
+    return access.may_read_business(user) and bool(access.roles_of(user) & reviews.REVIEW_ROLES)
 
 
 def _float(post: Any, name: str, label: str, errors: dict[str, list[str]]) -> float | None:
@@ -203,7 +203,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
         )
         try:
             held_on = datetime.date.fromisoformat(request.POST.get("held_on", ""))
-            review = services.risk_review_open(
+            review = reviews.risk_review_open(
                 actor=user, village=village, held_on=held_on, attendees=request.POST.get("attendees", "")
             )
         except ValueError:
@@ -231,15 +231,36 @@ def risk_item_decide(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     item = selectors.risk_item_get(user, pk)
     try:
-        if request.POST.get("done"):
-            services.risk_item_done(item=item, actor=user)
-        else:
-            services.risk_item_decide(
-                item=item, actor=user, decision=request.POST.get("decision", ""), grade=request.POST.get("grade", "")
-            )
+        reviews.risk_item_decide(
+            item=item, actor=user, decision=request.POST.get("decision", ""), grade=request.POST.get("grade", "")
+        )
     except (ValidationError, PermissionDenied) as error:
         flash_errors(request, error)
     return redirect("field:review", pk=item.review_id)
+
+
+def _handler(user: Any) -> bool:
+    return access.may_read_business(user) and bool(access.roles_of(user) & (reviews.REVIEW_ROLES | {Role.INTAKE_CLERK}))
+
+
+@staff_page(_handler)
+def handling_list(request: HttpRequest) -> HttpResponse:
+    """Review items graded to the centers of the user's jurisdiction, waiting for a handling record."""
+    user = acting_user(request)
+    if request.method == "POST":
+        item = selectors.handling_item_get(user, int(request.POST.get("item") or 0))
+        try:
+            reviews.risk_item_done(item=item, actor=user, note=request.POST.get("note", ""))
+        except (ValidationError, PermissionDenied) as error:
+            flash_errors(request, error)
+        else:
+            messages.success(request, _("办理结果已登记，事项已办结。"))
+        return redirect("field:handling")
+    return render(
+        request,
+        "field/handling.html",
+        {"items": selectors.handling_items(user)[:LIST_SIZE], "done": selectors.handled_items(user)[:LIST_SIZE]},
+    )
 
 
 # ---- mobile units and stations ----------------------------------------------------------------
