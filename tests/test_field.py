@@ -393,3 +393,66 @@ def test_a_station_lists_the_sessions_held_there(home: Household) -> None:
     assert list(selectors.station_sessions(director, station)) == []
     with pytest.raises(ValidationError):
         services.station_create(actor=director, name=station.name, village=home.village)
+
+
+def test_a_director_sets_up_a_unit_its_plan_and_a_station_on_the_pages(
+    my_grid: Region, home: Household, foreign_home: Household
+) -> None:
+    director = who("demo-director")
+    client = verified_client(director)
+    county = home.region_code[:6] + "000000"
+    units = reverse("field:units")
+    page = client.get(units).content.decode()
+    assert 'id="unit-new"' in page and 'id="station-new"' in page
+    mediator = who("demo-mediator")
+    org = selectors.orgs_for_units(director).filter(region_code__startswith=county[:6]).first()
+    assert org is not None and selectors.unit_member_choices(director).filter(pk=mediator.pk).exists()
+
+    # An unknown household code is named and nothing is created.
+    form = {"kind": "unit", "name": "乌日特二队", "county": county, "orgs": [org.pk], "members": [mediator.pk]}
+    response = client.post(units, {**form, "households": f"{home.code}\nNOPE-1"}, follow=True)
+    assert "户号 NOPE-1 不存在或不在您的辖区" in response.content.decode()
+    assert not selectors.units_visible(director).filter(name="乌日特二队").exists()
+
+    response = client.post(units, {**form, "households": f"{home.code}，{foreign_home.code}"})
+    unit = selectors.units_visible(director).get(name="乌日特二队")
+    assert response.status_code == 302 and response["Location"] == reverse("field:unit", args=[unit.pk])
+    assert set(unit.households.all()) == {home, foreign_home}
+    assert list(unit.orgs.all()) == [org] and list(unit.members.all()) == [mediator]
+
+    # A station in the home village, then a plan through the household and the station.
+    response = client.post(
+        units,
+        {"kind": "station", "name": "测试蒙古包驿站", "village": home.village.code, "station_households": home.code},
+    )
+    station = selectors.stations_visible(director).get(name="测试蒙古包驿站")
+    assert list(station.households.all()) == [home]
+    day = timezone.localdate() + datetime.timedelta(days=2)
+    plan = reverse("field:unit", args=[unit.pk])
+    bad = client.post(plan, {"kind": "plan", "day_0": "2026-13-01", "target_0": f"h:{home.pk}"}, follow=True)
+    assert "第 1 行：计划日期应为 YYYY-MM-DD" in bad.content.decode()
+    client.post(
+        plan,
+        {
+            "kind": "plan",
+            "day_0": day.isoformat(),
+            "target_0": f"h:{home.pk}",
+            "day_1": (day + datetime.timedelta(days=1)).isoformat(),
+            "target_1": f"s:{station.pk}",
+            "day_2": (day + datetime.timedelta(days=2)).isoformat(),
+            "place_2": "夏营地",
+        },
+    )
+    stops = list(unit.stops.order_by("order"))
+    assert [(s.household, s.station, s.place) for s in stops] == [
+        (home, None, ""),
+        (None, station, ""),
+        (None, None, "夏营地"),
+    ]
+    assert "测试蒙古包驿站" in client.get(plan).content.decode()
+
+    # A leader sees the page but cannot set up units.
+    leader = verified_client(who("demo-leader"))
+    assert 'id="unit-new"' not in leader.get(units).content.decode()
+    leader.post(units, {**form, "name": "乌日特三队", "households": home.code})
+    assert not selectors.units_visible(director).filter(name="乌日特三队").exists()

@@ -9,9 +9,12 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from zongzhi import access
+from zongzhi.accounts.models import Role, User
 from zongzhi.cases.models import MediationSession
 from zongzhi.cases.selectors import cases_visible
+from zongzhi.centers.models import Org
 from zongzhi.grid.models import Household
+from zongzhi.regions.models import Region
 
 from .models import FieldItem, MobileUnit, MobileVisit, RiskItem, RiskReview, Station, Visit, VisitPhoto
 
@@ -100,6 +103,41 @@ def unit_get(user: Any, pk: int) -> MobileUnit:
 def unit_visits(unit: MobileUnit) -> QuerySet[MobileVisit]:
     """The visits of a unit the caller already got through `unit_get`."""
     return unit.visits.select_related("stop", "recorded_by").prefetch_related("services__service")
+
+
+def households_by_code(user: Any, wanted: list[str]) -> QuerySet[Household]:
+    return Household.objects.filter(access.scope_of(user).q(), code__in=wanted[:500])
+
+
+def region_in_scope(user: Any, code: str) -> Region | None:
+    return Region.objects.filter(access.scope_of(user).q("code"), code=code.strip()).first()
+
+
+def counties_in_scope(user: Any) -> QuerySet[Region]:
+    return Region.objects.filter(access.scope_of(user).q("code"), level=Region.Level.COUNTY).order_by("code")
+
+
+def orgs_for_units(user: Any) -> QuerySet[Org]:
+    """Agencies a director may put on a unit: those of the jurisdiction (the league's serve every county)."""
+    return Org.objects.filter(access.scope_of(user).q() | Q(region__level=Region.Level.LEAGUE)).order_by(
+        "region_code", "name"
+    )
+
+
+def unit_member_choices(user: Any) -> QuerySet[User]:
+    """Staff who can ride with a unit: members of the jurisdiction's agencies and centers."""
+    scope = access.scope_of(user)
+    return (
+        User.objects.filter(is_active=True)
+        .filter(scope.q("memberships__org__region_code") | scope.q("memberships__center__region_code"))
+        .exclude(memberships__role__in=[Role.SYS_ADMIN, Role.SEC_ADMIN, Role.AUDIT_ADMIN])
+        .distinct()
+        .order_by("username")
+    )
+
+
+def stations_of_county(user: Any, county: Region) -> QuerySet[Station]:
+    return stations_visible(user).filter(region_code__startswith=county.prefix)
 
 
 def stations_visible(user: Any) -> QuerySet[Station]:

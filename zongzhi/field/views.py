@@ -1,6 +1,7 @@
 """Field pages: phone-first visit form and list for grid workers, village reviews, mobile units."""
 
 import datetime
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -16,12 +17,14 @@ from zongzhi.accounts.decorators import acting_user, staff_page
 from zongzhi.accounts.models import Role
 from zongzhi.cases.models import Category
 from zongzhi.forms import flash_errors
+from zongzhi.grid.models import Household
 from zongzhi.regions.models import Region
 
 from . import reviews, selectors, services
-from .models import FieldItem, RiskItem, ServiceType, Visit
+from .models import FieldItem, MobileUnit, RiskItem, ServiceType, Visit
 
 LIST_SIZE = 50
+PLAN_ROWS = 8
 
 
 def _is_grid_worker(user: Any) -> bool:
@@ -266,21 +269,132 @@ def handling_list(request: HttpRequest) -> HttpResponse:
 # ---- mobile units and stations ----------------------------------------------------------------
 
 
+def _director(user: Any) -> bool:
+    return Role.CENTER_DIRECTOR in access.roles_of(user)
+
+
+def _codes(text: str) -> list[str]:
+    """Household codes typed or pasted one per line, or separated by commas, spaces or 、."""
+    return [c for c in re.split(r"[\s,，、;；]+", text.strip()) if c]
+
+
+def _households(user: Any, text: str, errors: dict[str, list[str]]) -> list[Household]:
+    wanted = _codes(text)
+    found = {h.code: h for h in selectors.households_by_code(user, wanted)}
+    missing = [c for c in wanted if c not in found]
+    if missing:
+        errors["households"] = [_("户号 %(c)s 不存在或不在您的辖区。") % {"c": "、".join(missing[:5])}]
+    return list(found.values())
+
+
+def _unit_create(request: HttpRequest, user: Any) -> HttpResponse | None:
+    post = request.POST
+    errors: dict[str, list[str]] = {}
+    county = selectors.region_in_scope(user, post.get("county", ""))
+    households = _households(user, post.get("households", ""), errors)
+    orgs = list(selectors.orgs_for_units(user).filter(pk__in=post.getlist("orgs")))
+    members = list(selectors.unit_member_choices(user).filter(pk__in=post.getlist("members")))
+    try:
+        if county is None:
+            errors["county"] = [_("请选择本辖区的旗县。")]
+        if errors or county is None:
+            raise ValidationError(errors)
+        unit = services.mobile_unit_create(
+            actor=user, name=post.get("name", ""), county=county, households=households, orgs=orgs, members=members
+        )
+    except (ValidationError, PermissionDenied) as error:
+        flash_errors(request, error)
+        return None
+    messages.success(request, _("乌日特“%(n)s”已设立，请制定巡回计划。") % {"n": unit.name})
+    return redirect("field:unit", pk=unit.pk)
+
+
+def _station_create(request: HttpRequest, user: Any) -> HttpResponse | None:
+    post = request.POST
+    errors: dict[str, list[str]] = {}
+    village = selectors.region_in_scope(user, post.get("village", ""))
+    households = _households(user, post.get("station_households", ""), errors)
+    try:
+        if village is None:
+            errors["village"] = [_("嘎查村代码 %(c)s 不存在或不在您的辖区。") % {"c": post.get("village", "").strip()}]
+        if errors or village is None:
+            raise ValidationError(errors)
+        station = services.station_create(actor=user, name=post.get("name", ""), village=village, households=households)
+    except (ValidationError, PermissionDenied) as error:
+        flash_errors(request, error)
+        return None
+    messages.success(request, _("蒙古包调解驿站“%(n)s”已登记。") % {"n": station.name})
+    return redirect("field:station", pk=station.pk)
+
+
 @staff_page(access.may_read_business)
 def unit_list(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
+    if request.method == "POST" and _director(user):
+        create = _unit_create if request.POST.get("kind") == "unit" else _station_create
+        done = create(request, user)
+        if done is not None:
+            return done
+    director = _director(user)
     return render(
         request,
         "field/units.html",
-        {"units": selectors.units_visible(user), "stations": selectors.stations_visible(user)[:LIST_SIZE]},
+        {
+            "units": selectors.units_visible(user),
+            "stations": selectors.stations_visible(user)[:LIST_SIZE],
+            "director": director,
+            "counties": selectors.counties_in_scope(user) if director else [],
+            "orgs": selectors.orgs_for_units(user) if director else [],
+            "member_choices": selectors.unit_member_choices(user) if director else [],
+            "post": request.POST if request.method == "POST" else {},
+        },
     )
+
+
+def _plan(request: HttpRequest, user: Any, unit: MobileUnit) -> bool:
+    """Read the plan rows (date, a household or station of the unit, or a place) and set the plan."""
+    post, stops, errors = request.POST, [], []
+    households = {str(h.pk): h for h in unit.households.all()}
+    stations = {str(s.pk): s for s in selectors.stations_of_county(user, unit.county)}
+    for n in range(PLAN_ROWS):
+        day, target, place = post.get(f"day_{n}", ""), post.get(f"target_{n}", ""), post.get(f"place_{n}", "")
+        if not (day or target or place.strip()):
+            continue
+        try:
+            planned_on = datetime.date.fromisoformat(day)
+        except ValueError:
+            errors.append(_("第 %(n)d 行：计划日期应为 YYYY-MM-DD。") % {"n": n + 1})
+            continue
+        kind, _sep, pk = target.partition(":")
+        stops.append(
+            services.StopInput(
+                planned_on=planned_on,
+                household=households.get(pk) if kind == "h" else None,
+                station=stations.get(pk) if kind == "s" else None,
+                place=place,
+            )
+        )
+    try:
+        if errors:
+            raise ValidationError({"stops": errors})
+        if not stops:
+            raise ValidationError({"stops": [_("请至少填写一站。")]})
+        services.circuit_plan_set(unit=unit, actor=user, stops=stops)
+    except (ValidationError, PermissionDenied) as error:
+        flash_errors(request, error)
+        return False
+    messages.success(request, _("巡回计划已保存，共 %(n)d 站。") % {"n": len(stops)})
+    return True
 
 
 @staff_page(access.may_read_business)
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     unit = selectors.unit_get(user, pk)
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("kind") == "plan":
+        if _plan(request, user, unit):
+            return redirect("field:unit", pk=unit.pk)
+    elif request.method == "POST":
         post = request.POST
         chosen: dict[ServiceType, tuple[int, str]] = {}
         try:
@@ -313,6 +427,9 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "visits": selectors.unit_visits(unit)[:LIST_SIZE],
             "service_types": ServiceType.objects.filter(active=True),
             "today": timezone.localdate().isoformat(),
+            "director": _director(user),
+            "plan_rows": range(PLAN_ROWS),
+            "plan_stations": selectors.stations_of_county(user, unit.county),
         },
     )
 
