@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "zongzhi.grid",
     "zongzhi.cases",
     "zongzhi.field",
+    "zongzhi.meetings",
     "zongzhi.demo",
 ]
 
