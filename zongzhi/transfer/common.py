@@ -135,8 +135,10 @@ class Regions:
             ctx.cache["regions"] = cls(ctx)
         return ctx.cache["regions"]
 
-    def find(self, raw: Any, level: str, key: str, label: str, errors: RowErrors, required: bool = True) -> str | None:
-        """The code of a region of `level` given by code or unique name, inside the scope."""
+    def find(
+        self, raw: Any, level: str | None, key: str, label: str, errors: RowErrors, required: bool = True
+    ) -> str | None:
+        """The code of a region of `level` (any level when None) given by code or unique name, inside the scope."""
         text = compact(raw)
         if not text:
             if required:
@@ -144,13 +146,17 @@ class Regions:
             return None
         if text.isdigit():
             found = self.by_code.get(text)
-            if found is None or found[1] != level:
-                exists = Region.objects.filter(code=text, level=level).exists()
+            if found is None or (level is not None and found[1] != level):
+                exists = Region.objects.filter(code=text, **({"level": level} if level else {})).exists()
                 reason = _("区划“%(code)s”不在本次导入的范围内。") if exists else _("未知区划代码“%(code)s”。")
                 errors.add(key, reason % {"code": text})
                 return None
             return text
-        codes = self.by_name.get((level, clean_text(raw)), [])
+        name = clean_text(raw)
+        if level is None:
+            codes = [c for (_level, n), found in self.by_name.items() if n == name for c in found]
+        else:
+            codes = self.by_name.get((level, name), [])
         if len(codes) != 1:
             reason = (
                 _("未知区划“%(name)s”（请填写区划代码）。")

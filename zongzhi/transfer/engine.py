@@ -135,9 +135,11 @@ class _Rejects:
         return True
 
 
-def _where(table: Table, key: str) -> str:
+def _where(kind: ImportKind, table: Table, key: str) -> str:
     letter = table.letter_of(key)
-    return f"{letter}列（{table.header_of(key)}）" if letter else table.header_of(key)
+    if letter:
+        return f"{letter}列（{table.header_of(key)}）"
+    return next((c.header for c in kind.columns if c.key == key), key)  # a column the file does not have
 
 
 def run_import(
@@ -207,7 +209,7 @@ def _check(
         if outcome.problems:
             report.rejected += 1
             for key, reason in outcome.problems:
-                column = _where(table, key) if key else ""
+                column = _where(kind, table, key) if key else ""
                 report.add(Problem(sheet=outcome.row.sheet, row=outcome.row.number, column=column, reason=reason))
             rejects.add(outcome.row, [reason for _key, reason in outcome.problems])
         else:

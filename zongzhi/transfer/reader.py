@@ -192,7 +192,7 @@ def open_table(path: Path, columns: list[Column], sheet: str | None = None) -> T
             _("前 %(n)d 行中找不到表头：应有“%(wanted)s”等列。") % {"n": HEADER_SEARCH_ROWS, "wanted": wanted}
         )
     sheet_name, header_row, header_cells = looked[best[1]]
-    headers = tuple(clean_text(c) for c in header_cells)
+    headers = tuple(_SPACES.sub(" ", str(c)).strip() if c is not None else "" for c in header_cells)  # as spelled
     positions = _match(header_cells, columns)
 
     def rows() -> Iterator[Row]:
