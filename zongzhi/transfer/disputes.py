@@ -93,7 +93,7 @@ class DisputesImport(ImportKind):
             "中心编码或名称；不填时为发生地所属的中心",
             "ZZ-152502",
         ),
-        Column("category", "纠纷类别", ("类别", "纠纷类型", "案件类别"), True, "类别名称或代码", "婚姻家庭纠纷"),
+        Column("category", "纠纷类别", ("类别", "纠纷类型", "案件类别"), True, "类别名称或代码", "草场边界"),
         Column("title", "事由", ("案由", "纠纷事由", "标题"), True, "不超过 100 字", "邻里宅基地界址纠纷"),
         Column("description", "纠纷情况", ("基本情况", "简要案情", "案情"), False, "不填时同事由", ""),
         Column("location", "具体地点", ("地点",), False, "", ""),

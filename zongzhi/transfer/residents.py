@@ -313,8 +313,8 @@ class ResidentsImport(ImportKind):
                 )
                 if old[1] != grid_code:
                     Resident.objects.filter(Q(household_id=old[0])).update(region_code=grid_code)
-                ctx.count(_("户：更新"))
+                ctx.count(_("其中户更新"))
         for household in Household.objects.bulk_create(new, batch_size=1000):
             known[household.code] = household.pk
         if new:
-            ctx.count(_("户：新增"), len(new))
+            ctx.count(_("其中户新增"), len(new))
