@@ -10,4 +10,5 @@ urlpatterns = [
     path("import/jobs/<int:pk>/progress/", views.job_progress, name="progress"),
     path("import/jobs/<int:pk>/cancel/", views.job_cancel, name="cancel"),
     path("import/jobs/<int:pk>/rejects.xlsx", views.job_rejects, name="rejects"),
+    path("export/<str:name>.<str:fmt>", views.export, name="export"),
 ]

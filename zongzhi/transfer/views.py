@@ -9,12 +9,14 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import OperationalError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from zongzhi import access
 from zongzhi.accounts.decorators import acting_user, staff_page
 from zongzhi.forms import flash_errors
-from zongzhi.transfer import jobs
+from zongzhi.transfer import exports, jobs
 from zongzhi.transfer.kinds import kind_of, kinds
 from zongzhi.transfer.models import ImportJob
 from zongzhi.transfer.report import Report
@@ -100,3 +102,16 @@ def job_rejects(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
         return render(request, "404.html", status=404)
     name = f"{Path(job.file_name).stem}-退回行.xlsx"
     return FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type=XLSX)
+
+
+@staff_page(access.may_read_business)
+def export(request: HttpRequest, name: str, fmt: str) -> HttpResponse | FileResponse:
+    """A list as on screen (its filters in the query string), scoped to the user, masked, audited."""
+    if name not in exports.LISTS or fmt not in ("xlsx", "csv"):
+        return render(request, "404.html", status=404)
+    out, _count = exports.export_list(
+        actor=acting_user(request), name=name, fmt=fmt, params=request.GET, request=request
+    )
+    filename = f"{exports.LISTS[name].title}-{timezone.localdate():%Y%m%d}.{fmt}"
+    content_type = XLSX if fmt == "xlsx" else "text/csv; charset=utf-8"
+    return FileResponse(out, as_attachment=True, filename=filename, content_type=content_type)
