@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "zongzhi.field",
     "zongzhi.meetings",
     "zongzhi.demo",
+    "zongzhi.transfer",
 ]
 
 MIDDLEWARE = [

@@ -28,5 +28,6 @@ urlpatterns = [
     path("staff/field/", include("zongzhi.field.urls")),
     path("staff/grid/", include("zongzhi.grid.urls")),
     path("staff/meetings/", include("zongzhi.meetings.urls")),
+    path("staff/transfer/", include("zongzhi.transfer.urls")),
     path("api/v1/", api.urls),
 ]

@@ -32,6 +32,8 @@ class AuditEntry(models.Model):
         TOKEN_ISSUED = "token_issued", _("签发 API 令牌")
         UNMASK = "unmask", _("查看完整证件号或电话")
         CONFIG_CHANGED = "config_changed", _("修改业务配置")
+        DATA_IMPORTED = "data_imported", _("批量导入")
+        DATA_EXPORTED = "data_exported", _("导出列表")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     # PROTECT: an account with a history is deactivated, never deleted (the log is append-only).
