@@ -36,9 +36,10 @@ class ApplyForm(forms.Form):
     category = forms.ChoiceField(label=_("纠纷类别"), error_messages=_required(_("请选择纠纷类别。")))
     description = forms.CharField(
         label=_("纠纷情况"),
+        min_length=10,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        error_messages=_required(_("请说明纠纷情况。")),
+        error_messages={**_required(_("请说明纠纷情况。")), "min_length": _("请用至少 10 个字说明纠纷情况。")},
     )
     applicant_name = forms.CharField(
         label=_("申请人姓名"), max_length=50, error_messages=_required(_("请填写申请人姓名。"))
