@@ -89,8 +89,8 @@ def test_add_materials_and_withdraw_need_the_applicants_phone(django_capture_on_
     verify_phone(citizen, PHONE, django_capture_on_commit_callbacks)
     receipt = apply(citizen)
     stranger = Client()  # has the receipt (say, a photo of the QR code) but not the phone
-    page = stranger.post("/track/act/", {"receipt": receipt, "action": "withdraw", "reason": "不想要了"})
-    assert "请先用申请时的手机号获取验证码并验证。" in page.content.decode()
+    refused = stranger.post("/track/act/", {"receipt": receipt, "action": "withdraw", "reason": "不想要了"})
+    assert "请先用申请时的手机号获取验证码并验证。" in refused.content.decode()
     ThrottleCounter.objects.all().delete()  # a minute later: a new code may be sent to the phone
     with django_capture_on_commit_callbacks(execute=True):
         sent = stranger.post("/track/act/", {"receipt": receipt, "action": "send_code"})
