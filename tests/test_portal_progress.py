@@ -139,8 +139,10 @@ def test_the_applicant_rates_after_closure_and_the_rating_is_the_cases_follow_up
     assert "您已经评价过了，谢谢。" in again.content.decode()
     follow_up = FollowUp.objects.get(case=case)
     assert (follow_up.satisfaction, follow_up.performance, follow_up.note) == ("basically", "partly", "还差一半")
-    staff_page = client_as("intake").get(f"/staff/cases/{case.number}/").content.decode()
-    assert "基本满意" in staff_page and 'data-kind="follow_up"' in staff_page
+    staff = client_as("intake")
+    assert 'data-kind="follow_up"' in staff.get(f"/staff/cases/{case.number}/").content.decode()
+    record = staff.get(f"/staff/cases/{case.number}/print/follow_up/").content.decode()
+    assert "网上评价" in record and "基本满意" in record and "还差一半" in record
 
 
 def test_wrong_unknown_and_throttled_receipts_look_the_same(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]

@@ -179,6 +179,9 @@ SMS_DIR = Path(os.environ.get("ZONGZHI_SMS_DIR", VAR_DIR / "sms"))
 SMS_HTTP_URL = os.environ.get("ZONGZHI_SMS_URL", "")
 SMS_HTTP_TOKEN = os.environ.get("ZONGZHI_SMS_TOKEN", "")
 SMS_SIGNATURE = os.environ.get("ZONGZHI_SMS_SIGNATURE", "锡林郭勒盟综治中心")
+# The request header (e.g. HTTP_X_REAL_IP) in which the reverse proxy passes the visitor's address,
+# for the portal's per-address rate limits. Unset: REMOTE_ADDR (a header anyone can set is not trusted).
+CLIENT_IP_HEADER = os.environ.get("ZONGZHI_CLIENT_IP_HEADER", "")
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -31,8 +32,9 @@ PHONE_KEY, PHONE_AT_KEY, RECEIPT_KEY = "portal_phone", "portal_phone_at", "porta
 
 
 def client_ip(request: HttpRequest) -> str:
-    # Behind the production proxy REMOTE_ADDR is the proxy; it sets X-Real-IP to the visitor.
-    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR") or "unknown"
+    # Behind the production proxy REMOTE_ADDR is the proxy, which passes the visitor in a header.
+    header = settings.CLIENT_IP_HEADER
+    return (header and request.META.get(header)) or request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def verified_phone(request: HttpRequest) -> str | None:
