@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "zongzhi.meetings",
     "zongzhi.demo",
     "zongzhi.transfer",
+    "zongzhi.portal",
 ]
 
 MIDDLEWARE = [
@@ -147,6 +148,8 @@ OTP_TOTP_ISSUER = "综治平台"
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("mn", "ᠮᠣᠩᠭᠣᠯ")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The public portal's language switch is remembered for a year (a session cookie by default).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -170,6 +173,17 @@ STORAGES = {
 # Attachments: never under STATIC, never served directly; views check access and stream them.
 MEDIA_ROOT = VAR_DIR / "media"
 FILE_UPLOAD_PERMISSIONS = 0o600
+
+# The public portal's SMS gateway (one-time codes): "file" writes each message to ZONGZHI_SMS_DIR
+# (development, tests), "console" logs it, "http" posts it to ZONGZHI_SMS_URL (production).
+SMS_BACKEND = os.environ.get("ZONGZHI_SMS_BACKEND", "http" if PROD else "file")
+SMS_DIR = Path(os.environ.get("ZONGZHI_SMS_DIR", VAR_DIR / "sms"))
+SMS_HTTP_URL = os.environ.get("ZONGZHI_SMS_URL", "")
+SMS_HTTP_TOKEN = os.environ.get("ZONGZHI_SMS_TOKEN", "")
+SMS_SIGNATURE = os.environ.get("ZONGZHI_SMS_SIGNATURE", "锡林郭勒盟综治中心")
+# The request header (e.g. HTTP_X_REAL_IP) in which the reverse proxy passes the visitor's address,
+# for the portal's per-address rate limits. Unset: REMOTE_ADDR (a header anyone can set is not trusted).
+CLIENT_IP_HEADER = os.environ.get("ZONGZHI_CLIENT_IP_HEADER", "")
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

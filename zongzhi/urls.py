@@ -3,7 +3,6 @@
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from zongzhi.accounts import views as account_views
 from zongzhi.api import api
@@ -18,8 +17,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 urlpatterns = [
     path("healthz", healthz),
-    # The public portal arrives with its own issue; until then / leads staff to their login.
-    path("", RedirectView.as_view(pattern_name="home", permanent=False)),
     path("staff/", account_views.home, name="home"),
     path("staff/", include("zongzhi.accounts.urls")),
     path("staff/regions/", include("zongzhi.regions.urls")),
@@ -30,4 +27,5 @@ urlpatterns = [
     path("staff/meetings/", include("zongzhi.meetings.urls")),
     path("staff/transfer/", include("zongzhi.transfer.urls")),
     path("api/v1/", api.urls),
+    path("", include("zongzhi.portal.urls")),
 ]

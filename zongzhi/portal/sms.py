@@ -1,0 +1,65 @@
+"""The SMS gateway, chosen in settings (SMS_BACKEND): file (development and tests), console, http.
+
+A backend is a function `send(phone, text)`; it raises `SmsError` when the message did not go out.
+"""
+
+import json
+import logging
+import secrets
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+
+class SmsError(Exception):
+    """The gateway did not accept the message."""
+
+
+def send_file(phone: str, text: str) -> None:
+    """Write the message to SMS_DIR/<phone>.txt (the latest message wins), for development and tests."""
+    directory = settings.SMS_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{phone}.txt"
+    temporary = directory / f".{phone}.{secrets.token_hex(4)}"
+    temporary.write_text(f"{timezone.now().isoformat()}\n{text}\n", encoding="utf-8")
+    temporary.replace(path)  # atomic: a reader never sees half a message
+
+
+def send_console(phone: str, text: str) -> None:
+    log.warning("SMS to %s: %s", phone, text)
+
+
+def send_http(phone: str, text: str) -> None:
+    """POST {"phone", "text", "signature"} as JSON to SMS_HTTP_URL with a bearer token; 2xx is success."""
+    if not settings.SMS_HTTP_URL:
+        raise ImproperlyConfigured("ZONGZHI_SMS_URL must be set for the http SMS backend")
+    body = json.dumps({"phone": phone, "text": text, "signature": settings.SMS_SIGNATURE}).encode()
+    request = urllib.request.Request(  # noqa: S310 - the URL is the operator's configured gateway
+        settings.SMS_HTTP_URL,
+        data=body,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {settings.SMS_HTTP_TOKEN}"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            if not 200 <= response.status < 300:
+                raise SmsError(f"gateway answered {response.status}")
+    except (urllib.error.URLError, TimeoutError) as error:
+        raise SmsError(str(error)) from error
+
+
+BACKENDS: dict[str, Callable[[str, str], None]] = {"file": send_file, "console": send_console, "http": send_http}
+
+
+def send(phone: str, text: str) -> None:
+    """Send through the configured backend."""
+    backend = BACKENDS.get(settings.SMS_BACKEND)
+    if backend is None:
+        raise ImproperlyConfigured(f"unknown SMS_BACKEND {settings.SMS_BACKEND!r}: use one of {sorted(BACKENDS)}")
+    backend(phone, text)
