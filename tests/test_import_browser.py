@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from zongzhi.identity import make_resident_id
 from tests.browsing import ROOT, login, shot
 from tests.messy_files import write_xlsx
+from zongzhi.identity import make_resident_id
 
 pytestmark = pytest.mark.browser
 ROWS = 20_000
