@@ -98,6 +98,11 @@ def main() -> None:
 
         measure_residents()
 
+    if os.environ.get("BENCH_IMPORT", "1") == "1":  # 100,000 residents from XLSX against its floor
+        from bench.transfer import measure as measure_import
+
+        measure_import()
+
 
 if __name__ == "__main__":
     main()

@@ -295,3 +295,22 @@ def test_rows_outside_the_region_given_are_rejected(tmp_path: Path) -> None:
         )
     assert "不在本次导入的范围内" in out.getvalue()
     assert not Household.objects.filter(code="HO-1").exists()
+
+
+def test_a_file_without_a_required_column_or_not_a_spreadsheet_is_refused_whole(tmp_path: Path) -> None:
+    (grid,) = grids(n=1)
+    no_ids = write_csv(
+        tmp_path / "no-ids.csv",
+        ["户编号", "所在网格", "姓名", "与户主关系", "民族"],
+        [["HN-1", grid.code, "甲", "户主", "汉族"]],
+        "utf-8",
+    )
+    report = run(no_ids)
+    assert [(p.row, p.reason) for p in report.problems] == [(1, "缺少必填列：身份证号。")]
+    assert not report.written and not Household.objects.filter(code="HN-1").exists()
+    text = tmp_path / "notes.docx"
+    text.write_bytes(b"PK\x03\x04 not a spreadsheet")
+    assert "请上传 XLSX 或 CSV 文件" in run(text).problems[0].reason
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a zip")
+    assert "无法读取 XLSX 文件" in run(broken).problems[0].reason

@@ -19,6 +19,7 @@ from zongzhi.regions import codes
 from zongzhi.transfer.common import Regions, RowErrors, boolean, choice, date, insert_rows, options_of, required_text
 from zongzhi.transfer.engine import Context, Counts, ImportKind, Outcome
 from zongzhi.transfer.reader import Column, Row, clean_text, compact
+from zongzhi.transfer.seen import SeenKeys, key64
 
 RELATIONS = options_of(
     Resident.Relation,
@@ -104,23 +105,25 @@ class ResidentsImport(ImportKind):
 
     def validate(self, rows: list[Row], ctx: Context) -> list[Outcome]:
         regions = Regions.of(ctx)
-        ids: dict[int, int] = ctx.seen.setdefault("ids", {})
-        homes: dict[str, tuple[Any, ...]] = ctx.seen.setdefault("households", {})
+        ids: SeenKeys = ctx.seen.setdefault("ids", SeenKeys())
+        homes: SeenKeys = ctx.seen.setdefault("households", SeenKeys())
         outcomes = []
         for row in rows:
             errors = RowErrors()
             home = self._household(row, regions, errors)
             person = self._resident(row, errors)
             if home is not None and not errors:
-                first = homes.setdefault(home[0], (row.number, *home[1:]))
-                if first[1:] != home[1:]:
+                # The first row of the household and a fingerprint of what it said, packed in 64 bits.
+                fingerprint = key64(repr(home[1:])) & 0xFFFFFFFF
+                first = homes.first(key64(home[0]), row.number << 32 | fingerprint)
+                if first & 0xFFFFFFFF != fingerprint:
                     errors.add(
                         "household",
-                        _("同一户编号在第 %(row)d 行填写的户信息（网格、住址、牧户或营地）不同。") % {"row": first[0]},
+                        _("同一户编号在第 %(row)d 行填写的户信息（网格、住址、牧户或营地）不同。")
+                        % {"row": first >> 32},
                     )
             if person is not None and not errors:
-                key = int(person[5][:15], 16)
-                first_row = ids.setdefault(key, row.number)
+                first_row = ids.first(int(person[5][:16], 16), row.number)
                 if first_row != row.number:
                     errors.add("id_number", _("身份证号与本文件第 %(row)d 行重复。") % {"row": first_row})
             outcomes.append(Outcome(row=row, problems=errors.items, record=(home, person) if not errors else None))
@@ -223,8 +226,9 @@ class ResidentsImport(ImportKind):
                 o.record = None
 
     def write(self, records: list[Any], ctx: Context) -> Counts:
-        known: dict[str, int] = ctx.cache.setdefault("household_pks", {})
-        self._write_households([home for home, _person in records if home[0] not in known], ctx, known)
+        # Households of this chunk as stored (those written by earlier chunks of the run included).
+        known: dict[str, int] = {}
+        self._write_households([home for home, _person in records], ctx, known)
         counts = Counts()
         stored = {
             row[0]: row[1:]
