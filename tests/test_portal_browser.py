@@ -118,6 +118,21 @@ def test_a_citizen_applies_staff_handle_it_and_the_citizen_rates_it(browser: Bro
     assert width <= 400, f"the page scrolls sideways on a phone ({width}px)"
     shot(citizen, "portal-progress-rated")
 
+    # The printed agreement, in Mongolian: vertical columns, as on paper.
+    citizen.click("button[value=mn]")
+    citizen.wait_for_selector("html[lang=mn-Mong] #print-agreement")
+    with citizen.context.expect_page() as opened:
+        citizen.click("#print-agreement button")
+    sheet = opened.value
+    sheet.wait_for_load_state()
+    sheet.evaluate("document.fonts.ready")
+    agreement = sheet.locator("#agreement")
+    assert agreement.evaluate("e => getComputedStyle(e).writingMode") == "vertical-lr"
+    box = agreement.bounding_box()
+    assert box is not None and box["height"] > box["width"] / 3, box
+    assert "ᠡᠪᠯᠡᠷᠡᠭᠦᠯᠦᠯ" in sheet.locator("h1").inner_text() and "十日内将围栏移回原界" in agreement.inner_text()
+    shot(sheet, "portal-agreement-mongolian")
+
     clerk.goto(f"{url}/staff/cases/{number}/")
     assert clerk.locator("li[data-kind=follow_up]").count() == 1
     shot(clerk, "portal-case-in-staff-pages")

@@ -1,5 +1,6 @@
 """Public forms: they only parse; the services decide. Messages are in the visitor's language."""
 
+import re
 from typing import Any
 
 from django import forms
@@ -7,6 +8,18 @@ from django.utils.translation import gettext_lazy as _
 
 from zongzhi.portal import selectors
 from zongzhi.portal.services import ApplicationInput
+
+HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+class DataSelect(forms.Select):
+    """A select whose options in Chinese only (names without a Mongolian form) say so: lang="zh-Hans"."""
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        if selectors.mongolian() and HAN.search(str(option["label"])):
+            option["attrs"]["lang"] = "zh-Hans"
+        return option
 
 
 def _required(what: Any) -> dict[str, Any]:
@@ -49,8 +62,10 @@ class ApplyForm(forms.Form):
         max_length=100,
         error_messages=_required(_("请填写对方当事人的姓名或单位名称。")),
     )
-    county = forms.ChoiceField(label=_("旗县市区"), error_messages=_required(_("请选择纠纷发生的旗县市区。")))
-    township = forms.ChoiceField(label=_("苏木乡镇（街道）"), required=False)
+    county = forms.ChoiceField(
+        label=_("旗县市区"), widget=DataSelect, error_messages=_required(_("请选择纠纷发生的旗县市区。"))
+    )
+    township = forms.ChoiceField(label=_("苏木乡镇（街道）"), widget=DataSelect, required=False)
     place = forms.CharField(
         label=_("具体地点"), max_length=200, error_messages=_required(_("请填写纠纷发生的具体地点。"))
     )

@@ -127,6 +127,7 @@ def open_day_book_view(request: HttpRequest, pk: int) -> HttpResponse:
             "booking": booking,
             "problems": problems,
             "verify_url": f"{reverse('portal:verify')}?next={reverse('portal:open_days')}",
+            "lang_next": reverse("portal:open_days"),
         },
         status=200 if booking else 422,
     )

@@ -104,8 +104,9 @@ def code_send(*, phone: str, ip: str) -> None:
             phone_index=index, code_hash=_code_hash(index, code), sent_at=now, expires_at=now + CODE_TTL
         )
         transaction.on_commit(lambda: sms.send(phone, text))
-    if secrets.randbelow(100) == 0:
+    if secrets.randbelow(100) == 0:  # now and then, forget what no longer matters
         throttle.forget_old()
+        PhoneCode.objects.filter(expires_at__lt=now - datetime.timedelta(days=1)).delete()
 
 
 def code_verify(*, phone: str, code: str) -> str:

@@ -214,6 +214,8 @@ def _progress_page(
             "done": done,
             "satisfactions": FollowUp.Satisfaction.choices,
             "performances": FollowUp.Performance.choices,
+            # Switching language reloads the page by its QR address (the lookup was a POST).
+            "lang_next": reverse("portal:track_code", args=[receipt]),
             "limits": _limits(),
         },
     )
