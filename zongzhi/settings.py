@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "zongzhi.cases",
     "zongzhi.field",
     "zongzhi.demo",
+    "zongzhi.dashboards",
 ]
 
 MIDDLEWARE = [

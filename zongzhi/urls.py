@@ -27,5 +27,6 @@ urlpatterns = [
     path("staff/cases/", include("zongzhi.cases.urls")),
     path("staff/field/", include("zongzhi.field.urls")),
     path("staff/grid/", include("zongzhi.grid.urls")),
+    path("staff/dashboards/", include("zongzhi.dashboards.urls")),
     path("api/v1/", api.urls),
 ]
