@@ -9,4 +9,5 @@ urlpatterns = [
     path("<str:code>/wall/", views.wall, name="wall"),
     path("<str:code>/data.json", views.data, name="data"),
     path("<str:code>/map.json", views.map_data, name="map"),
+    path("<str:code>/report.xlsx", views.report, name="report"),
 ]

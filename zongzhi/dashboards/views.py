@@ -7,13 +7,16 @@ drawn by ECharts (vendored) from the JSON endpoints, which answer from the talli
 import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zongzhi import access
 from zongzhi.accounts.decorators import staff_page
-from zongzhi.dashboards import geo, selectors
+from zongzhi.audit.services import audit_record
+from zongzhi.dashboards import exports, geo, selectors
 from zongzhi.regions.selectors import region_ancestors, region_get, region_roots
 
 MAP_FIGURES = {
@@ -55,6 +58,7 @@ def _context(request: HttpRequest, code: str) -> dict[str, Any]:
         "since": request.GET.get("since", "") if not error else "",
         "error": error,
         "map_figures": MAP_FIGURES,
+        "report_period": f"{timezone.localdate():%Y-%m}",
     }
 
 
@@ -93,3 +97,27 @@ def map_data(request: HttpRequest, code: str) -> JsonResponse:
         geo.children_map(scope, region, figure=figure, label=_(MAP_FIGURES[figure])),
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+EXPORT = "export"  # the audit action of a file leaving the platform
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@staff_page(access.may_read_business)
+def report(request: HttpRequest, code: str) -> HttpResponse:
+    """The monthly or quarterly statistics table of a region as XLSX (`?period=2026-10` or `2026-Q3`); audited."""
+    scope = access.scope_of(request.user)
+    region = region_get(scope, code)
+    period = request.GET.get("period", "")
+    try:
+        content, name = exports.report_xlsx(scope, region, period)
+    except ValidationError as error:
+        context = {"region": region, "errors": error.messages}
+        return render(request, "dashboards/report_error.html", context, status=400)
+    filename = f"report-{name}.xlsx"
+    audit_record(
+        action=EXPORT, actor=request.user, target=filename, request=request, detail={"region": code, "period": period}
+    )
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
