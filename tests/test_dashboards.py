@@ -161,3 +161,27 @@ def test_a_grid_worker_sees_the_grid_only(client_as: Any) -> None:
 def test_nothing_without_both_factors(client: Client) -> None:
     response = client.get(f"/staff/dashboards/{XILINHOT}/data.json")
     assert response.status_code == 302 and "/staff/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_brand_rooms_show_the_cases_they_lead(client_as: Any) -> None:
+    from zongzhi.cases.models import Assignment
+    from zongzhi.centers.models import Org
+
+    rooms = data(client_as("league"), XILINHOT)["brand_rooms"]
+    assert {r["name"] for r in rooms} == set(
+        Org.objects.filter(kind="brand_room", region_code__startswith="152502").values_list("name", flat=True)
+    )
+    busiest = rooms[0]
+    org = Org.objects.get(name=busiest["name"], region_code__startswith="152502")
+    led = {
+        case_id
+        for case_id in Case.objects.values_list("id", flat=True).filter(assignments__org=org)
+        if Assignment.objects.filter(case_id=case_id, role="lead", status__in=["pending", "signed", "done"])
+        .order_by("-id")
+        .values_list("org_id", flat=True)
+        .first()
+        == org.pk
+    }
+    assert busiest["cases"] == len(led) > 0
+    assert busiest["agreements"] == Case.objects.filter(pk__in=led, agreement__isnull=False).count()

@@ -127,6 +127,11 @@
     pie("chart-level", d.by_level);
     pie("chart-risk", d.by_risk);
     pie("chart-satisfaction", d.satisfaction);
+    var rooms = d.brand_rooms.slice(0, 12);
+    bars("chart-brand", rooms, { series: [
+      { name: "主办案件", type: "bar", data: rooms.map(function (r) { return r.cases; }) },
+      { name: "书面协议", type: "bar", data: rooms.map(function (r) { return r.agreements; }) }
+    ] });
   }
   function drawMap(m) {
     var c = chart("chart-map");

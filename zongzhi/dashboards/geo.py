@@ -11,6 +11,8 @@ import random
 from collections import defaultdict
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from zongzhi.access import Scope
 from zongzhi.dashboards.selectors import children_figures
 from zongzhi.grid.selectors import claim_rates_by_child
@@ -187,6 +189,12 @@ def children_map(scope: Scope, region: Region, *, figure: str, label: str) -> di
             }
         )
     values = [f["properties"]["value"] for f in features if f["properties"]["value"] is not None]
+    if not values and figure == "per_thousand":
+        # No population recorded below the counties: colour by the number of disputes instead.
+        for feature in features:
+            feature["properties"]["value"] = feature["properties"]["cases"]
+        values = [f["properties"]["value"] for f in features]
+        label = _("纠纷总数（下级区划无人口数据）")
     return {
         "type": "FeatureCollection",
         "region": {"code": region.code, "name": region.name},

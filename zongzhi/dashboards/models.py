@@ -3,7 +3,8 @@
 `CaseFact` is what one case contributes (its keys and measures), kept so that a change can be
 applied as a difference: the old contribution out, the new one in. `Tally` sums the facts per
 region (every level of the tree: league, county, township, village, grid), registration month,
-category and state; `DayTally` counts registrations and closures per region and day.
+category and state; `DayTally` counts registrations and closures per region and day; `OrgTally`
+sums the cases each lead org handled (the brand rooms' performance).
 """
 
 from django.db import models
@@ -97,6 +98,8 @@ class CaseFact(Measures):
     closed_day = models.DateField(null=True)
     category_id = models.BigIntegerField()
     state = models.CharField(max_length=20)
+    org_id = models.BigIntegerField(null=True)  # the lead handler (主办单位), for the brand rooms' figures
+    org_region = models.CharField(max_length=15, blank=True)
 
 
 class Tally(Measures):
@@ -125,3 +128,23 @@ class DayTally(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["node", "day"], name="day_tally_key")]
+
+
+ORG_MEASURES = ("cases", "closed", "settled", "agreements", "amount_agreed")
+
+
+class OrgTally(models.Model):
+    """What each lead handling org (brand rooms above all) did, per registration month of the cases."""
+
+    org_id = models.BigIntegerField()
+    region_code = models.CharField(max_length=15)  # the org's own region, for scoping
+    month = models.DateField()
+    cases = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    settled = models.IntegerField(default=0)
+    agreements = models.IntegerField(default=0)
+    amount_agreed = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["org_id", "month"], name="org_tally_key")]
+        indexes = [models.Index(fields=["region_code"], name="org_tally_region")]

@@ -40,14 +40,15 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
-from zongzhi.cases.models import OPEN_STATES, Agreement, Case, FollowUp, Instalment, State, Supervision
-from zongzhi.dashboards.models import AMOUNTS, MEASURES, CaseFact, DayTally, Tally
+from zongzhi.cases.models import OPEN_STATES, Agreement, Assignment, Case, FollowUp, Instalment, State, Supervision
+from zongzhi.dashboards.models import AMOUNTS, MEASURES, ORG_MEASURES, CaseFact, DayTally, OrgTally, Tally
 from zongzhi.regions import codes
 
 TallyKey = tuple[str, datetime.date, int, str]  # region code of the case, month, category, state
 ZERO = Decimal("0.00")
 SETTLED = (Case.Outcome.AGREEMENT, Case.Outcome.RESOLVED_OTHER)
 FAILED = tuple(o for o in Case.Outcome.values if o not in SETTLED)
+LEAD_STATUSES = (Assignment.Status.PENDING, Assignment.Status.SIGNED, Assignment.Status.DONE)
 
 
 class DaysBetween(Func):
@@ -90,6 +91,9 @@ def _annotations() -> dict[str, Any]:
         .annotate(s=Sum("paid_amount"))
         .values("s")
     )
+    lead = Assignment.objects.filter(case=OuterRef("pk"), role=Assignment.Role.LEAD, status__in=LEAD_STATUSES).order_by(
+        "-id"
+    )
     money = {"output_field": Case._meta.get_field("amount")}
     measures: dict[str, Any] = {
         "cases": Value(1, output_field=IntegerField()),
@@ -127,11 +131,14 @@ def _annotations() -> dict[str, Any]:
         "k_month": Cast(TruncMonth(day, output_field=DateField()), DateField()),  # PostgreSQL truncates to a timestamp
         "k_day": day,
         "k_closed_day": When_(When(state=State.CLOSED, then=closed_day), default=None, output_field=DateField()),
+        "k_org": Subquery(lead.values("org_id")[:1]),
+        "k_org_region": Coalesce(Subquery(lead.values("org__region_code")[:1]), Value("")),
         **{f"m_{name}": expression for name, expression in measures.items()},
     }
 
 
-FACT_COLUMNS = ("case_id", "region_code", "category_id", "state", "month", "day", "closed_day", *MEASURES)
+FACT_KEYS = ("case_id", "region_code", "category_id", "state", "month", "day", "closed_day", "org_id", "org_region")
+FACT_COLUMNS = (*FACT_KEYS, *MEASURES)
 
 
 def fact_values(cases: QuerySet[Case]) -> QuerySet:
@@ -144,6 +151,7 @@ def _fact_from_row(row: dict[str, Any]) -> dict[str, Any]:
     """A `fact_values` row under the CaseFact column names."""
     fact = {"case_id": row["id"], "region_code": row["region_code"], "category_id": row["category_id"]}
     fact.update(state=row["state"], month=row["k_month"], day=row["k_day"], closed_day=row["k_closed_day"])
+    fact.update(org_id=row["k_org"], org_region=row["k_org_region"])
     fact.update({name: row[f"m_{name}"] for name in MEASURES})
     for name in AMOUNTS:
         fact[name] = Decimal(fact[name]).quantize(ZERO)
@@ -180,17 +188,23 @@ def case_changed(case_id: int) -> None:
         return
     tally: dict[TallyKey, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
     days: dict[tuple[str, datetime.date], list[int]] = defaultdict(lambda: [0, 0])
+    orgs: dict[tuple[int, str, datetime.date], dict[str, Any]] = defaultdict(lambda: dict.fromkeys(ORG_MEASURES, 0))
     for fact, sign in ((stored, -1), (new, 1)):
         if fact is None:
             continue
         key = (fact["region_code"], fact["month"], fact["category_id"], fact["state"])
         for name in MEASURES:
             tally[key][name] += sign * fact[name]
+        if fact["org_id"] is not None:
+            org_key = (fact["org_id"], fact["org_region"], fact["month"])
+            for name in ORG_MEASURES:
+                orgs[org_key][name] += sign * fact[name]
         days[(fact["region_code"], fact["day"])][0] += sign
         if fact["closed_day"] is not None:
             days[(fact["region_code"], fact["closed_day"])][1] += sign
     _add_to_tallies({k: v for k, v in tally.items() if any(v.values())})
     _add_to_days({k: v for k, v in days.items() if any(v)})
+    _add_to_orgs({k: v for k, v in orgs.items() if any(v.values())})
     if new is None:
         CaseFact.objects.filter(pk=case_id).delete()
     elif stored is None:
@@ -234,6 +248,29 @@ def _add_to_days(deltas: dict[tuple[str, datetime.date], list[int]]) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [_param(v) for row in rows for v in row])
+
+
+def _add_to_orgs(deltas: dict[tuple[int, str, datetime.date], dict[str, Any]]) -> None:
+    if not deltas:
+        return
+    table = OrgTally._meta.db_table
+    rows = [(org, region, month, *(m[n] for n in ORG_MEASURES)) for (org, region, month), m in deltas.items()]
+    placeholders = "(" + ", ".join(["%s"] * (3 + len(ORG_MEASURES))) + ")"
+    sql = (
+        f"INSERT INTO {table} (org_id, region_code, month, {', '.join(ORG_MEASURES)}) "
+        f"VALUES {', '.join([placeholders] * len(rows))} ON CONFLICT (org_id, month) DO UPDATE SET "
+        + ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in ORG_MEASURES)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_param(v) for row in rows for v in row])
+
+
+def _org_sql(source_sql: str) -> str:
+    sums = ", ".join(f"SUM(f.{m})" for m in ORG_MEASURES)
+    return (
+        f"SELECT f.org_id, f.org_region, f.month, {sums} FROM {source_sql} f "
+        "WHERE f.org_id IS NOT NULL GROUP BY f.org_id, f.org_region, f.month"
+    )
 
 
 def _param(value: Any) -> Any:
@@ -297,7 +334,8 @@ def _facts_source() -> tuple[str, list[Any]]:
     """The facts recomputed from the source tables, as a subquery with the CaseFact column names."""
     sql, params = fact_values(Case.objects.all()).query.sql_with_params()
     renamed = ["id AS case_id", "region_code", "category_id", "state", "k_month AS month", "k_day AS day"]
-    renamed += ["k_closed_day AS closed_day", *(f"m_{m} AS {m}" for m in MEASURES)]
+    renamed += ["k_closed_day AS closed_day", "k_org AS org_id", "k_org_region AS org_region"]
+    renamed += [f"m_{m} AS {m}" for m in MEASURES]
     return f"(SELECT {', '.join(renamed)} FROM ({sql}) raw)", list(params)
 
 
@@ -307,7 +345,8 @@ def rebuild() -> dict[str, int]:
     fact_table, tally_table, day_table = CaseFact._meta.db_table, Tally._meta.db_table, DayTally._meta.db_table
     tally_columns = ", ".join(("node", "parent", "month", "category_id", "state", *MEASURES))
     with transaction.atomic(), connection.cursor() as cursor:
-        for table in (fact_table, tally_table, day_table):
+        org_table = OrgTally._meta.db_table
+        for table in (fact_table, tally_table, day_table, org_table):
             cursor.execute(f"DELETE FROM {table}")
         cursor.execute(
             f"INSERT INTO {fact_table} ({', '.join(FACT_COLUMNS)}) SELECT {', '.join(FACT_COLUMNS)} FROM {source} s",
@@ -315,7 +354,10 @@ def rebuild() -> dict[str, int]:
         )
         cursor.execute(f"INSERT INTO {tally_table} ({tally_columns}) {_tally_sql(fact_table)}")
         cursor.execute(f"INSERT INTO {day_table} (node, day, registered, closed) {_day_sql(fact_table)}")
-    return {"facts": CaseFact.objects.count(), "tallies": Tally.objects.count(), "days": DayTally.objects.count()}
+        columns = ", ".join(ORG_MEASURES)
+        cursor.execute(f"INSERT INTO {org_table} (org_id, region_code, month, {columns}) {_org_sql(fact_table)}")
+    counts = {"facts": CaseFact.objects.count(), "tallies": Tally.objects.count(), "days": DayTally.objects.count()}
+    return counts | {"orgs": OrgTally.objects.count()}
 
 
 def _normal(rows: Iterable[tuple[Any, ...]], keys: int) -> dict[tuple[Any, ...], tuple[Any, ...]]:
@@ -344,6 +386,12 @@ def verify() -> Iterator[str]:
         cursor.execute(f"SELECT node, day, registered, closed FROM {DayTally._meta.db_table}")
         stored_days = _normal(cursor.fetchall(), 2)
     yield from _differences("day", ("node", "day"), ("registered", "closed"), expected_days, stored_days)
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH src AS {source} {_org_sql('src')}", params)
+        expected_orgs = _normal((r[:1] + r[2:] for r in cursor.fetchall()), 2)  # without the org's region
+        cursor.execute(f"SELECT org_id, month, {', '.join(ORG_MEASURES)} FROM {OrgTally._meta.db_table}")
+        stored_orgs = _normal(cursor.fetchall(), 2)
+    yield from _differences("org", ("org", "month"), ORG_MEASURES, expected_orgs, stored_orgs)
 
 
 def _differences(

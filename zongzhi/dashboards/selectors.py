@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from zongzhi.access import Scope
 from zongzhi.cases.models import OPEN_STATES, Case, Category, State
-from zongzhi.dashboards.models import MEASURES, DayTally, Tally
+from zongzhi.dashboards.models import MEASURES, ORG_MEASURES, DayTally, OrgTally, Tally
 from zongzhi.regions.models import Region
 from zongzhi.regions.selectors import regions_visible
 
@@ -91,6 +91,7 @@ def dashboard(scope: Scope, region: Region, *, since: datetime.date | None = Non
         "monthly": _monthly(scope, region),
         "daily": _daily(scope, region),
         "children": children_figures(scope, region, since=since),
+        "brand_rooms": brand_rooms(scope, region, since=since),
     }
 
 
@@ -182,3 +183,22 @@ def children_figures(scope: Scope, region: Region, *, since: datetime.date | Non
         entry["per_thousand"] = round(1000 * entry["cases"] / child.population, 2) if child.population else None
         result.append(entry)
     return result
+
+
+def brand_rooms(scope: Scope, region: Region, *, since: datetime.date | None = None) -> list[dict[str, Any]]:
+    """The brand mediation rooms (个人品牌调解室) of the region: cases led, written agreements, amounts."""
+    from zongzhi.centers.models import Org
+
+    inside = Scope(prefixes=(region.prefix,))
+    rooms = {o.pk: o for o in Org.objects.filter(scope.q(), inside.q(), kind=Org.Kind.BRAND_ROOM)}
+    rows = OrgTally.objects.filter(scope.q(), org_id__in=list(rooms))
+    if since is not None:
+        rows = rows.filter(month__gte=since.replace(day=1))
+    sums = {r["org_id"]: r for r in rows.values("org_id").annotate(**{m: Sum(m) for m in ORG_MEASURES}).order_by()}
+    result = []
+    for pk, room in rooms.items():
+        figures = sums.get(pk, {})
+        entry: dict[str, Any] = {"name": room.name, "mediator": room.mediator_name}
+        entry.update({m: _plain(figures.get(m)) for m in ORG_MEASURES})
+        result.append(entry)
+    return sorted(result, key=lambda r: (-r["cases"], r["name"]))
