@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PG_URL = os.environ.get("PG_URL", "postgres://postgres@127.0.0.1:5432/zongzhi")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "200"))
+BENCH_DB = os.environ.get("BENCH_DB", "zongzhi_bench")  # recreated on every run
 
 
 def _database_url() -> str:
@@ -26,9 +27,9 @@ def _database_url() -> str:
 
         base = PG_URL.rsplit("/", 1)[0]
         with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS zongzhi_bench")
-            conn.execute("CREATE DATABASE zongzhi_bench")
-        return f"{base}/zongzhi_bench"
+            conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+        return f"{base}/{BENCH_DB}"
     path = ROOT / "var" / "bench.sqlite3"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -102,6 +103,10 @@ def main() -> None:
         from bench.transfer import measure as measure_import
 
         measure_import()
+
+    from bench.dashboards import measure as measure_dashboards
+
+    measure_dashboards(client)  # BENCH_DASHBOARD_CASES=10000000 by default: about N minutes
 
 
 if __name__ == "__main__":

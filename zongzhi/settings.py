@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "zongzhi.demo",
     "zongzhi.transfer",
     "zongzhi.portal",
+    "zongzhi.dashboards",
 ]
 
 MIDDLEWARE = [

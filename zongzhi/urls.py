@@ -26,6 +26,7 @@ urlpatterns = [
     path("staff/grid/", include("zongzhi.grid.urls")),
     path("staff/meetings/", include("zongzhi.meetings.urls")),
     path("staff/transfer/", include("zongzhi.transfer.urls")),
+    path("staff/dashboards/", include("zongzhi.dashboards.urls")),
     path("api/v1/", api.urls),
     path("", include("zongzhi.portal.urls")),
 ]

@@ -53,7 +53,13 @@ def record(
     to_state: str = "",
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
-    """Append one event to the case's timeline (call inside the service's transaction)."""
+    """Append one event to the case's timeline (call inside the service's transaction).
+
+    Every change to a case is followed by its event, so this is where the rollups follow it.
+    """
+    from zongzhi.dashboards.rollups import case_changed
+
+    case_changed(case.pk)
     return CaseEvent.objects.create(
         case=case,
         region_code=case.region_code,

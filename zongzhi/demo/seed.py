@@ -17,6 +17,7 @@ from zongzhi.accounts.models import Jurisdiction, Membership, User
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
 from zongzhi.centers.models import Center, DisputeDomain, Org, Presence, Room
+from zongzhi.dashboards import geo, rollups
 from zongzhi.demo import places
 from zongzhi.demo.case_history import seed_case_history
 from zongzhi.demo.plan import DEMO_PASSWORD, XILINHOT, Plan, build_plan
@@ -74,6 +75,9 @@ def seed(*, scale: str = "league", seed_value: int = 2025, plan: Plan | None = N
         )
         inserted["grid_workers"], inserted["party_groups"], inserted["block_heads"] = _seed_grid(plan, county)
         inserted["cases"] = seed_case_history(scale=scale, seed_value=seed_value, plan=plan)
+        inserted["boundaries"] = geo.generate_boundaries()
+        if inserted["cases"]:
+            rollups.rebuild()  # the history is bulk-inserted, past the services that keep the rollups
         if any(inserted.values()):
             audit_record(
                 action=AuditEntry.Action.USER_CREATED,
