@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zongzhi.access import Scope
 from zongzhi.cases.models import OPEN_STATES, Case, Category, State
@@ -78,15 +79,15 @@ def dashboard(scope: Scope, region: Region, *, since: datetime.date | None = Non
         "by_level": [
             {"key": level, "name": label, "value": totals[f"at_{level}"]}
             for level, label in (
-                ("league", "盟级"),
-                ("county", "旗县级"),
-                ("township", "苏木乡镇级"),
-                ("village", "嘎查村"),
+                ("league", _("盟级")),
+                ("county", _("旗县级")),
+                ("township", _("苏木乡镇级")),
+                ("village", _("嘎查村")),
             )
         ],
         "satisfaction": [
             {"key": k, "name": label, "value": totals[k]}
-            for k, label in (("satisfied", "满意"), ("basically", "基本满意"), ("dissatisfied", "不满意"))
+            for k, label in (("satisfied", _("满意")), ("basically", _("基本满意")), ("dissatisfied", _("不满意")))
         ],
         "monthly": _monthly(scope, region),
         "daily": _daily(scope, region),
