@@ -60,6 +60,7 @@ def test_charts_and_map_draw_and_drill_down(server: dict[str, str], page: Page) 
     # Back to the league by the breadcrumb, then into Xilinhot by its area on the map.
     page.click("#crumbs a[data-code='152500000000']")
     page.wait_for_function("() => document.getElementById('region-name').textContent.includes('锡林郭勒')")
+    page.wait_for_selector("#chart-map[data-region='152500000000']")
     wait_for_charts(page)
     x, y = page.evaluate(POINT, ["#chart-map", [116.08, 43.94]])  # Xilinhot's centre
     page.mouse.click(x, y)

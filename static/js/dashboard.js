@@ -138,6 +138,7 @@
     if (!c) return;
     var name = "region-" + m.region.code;
     echarts.registerMap(name, { type: "FeatureCollection", features: m.features });
+    c.getDom().dataset.region = m.region.code;  // which region the map shows now
     c.setOption(base_option({
       tooltip: { trigger: "item", formatter: function (p) { return p.name + "<br>" + m.label + "：" + fmt(p.value); } },
       visualMap: { min: m.min, max: m.max > m.min ? m.max : m.min + 1, calculable: true, left: 8, bottom: 8,

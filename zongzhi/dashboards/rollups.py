@@ -385,6 +385,8 @@ def rebuild() -> dict[str, int]:
     fact_table, tally_table, day_table = CaseFact._meta.db_table, Tally._meta.db_table, DayTally._meta.db_table
     tally_columns = ", ".join(("node", "parent", "month", "category_id", "state", *MEASURES))
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL work_mem = '256MB'")  # group millions of facts in memory, not on disk
         org_table = OrgTally._meta.db_table
         for table in (fact_table, tally_table, day_table, org_table):
             cursor.execute(f"DELETE FROM {table}")

@@ -9,8 +9,9 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zongzhi.access import Scope
 from zongzhi.cases.models import OPEN_STATES, Case, Category, State
@@ -78,15 +79,15 @@ def dashboard(scope: Scope, region: Region, *, since: datetime.date | None = Non
         "by_level": [
             {"key": level, "name": label, "value": totals[f"at_{level}"]}
             for level, label in (
-                ("league", "盟级"),
-                ("county", "旗县级"),
-                ("township", "苏木乡镇级"),
-                ("village", "嘎查村"),
+                ("league", _("盟级")),
+                ("county", _("旗县级")),
+                ("township", _("苏木乡镇级")),
+                ("village", _("嘎查村")),
             )
         ],
         "satisfaction": [
             {"key": k, "name": label, "value": totals[k]}
-            for k, label in (("satisfied", "满意"), ("basically", "基本满意"), ("dissatisfied", "不满意"))
+            for k, label in (("satisfied", _("满意")), ("basically", _("基本满意")), ("dissatisfied", _("不满意")))
         ],
         "monthly": _monthly(scope, region),
         "daily": _daily(scope, region),
@@ -171,15 +172,15 @@ def children_figures(scope: Scope, region: Region, *, since: datetime.date | Non
     rows = tallies_visible(scope).filter(parent=region.code)
     if since is not None:
         rows = rows.filter(month__gte=since.replace(day=1))
-    sums = {r["node"]: r for r in rows.values("node").annotate(**_sums(rows, CHILD_FIGURES)).order_by()}
-    open_rows = rows.filter(state__in=OPEN_STATES).values("node").annotate(n=Sum("cases")).order_by()
-    open_by_node = {r["node"]: r["n"] for r in open_rows}
+    open_cases = Sum("cases", filter=Q(state__in=OPEN_STATES))
+    grouped = rows.values("node").annotate(open_cases=open_cases, **_sums(rows, CHILD_FIGURES)).order_by()
+    sums = {r["node"]: r for r in grouped}
     result = []
     for child in regions_visible(scope).filter(parent=region).order_by("code"):
         figures = sums.get(child.code, {})
         entry: dict[str, Any] = {**_region(child), "population": child.population or 0}
         entry.update({name: _plain(figures.get(name)) for name in CHILD_FIGURES})
-        entry["open"] = open_by_node.get(child.code, 0)
+        entry["open"] = figures.get("open_cases") or 0
         entry["per_thousand"] = round(1000 * entry["cases"] / child.population, 2) if child.population else None
         result.append(entry)
     return result
