@@ -145,7 +145,7 @@ def test_the_pack_as_pdf_and_xlsx_is_audited(xilinhot_meeting: DispatchMeeting) 
     services.item_decide(item=first, actor=director, decision="限期化解，下次会议报告。")
     services.minutes_save(meeting=xilinhot_meeting, actor=director, minutes="通报超期案件。", attendees="各单位")
     client = verified_client(director)
-    audited = AuditEntry.objects.filter(action="export", target=f"meeting:{xilinhot_meeting.pk}").count()
+    audited = AuditEntry.objects.filter(action="data_exported", target=f"meeting:{xilinhot_meeting.pk}").count()
 
     pdf = client.get(reverse("meetings:pack", args=[xilinhot_meeting.pk, "pdf"]))
     assert pdf["Content-Type"] == "application/pdf"
@@ -159,7 +159,10 @@ def test_the_pack_as_pdf_and_xlsx_is_audited(xilinhot_meeting: DispatchMeeting) 
     decisions = {r[1]: r[3] for r in book["决定事项"].iter_rows(min_row=2, values_only=True)}
     assert decisions[first.case.number] == "限期化解，下次会议报告。"
 
-    assert AuditEntry.objects.filter(action="export", target=f"meeting:{xilinhot_meeting.pk}").count() == audited + 2
+    assert (
+        AuditEntry.objects.filter(action="data_exported", target=f"meeting:{xilinhot_meeting.pk}").count()
+        == audited + 2
+    )
     assert client.get(reverse("meetings:pack", args=[xilinhot_meeting.pk, "docx"])).status_code == 404
     gridworker = verified_client(who("demo-gridworker"))
     assert gridworker.get(reverse("meetings:pack", args=[xilinhot_meeting.pk, "pdf"])).status_code == 404

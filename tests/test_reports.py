@@ -44,7 +44,7 @@ def test_monthly_and_quarterly_tables_add_up(client_as: Any) -> None:
     quarter = (month.month - 1) // 3 + 1
     response = league.get("/staff/dashboards/152500000000/report.xlsx", {"period": f"{month.year}-Q{quarter}"})
     assert response.status_code == 200 and _rows(response.content)[-1][1] >= registered
-    assert AuditEntry.objects.filter(action="export", actor__username="demo-league").count() == 2
+    assert AuditEntry.objects.filter(action="data_exported", actor__username="demo-league").count() == 2
 
 
 @pytest.mark.django_db

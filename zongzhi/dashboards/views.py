@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from zongzhi import access
 from zongzhi.accounts.decorators import staff_page
+from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
 from zongzhi.dashboards import exports, geo, selectors
 from zongzhi.regions.selectors import region_ancestors, region_get, region_roots
@@ -99,7 +100,6 @@ def map_data(request: HttpRequest, code: str) -> JsonResponse:
     )
 
 
-EXPORT = "export"  # the audit action of a file leaving the platform
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -116,7 +116,11 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
         return render(request, "dashboards/report_error.html", context, status=400)
     filename = f"report-{name}.xlsx"
     audit_record(
-        action=EXPORT, actor=request.user, target=filename, request=request, detail={"region": code, "period": period}
+        action=AuditEntry.Action.DATA_EXPORTED,
+        actor=request.user,
+        target=filename,
+        request=request,
+        detail={"region": code, "period": period},
     )
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from zongzhi import access
 from zongzhi.accounts.decorators import acting_user, staff_page
+from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
 from zongzhi.cases.models import Supervision
 from zongzhi.forms import flash_errors
@@ -130,7 +131,7 @@ def meeting_pack(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     content_type, build = PACKS[fmt]
     body = build(meeting)
     audit_record(
-        action="export",
+        action=AuditEntry.Action.DATA_EXPORTED,
         actor=user,
         target=f"meeting:{meeting.pk}",
         request=request,
