@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.portal_steps import verify_phone
+from zongzhi.centers.models import Center
 from zongzhi.portal.models import OpenDay, OpenDayBooking
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +71,42 @@ def test_days_are_listed_only_ahead_and_once_per_center() -> None:
         call_command("open_day_add", "ZZ-152502", yesterday.isoformat())
     with pytest.raises(CommandError, match="不存在"):
         call_command("open_day_add", "ZZ-NOPE", "2030-01-01")
+
+
+def test_directors_list_open_days_on_the_staff_page_and_see_bookings_masked(  # type: ignore[no-untyped-def]
+    client_as, django_capture_on_commit_callbacks
+) -> None:
+    director = client_as("director")
+    day = timezone.localdate() + datetime.timedelta(days=12)
+    form = {"center": "ZZ-152502", "day": day.isoformat(), "starts": "09:30", "ends": "11:00", "capacity": "8"}
+    response = director.post("/staff/open-days/", {**form, "ends": "09:00"}, follow=True)
+    assert "结束时间应晚于开始时间。" in response.content.decode()
+    response = director.post("/staff/open-days/", {**form, "capacity": "八"}, follow=True)
+    assert "名额应为整数" in response.content.decode()
+    assert not OpenDay.objects.filter(day=day).exists()
+    director.post("/staff/open-days/", form)
+    open_day = OpenDay.objects.get(center__code="ZZ-152502", day=day)
+    assert (open_day.starts, open_day.capacity) == (datetime.time(9, 30), 8)
+    assert "余 8 个名额" in Client().get("/open-days/").content.decode()
+
+    visitor = Client()
+    verify_phone(visitor, "13504790077", django_capture_on_commit_callbacks)
+    book(visitor, open_day, 2, name="其木格")
+    page = director.get(f"/staff/open-days/{open_day.pk}/").content.decode()
+    assert "其木格" in page and "135****0077" in page and "13504790077" not in page
+
+    # A center outside the jurisdiction: not offered, not reachable; a leader may look but not list days.
+    other = OpenDay.objects.create(
+        center=Center.objects.get(code="ZZ-152531"),
+        day=day,
+        starts=datetime.time(9),
+        ends=datetime.time(11),
+        capacity=5,
+    )
+    assert director.get(f"/staff/open-days/{other.pk}/").status_code == 404
+    director.post(
+        "/staff/open-days/", {**form, "center": "ZZ-152531", "day": (day + datetime.timedelta(days=1)).isoformat()}
+    )
+    assert not OpenDay.objects.filter(center__code="ZZ-152531", day=day + datetime.timedelta(days=1)).exists()
+    leader = client_as("leader")
+    assert 'id="open-day-new"' not in leader.get("/staff/open-days/").content.decode()
