@@ -10,6 +10,7 @@ from tests.messy_files import person_id, write_csv, write_xlsx
 from zongzhi.access import Scope
 from zongzhi.cases.models import Case, CaseEvent, Category
 from zongzhi.centers.models import Center, Org, Presence
+from zongzhi.dashboards import rollups
 from zongzhi.grid.models import GridWorker
 from zongzhi.identity import uscc_check_char
 from zongzhi.regions.models import Region
@@ -127,6 +128,13 @@ def test_historical_disputes_with_parties_and_outcomes(tmp_path: Path) -> None:
     again = run("disputes", tmp_path / "d.xlsx")
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 4)
     assert Case.objects.filter(original_number__startswith="TZ-T-").count() == 2
+
+    # The ledger is corrected (the open case was in fact settled): the dashboards follow the update.
+    rows = [r[:7] + ["达成调解协议", "2023.4.1"] + r[9:] if r[0] == "TZ-T-0002" else r for r in rows]
+    fixed = run("disputes", write_xlsx(tmp_path / "d2.xlsx", headers, rows))
+    assert (fixed.updated, fixed.unchanged) == (2, 2)
+    assert Case.objects.get(original_number="TZ-T-0002").state == "closed"
+    assert list(rollups.verify()) == []
 
     bad = [
         ["TZ-T-0003", "2023-01-01", village.code, category.code, "债务", "-5", "1", "", "", "申请人", "甲", "", ""],

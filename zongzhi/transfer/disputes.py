@@ -21,6 +21,7 @@ from zongzhi.cases.models import Case, Category, Party, State
 from zongzhi.cases.numbering import next_case_number
 from zongzhi.centers.models import Center
 from zongzhi.crypto import blind_index
+from zongzhi.dashboards import rollups
 from zongzhi.identity import NATIONALITIES, normalize_resident_id, passport_errors, resident_id_errors, uscc_errors
 from zongzhi.regions import codes
 from zongzhi.transfer.common import Regions, RowErrors, choice, date, options_of, required_text
@@ -382,6 +383,7 @@ def _case_upsert(hc: HistoricalCase, ctx: Context) -> tuple[Case, str]:
             return case, "unchanged"
         Case.objects.filter(pk=case.pk).update(**values)
         case.refresh_from_db()
+        rollups.case_changed(case.pk)  # no event for a corrected ledger row: the dashboards follow here
         return case, "updated"
     case = Case.objects.create(
         number=next_case_number(hc.region_code[:6], hc.registered_on),
