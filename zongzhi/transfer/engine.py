@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.utils.translation import gettext as _
 
 from zongzhi.access import Scope
@@ -194,6 +194,7 @@ def run_import(
                     return report
                 _check(kind, rows, ctx, table, report, rejects, spool)
                 progress("validate", report.rows, total)
+                reset_queries()  # with DEBUG on, Django keeps every query's SQL (IN lists of 2,000 keys)
         except FileProblem as problem:
             report.add(Problem(sheet=table.sheet, row=report.rows + table.header_row, column="", reason=str(problem)))
             return report
@@ -260,6 +261,7 @@ def _write(
             report.unchanged += counts.unchanged
             done += len(records)
             progress("write", done, report.valid)
+            reset_queries()
         audit_record(
             action=AuditEntry.Action.DATA_IMPORTED,
             actor=actor,
