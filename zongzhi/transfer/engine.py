@@ -9,13 +9,15 @@ rerun update what is there instead of duplicating it. Memory holds one chunk plu
 """
 
 import pickle
+import re
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.utils.translation import gettext as _
 
 from zongzhi.access import Scope
@@ -91,16 +93,24 @@ def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
         yield chunk
 
 
+_DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
+
+
 def estimate_rows(path: Path) -> int | None:
-    """How many rows the file has, cheaply: the XLSX's declared size, or the CSV's line count."""
+    """How many rows the file has, cheaply: the size the XLSX's sheet declares, else its `<row` tags
+    counted in the streamed XML (some writers declare none), or the CSV's line count."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
         try:
             book = load_workbook(path, read_only=True)
-            rows = book.worksheets[0].max_row
+            part = book.worksheets[0]._worksheet_path  # type: ignore[union-attr]  # not .max_row: it may scan all
             book.close()
-            return rows
+            with zipfile.ZipFile(path) as archive, archive.open(part) as xml:
+                head = xml.read(4096)
+                if declared := _DIMENSION.search(head):
+                    return int(declared.group(1))
+                return head.count(b"<row") + sum(c.count(b"<row") for c in iter(lambda: xml.read(1 << 20), b""))
         except Exception:
             return None
     with path.open("rb") as handle:
@@ -184,6 +194,7 @@ def run_import(
                     return report
                 _check(kind, rows, ctx, table, report, rejects, spool)
                 progress("validate", report.rows, total)
+                reset_queries()  # with DEBUG on, Django keeps every query's SQL (IN lists of 2,000 keys)
         except FileProblem as problem:
             report.add(Problem(sheet=table.sheet, row=report.rows + table.header_row, column="", reason=str(problem)))
             return report
@@ -250,6 +261,7 @@ def _write(
             report.unchanged += counts.unchanged
             done += len(records)
             progress("write", done, report.valid)
+            reset_queries()
         audit_record(
             action=AuditEntry.Action.DATA_IMPORTED,
             actor=actor,
