@@ -398,6 +398,10 @@ def rebuild() -> dict[str, int]:
         cursor.execute(f"INSERT INTO {day_table} (node, day, registered, closed) {_day_sql(fact_table)}")
         columns = ", ".join(ORG_MEASURES)
         cursor.execute(f"INSERT INTO {org_table} (org_id, region_code, month, {columns}) {_org_sql(fact_table)}")
+        if connection.vendor == "postgresql":
+            # Fresh planner statistics for the reloaded tables: with the old ones a dashboard at a
+            # million cases took a sequential plan and ran five times slower.
+            cursor.execute(f"ANALYZE {fact_table}, {tally_table}, {day_table}, {org_table}")
     counts = {"facts": CaseFact.objects.count(), "tallies": Tally.objects.count(), "days": DayTally.objects.count()}
     return counts | {"orgs": OrgTally.objects.count()}
 
