@@ -16,7 +16,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from zongzhi.access import Scope
-from zongzhi.demo.case_history import _adapter
+from zongzhi.bulk import field_adapter
 from zongzhi.demo.plan import load_reference
 from zongzhi.demo.residents import HOUSEHOLD_COLUMNS, RESIDENT_COLUMNS, planned_rows, seed_residents
 from zongzhi.grid.models import Household, Resident
@@ -92,9 +92,9 @@ def _floor(seed_seconds: float | None) -> None:
 
 
 def _adapters(model: Any, columns: list[str]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
-    """Each value as the seeder's insert (`case_history._insert`) passes it to COPY: ID and phone encrypted."""
+    """Each value as the seeder's insert (`zongzhi.bulk.insert_rows`) passes it to COPY: ID and phone encrypted."""
     fields = [model._meta.get_field(c.removesuffix("_id") if c.endswith("_id") else c) for c in columns]
-    adapters = [_adapter(f) for f in fields]
+    adapters = [field_adapter(f) for f in fields]
 
     def adapt(row: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple(v if a is None or v is None else a(v) for v, a in zip(row, adapters, strict=True))

@@ -8,7 +8,7 @@ in another grid of the same village, and `grid` (with `region_code`) is the one 
 Each grid is planned from its own random stream and draws resident IDs from its own share of the
 county's numbers, so a grid comes out the same whichever other grids are seeded with it: both
 scales, a `limit_grids` sample and a resumed run agree person for person. Rows go in through
-`case_history._insert` (COPY on PostgreSQL, executemany on SQLite; it encrypts the ID and phone
+`zongzhi.bulk.insert_rows` (COPY on PostgreSQL, executemany on SQLite; it encrypts the ID and phone
 columns), a few dozen grids per transaction, so memory stays flat and an interrupted run resumes
 where it stopped. Households already stored (by code) are skipped with their residents.
 """
@@ -33,9 +33,10 @@ from django.utils import timezone
 
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
+from zongzhi.bulk import insert_rows
 from zongzhi.crypto import blind_index
 from zongzhi.demo import places
-from zongzhi.demo.case_history import LIVE_DAYS, PHONE_PREFIXES, _insert, stored_anchor
+from zongzhi.demo.case_history import LIVE_DAYS, PHONE_PREFIXES, stored_anchor
 from zongzhi.demo.plan import XILINHOT, Plan, allocate, build_plan
 from zongzhi.grid.models import BlockHead, GridWorker, Household, Resident
 from zongzhi.grid.services import SUMMER_MONTHS, phone_index, resident_id_index
@@ -453,10 +454,10 @@ def seed_residents(*, scale: str, seed_value: int, plan: Plan | None = None, lim
         if not homes:
             continue
         with transaction.atomic():
-            _insert(Household, HOUSEHOLD_COLUMNS, homes)
+            insert_rows(Household, HOUSEHOLD_COLUMNS, homes)
             codes = Household.objects.filter(code__gte=homes[0][0], code__lte=homes[-1][0])
             pk = dict(codes.values_list("code", "pk"))
-            _insert(Resident, RESIDENT_COLUMNS, [(pk[row[0]], *row[1:]) for row in people])
+            insert_rows(Resident, RESIDENT_COLUMNS, [(pk[row[0]], *row[1:]) for row in people])
         inserted += len(people)
         households_inserted += len(homes)
     if not households_inserted:

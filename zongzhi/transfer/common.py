@@ -1,19 +1,14 @@
-"""Pieces every import kind uses: regions by code or name, choices by label, a raw bulk insert."""
+"""Pieces every import kind uses: regions by code or name, choices by label."""
 
 import datetime
-import functools
-import itertools
 from typing import Any
 
-from django.db import connection, models
+from django.db import models
 from django.utils.translation import gettext as _
 
-from zongzhi.crypto import EncryptedTextField
 from zongzhi.regions.models import Region
 from zongzhi.transfer.engine import Context
 from zongzhi.transfer.reader import clean_text, compact, parse_bool, parse_date
-
-INSERT_BATCH = 1000
 
 
 class RowErrors:
@@ -169,39 +164,3 @@ class Regions:
 
     def pk(self, code: str) -> int:
         return self.by_code[code][0]
-
-
-def _adapter(field: Any) -> Any:
-    if isinstance(field, EncryptedTextField):
-        return field.get_prep_value  # encrypts
-    if isinstance(field, models.JSONField):
-        return functools.partial(connection.ops.adapt_json_value, encoder=field.encoder)
-    if isinstance(field, models.DateTimeField):
-        return connection.ops.adapt_datetimefield_value
-    if isinstance(field, models.DateField):
-        return connection.ops.adapt_datefield_value
-    if isinstance(field, models.DecimalField):
-        return functools.partial(
-            connection.ops.adapt_decimalfield_value, max_digits=field.max_digits, decimal_places=field.decimal_places
-        )
-    return None
-
-
-def insert_rows(model: type[models.Model], columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """A raw bulk insert of tuples (COPY on PostgreSQL); encrypted columns are encrypted on the way."""
-    if not rows:
-        return
-    fields = [model._meta.get_field(c.removesuffix("_id") if c.endswith("_id") else c) for c in columns]
-    adapters = [_adapter(f) for f in fields]
-    adapted = (tuple(v if a is None or v is None else a(v) for v, a in zip(row, adapters, strict=True)) for row in rows)
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in adapted:
-                    copy.write_row(row)
-            return
-        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608 - our names
-        while batch := list(itertools.islice(adapted, INSERT_BATCH)):
-            cursor.executemany(sql, batch)

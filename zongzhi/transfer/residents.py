@@ -12,11 +12,12 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from zongzhi.bulk import insert_rows
 from zongzhi.grid.models import Household, Resident
 from zongzhi.grid.services import phone_index, resident_id_index
 from zongzhi.identity import normalize_resident_id, resident_id_errors
 from zongzhi.regions import codes
-from zongzhi.transfer.common import Regions, RowErrors, boolean, choice, date, insert_rows, options_of, required_text
+from zongzhi.transfer.common import Regions, RowErrors, boolean, choice, date, options_of, required_text
 from zongzhi.transfer.engine import Context, Counts, ImportKind, Outcome
 from zongzhi.transfer.reader import Column, Row, clean_text, compact
 from zongzhi.transfer.seen import SeenKeys, key64

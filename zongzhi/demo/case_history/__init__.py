@@ -26,14 +26,12 @@ from .planner import _CountyPlanner
 from .story import _Story
 from .texts import HISTORY_DAYS, IMPORTED, LEAGUE_MAJORS, LIVE, LIVE_DAYS, PHONE_PREFIXES, _original_number
 from .world import _at, _Case, _local, _World
-from .writer import _adapter, _insert, _write
+from .writer import _write
 
-# Used by the resident seeder and the benchmarks.
+# Used by the resident seeder.
 __all__ = [
     "LIVE_DAYS",
     "PHONE_PREFIXES",
-    "_adapter",
-    "_insert",
     "plan_case_history",
     "seed_case_history",
     "stored_anchor",

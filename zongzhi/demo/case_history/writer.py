@@ -1,16 +1,15 @@
 """Writing the planned history: bulk inserts of the cases and everything hanging off them."""
 
 import datetime
-import functools
-import itertools
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import fields
 from typing import Any
 
-from django.db import connection, models
+from django.db import models
 
 from zongzhi.accounts.models import User
+from zongzhi.bulk import insert_rows
 from zongzhi.cases.models import (
     Agreement,
     Assignment,
@@ -28,7 +27,7 @@ from zongzhi.cases.models import (
     SupervisionName,
 )
 from zongzhi.centers.models import Center, Org, Room
-from zongzhi.crypto import EncryptedTextField, blind_index
+from zongzhi.crypto import blind_index
 from zongzhi.regions.models import Region
 
 from .texts import BATCH
@@ -67,7 +66,7 @@ def _write(cases: list[_Case], world: _World) -> None:
     refs: dict[str, dict[Any, int]] = {field: users for field in USER_FIELDS} | {field: orgs for field in ORG_FIELDS}
     refs |= {"issuer_center": centers, "room": rooms}
 
-    _insert(
+    insert_rows(
         Case,
         [
             *("number", "channel", "category_id", "title", "description", "region_id", "region_code", "location"),
@@ -119,16 +118,16 @@ def _write(cases: list[_Case], world: _World) -> None:
                 # The same blind index as the intake service, so repeat detection finds these parties.
                 values.append(blind_index(f"{planned.kind}:{planned.id_number}") if planned.id_number else "")
             children[type(planned)].append(tuple(values))
-    _insert(CaseEvent, [*event_columns, "version", "data"], events)
+    insert_rows(CaseEvent, [*event_columns, "version", "data"], events)
     for planned_type, rows in children.items():
         model = MODEL_OF[planned_type]
         columns = ["case_id", "region_code"]
         columns += [
             f"{f.name}_id" if f.name in refs else f.name for f in fields(planned_type) if f.name != "instalments"
         ]
-        _insert(model, columns + (["id_index"] if model is Party else []), rows)
+        insert_rows(model, columns + (["id_index"] if model is Party else []), rows)
     agreement_pk = _pk(Agreement, "case_id", (case_pk[c.number] for c in cases if c.agreement))
-    _insert(
+    insert_rows(
         Instalment,
         ["agreement_id", "region_code", *(f.name for f in fields(_Instalment))],
         [
@@ -139,46 +138,6 @@ def _write(cases: list[_Case], world: _World) -> None:
         ],
     )
     _advance_sequences(cases)
-
-
-def _adapter(field: Any) -> Callable[[Any], Any] | None:
-    """How a value of the field becomes a query parameter: the backend's own adapters, called directly."""
-    ops = connection.ops
-    if isinstance(field, EncryptedTextField):
-        return field.get_prep_value  # encrypts
-    if isinstance(field, models.DateTimeField):
-        return ops.adapt_datetimefield_value
-    if isinstance(field, models.DateField):
-        return ops.adapt_datefield_value
-    if isinstance(field, models.DecimalField):
-        return functools.partial(
-            ops.adapt_decimalfield_value, max_digits=field.max_digits, decimal_places=field.decimal_places
-        )
-    if isinstance(field, models.JSONField):
-        return functools.partial(ops.adapt_json_value, encoder=field.encoder)
-    return None  # text, numbers, booleans and keys go as they are
-
-
-def _insert(model: type[models.Model], columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """A raw bulk insert (COPY on PostgreSQL): rows as tuples, adapted per column, no model instances."""
-    if not rows:
-        return
-    ops = connection.ops
-    adapters = [_adapter(model._meta.get_field(c.removesuffix("_id") if c.endswith("_id") else c)) for c in columns]
-    table, names = ops.quote_name(model._meta.db_table), ", ".join(ops.quote_name(c) for c in columns)
-    adapted = (
-        tuple(v if adapt is None or v is None else adapt(v) for v, adapt in zip(row, adapters, strict=True))
-        for row in rows
-    )
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in adapted:
-                    copy.write_row(row)
-            return
-        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608 - our names
-        while batch := list(itertools.islice(adapted, BATCH)):
-            cursor.executemany(sql, batch)
 
 
 MODEL_OF: dict[type[Any], type[models.Model]] = {
