@@ -6,7 +6,7 @@ from django.urls import include, path
 
 from zongzhi.accounts import views as account_views
 from zongzhi.api import api
-from zongzhi.portal import staff_views as portal_staff
+from zongzhi.centers import open_days
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -27,8 +27,8 @@ urlpatterns = [
     path("staff/grid/", include("zongzhi.grid.urls")),
     path("staff/meetings/", include("zongzhi.meetings.urls")),
     path("staff/transfer/", include("zongzhi.transfer.urls")),
-    path("staff/open-days/", portal_staff.open_days, name="open_days"),
-    path("staff/open-days/<int:pk>/", portal_staff.open_day_bookings, name="open_day_bookings"),
+    path("staff/open-days/", open_days.open_days, name="open_days"),
+    path("staff/open-days/<int:pk>/", open_days.open_day_bookings, name="open_day_bookings"),
     path("staff/dashboards/", include("zongzhi.dashboards.urls")),
     path("api/v1/", api.urls),
     path("", include("zongzhi.portal.urls")),

@@ -1,4 +1,4 @@
-"""The staff side of open days (开放日): a center's directors list days and see who booked.
+"""The staff side of open days (开放日, booked on the public portal): a center's directors list days and see who booked.
 
 Centers of the user's jurisdiction only; a center outside it answers 404 like a missing one.
 Visitors' phones are shown masked.
@@ -19,9 +19,8 @@ from zongzhi.accounts.models import Role
 from zongzhi.centers.models import Center
 from zongzhi.forms import flash_errors
 from zongzhi.identity import mask_phone
-
-from .models import OpenDay, OpenDayBooking
-from .openday import open_day_schedule
+from zongzhi.portal.models import OpenDay, OpenDayBooking
+from zongzhi.portal.openday import open_day_schedule
 
 LIST_SIZE = 60
 
@@ -61,7 +60,7 @@ def open_days(request: HttpRequest) -> HttpResponse:
     )
     return render(
         request,
-        "portal/staff_open_days.html",
+        "centers/open_days.html",
         {"days": days, "centers": centers, "director": director, "today": timezone.localdate().isoformat()},
     )
 
@@ -73,4 +72,4 @@ def open_day_bookings(request: HttpRequest, pk: int) -> HttpResponse:
     bookings = [
         (b, mask_phone(b.phone)) for b in OpenDayBooking.objects.filter(open_day=open_day).order_by("booked_at")
     ]
-    return render(request, "portal/staff_open_day.html", {"open_day": open_day, "bookings": bookings})
+    return render(request, "centers/open_day.html", {"open_day": open_day, "bookings": bookings})
