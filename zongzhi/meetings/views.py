@@ -66,22 +66,16 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = selectors.meeting_get(user, pk)
     if request.method == "POST":
         try:
+            services.minutes_save(
+                meeting=meeting,
+                actor=user,
+                minutes=request.POST.get("minutes", ""),
+                attendees=request.POST.get("attendees", ""),
+            )
             if request.POST.get("close"):
-                services.minutes_save(
-                    meeting=meeting,
-                    actor=user,
-                    minutes=request.POST.get("minutes", ""),
-                    attendees=request.POST.get("attendees", ""),
-                )
                 services.meeting_close(meeting=meeting, actor=user)
                 messages.success(request, _("会议已归档。"))
             else:
-                services.minutes_save(
-                    meeting=meeting,
-                    actor=user,
-                    minutes=request.POST.get("minutes", ""),
-                    attendees=request.POST.get("attendees", ""),
-                )
                 messages.success(request, _("会议纪要已保存。"))
         except (ValidationError, PermissionDenied) as error:
             flash_errors(request, error)

@@ -8,6 +8,7 @@ rerun update what is there instead of duplicating it. Memory holds one chunk plu
 (for duplicates inside the file), whatever the file's size.
 """
 
+import abc
 import pickle
 import re
 import tempfile
@@ -65,18 +66,20 @@ class Counts:
     unchanged: int = 0
 
 
-class ImportKind:
+class ImportKind(abc.ABC):
     """One kind of import: its columns and template, how a chunk is validated and how it is written."""
 
     name = ""
     label: Any = ""
     columns: list[Column] = []
 
+    @abc.abstractmethod
     def validate(self, rows: list[Row], ctx: Context) -> list[Outcome]:
-        raise NotImplementedError
+        """One outcome per row: the normalized record, or the row's problems."""
 
+    @abc.abstractmethod
     def write(self, records: list[Any], ctx: Context) -> Counts:
-        raise NotImplementedError
+        """Write the valid records of a chunk (inside the import's transaction) and count them."""
 
 
 Progress = Callable[[str, int, int | None], None]
