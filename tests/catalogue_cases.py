@@ -6,6 +6,7 @@ to at least one persona; `BODIES[name](case)` is a valid body for it.
 
 import datetime
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -81,8 +82,8 @@ def resolved() -> Case:
         performance_due=today + datetime.timedelta(days=60),
         signed_on=today,
         instalments=[
-            services.InstalmentInput(today + datetime.timedelta(days=30), 1000),
-            services.InstalmentInput(today + datetime.timedelta(days=60), 1000),
+            services.InstalmentInput(today + datetime.timedelta(days=30), Decimal(1000)),
+            services.InstalmentInput(today + datetime.timedelta(days=60), Decimal(1000)),
         ],
     )
 
@@ -171,7 +172,7 @@ BODIES: dict[str, Callable[[Case], dict[str, Any]]] = {
     "co_handler": lambda c: {"org": "152502-D08"},
     "part_done": lambda c: {"part": "已协助核实草场面积。"},
     "coordination": lambda c: {"to_org": COURT, "message": "请协助释法"},
-    "coordination_reply": lambda c: {"request": _first(c.coordination_requests.model, case=c), "reply": "可以"},
+    "coordination_reply": lambda c: {"coordination": _first(c.coordination_requests.model, case=c), "reply": "可以"},
     "booking": _booking,
     "session": lambda c: {
         "held_at": (timezone.localtime() - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
