@@ -16,12 +16,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zongzhi import access
+from zongzhi import access, inputs
 from zongzhi.accounts.models import User
 from zongzhi.cases import events, workflow
 from zongzhi.cases.calendar import add_working_days, exceptions_for
@@ -664,10 +664,29 @@ def coordination_reply(*, request: CoordinationRequest, actor: User, reply: str)
         )
 
 
+def _booking_clash(room: Room, starts_at: datetime.datetime, ends_at: datetime.datetime) -> ValidationError:
+    """The Chinese answer to a slot already taken, naming the room and the booking in the way."""
+    other = RoomBooking.objects.filter(room=room, starts_at__lt=ends_at, ends_at__gt=starts_at).first()
+    a, b = (other.starts_at, other.ends_at) if other is not None else (starts_at, ends_at)
+    return ValidationError(
+        {
+            "starts_at": [
+                _("%(room)s 在 %(a)s–%(b)s 已被预约。")
+                % {
+                    "room": room.name,
+                    "a": timezone.localtime(a).strftime("%m-%d %H:%M"),
+                    "b": timezone.localtime(b).strftime("%H:%M"),
+                }
+            ]
+        }
+    )
+
+
 def room_book(
     *, case: Case, actor: User, room: Room, starts_at: datetime.datetime, ends_at: datetime.datetime
 ) -> RoomBooking:
     """Reserve a center room (mediation room, fast-track court) for a session; no double booking."""
+    starts_at, ends_at = inputs.aware(starts_at, "starts_at"), inputs.aware(ends_at, "ends_at")
     case = _lock(case)
     _require(case, actor, {"handler", "director", "intake"}, _("预约功能室"))
     if ends_at <= starts_at:
@@ -677,26 +696,22 @@ def room_book(
     if not access.scope_of(actor).covers(room.center.region_code) and room.center_id != case.center_id:
         raise ValidationError({"room": [_("只能预约本辖区或本案办理中心的功能室。")]})
     with transaction.atomic():
-        # Lock the room's bookings so two clerks cannot take the same slot at once.
-        clash = RoomBooking.objects.select_for_update().filter(room=room, starts_at__lt=ends_at, ends_at__gt=starts_at)
-        if clash.exists():
-            other = clash.first()
-            assert other is not None
-            raise ValidationError(
-                {
-                    "starts_at": [
-                        _("%(room)s 在 %(a)s–%(b)s 已被预约。")
-                        % {
-                            "room": room.name,
-                            "a": timezone.localtime(other.starts_at).strftime("%m-%d %H:%M"),
-                            "b": timezone.localtime(other.ends_at).strftime("%H:%M"),
-                        }
-                    ]
-                }
-            )
-        booking = RoomBooking.objects.create(
-            room=room, case=case, region_code=case.region_code, starts_at=starts_at, ends_at=ends_at, booked_by=actor
-        )
+        if RoomBooking.objects.filter(room=room, starts_at__lt=ends_at, ends_at__gt=starts_at).exists():
+            raise _booking_clash(room, starts_at, ends_at)
+        # Two clerks checking an empty slot at once both find it free: the database decides (an
+        # exclusion constraint on PostgreSQL, a trigger on SQLite, migration 0004).
+        try:
+            with transaction.atomic():
+                booking = RoomBooking.objects.create(
+                    room=room,
+                    case=case,
+                    region_code=case.region_code,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    booked_by=actor,
+                )
+        except IntegrityError:
+            raise _booking_clash(room, starts_at, ends_at) from None
         events.record(
             case=case,
             kind="booking",
