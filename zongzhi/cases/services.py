@@ -148,8 +148,8 @@ def supervision_name(kind: str) -> str:
 
 def _party_errors(index: int, party: PartyInput) -> dict[str, list[str]]:
     prefix = f"parties.{index}"
-    errors: dict[str, list[str]] = {}
     where = _("第 %(n)d 位当事人") % {"n": index + 1}
+    errors = inputs.text_errors(Party, party.__dict__, prefix=f"{prefix}.", where=where)
     if party.kind not in Party.Kind.values:
         errors[f"{prefix}.kind"] = [_("%(w)s的类型无效。") % {"w": where}]
     if party.role not in Party.Role.values:
@@ -302,7 +302,15 @@ def case_intake(
     center: Center | None = None,
 ) -> Case:
     """Register a dispute. The actor becomes its accountable owner (首问负责)."""
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(
+        Case,
+        {
+            "title": title,
+            "description": description,
+            "location": location,
+            "risk_override_reason": risk_override_reason,
+        },
+    )
     if channel not in Case.Channel.values:
         errors["channel"] = [_("未知来源渠道“%(c)s”。") % {"c": channel}]
     if not title.strip():
@@ -356,7 +364,7 @@ def case_intake(
             description=description.strip(),
             region=region,
             region_code=region.code,
-            location=location,
+            location=location.strip(),
             lng=lng,
             lat=lat,
             amount=clean_amount,
@@ -382,7 +390,7 @@ def case_intake(
                     name=p.name.strip(),
                     id_number=_normalized_id(p),
                     id_index=_id_index(p),
-                    nationality=p.nationality.upper(),
+                    nationality=p.nationality.strip().upper(),
                     phone=p.phone.strip(),
                     address=p.address.strip(),
                 )
@@ -514,6 +522,7 @@ def case_sign_for(*, case: Case, actor: User, version: int, org: Org | None = No
 
 def case_return(*, case: Case, actor: User, version: int, reason: str, org: Org | None = None) -> Case:
     """退回 to the center with a reason: the lead's return sends the case back for reassignment."""
+    inputs.check_text(Assignment, {"reason": reason}, columns={"reason": "return_reason"})
     case = _lock(case)
     assignment = _my_assignment(case, actor, org, [Assignment.Status.PENDING, Assignment.Status.SIGNED])
     with transaction.atomic():
@@ -548,6 +557,7 @@ def case_return(*, case: Case, actor: User, version: int, reason: str, org: Org 
 
 def case_transfer(*, case: Case, actor: User, version: int, to_org: Org, reason: str) -> Case:
     """The director moves the lead to another org (转办); the new org must sign for it."""
+    inputs.check_text(Assignment, {"reason": reason}, columns={"reason": "return_reason"})
     case = _lock(case)
     if "director" not in _roles(actor, case):
         raise PermissionDenied(_("只有中心主任可以转办。"))
@@ -616,6 +626,7 @@ def co_handler_add(*, case: Case, actor: User, version: int, org: Org) -> Case:
 
 def coordination_request(*, case: Case, actor: User, to_org: Org, message: str) -> CoordinationRequest:
     """One agency asks another for help on the case (协调联动)."""
+    inputs.check_text(CoordinationRequest, {"message": message})
     case = _lock(case)
     _require(case, actor, {"handler", "director"}, _("发起协调"))
     if not message.strip():
@@ -648,6 +659,7 @@ def coordination_request(*, case: Case, actor: User, to_org: Org, message: str) 
 
 
 def coordination_reply(*, request: CoordinationRequest, actor: User, reply: str) -> None:
+    inputs.check_text(CoordinationRequest, {"reply": reply})
     if request.to_org_id not in access.org_ids_of(actor):
         raise PermissionDenied(_("只有被请求协调的单位可以答复。"))
     if not reply.strip():
@@ -741,9 +753,12 @@ def session_record(
     place: str = "",
     attendees: str = "",
 ) -> MediationSession:
+    held_at = inputs.aware(held_at, "held_at")
     case = _lock(case)
     _require(case, actor, {"lead", "handler", "director"}, _("记录调解"))
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(
+        MediationSession, {"place": place, "mediators": mediators, "attendees": attendees, "record": record}
+    )
     if case.state != State.IN_PROGRESS:
         errors["case"] = [_("只有办理中的案件可以记录调解。")]
     if held_at > timezone.now() + datetime.timedelta(minutes=5):
@@ -809,7 +824,18 @@ def case_resolve(
     roles = _roles(actor, case)
     workflow.check(case, "resolve", roles, "")
     with_agreement = bool(terms.strip())
-    errors: dict[str, list[str]] = {}
+    errors = {
+        **inputs.text_errors(
+            Agreement,
+            {
+                "facts": facts,
+                "terms": terms,
+                "performance_method": performance_method,
+                "performance_place": performance_place,
+            },
+        ),
+        **inputs.text_errors(Case, {"note": note}, columns={"note": "outcome_note"}),
+    }
     clean_amount = None
     if with_agreement:
         if not facts.strip():
@@ -876,6 +902,7 @@ def case_resolve(
 def instalment_pay(
     *, instalment: Instalment, actor: User, paid_on: datetime.date, paid_amount: Any, receipt: str
 ) -> None:
+    inputs.check_text(Instalment, {"receipt": receipt}, columns={"receipt": "receipt_number"})
     case = instalment.agreement.case
     _require(case, actor, {"lead", "director", "intake"}, _("登记履行"))
     if paid_on > timezone.localdate():
@@ -884,7 +911,9 @@ def instalment_pay(
     if amount is None or amount == 0:
         raise ValidationError({"paid_amount": [_("请填写实付金额。")]})
     with transaction.atomic():
-        Instalment.objects.filter(pk=instalment.pk).update(paid_on=paid_on, paid_amount=amount, receipt_number=receipt)
+        Instalment.objects.filter(pk=instalment.pk).update(
+            paid_on=paid_on, paid_amount=amount, receipt_number=receipt.strip()
+        )
         events.record(
             case=case,
             kind="instalment_paid",
@@ -919,6 +948,7 @@ def case_fail(*, case: Case, actor: User, version: int, guidance: str, reason: s
 
 def case_close(*, case: Case, actor: User, version: int, note: str = "") -> Case:
     """The center closes a resolved or unresolved case with its outcome."""
+    inputs.check_text(Case, {"note": note}, columns={"note": "outcome_note"})
     case = _lock(case)
     return workflow.perform(
         case=case,
@@ -940,6 +970,7 @@ def _court_for(case: Case) -> Org:
 
 def case_refer_court(*, case: Case, actor: User, version: int, reason: str = "") -> Case:
     """诉调对接: an unresolved case goes to the fast-track court, and is closed here."""
+    inputs.check_text(CourtReferral, {"reason": reason}, columns={"reason": "note"}, labels={"reason": _("理由")})
     case = _lock(case)
     court = _court_for(case)
     workflow.check(case, "refer_court", _roles(actor, case), "")
@@ -990,6 +1021,7 @@ def confirmation_request(*, case: Case, actor: User) -> CourtReferral:
 
 def court_decide(*, referral: CourtReferral, actor: User, result: str, note: str = "") -> None:
     """The judge records the court's decision on a referral."""
+    inputs.check_text(CourtReferral, {"note": note})
     if referral.court_id not in access.org_ids_of(actor) or "judge" not in access.roles_of(actor):
         raise PermissionDenied(_("只有受理法院的法官可以登记结果。"))
     if result not in (CourtReferral.Result.CONFIRMED, CourtReferral.Result.REJECTED, CourtReferral.Result.ACCEPTED):
@@ -1012,7 +1044,7 @@ def follow_up_record(
     """回访 after closure: performance of the agreement and the parties' satisfaction."""
     case = _lock(case)
     _require(case, actor, {"intake", "director"}, _("回访"))
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(FollowUp, {"method": method, "note": note})
     if case.state != State.CLOSED:
         errors["case"] = [_("只有已结案的案件可以回访。")]
     if satisfaction not in FollowUp.Satisfaction.values:
@@ -1091,6 +1123,7 @@ def supervision_issue(
     system: bool = False,
 ) -> Supervision:
     """督办 ("三单两函"): issue a document with a reply deadline to the org handling the case."""
+    inputs.check_text(Supervision, {"reason": reason})
     case = _lock(case)
     if not system:
         roles = _roles(actor, case)  # type: ignore[arg-type]
@@ -1145,6 +1178,7 @@ def supervision_issue(
 
 def supervision_reply(*, supervision: Supervision, actor: User, reply: str) -> None:
     """The supervised org answers (反馈)."""
+    inputs.check_text(Supervision, {"reply": reply})
     if supervision.target_org_id is None or supervision.target_org_id not in access.org_ids_of(actor):
         director = "director" in access.case_roles(actor, supervision.case)
         if not director:
@@ -1215,6 +1249,7 @@ def attachment_add(*, case: Case, actor: User, upload: UploadedFile) -> Attachme
     case = _lock(case)
     _require(case, actor, {"intake", "director", "handler", "lead"}, _("上传附件"))
     name = (upload.name or "file").rsplit("/", 1)[-1][:200]
+    inputs.check_text(Attachment, {"file": name}, columns={"file": "name"})
     if upload.size is None or upload.size > MAX_UPLOAD_BYTES:
         raise ValidationError({"file": [_("文件“%(n)s”超过 20 MB。") % {"n": name}]})
     head = upload.read(16)
@@ -1258,6 +1293,7 @@ def case_link(*, case: Case, other: Case, actor: User) -> None:
 
 def party_unmask(*, party: Party, actor: User, reason: str, request: Any = None) -> tuple[str, str]:
     """The full ID number and phone of a party, for those handling the case; every look is audited."""
+    inputs.check_text(None, {"reason": reason}, labels={"reason": _("用途")})
     from zongzhi.audit.models import AuditEntry
     from zongzhi.audit.services import audit_record
 

@@ -9,11 +9,10 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from zongzhi import access
+from zongzhi import access, inputs
 from zongzhi.accounts.decorators import acting_user, staff_page
 from zongzhi.cases import actions, documents, selectors, services
 from zongzhi.cases.models import (
@@ -253,10 +252,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _datetime(value: str, field: str) -> datetime.datetime:
-    parsed = parse_datetime(value or "")
-    if parsed is None:
-        raise ValidationError({field: [_("时间格式不对。")]})
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+    return inputs.datetime_from(value, field)
 
 
 @require_POST

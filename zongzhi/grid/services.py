@@ -124,7 +124,9 @@ def resident_add(
     living: bool = True,
 ) -> Resident:
     """Add a person to a household; an ID already in another household is refused, saying where."""
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(
+        Resident, {"name": name, "ethnicity": ethnicity, "id_number": id_number, "phone": phone}
+    )
     if not access.scope_of(actor).covers(household.region_code):
         raise PermissionDenied(_("该户不在您的负责范围内。"))
     if not name.strip():
@@ -257,6 +259,7 @@ def seasonal_switch(*, day: datetime.date | None = None) -> int:
 
 def resident_unmask(*, actor: Any, resident: Resident, reason: str, request: Any = None) -> tuple[str, str]:
     """The full ID and phone, for the grid worker of the household or a director in jurisdiction; audited."""
+    inputs.check_text(None, {"reason": reason}, labels={"reason": _("用途")})
     held = access.roles_of(actor)
     in_scope = access.scope_of(actor).covers(resident.region_code)
     if not in_scope or not held & {"grid_worker", "center_director"}:
