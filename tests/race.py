@@ -26,7 +26,7 @@ from zongzhi.accounts.models import User  # noqa: E402
 from zongzhi.cases import services  # noqa: E402
 from zongzhi.cases.models import Case, CaseEvent, Category, RoomBooking  # noqa: E402
 from zongzhi.cases.workflow import Conflict  # noqa: E402
-from zongzhi.centers.models import Room  # noqa: E402
+from zongzhi.centers.models import Org, Room  # noqa: E402
 from zongzhi.grid import services as grid_services  # noqa: E402
 from zongzhi.grid.models import GridWorker, Household  # noqa: E402
 from zongzhi.regions.models import Region  # noqa: E402
@@ -85,8 +85,15 @@ def main() -> None:
         events = CaseEvent.objects.filter(case=case, kind="accept").count()
         print(json.dumps({"results": results, "state": case.state, "version": case.version, "accept_events": events}))
     elif what == "booking":
-        case = new_case("并发预约")
         clerk = User.objects.get(username="demo-intake")
+        case = new_case("并发预约")
+        case = services.case_act(case=case, action="accept", actor=clerk, version=case.version)
+        case = services.case_assign(
+            case=case,
+            actor=User.objects.get(username="demo-director"),
+            version=case.version,
+            lead=Org.objects.get(code="152502-D05"),
+        )  # rooms are booked for a case being handled
         room = Room.objects.filter(center__code="ZZ-152502", kind="mediation").order_by("pk").first()
         assert room is not None
         start = timezone.localtime().replace(minute=0, second=0, microsecond=0) + datetime.timedelta(days=2)

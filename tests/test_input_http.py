@@ -58,19 +58,19 @@ def test_over_long_texts_in_the_api_are_refused_naming_each_field(clerk: Http, c
 def test_nul_bytes_are_refused_naming_the_parameter(clerk: Http, committed: None) -> None:
     payload = body(description="含有空字符的纠纷\x00情况说明")
     answer = clerk.post_json("/api/v1/cases", payload)
-    assert refused(answer) == {"description": ["参数“description”含有空字符（\\0），请删除后重新提交。"]}
-    assert answer.json()["detail"] == "参数“description”含有空字符（\\0），请删除后重新提交。"
+    assert refused(answer) == {"description": ["参数“description”含有不允许的空字符（NUL），请删除后重试。"]}
+    assert answer.json()["detail"] == "参数“description”含有不允许的空字符（NUL），请删除后重试。"
     payload = body()
     payload["parties"][1]["name"] = "某\x00合作社"
     assert list(refused(clerk.post_json("/api/v1/cases", payload))) == ["parties.1.name"]
-    assert not Case.objects.filter(description__startswith="含有空字符").exists()
+    assert not Case.objects.filter(description__startswith="含有空字符的纠纷").exists()
     assert list(refused(clerk.get("/api/v1/cases?q=%00"))) == ["q"]
     assert list(refused(clerk.get("/api/v1/cases/1525%00"))) == ["网址"]
     # The pages: the same refusal as a page, before any query runs.
     page = clerk.get("/staff/cases/?q=%E5%B7%B4%00")
-    assert page.status == 422 and "参数“q”含有空字符" in page.text and "<h1>无法处理</h1>" in page.text
+    assert page.status == 422 and "参数“q”含有不允许的空字符" in page.text and "<h1>无法处理</h1>" in page.text
     form = clerk.form("/staff/cases/new/", {"title": "空字符\x00", "description": "x", "region": "152502001001"})
-    assert form.status == 422 and "参数“title”含有空字符" in form.text
+    assert form.status == 422 and "参数“title”含有不允许的空字符" in form.text
 
 
 def test_over_long_title_on_the_intake_page_is_shown_and_nothing_is_written(clerk: Http, committed: None) -> None:
@@ -110,20 +110,22 @@ def test_naive_datetimes_in_bookings_and_sessions_are_shanghai_time(server: dict
     room = Room.objects.filter(center__code="ZZ-152502", kind="mediation").order_by("pk").last()
     assert room is not None
     liaison = Http(server, "demo-liaison")
+    booking = f"/api/v1/cases/{case.number}/actions/booking"
     start = _slot(room, 3)
-    slot = {"room_id": room.pk, "starts_at": start.isoformat(), "ends_at": (start + HOUR).isoformat()}
-    answer = liaison.post_json(f"/api/v1/cases/{case.number}/bookings", slot)
-    assert answer.status == 201, answer.text
-    booking = RoomBooking.objects.get(pk=answer.json()["id"])
-    assert booking.starts_at == start.replace(tzinfo=SHANGHAI)
+    slot = {"room": room.pk, "starts_at": start.isoformat(), "ends_at": (start + HOUR).isoformat()}
+    answer = liaison.post_json(booking, slot)
+    assert answer.status == 200, answer.text
+    assert RoomBooking.objects.get(pk=answer.json()["result"]["id"]).starts_at == start.replace(tzinfo=SHANGHAI)
     # The same slot again: the clash, naming the room and the slot, not a server error.
-    errors = refused(liaison.post_json(f"/api/v1/cases/{case.number}/bookings", slot))
+    errors = refused(liaison.post_json(booking, slot))
     assert errors == {"starts_at": [f"{room.name} 在 {start:%m-%d %H:%M}–{start + HOUR:%H:%M} 已被预约。"]}
     # Year 1 cannot even be shifted to UTC: a 422 saying so.
     far = {**slot, "starts_at": "0001-01-01T08:00:00", "ends_at": "0001-01-01T09:00:00"}
-    assert list(refused(liaison.post_json(f"/api/v1/cases/{case.number}/bookings", far))) == ["starts_at"]
+    assert list(refused(liaison.post_json(booking, far))) == ["starts_at"]
+    assert RoomBooking.objects.filter(case=case).count() == 1
 
-    held = datetime.datetime.now(SHANGHAI).replace(second=0, microsecond=0, tzinfo=None) - datetime.timedelta(hours=2)
+    sessions = f"/api/v1/cases/{case.number}/actions/session"
+    held = datetime.datetime.now(SHANGHAI).replace(second=0, microsecond=0, tzinfo=None) - 2 * HOUR
     session = {
         "held_at": held.isoformat(),
         "place_kind": "on_site",
@@ -131,13 +133,14 @@ def test_naive_datetimes_in_bookings_and_sessions_are_shanghai_time(server: dict
         "mediators": "张调解",
         "record": "双方同意协商。",
     }
-    answer = liaison.post_json(f"/api/v1/cases/{case.number}/sessions", session)
-    assert answer.status == 201, answer.text
-    assert MediationSession.objects.get(pk=answer.json()["id"]).held_at == held.replace(tzinfo=SHANGHAI)
+    answer = liaison.post_json(sessions, session)
+    assert answer.status == 200, answer.text
+    assert MediationSession.objects.get(pk=answer.json()["result"]["id"]).held_at == held.replace(tzinfo=SHANGHAI)
     long_session = {**session, "mediators": "调" * 201, "attendees": "人" * 301}
-    assert refused(liaison.post_json(f"/api/v1/cases/{case.number}/sessions", long_session)) == {
-        "mediators": ["调解员最多 200 个字（现为 201 个）。"],
-        "attendees": ["参加人员最多 300 个字（现为 301 个）。"],
+    # The catalogue's schema refuses these first (ninja does not hand back the value, so no count).
+    assert refused(liaison.post_json(sessions, long_session)) == {
+        "mediators": ["调解员最多 200 个字。"],
+        "attendees": ["参加人员最多 300 个字。"],
     }
     assert MediationSession.objects.filter(case=case).count() == 1
 
@@ -150,15 +153,16 @@ def test_the_case_page_booking_form_takes_its_datetime_local_inputs(server: dict
     start = _slot(room, 4)
     fields = {"room": str(room.pk), "starts_at": f"{start:%Y-%m-%dT%H:%M}", "ends_at": f"{start + HOUR:%Y-%m-%dT%H:%M}"}
     answer = liaison.form(f"/staff/cases/{case.number}/do/booking/", fields)
-    assert answer.status == 302
+    assert answer.status == 302, answer.text[:500]
     assert RoomBooking.objects.get(case=case).starts_at == start.replace(tzinfo=SHANGHAI)
+    # The same slot from the page: the case page again, the clash under the field.
+    again = liaison.form(f"/staff/cases/{case.number}/do/booking/", fields)
+    assert again.status == 422 and f"{room.name} 在 {start:%m-%d %H:%M}" in again.text
     impossible = liaison.form(f"/staff/cases/{case.number}/do/booking/", {**fields, "starts_at": "2026-02-30T10:00"})
-    assert impossible.status == 302
-    page = liaison.get(f"/staff/cases/{case.number}/")
-    assert "时间“2026-02-30T10:00”无效，应为 YYYY-MM-DD HH:MM。" in page.text
+    assert impossible.status == 422 and "开始格式应为 YYYY-MM-DD HH:MM" in impossible.text
     assert RoomBooking.objects.filter(case=case).count() == 1
 
 
 def test_a_nul_byte_in_a_query_of_the_portal_is_refused_too(server: dict[str, str]) -> None:
     answer = Http(server, None).get("/track/?receipt=" + urllib.parse.quote("AB\x00"))
-    assert answer.status == 422 and "参数“receipt”含有空字符" in answer.text
+    assert answer.status == 422 and "参数“receipt”含有不允许的空字符" in answer.text

@@ -87,14 +87,14 @@ def test_intake_names_every_over_long_field_and_writes_nothing(db) -> None:  # t
 
 def test_nul_bytes_are_refused_by_the_services_naming_the_field(gao: User, grid: Region) -> None:
     assert refusal(lambda: register(description="草场\x00纠纷")) == {
-        "description": ["纠纷情况含有空字符（\\0），请删除后重新提交。"]
+        "description": ["纠纷情况含有不允许的空字符（NUL），请删除后重试。"]
     }
     case = register()
     assert refusal(
         lambda: services.case_act(
             case=case, action="reject", actor=who("intake"), version=case.version, reason="不\x00"
         )
-    ) == {"reason": ["理由含有空字符（\\0），请删除后重新提交。"]}
+    ) == {"reason": ["理由含有不允许的空字符（NUL），请删除后重试。"]}
     assert Case.objects.get(pk=case.pk).state == "registered"
     assert list(refusal(lambda: _household(gao, grid, address="团结路\x00"))) == ["address"]
     household = _household(gao, grid, address="团结路 5 号")
@@ -260,11 +260,13 @@ def test_nul_bytes_in_requests_are_refused_before_any_query(client_as: Callable[
         "/api/v1/cases", {"parties": [{"name": "ok"}, {"name": "a\x00"}]}, content_type="application/json"
     )
     assert answer.status_code == 422
-    assert answer.json()["errors"] == {"parties.1.name": ["参数“parties.1.name”含有空字符（\\0），请删除后重新提交。"]}
+    assert answer.json()["errors"] == {
+        "parties.1.name": ["参数“parties.1.name”含有不允许的空字符（NUL），请删除后重试。"]
+    }
     page = clerk.post("/staff/cases/new/", {"title": "x", "region": "1525\x00"})
-    assert page.status_code == 422 and "参数“region”含有空字符" in page.content.decode()
+    assert page.status_code == 422 and "参数“region”含有不允许的空字符" in page.content.decode()
     login = Client().post("/staff/login/", {"username": "demo-intake\x00", "password": "x"})
-    assert login.status_code == 422 and "参数“username”含有空字符" in login.content.decode()
+    assert login.status_code == 422 and "参数“username”含有不允许的空字符" in login.content.decode()
     # A cookie with one is no session at all: the visitor is sent to log in, not given a 500.
     stranger = Client(raise_request_exception=False)
     assert stranger.get("/staff/", HTTP_COOKIE="sessionid=abcdefgh\x00ijklmnop").status_code == 302

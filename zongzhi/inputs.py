@@ -21,7 +21,7 @@ EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
 
 
 def nul_message(label: str) -> str:
-    return _("%(f)s含有空字符（\\0），请删除后重新提交。") % {"f": label}
+    return _("%(t)s含有不允许的空字符（NUL），请删除后重试。") % {"t": label}
 
 
 def _column(model: type[models.Model] | None, name: str) -> models.Field | None:

@@ -57,5 +57,5 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0003_default_taxonomy_and_policies")]
+    dependencies = [("cases", "0004_assignment_part_and_finish")]
     operations = [migrations.RunPython(forwards, backwards)]
