@@ -628,6 +628,7 @@ def co_handler_add(*, case: Case, actor: User, version: int, org: Org) -> Case:
 @catalogue.performs("part_done")
 def co_handler_finish(*, case: Case, actor: User, part: str, org: Org | None = None) -> Assignment:
     """A co-handler records what it did on the case and finishes its part (联合调处)."""
+    inputs.check_text(Assignment, {"part": part})
     case = _lock(case)
     access.require_case(actor, case, "part_done")
     if not part.strip():
