@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
+from tests.conftest import verified_client
 from tests.test_case_handling import in_progress
 from tests.test_case_lifecycle import register, who
 from zongzhi.accounts import services as account_services
@@ -278,3 +279,17 @@ def test_a_nul_byte_in_a_password_or_name_is_a_failed_login_not_a_lookup(db, rf)
     request.session = {}
     result = account_services.login_check_password(username="demo-intake\x00", password="x", request=request)
     assert result.user is None and result.error == "用户名或密码错误。"
+
+
+def test_the_visit_form_reads_its_datetime_local_input_as_shanghai_time(gao: User, grid: Region) -> None:
+    client = verified_client(gao)
+    home = _household(gao, grid, address="团结路 9 号")
+    when = (timezone.localtime() - datetime.timedelta(hours=1)).replace(second=0, microsecond=0, tzinfo=None)
+    fields = {"household": home.code, "kind": "visit", "notes": "入户走访。", "lat": "", "lng": ""}
+    impossible = client.post("/staff/field/visits/new/", {**fields, "visited_at": "2026-02-30T10:00"})
+    assert impossible.status_code == 200
+    assert "时间“2026-02-30T10:00”无效，应为 YYYY-MM-DD HH:MM。" in impossible.content.decode()
+    assert not Visit.objects.filter(household=home).exists()
+    done = client.post("/staff/field/visits/new/", {**fields, "visited_at": f"{when:%Y-%m-%dT%H:%M}"})
+    assert done.status_code == 302
+    assert Visit.objects.get(household=home).visited_at == when.replace(tzinfo=SHANGHAI)
