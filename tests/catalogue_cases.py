@@ -172,7 +172,7 @@ BODIES: dict[str, Callable[[Case], dict[str, Any]]] = {
     "co_handler": lambda c: {"org": "152502-D08"},
     "part_done": lambda c: {"part": "已协助核实草场面积。"},
     "coordination": lambda c: {"to_org": COURT, "message": "请协助释法"},
-    "coordination_reply": lambda c: {"request": _first(c.coordination_requests.model, case=c), "reply": "可以"},
+    "coordination_reply": lambda c: {"coordination": _first(c.coordination_requests.model, case=c), "reply": "可以"},
     "booking": _booking,
     "session": lambda c: {
         "held_at": (timezone.localtime() - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),

@@ -70,7 +70,7 @@ def test_transfer_and_coordination() -> None:
         case=case, actor=who("director"), to_org=Org.objects.get(code="152502-D04"), message="请派出所协助了解情况"
     )
     with pytest.raises(PermissionDenied):
-        services.coordination_reply(case=request.case, request=request, actor=who("liaison"), reply="好")
+        services.coordination_reply(case=request.case, coordination=request, actor=who("liaison"), reply="好")
     kinds = list(case.events.values_list("kind", flat=True))
     assert "transfer" in kinds and "coordination" in kinds
 

@@ -90,13 +90,15 @@ def test_the_asked_agency_answers_a_coordination_request_from_its_queue() -> Non
     assert case.number in queue and "待协调" in queue
     request = case.coordination_requests.get()
     answered = client.post(
-        f"/staff/cases/{case.number}/do/coordination_reply/", {"request": request.pk, "reply": "同意派员"}
+        f"/staff/cases/{case.number}/do/coordination_reply/", {"coordination": request.pk, "reply": "同意派员"}
     )
     assert answered.status_code == 302
     request.refresh_from_db()
     assert request.reply == "同意派员" and request.replied_at is not None
     assert case.number not in selectors.queue(who("judge"), "to_coordinate").values_list("number", flat=True)
-    again = client.post(f"/staff/cases/{case.number}/do/coordination_reply/", {"request": request.pk, "reply": "再答"})
+    again = client.post(
+        f"/staff/cases/{case.number}/do/coordination_reply/", {"coordination": request.pk, "reply": "再答"}
+    )
     assert again.status_code == 403  # nothing awaits the court's answer any more
     assert Case.objects.get(pk=case.pk).events.filter(kind="coordination_reply").count() == 1
 

@@ -156,7 +156,7 @@ class CoordinationParams(Params):
 
 
 class CoordinationReplyParams(Params):
-    request: int = ref(_("协调请求"), "coordination")
+    coordination: int = ref(_("协调请求"), "coordination")
     reply: str = text(_("答复内容"), long=True)
 
 
@@ -242,10 +242,12 @@ class Action:
     versioned: bool = False  # the caller sends the version it saw (state changes and other bumps)
     when: Callable[[Case], Any] | None = None  # a reason (str) it is not available on this case now
     upload: bool = False  # takes a file (multipart `file`)
+    primary: bool = False  # the usual next step: its form is the one opened on the case page
     service: Service | None = field(default=None, repr=False)
     body: type[Params] = field(init=False, repr=False)  # the parameters, plus `version` when versioned
 
     def __post_init__(self) -> None:
+        self.primary = self.primary or self.name in PRIMARY
         self.body = self.params
         if self.versioned:
             version = (int, Field(title=str(_("版本（您看到的案件版本号）")), ge=1))
@@ -305,6 +307,22 @@ AFTER_AGREEMENT = (State.RESOLVED, State.CLOSED)
 
 def _roles(*names: str) -> frozenset[str]:
     return frozenset(names)
+
+
+PRIMARY = {
+    "accept",
+    "assign",
+    "sign_for",
+    "part_done",
+    "coordination_reply",
+    "resolve",
+    "close",
+    "payment",
+    "court_decision",
+    "follow_up",
+    "supervision_reply",
+    "supervision_assess",
+}
 
 
 def _transition(name: str, roles: frozenset[str], params: type[Params], **kw: Any) -> Action:

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case as DbCase
+from django.db.models import Prefetch, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -26,9 +27,12 @@ def cases_visible(user: Any) -> QuerySet[Case]:
     return Case.objects.filter(access.cases_q(user))
 
 
+# The lead before its co-handlers ("co" sorts before "lead" as text).
+LEAD_FIRST = DbCase(When(role=Assignment.Role.LEAD, then=Value(0)), default=Value(1))
+
 PAGE_RELATED = (
     "parties",
-    Prefetch("assignments", queryset=Assignment.objects.select_related("org").order_by("role", "id")),
+    Prefetch("assignments", queryset=Assignment.objects.select_related("org").order_by(LEAD_FIRST, "id")),
     Prefetch("events", queryset=CaseEvent.objects.order_by("id")),
     "supervisions__target_org",
     "sessions",

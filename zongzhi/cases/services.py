@@ -684,9 +684,12 @@ def coordination_request(*, case: Case, actor: User, to_org: Org, message: str) 
 
 
 @catalogue.performs("coordination_reply")
-def coordination_reply(*, case: Case, actor: User, request: CoordinationRequest, reply: str) -> CoordinationRequest:
+def coordination_reply(
+    *, case: Case, actor: User, coordination: CoordinationRequest, reply: str
+) -> CoordinationRequest:
     """The asked agency answers a coordination request (协调答复)."""
     inputs.check_text(CoordinationRequest, {"reply": reply})
+    request = coordination
     case = _lock(case)
     access.require_case(actor, case, "coordination_reply")
     if request.case_id != case.pk or request.to_org_id not in access.org_ids_of(actor):

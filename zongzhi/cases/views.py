@@ -224,8 +224,10 @@ def _detail(
                 "open": mine,
             }
         )
-    if panel and not failed:
-        panel[0]["open"] = True
+    if not failed:  # the usual next step is open; refusals, returns and escalations wait for a click
+        first = next((p for p in panel if p["entry"].primary), None)
+        if first is not None:
+            first["open"] = True
     shown = {p["entry"].name for p in panel}
     return render(
         request,
