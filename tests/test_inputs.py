@@ -287,7 +287,7 @@ def test_the_visit_form_reads_its_datetime_local_input_as_shanghai_time(gao: Use
     when = (timezone.localtime() - datetime.timedelta(hours=1)).replace(second=0, microsecond=0, tzinfo=None)
     fields = {"household": home.code, "kind": "visit", "notes": "入户走访。", "lat": "", "lng": ""}
     impossible = client.post("/staff/field/visits/new/", {**fields, "visited_at": "2026-02-30T10:00"})
-    assert impossible.status_code == 200
+    assert impossible.status_code == 422  # the form again, with the message
     assert "时间“2026-02-30T10:00”无效，应为 YYYY-MM-DD HH:MM。" in impossible.content.decode()
     assert not Visit.objects.filter(household=home).exists()
     done = client.post("/staff/field/visits/new/", {**fields, "visited_at": f"{when:%Y-%m-%dT%H:%M}"})
