@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic_core import PydanticUndefined
 
-from zongzhi import access
+from zongzhi import access, inputs
 from zongzhi.accounts.models import User
 from zongzhi.cases import catalogue, selectors, services
 from zongzhi.cases.catalogue import ACTIONS, Action, Params
@@ -221,7 +221,7 @@ def _message(error: Any, title: str) -> str:
     if kind == "missing":
         return _("请填写%(t)s。") % {"t": title}
     if kind == "nul_byte":
-        return _("%(t)s含有不允许的空字符（NUL），请删除后重试。") % {"t": title}
+        return inputs.nul_message(title)
     if kind == "string_too_long":
         if isinstance(value, str):
             return _("%(t)s最多 %(m)s 个字（现为 %(n)d 个）。") % {

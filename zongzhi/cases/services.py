@@ -16,12 +16,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zongzhi import access
+from zongzhi import access, inputs
 from zongzhi.accounts.models import User
 from zongzhi.cases import catalogue, events, workflow
 from zongzhi.cases.calendar import add_working_days, exceptions_for
@@ -143,8 +143,8 @@ def supervision_name(kind: str) -> str:
 
 def _party_errors(index: int, party: PartyInput) -> dict[str, list[str]]:
     prefix = f"parties.{index}"
-    errors: dict[str, list[str]] = {}
     where = _("第 %(n)d 位当事人") % {"n": index + 1}
+    errors = inputs.text_errors(Party, party.__dict__, prefix=f"{prefix}.", where=where)
     if party.kind not in Party.Kind.values:
         errors[f"{prefix}.kind"] = [_("%(w)s的类型无效。") % {"w": where}]
     if party.role not in Party.Role.values:
@@ -297,7 +297,15 @@ def case_intake(
     center: Center | None = None,
 ) -> Case:
     """Register a dispute. The actor becomes its accountable owner (首问负责)."""
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(
+        Case,
+        {
+            "title": title,
+            "description": description,
+            "location": location,
+            "risk_override_reason": risk_override_reason,
+        },
+    )
     if channel not in Case.Channel.values:
         errors["channel"] = [_("未知来源渠道“%(c)s”。") % {"c": channel}]
     if not title.strip():
@@ -351,7 +359,7 @@ def case_intake(
             description=description.strip(),
             region=region,
             region_code=region.code,
-            location=location,
+            location=location.strip(),
             lng=lng,
             lat=lat,
             amount=clean_amount,
@@ -377,7 +385,7 @@ def case_intake(
                     name=p.name.strip(),
                     id_number=_normalized_id(p),
                     id_index=_id_index(p),
-                    nationality=p.nationality.upper(),
+                    nationality=p.nationality.strip().upper(),
                     phone=p.phone.strip(),
                     address=p.address.strip(),
                 )
@@ -533,6 +541,7 @@ def case_sign_for(*, case: Case, actor: User, version: int, org: Org | None = No
 @catalogue.performs("return")
 def case_return(*, case: Case, actor: User, version: int, reason: str, org: Org | None = None) -> Case:
     """退回 to the center with a reason: the lead's return sends the case back for reassignment."""
+    inputs.check_text(Assignment, {"reason": reason}, columns={"reason": "return_reason"})
     case = _lock(case)
     access.require_case(actor, case, "return", version=version)
     assignment = _my_assignment(case, actor, org, [Assignment.Status.PENDING, Assignment.Status.SIGNED])
@@ -554,6 +563,7 @@ def case_return(*, case: Case, actor: User, version: int, reason: str, org: Org 
 @catalogue.performs("transfer")
 def case_transfer(*, case: Case, actor: User, version: int, to_org: Org, reason: str) -> Case:
     """The director moves the lead to another org (转办); the new org must sign for it."""
+    inputs.check_text(Assignment, {"reason": reason}, columns={"reason": "return_reason"})
     case = _lock(case)
     access.require_case(actor, case, "transfer", version=version)
     workflow.check(case, "transfer", reason)
@@ -618,6 +628,7 @@ def co_handler_add(*, case: Case, actor: User, version: int, org: Org) -> Case:
 @catalogue.performs("part_done")
 def co_handler_finish(*, case: Case, actor: User, part: str, org: Org | None = None) -> Assignment:
     """A co-handler records what it did on the case and finishes its part (联合调处)."""
+    inputs.check_text(Assignment, {"part": part})
     case = _lock(case)
     access.require_case(actor, case, "part_done")
     if not part.strip():
@@ -636,6 +647,7 @@ def co_handler_finish(*, case: Case, actor: User, part: str, org: Org | None = N
 @catalogue.performs("coordination")
 def coordination_request(*, case: Case, actor: User, to_org: Org, message: str) -> CoordinationRequest:
     """One agency asks another for help on the case (协调联动)."""
+    inputs.check_text(CoordinationRequest, {"message": message})
     case = _lock(case)
     access.require_case(actor, case, "coordination")
     if not message.strip():
@@ -676,6 +688,7 @@ def coordination_reply(
     *, case: Case, actor: User, coordination: CoordinationRequest, reply: str
 ) -> CoordinationRequest:
     """The asked agency answers a coordination request (协调答复)."""
+    inputs.check_text(CoordinationRequest, {"reply": reply})
     request = coordination
     case = _lock(case)
     access.require_case(actor, case, "coordination_reply")
@@ -699,11 +712,30 @@ def coordination_reply(
     return request
 
 
+def _booking_clash(room: Room, starts_at: datetime.datetime, ends_at: datetime.datetime) -> ValidationError:
+    """The Chinese answer to a slot already taken, naming the room and the booking in the way."""
+    other = RoomBooking.objects.filter(room=room, starts_at__lt=ends_at, ends_at__gt=starts_at).first()
+    a, b = (other.starts_at, other.ends_at) if other is not None else (starts_at, ends_at)
+    return ValidationError(
+        {
+            "starts_at": [
+                _("%(room)s 在 %(a)s–%(b)s 已被预约。")
+                % {
+                    "room": room.name,
+                    "a": timezone.localtime(a).strftime("%m-%d %H:%M"),
+                    "b": timezone.localtime(b).strftime("%H:%M"),
+                }
+            ]
+        }
+    )
+
+
 @catalogue.performs("booking")
 def room_book(
     *, case: Case, actor: User, room: Room, starts_at: datetime.datetime, ends_at: datetime.datetime
 ) -> RoomBooking:
     """Reserve a center room (mediation room, fast-track court) for a session; no double booking."""
+    starts_at, ends_at = inputs.aware(starts_at, "starts_at"), inputs.aware(ends_at, "ends_at")
     case = _lock(case)
     access.require_case(actor, case, "booking")
     if ends_at <= starts_at:
@@ -713,26 +745,22 @@ def room_book(
     if not access.scope_of(actor).covers(room.center.region_code) and room.center_id != case.center_id:
         raise ValidationError({"room": [_("只能预约本辖区或本案办理中心的功能室。")]})
     with transaction.atomic():
-        # Lock the room's bookings so two clerks cannot take the same slot at once.
-        clash = RoomBooking.objects.select_for_update().filter(room=room, starts_at__lt=ends_at, ends_at__gt=starts_at)
-        if clash.exists():
-            other = clash.first()
-            assert other is not None
-            raise ValidationError(
-                {
-                    "starts_at": [
-                        _("%(room)s 在 %(a)s–%(b)s 已被预约。")
-                        % {
-                            "room": room.name,
-                            "a": timezone.localtime(other.starts_at).strftime("%m-%d %H:%M"),
-                            "b": timezone.localtime(other.ends_at).strftime("%H:%M"),
-                        }
-                    ]
-                }
-            )
-        booking = RoomBooking.objects.create(
-            room=room, case=case, region_code=case.region_code, starts_at=starts_at, ends_at=ends_at, booked_by=actor
-        )
+        if RoomBooking.objects.filter(room=room, starts_at__lt=ends_at, ends_at__gt=starts_at).exists():
+            raise _booking_clash(room, starts_at, ends_at)
+        # Two clerks checking an empty slot at once both find it free: the database decides (an
+        # exclusion constraint on PostgreSQL, a trigger on SQLite, migration 0005).
+        try:
+            with transaction.atomic():
+                booking = RoomBooking.objects.create(
+                    room=room,
+                    case=case,
+                    region_code=case.region_code,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    booked_by=actor,
+                )
+        except IntegrityError:
+            raise _booking_clash(room, starts_at, ends_at) from None
         events.append(
             case,
             events.RoomBooked(room=f"{room.center.name} {room.name}", starts_at=starts_at, ends_at=ends_at),
@@ -759,9 +787,12 @@ def session_record(
     attendees: str = "",
 ) -> MediationSession:
     """调解记录: when, where, who mediated and who attended, and what was said."""
+    held_at = inputs.aware(held_at, "held_at")
     case = _lock(case)
     access.require_case(actor, case, "session")
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(
+        MediationSession, {"place": place, "mediators": mediators, "attendees": attendees, "record": record}
+    )
     if held_at > timezone.now() + datetime.timedelta(minutes=5):
         errors["held_at"] = [_("调解时间不能晚于现在。")]
     if place_kind not in MediationSession.Place.values:
@@ -824,7 +855,18 @@ def case_resolve(
     case = _lock(case)
     access.require_case(actor, case, "resolve", version=version)
     with_agreement = bool(terms.strip())
-    errors: dict[str, list[str]] = {}
+    errors = {
+        **inputs.text_errors(
+            Agreement,
+            {
+                "facts": facts,
+                "terms": terms,
+                "performance_method": performance_method,
+                "performance_place": performance_place,
+            },
+        ),
+        **inputs.text_errors(Case, {"note": note}, columns={"note": "outcome_note"}),
+    }
     clean_amount = None
     if with_agreement:
         if not facts.strip():
@@ -892,6 +934,7 @@ def instalment_pay(
     *, case: Case, actor: User, instalment: Instalment, paid_on: datetime.date, paid_amount: Any, receipt: str = ""
 ) -> Instalment:
     """履行登记: one instalment of the agreement paid, with its receipt."""
+    inputs.check_text(Instalment, {"receipt": receipt}, columns={"receipt": "receipt_number"})
     case = _lock(case)
     access.require_case(actor, case, "payment")
     if instalment.agreement.case_id != case.pk:
@@ -904,6 +947,7 @@ def instalment_pay(
     if amount is None or amount == 0:
         raise ValidationError({"paid_amount": [_("请填写实付金额。")]})
     with transaction.atomic():
+        receipt = receipt.strip()
         Instalment.objects.filter(pk=instalment.pk).update(paid_on=paid_on, paid_amount=amount, receipt_number=receipt)
         events.append(
             case,
@@ -940,6 +984,7 @@ def case_fail(*, case: Case, actor: User, version: int, guidance: str, reason: s
 @catalogue.performs("close")
 def case_close(*, case: Case, actor: User, version: int, note: str = "") -> Case:
     """The center closes a resolved or unresolved case with its outcome."""
+    inputs.check_text(Case, {"note": note}, columns={"note": "outcome_note"})
     case = _lock(case)
     access.require_case(actor, case, "close", version=version)
     return workflow.perform(
@@ -961,6 +1006,7 @@ def _court_for(case: Case) -> Org:
 @catalogue.performs("refer_court")
 def case_refer_court(*, case: Case, actor: User, version: int, reason: str = "") -> Case:
     """诉调对接: an unresolved case goes to the fast-track court, and is closed here."""
+    inputs.check_text(CourtReferral, {"reason": reason}, columns={"reason": "note"}, labels={"reason": _("理由")})
     case = _lock(case)
     access.require_case(actor, case, "refer_court", version=version)
     court = _court_for(case)
@@ -1001,6 +1047,7 @@ def confirmation_request(*, case: Case, actor: User) -> CourtReferral:
 @catalogue.performs("court_decision")
 def court_decide(*, case: Case, actor: User, referral: CourtReferral, result: str, note: str = "") -> CourtReferral:
     """The judge records the court's decision on a referral."""
+    inputs.check_text(CourtReferral, {"note": note})
     case = _lock(case)
     access.require_case(actor, case, "court_decision")
     if referral.case_id != case.pk or referral.court_id not in access.org_ids_of(actor):
@@ -1030,7 +1077,7 @@ def follow_up_record(
     """回访 after closure: performance of the agreement and the parties' satisfaction."""
     case = _lock(case)
     access.require_case(actor, case, "follow_up")
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(FollowUp, {"method": method, "note": note})
     if satisfaction not in FollowUp.Satisfaction.values:
         errors["satisfaction"] = [_("请选择满意度。")]
     if performance not in FollowUp.Performance.values:
@@ -1103,6 +1150,7 @@ def supervision_issue(
     system: bool = False,
 ) -> Supervision:
     """督办 ("三单两函"): issue a document with a reply deadline to the org handling the case."""
+    inputs.check_text(Supervision, {"reason": reason})
     case = _lock(case)
     if not system:
         access.require_case(actor, case, "supervise")
@@ -1158,6 +1206,7 @@ def supervision_issue(
 @catalogue.performs("supervision_reply")
 def supervision_reply(*, case: Case, actor: User, supervision: Supervision, reply: str) -> Supervision:
     """The supervised org answers (反馈); the case's director may answer on its behalf."""
+    inputs.check_text(Supervision, {"reply": reply})
     case = _lock(case)
     access.require_case(actor, case, "supervision_reply")
     ours = supervision.target_org_id is not None and supervision.target_org_id in access.org_ids_of(actor)
@@ -1232,6 +1281,7 @@ def attachment_add(*, case: Case, actor: User, upload: UploadedFile) -> Attachme
     case = _lock(case)
     access.require_case(actor, case, "attachment")
     name = (upload.name or "file").rsplit("/", 1)[-1][:200]
+    inputs.check_text(Attachment, {"file": name}, columns={"file": "name"})
     if upload.size is None or upload.size > MAX_UPLOAD_BYTES:
         raise ValidationError({"file": [_("文件“%(n)s”超过 20 MB。") % {"n": name}]})
     head = upload.read(16)
@@ -1281,6 +1331,7 @@ def case_link(*, case: Case, other: Case, actor: User) -> Case:
 @catalogue.performs("unmask")
 def party_unmask(*, case: Case, actor: User, party: Party, reason: str, request: Any = None) -> tuple[str, str]:
     """The full ID number and phone of a party, for those handling the case; every look is audited."""
+    inputs.check_text(None, {"reason": reason}, labels={"reason": _("用途")})
     from zongzhi.audit.models import AuditEntry
     from zongzhi.audit.services import audit_record
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from zongzhi import access
+from zongzhi import access, inputs
 from zongzhi.accounts.decorators import acting_user, staff_page
 from zongzhi.accounts.models import Role
 from zongzhi.cases.models import Category
@@ -73,12 +73,10 @@ def visit_new(request: HttpRequest) -> HttpResponse:
         post = request.POST
         household = selectors.household_get(user, post.get("household", ""))
         try:
-            visited_at = datetime.datetime.fromisoformat(post.get("visited_at", ""))
-        except ValueError:
-            errors["visited_at"] = [_("走访时间格式不对，应为 YYYY-MM-DD HH:MM。")]
+            visited_at = inputs.datetime_from(post.get("visited_at", ""), "visited_at")
+        except ValidationError as error:
+            errors.update(error.message_dict)
             visited_at = timezone.now()
-        if timezone.is_naive(visited_at):
-            visited_at = timezone.make_aware(visited_at)
         lat = _float(post, "lat", _("纬度"), errors)
         lng = _float(post, "lng", _("经度"), errors)
         if not errors:

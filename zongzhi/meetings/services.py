@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zongzhi import access
+from zongzhi import access, inputs
 from zongzhi.accounts.models import Role, User
 from zongzhi.cases import services as case_services
 from zongzhi.cases.models import OPEN_STATES, Assignment, Case, Supervision
@@ -64,6 +64,7 @@ def _reasons(case: Case, supervised: set[int], now: datetime.datetime) -> list[s
 
 def meeting_open(*, actor: User, region: Region, held_on: datetime.date, attendees: str = "") -> DispatchMeeting:
     """Convene the jurisdiction's meeting of `held_on`'s month and draw its agenda."""
+    inputs.check_text(DispatchMeeting, {"attendees": attendees})
     if region.level not in LEVELS:
         raise ValidationError(
             {"region": [_("联席调度会议由盟、旗县或苏木乡镇召开，“%(r)s”不是。") % {"r": region.name}]}
@@ -142,7 +143,9 @@ def item_decide(
 ) -> AgendaItem:
     """Record the meeting's decision on a case; `supervise` (a 督办 kind) issues that document too."""
     _open_for_changes(item.meeting, actor)
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(
+        AgendaItem, {"decision": decision, "discussion": discussion}, where=_("第 %(n)d 项") % {"n": item.order}
+    )
     if not decision.strip():
         errors["decision"] = [_("第 %(n)d 项：请填写会议决定。") % {"n": item.order}]
     if supervise and supervise not in Supervision.Kind.values:
@@ -175,6 +178,7 @@ def item_decide(
 
 
 def minutes_save(*, meeting: DispatchMeeting, actor: User, minutes: str, attendees: str) -> DispatchMeeting:
+    inputs.check_text(DispatchMeeting, {"minutes": minutes, "attendees": attendees})
     _open_for_changes(meeting, actor)
     meeting.minutes = minutes.strip()
     meeting.attendees = attendees.strip()

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from zongzhi import inputs
 from zongzhi.centers.models import Center
 from zongzhi.portal import selectors, services, throttle
 from zongzhi.portal.models import OpenDay, OpenDayBooking
@@ -44,7 +45,7 @@ def open_day_schedule(
 
 def open_day_book(*, open_day: OpenDay, name: str, phone: str, people: int, ip: str) -> OpenDayBooking:
     """Book places for `people` visitors; refused when full, past, or already booked by this phone."""
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(OpenDayBooking, {"name": name})
     if not name.strip():
         errors["name"] = [_("请填写预约人姓名。")]
     if not 1 <= people <= MAX_PEOPLE:
@@ -67,7 +68,7 @@ def open_day_book(*, open_day: OpenDay, name: str, phone: str, people: int, ip: 
                 raise ValidationError({"people": [_("名额不足：这一天只剩 %(n)d 个名额。") % {"n": _left(open_day)}]})
             return OpenDayBooking.objects.create(
                 open_day=open_day,
-                name=name.strip()[:50],
+                name=name.strip(),
                 phone=phone,
                 phone_index=index,
                 people=people,
