@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from zongzhi.accounts.models import ADMIN_ROLES, BUSINESS_ROLES, Role
+from zongzhi.cases.models import Assignment, CoordinationRequest
 from zongzhi.regions import codes
 
 
@@ -142,8 +143,6 @@ def center_ids_of(user: Any, role: str) -> frozenset[int]:
 
 def cases_q(user: Any) -> Q:
     """The cases a user may see: inside their jurisdiction, or pushed to one of their orgs."""
-    from zongzhi.cases.models import Assignment, CoordinationRequest
-
     q = Q(pk__in=[])
     if roles_of(user) & BUSINESS_ROLES:
         q |= scope_of(user).q()
@@ -180,8 +179,6 @@ def _case_roles(user: Any, case: Any) -> set[str]:
         roles.add("director")
     orgs = org_ids_of(user)
     if orgs:
-        from zongzhi.cases.models import Assignment
-
         for assignment in case.assignments.filter(org_id__in=orgs):
             if assignment.status in (Assignment.Status.PENDING, Assignment.Status.SIGNED):
                 roles.add("handler")

@@ -1,6 +1,8 @@
 """Every write on accounts: logging in, lockout, TOTP, users, roles and jurisdictions."""
 
 import datetime
+import hashlib
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +18,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zongzhi import access
-from zongzhi.accounts.models import Jurisdiction, Membership, Role, User
+from zongzhi.accounts.models import ApiToken, Jurisdiction, Membership, Role, User
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
 from zongzhi.centers.models import Center, Org
@@ -280,11 +282,6 @@ def jurisdiction_revoke(*, actor: User, jurisdiction: Jurisdiction, request: Htt
 
 def token_issue(*, user: User, name: str, actor_name: str = "cli") -> str:
     """Create a bearer token for `user`; only its hash is stored, the token is shown once."""
-    import hashlib
-    import secrets
-
-    from zongzhi.accounts.models import ApiToken
-
     token = "zz_" + secrets.token_urlsafe(32)
     with transaction.atomic():
         ApiToken.objects.create(
@@ -296,10 +293,6 @@ def token_issue(*, user: User, name: str, actor_name: str = "cli") -> str:
 
 def token_user(token: str) -> User | None:
     """The active user a bearer token belongs to, or None."""
-    import hashlib
-
-    from zongzhi.accounts.models import ApiToken
-
     found = (
         ApiToken.objects.select_related("user")
         .filter(key_hash=hashlib.sha256(token.encode()).hexdigest(), revoked=False, user__is_active=True)

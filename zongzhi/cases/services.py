@@ -23,6 +23,8 @@ from django.utils.translation import gettext as _
 
 from zongzhi import access
 from zongzhi.accounts.models import User
+from zongzhi.audit.models import AuditEntry
+from zongzhi.audit.services import audit_record
 from zongzhi.cases import events, workflow
 from zongzhi.cases.calendar import add_working_days, exceptions_for
 from zongzhi.cases.models import (
@@ -1243,9 +1245,6 @@ def case_link(*, case: Case, other: Case, actor: User) -> None:
 
 def party_unmask(*, party: Party, actor: User, reason: str, request: Any = None) -> tuple[str, str]:
     """The full ID number and phone of a party, for those handling the case; every look is audited."""
-    from zongzhi.audit.models import AuditEntry
-    from zongzhi.audit.services import audit_record
-
     case = party.case
     if not access.case_roles(actor, case) & {"intake", "director", "lead"}:
         raise PermissionDenied(_("只有首问责任人、中心主任和主办单位可以查看完整证件号和电话。"))
