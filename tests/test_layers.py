@@ -41,7 +41,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("home", ("zongzhi.home",)),
     ("project", ("zongzhi.api", "zongzhi.urls", "zongzhi.settings", "zongzhi.wsgi", "zongzhi")),
 ]
-MODEL_MODULES = {"zongzhi.regions.codes"}  # imported by regions.models: part of the schema
+# Part of the schema too: the region-code rules the models are built on, and the case core that `access`
+# decides on (the transition table and its one writer, the catalogue of actions, the event kinds), all of
+# which import only models.
+MODEL_MODULES = {"zongzhi.regions.codes", "zongzhi.cases.workflow", "zongzhi.cases.catalogue", "zongzhi.cases.events"}
 
 # Inside an app: selectors (reads) < everything else (services, workflow, events …) < pages.
 PAGE_PARTS = {"views", "urls", "api", "forms", "decorators", "middleware", "context_processors"}
@@ -49,14 +52,9 @@ PAGE_PACKAGES = {"management", "templatetags"}
 
 # Function-level imports that stay, keyed by (file, imported module), each with its reason.
 EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("zongzhi/dashboards/apps.py", "zongzhi.cases.hooks"): "AppConfig.ready: apps.py loads before the models",
+    ("zongzhi/dashboards/apps.py", "zongzhi.cases.events"): "AppConfig.ready: apps.py loads before the models",
     ("zongzhi/dashboards/apps.py", "zongzhi.dashboards.rollups"): "AppConfig.ready: apps.py loads before the models",
     ("zongzhi/transfer/jobs.py", "zongzhi.transfer.tasks"): "the task wraps job_run: a top-level import is circular",
-}
-# Backward imports still to be switched, with who does it. Each is a failure the day it is fixed,
-# so the entry goes with it.
-PENDING: dict[tuple[str, str], str] = {
-    ("zongzhi/cases/events.py", "zongzhi.dashboards.rollups"): "events.record is to call hooks.case_changed",
 }
 
 
@@ -160,7 +158,7 @@ def test_imports_run_one_way() -> None:
     wrong = []
     for imp in all_imports():
         why = problem(imp)
-        if why and (imp.file, imp.target) not in PENDING:
+        if why:
             wrong.append(f"{imp.file}:{imp.line} imports {imp.target}: {why}")
     assert not wrong, "backward imports:\n" + "\n".join(wrong)
 
@@ -172,8 +170,6 @@ def test_function_level_imports_are_the_listed_exceptions_each_with_a_comment() 
             continue
         key = (imp.file, imp.target)
         seen.add(key)
-        if key in PENDING:
-            continue
         if key not in EXCEPTIONS:
             hidden.append(f"{imp.file}:{imp.line} imports {imp.target} inside a function: move it to the top")
             continue
@@ -183,13 +179,6 @@ def test_function_level_imports_are_the_listed_exceptions_each_with_a_comment() 
     stale = sorted(set(EXCEPTIONS) - seen)
     assert not hidden, "function-level imports:\n" + "\n".join(hidden)
     assert not stale, f"exceptions no longer needed, remove them from EXCEPTIONS: {stale}"
-
-
-def test_pending_switches_are_still_pending() -> None:
-    """A pending backward import that is gone must leave PENDING too, so it cannot come back unnoticed."""
-    found = {(imp.file, imp.target) for imp in all_imports() if problem(imp)}
-    done = sorted(set(PENDING) - found)
-    assert not done, f"fixed, remove from PENDING in tests/test_layers.py: {done}"
 
 
 def test_the_rule_refuses_what_issue_11_found() -> None:

@@ -6,8 +6,8 @@ class DashboardsConfig(AppConfig):
     label = "dashboards"
 
     def ready(self) -> None:
-        # Imported here, not at the top: apps.py is loaded before the models are (Django's rule for ready()).
-        from zongzhi.cases import hooks
+        # The dashboards follow every case event; the case core does not know they exist.
+        from zongzhi.cases import events
         from zongzhi.dashboards import rollups
 
-        hooks.on_case_changed(rollups.case_changed)
+        events.subscribe(rollups.case_changed)
