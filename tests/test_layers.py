@@ -1,11 +1,11 @@
 """Imports run one way: every module of `zongzhi/` imports only from its own layer or the layers below.
 
-Bottom to top (LAYERS): helpers with no business code; the models (the schema: a models module imports
-only models, and every layer above may read any app's models); `access`; then the apps, each of which
-imports only the apps below it; the platform figures, the demo, the pages above the apps (`home`: each
-persona's home, the region browser, open days) and the project's wiring (API, URLs). Inside an app,
-selectors come before services, and only pages (views, urls, api, forms, commands, template tags)
-import pages.
+Bottom to top (LAYERS): helpers with no business code; the schema (every app's models and the modules
+in MODEL_MODULES: they import only the schema, and every layer above may read it); `access`; then the
+apps, each of which imports only the apps below it; the platform figures, the demo, the pages above
+the apps (`home`: each persona's home, the region browser, open days) and the project's wiring (API,
+URLs). Inside an app, selectors come before services, and only pages (views, urls, api, forms,
+commands, template tags) import pages.
 
 Every import counts, also one inside a function: that is where backward arrows hide. So each
 function-level import of a `zongzhi` module is listed in EXCEPTIONS with the reason it cannot be at
@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "zongzhi"
 
-# Bottom to top. A module belongs to the layer of the longest prefix it starts with; every models
-# module (and the region-code rules the models are built on) belongs to "models" whatever its app.
+# Bottom to top. A module belongs to the layer of the longest prefix it starts with; every models module
+# (and each of MODEL_MODULES) belongs to "models" whatever its app.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("helpers", ("zongzhi.crypto", "zongzhi.identity", "zongzhi.bulk", "zongzhi.documents", "zongzhi.forms")),
     ("models", ()),
