@@ -35,7 +35,7 @@ def _database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def server(django_db_setup) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
+def server(django_db_setup, django_db_blocker) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -60,6 +60,24 @@ def server(django_db_setup) -> Iterator[dict[str, str]]:  # type: ignore[no-unty
     yield {"url": url, "database_url": env["DATABASE_URL"]}
     process.terminate()
     process.wait(10)
+    with django_db_blocker.unblock():
+        _wait_for_server_sessions_to_end()
+
+
+def _wait_for_server_sessions_to_end() -> None:
+    """PostgreSQL ends a closed client's backend a moment later; the test database is dropped after this."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    for _ in range(50):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
