@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from zongzhi.accounts.models import ADMIN_ROLES, BUSINESS_ROLES, Role
 from zongzhi.cases import catalogue, workflow
+from zongzhi.cases.models import Assignment, CoordinationRequest, CourtReferral, Supervision
 from zongzhi.regions import codes
 
 
@@ -145,8 +146,6 @@ def center_ids_of(user: Any, role: str) -> frozenset[int]:
 
 def cases_q(user: Any) -> Q:
     """The cases a user may see: inside their jurisdiction, or pushed to one of their orgs."""
-    from zongzhi.cases.models import Assignment, CoordinationRequest
-
     q = Q(pk__in=[])
     if roles_of(user) & BUSINESS_ROLES:
         q |= scope_of(user).q()
@@ -180,8 +179,6 @@ def forget_case_roles(user: Any) -> None:
 
 
 def _case_roles(user: Any, case: Any) -> set[str]:
-    from zongzhi.cases.models import Assignment, CoordinationRequest, CourtReferral, Supervision
-
     roles: set[str] = set()
     held = roles_of(user)
     if Role.INTAKE_CLERK in held and (

@@ -1,6 +1,8 @@
 """Every write on accounts: logging in, lockout, TOTP, users, roles and jurisdictions."""
 
 import datetime
+import hashlib
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -284,9 +286,6 @@ def jurisdiction_revoke(*, actor: User, jurisdiction: Jurisdiction, request: Htt
 def token_issue(*, user: User, name: str, actor_name: str = "cli") -> str:
     """Create a bearer token for `user`; only its hash is stored, the token is shown once."""
     inputs.check_text(ApiToken, {"name": name})
-    import hashlib
-    import secrets
-
     token = "zz_" + secrets.token_urlsafe(32)
     with transaction.atomic():
         ApiToken.objects.create(
@@ -298,10 +297,6 @@ def token_issue(*, user: User, name: str, actor_name: str = "cli") -> str:
 
 def token_user(token: str) -> User | None:
     """The active user a bearer token belongs to, or None."""
-    import hashlib
-
-    from zongzhi.accounts.models import ApiToken
-
     found = (
         ApiToken.objects.select_related("user")
         .filter(key_hash=hashlib.sha256(token.encode()).hexdigest(), revoked=False, user__is_active=True)

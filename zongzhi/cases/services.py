@@ -23,6 +23,8 @@ from django.utils.translation import gettext as _
 
 from zongzhi import access, inputs
 from zongzhi.accounts.models import User
+from zongzhi.audit.models import AuditEntry
+from zongzhi.audit.services import audit_record
 from zongzhi.cases import catalogue, events, workflow
 from zongzhi.cases.calendar import add_working_days, exceptions_for
 from zongzhi.cases.models import (
@@ -1332,9 +1334,6 @@ def case_link(*, case: Case, other: Case, actor: User) -> Case:
 def party_unmask(*, case: Case, actor: User, party: Party, reason: str, request: Any = None) -> tuple[str, str]:
     """The full ID number and phone of a party, for those handling the case; every look is audited."""
     inputs.check_text(None, {"reason": reason}, labels={"reason": _("用途")})
-    from zongzhi.audit.models import AuditEntry
-    from zongzhi.audit.services import audit_record
-
     case = _lock(case)
     access.require_case(actor, case, "unmask")
     if party.case_id != case.pk:

@@ -249,7 +249,8 @@ def handling_list(request: HttpRequest) -> HttpResponse:
     """Review items graded to the centers of the user's jurisdiction, waiting for a handling record."""
     user = acting_user(request)
     if request.method == "POST":
-        item = selectors.handling_item_get(user, int(request.POST.get("item") or 0))
+        item_id = request.POST.get("item", "")
+        item = selectors.handling_item_get(user, int(item_id) if item_id.isdigit() else 0)
         try:
             reviews.risk_item_done(item=item, actor=user, note=request.POST.get("note", ""))
         except (ValidationError, PermissionDenied) as error:

@@ -13,22 +13,13 @@ from django.utils.translation import gettext as _
 from zongzhi import access, inputs
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
-from zongzhi.crypto import blind_index
 from zongzhi.grid.models import ClaimConflict, GridWorker, Household, Resident
+from zongzhi.grid.selectors import phone_index, resident_id_index
 from zongzhi.identity import normalize_resident_id, resident_id_errors
 from zongzhi.regions import codes
 from zongzhi.regions.models import Region
 
 SUMMER_MONTHS = range(5, 11)  # May–October on the summer pasture (夏营地), the rest of the year in winter quarters
-
-
-def resident_id_index(number: str) -> str:
-    """The keyed hash residents are looked up by (exact ID match)."""
-    return blind_index(normalize_resident_id(number))
-
-
-def phone_index(phone: str) -> str:
-    return blind_index(phone.strip()) if phone.strip() else ""
 
 
 def season_grid(household: Household, day: datetime.date) -> Region:

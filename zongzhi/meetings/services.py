@@ -22,10 +22,9 @@ from zongzhi.centers.models import Center
 from zongzhi.regions import codes
 from zongzhi.regions.models import Region
 
-from .models import AgendaItem, DispatchMeeting
+from .models import LEVELS, AgendaItem, DispatchMeeting
 
 CONVENE_ROLES = frozenset({Role.CENTER_DIRECTOR, Role.LEADER})
-LEVELS = (Region.Level.LEAGUE, Region.Level.COUNTY, Region.Level.TOWNSHIP)
 R = AgendaItem.Reason
 WEIGHT = {R.MAJOR: 0, R.ESCALATED: 1, R.SUPERVISED: 2, R.OVERDUE: 3}
 MAX_SUPERVISION_DAYS = 30
