@@ -29,6 +29,7 @@ ACTIONS = (
     "close",
     "refer_court",
     "escalate",
+    "keep_lead",
     "withdraw",
     "reopen",
 )
@@ -107,7 +108,16 @@ def run_action(*, case: Case, actor: User, action: str, version: int, params: di
         return services.case_return(case=case, actor=actor, version=version, reason=reason, org=org)
     if action == "transfer":
         return services.case_transfer(
-            case=case, actor=actor, version=version, to_org=_org(params.get("to_org"), "to_org"), reason=reason
+            case=case,
+            actor=actor,
+            version=version,
+            to_org=_org(params.get("to_org"), "to_org"),
+            reason=reason,
+            handle_days=_int(params.get("handle_days"), "handle_days"),
+        )
+    if action == "keep_lead":
+        return services.case_lead_keep(
+            case=case, actor=actor, version=version, handle_days=_int(params.get("handle_days"), "handle_days")
         )
     if action == "resolve":
         return services.case_resolve(

@@ -20,6 +20,7 @@ LABELS: dict[str, Any] = {
     "close": _("结案"),
     "refer_court": _("转速裁法庭"),
     "escalate": _("上提"),
+    "lead_kept": _("维持承办单位"),
     "withdraw": _("撤回"),
     "reopen": _("重新办理"),
     "co_handler": _("增加协办单位"),

@@ -22,6 +22,7 @@ PAGE_RELATED = (
     Prefetch("assignments", queryset=Assignment.objects.select_related("org").order_by("role", "id")),
     Prefetch("events", queryset=CaseEvent.objects.order_by("id")),
     "supervisions__target_org",
+    "supervisions__target_center",
     "sessions",
     "court_referrals__court",
     "follow_ups",
@@ -30,7 +31,7 @@ PAGE_RELATED = (
     "bookings__room__center",
     "agreement__instalments",
 )
-API_RELATED = PAGE_RELATED[:4]  # what the API's case body shows
+API_RELATED = PAGE_RELATED[:5]  # what the API's case body shows
 
 
 def case_get(user: Any, number: str, *, related: tuple = PAGE_RELATED) -> Case:

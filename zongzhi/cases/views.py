@@ -118,7 +118,6 @@ def _intake_kwargs(request: HttpRequest) -> dict[str, Any]:
     if errors:
         raise ValidationError(errors)
     return {
-        "channel": post.get("channel", "window"),
         "category": category,
         "title": post.get("title", ""),
         "description": post.get("description", ""),
@@ -151,6 +150,10 @@ def case_new(request: HttpRequest) -> HttpResponse:
             return redirect("cases:detail", case.number)
     scope = access.scope_of(user)
     default_region = next((j.region.code for j in user.jurisdictions.select_related("region")), "")
+    try:
+        channel = Case.Channel(services.intake_channel(user)).label
+    except PermissionDenied:
+        channel = None
     return render(
         request,
         "cases/new.html",
@@ -158,7 +161,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
             "errors": errors,
             "post": request.POST,
             "categories": Category.objects.filter(active=True),
-            "channels": Case.Channel.choices,
+            "channel": channel,
             "risks": Case.Risk.choices,
             "party_kinds": Party.Kind.choices,
             "party_roles": Party.Role.choices,
@@ -220,7 +223,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     case = selectors.case_get(user, number)
     roles = access.case_roles(user, case)
     my_orgs = access.org_ids_of(user)
-    transitions = [t for t in allowed_actions(case, roles)]
+    transitions = [t for t in allowed_actions(case, roles) if t.action != "transfer"]  # 转办 has its own form
     return render(
         request,
         "cases/detail.html",
@@ -305,7 +308,7 @@ def case_do(request: HttpRequest, number: str, what: str) -> HttpResponse:
                 kind=post.get("kind", ""),
                 reason=post.get("reason", ""),
                 target_org=target,
-                days=int(post.get("days") or 5),
+                days=post.get("days") or 5,
             )
         elif what == "supervision_reply":
             supervision = get_object_or_404(Supervision, pk=post.get("supervision"), case=case)

@@ -5,6 +5,7 @@ registered ─accept→ accepted ─assign→ assigned ─sign_for→ in_progres
      │                 ↑   │                │                   │   └─fail→ unresolved ─refer_court/close→ closed
      └reject→ rejected └───┴──── return ────┘                   └ escalate (level +1, stays in_progress)
  any open state ─withdraw→ withdrawn            closed ─reopen→ accepted (reason required)
+ assigned / in_progress ─transfer→ assigned (the director moves the lead to another org)
 ```
 The update is conditional on the version the actor saw (optimistic concurrency, the same on
 SQLite and PostgreSQL): a stale version is a `Conflict` (HTTP 409), never a silent overwrite.
@@ -57,6 +58,9 @@ TRANSITIONS: dict[str, Transition] = {
         _t("assign", _("分流指派"), (State.ACCEPTED,), State.ASSIGNED, ("director",)),
         _t("sign_for", _("签收"), (State.ASSIGNED,), State.IN_PROGRESS, ("handler",)),
         _t("return", _("退回"), (State.ASSIGNED, State.IN_PROGRESS), State.ACCEPTED, ("handler",), needs_reason=True),
+        _t(
+            "transfer", _("转办"), (State.ASSIGNED, State.IN_PROGRESS), State.ASSIGNED, ("director",), needs_reason=True
+        ),
         _t("resolve", _("化解成功"), (State.IN_PROGRESS,), State.RESOLVED, ("lead", "director")),
         _t("fail", _("化解不成"), (State.IN_PROGRESS,), State.UNRESOLVED, ("lead", "director"), needs_reason=True),
         _t("close", _("结案"), (State.RESOLVED, State.UNRESOLVED), State.CLOSED, ("director",)),

@@ -3,7 +3,8 @@
 A center director or a leader over the jurisdiction convenes it. The agenda is every open case
 of the jurisdiction that is major (重大疑难), escalated (上提), under supervision (督办) or past its
 deadline, each once, the weightiest first. A decision may issue a supervision document through
-the case services, so the handling org gets it with a reply deadline like any other 督办.
+the case services, so the handling org gets it with a reply deadline like any other 督办, issued
+as the meeting's own center.
 """
 
 import datetime
@@ -28,7 +29,7 @@ CONVENE_ROLES = frozenset({Role.CENTER_DIRECTOR, Role.LEADER})
 LEVELS = (Region.Level.LEAGUE, Region.Level.COUNTY, Region.Level.TOWNSHIP)
 R = AgendaItem.Reason
 WEIGHT = {R.MAJOR: 0, R.ESCALATED: 1, R.SUPERVISED: 2, R.OVERDUE: 3}
-MAX_SUPERVISION_DAYS = 30
+MAX_SUPERVISION_DAYS = case_services.MAX_SUPERVISION_DAYS
 
 
 def may_convene(user: User) -> bool:
@@ -161,7 +162,8 @@ def item_decide(
         item.decided_by = actor
         item.decided_at = timezone.now()
         if supervise:
-            # The meeting is the authority: its convener's rights over the jurisdiction were checked above.
+            # The meeting is the authority: its convener's rights over the jurisdiction were checked above,
+            # and the document is numbered and sealed as the meeting's own center.
             item.supervision = case_services.supervision_issue(
                 case=item.case,
                 actor=actor,
@@ -169,6 +171,7 @@ def item_decide(
                 reason=_("%(t)s决定：%(d)s") % {"t": item.meeting.title, "d": item.decision},
                 days=days,
                 system=True,
+                issuer_center=item.meeting.center,
             )
         item.save(update_fields=["decision", "discussion", "decided_by", "decided_at", "supervision"])
     return item
