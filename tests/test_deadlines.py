@@ -254,7 +254,9 @@ def test_a_reply_to_the_supervision_stops_the_escalation(clock: Clock) -> None:
     sweep(now=clock.at)
     supervision = latest(case, Supervision.Kind.SUPERVISION)
     assert "到期提示函 " in supervision.reason
-    services.supervision_reply(supervision=supervision, actor=who("liaison"), reply="已约双方下周现场调解。")
+    services.supervision_reply(
+        case=supervision.case, supervision=supervision, actor=who("liaison"), reply="已约双方下周现场调解。"
+    )
 
     clock.set(supervision.deadline + datetime.timedelta(days=1))
     assert not sweep(now=clock.at).acted
@@ -293,19 +295,19 @@ def test_a_major_case_goes_to_league_level_coordination(clock: Clock) -> None:
 def test_one_failing_case_does_not_stop_the_sweep(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
     first, second = open_case(), open_case()
     clock.set(max(due(first), due(second)) + datetime.timedelta(hours=1))
-    issue = services.supervision_issue
+    issue = services.supervision_send
 
     def failing_on_first(**kwargs: Any) -> Supervision:
         if kwargs["case"].pk == first.pk:
             raise RuntimeError("数据库繁忙")
         return issue(**kwargs)
 
-    monkeypatch.setattr(services, "supervision_issue", failing_on_first)
+    monkeypatch.setattr(services, "supervision_send", failing_on_first)
     report = sweep(now=clock.at)
     assert report.errors == {first.number: "数据库繁忙"} and report.overdue_reminders == [second.number]
     assert documents(first, Supervision.Kind.REMINDER) == []
 
-    monkeypatch.setattr(services, "supervision_issue", issue)
+    monkeypatch.setattr(services, "supervision_send", issue)
     assert sweep(now=clock.at).overdue_reminders == [first.number]  # tried again next time
 
 
@@ -374,8 +376,8 @@ def test_an_unaccepted_case_is_reminded_then_supervised_at_its_center(clock: Clo
 
     # The township's window answers what was addressed to its center; a department cannot.
     with pytest.raises(PermissionDenied):
-        services.supervision_reply(supervision=letter, actor=who("liaison"), reply="已受理")
-    services.supervision_reply(supervision=letter, actor=who("clerk-152502001"), reply="当日已受理并分流。")
+        services.supervision_reply(case=case, supervision=letter, actor=who("liaison"), reply="已受理")
+    services.supervision_reply(case=case, supervision=letter, actor=who("clerk-152502001"), reply="当日已受理并分流。")
     assert Supervision.objects.get(pk=letter.pk).status == Supervision.Status.REPLIED
 
 
@@ -556,12 +558,14 @@ def test_supervision_days_at_the_limits_and_on_the_page(clock: Clock) -> None:
     for days in (1, 30, "7"):
         made = services.supervision_issue(case=case, actor=director, kind="supervision", reason="请办理", days=days)
         assert made.deadline == add_working_days(clock.at, int(days))
-    # The page takes what was typed and answers with the field's message, not a server error.
+    # The page answers what was typed with the field's message (and the API's 422), never a server error.
     client = verified_client(director)
     url = reverse("cases:do", args=[case.number, "supervise"])
     before = Supervision.objects.filter(case=case).count()
-    response = client.post(url, {"kind": "supervision", "reason": "请办理", "days": "五"}, follow=True)
-    assert response.status_code == 200 and "反馈期限“五”无效" in response.content.decode()
+    for typed, said in [("五", "应为整数"), ("100000", "不能大于 30"), ("-3", "不能小于 1")]:
+        response = client.post(url, {"kind": "supervision", "reason": "请办理", "days": typed})
+        assert response.status_code == 422, typed
+        assert f'<p class="error" data-for="days">反馈期限（工作日）{said}。</p>' in response.content.decode()
     assert Supervision.objects.filter(case=case).count() == before
 
 

@@ -212,11 +212,10 @@ def _advance(case: Case, flags: dict[str, Any], now: datetime.datetime, done: Sw
         supervision = _unanswered_supervisions(now, case.pk, case.due_at).order_by("issued_at").first()
         assert supervision is not None
         name = services.supervision_name(Kind.SUPERVISION)
-        services.supervision_issue(
+        services.supervision_send(
             case=case,
             actor=None,
             kind=Kind.LETTER,
-            system=True,
             days=REPLY_DAYS,
             target_org=supervision.target_org,
             target_center=supervision.target_center,
@@ -230,11 +229,10 @@ def _advance(case: Case, flags: dict[str, Any], now: datetime.datetime, done: Sw
     elif flags["reminder_lapsed"] and not flags["supervised"]:
         reminder = _lapsed_reminders(now, case.pk, case.due_at).order_by("issued_at").first()
         assert reminder is not None
-        services.supervision_issue(
+        services.supervision_send(
             case=case,
             actor=None,
             kind=Kind.SUPERVISION,
-            system=True,
             days=REPLY_DAYS,
             reason=_(
                 "%(late)s，%(name)s %(number)s 的反馈期限已过，案件仍未办结。请于 %(days)d 个工作日内反馈办理情况。"
@@ -248,11 +246,10 @@ def _advance(case: Case, flags: dict[str, Any], now: datetime.datetime, done: Sw
         )
         done.supervisions.append(case.number)
     elif not flags["reminded"]:
-        services.supervision_issue(
+        services.supervision_send(
             case=case,
             actor=None,
             kind=Kind.REMINDER,
-            system=True,
             days=REPLY_DAYS,
             reason=_("%(late)s，请于 %(days)d 个工作日内反馈办理情况。") % {"late": late, "days": REPLY_DAYS},
         )
@@ -282,22 +279,17 @@ def _renew_due(case: Case, now: datetime.datetime) -> None:
     if not Case.objects.filter(pk=case.pk, version=case.version).update(version=F("version") + 1, due_at=due):
         raise workflow.Conflict(case)
     case.refresh_from_db()
-    events.record(
-        case=case,
-        kind="deadline",
-        actor=None,
-        at=now,
-        data={"due_at": due.isoformat(), "reason": _("上提后按期限规则重新计算办理期限。")},
+    events.append(
+        case, events.DeadlineRenewed(due_at=due, reason=_("上提后按期限规则重新计算办理期限。")), actor=None, at=now
     )
 
 
 def _remind_sign_for(assignment: Assignment, done: SweepReport) -> None:
     due = timezone.localtime(assignment.sign_for_due)
-    services.supervision_issue(
+    services.supervision_send(
         case=assignment.case,
         actor=None,
         kind=Kind.REMINDER,
-        system=True,
         days=SIGN_FOR_REPLY_DAYS,
         target_org=assignment.org,
         reason=_("%(org)s未在签收期限（%(due)s）前签收案件，请于 %(days)d 个工作日内签收办理。")

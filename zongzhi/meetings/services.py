@@ -164,13 +164,12 @@ def item_decide(
         if supervise:
             # The meeting is the authority: its convener's rights over the jurisdiction were checked above,
             # and the document is numbered and sealed as the meeting's own center.
-            item.supervision = case_services.supervision_issue(
+            item.supervision = case_services.supervision_send(
                 case=item.case,
                 actor=actor,
                 kind=supervise,
                 reason=_("%(t)s决定：%(d)s") % {"t": item.meeting.title, "d": item.decision},
                 days=days,
-                system=True,
                 issuer_center=item.meeting.center,
             )
         item.save(update_fields=["decision", "discussion", "decided_by", "decided_at", "supervision"])

@@ -393,18 +393,22 @@ def _case_upsert(hc: HistoricalCase, ctx: Context) -> tuple[Case, str]:
         version=2 if hc.outcome else 1,
         **values,
     )
-    intake = {"channel": "import", "original_number": hc.original, "risk": hc.risk, "risk_reasons": []}
     case.version = 1
-    events.record(case=case, kind="intake", actor=owner, at=case.registered_at, to_state=State.REGISTERED, data=intake)
+    events.append(
+        case,
+        events.Registered(channel="import", risk=hc.risk, original_number=hc.original),
+        actor=owner,
+        at=case.registered_at,
+        to_state=State.REGISTERED,
+    )
     if hc.outcome and case.closed_at:
         case.version = 2
-        events.record(
-            case=case,
-            kind="close",
+        events.append(
+            case,
+            events.Closed(outcome=hc.outcome, note=hc.outcome_note),
             actor=owner,
             at=case.closed_at,
             from_state=State.REGISTERED,
             to_state=State.CLOSED,
-            data={"outcome": hc.outcome, "note": hc.outcome_note, "imported": True},
         )
     return case, "inserted"

@@ -20,7 +20,7 @@ def restore_search_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0003_default_taxonomy_and_policies'),
+        ('cases', '0004_assignment_part_and_finish'),
         ('centers', '0001_initial_centers'),
     ]
 
