@@ -218,8 +218,7 @@ def _message(error: Any, title: str) -> str:
     kind = str(error.get("type", ""))
     ctx = error.get("ctx") or {}
     value = error.get("input")
-    # No echo of the value: the API does not get it back from ninja, and page and API must say the same.
-    got = ""
+    # No echo of the value: ninja drops it from its errors, and the page and the API must say the same.
     if kind == "missing":
         return _("请填写%(t)s。") % {"t": title}
     if kind == "nul_byte":
@@ -235,17 +234,17 @@ def _message(error: Any, title: str) -> str:
     if kind == "too_long":
         return _("%(t)s最多 %(m)s 项。") % {"t": title, "m": ctx.get("max_length")}
     if kind.startswith("int_"):
-        return _("%(t)s应为整数%(g)s。") % {"t": title, "g": got}
+        return _("%(t)s应为整数。") % {"t": title}
     if kind.startswith("decimal_") or kind.startswith("float_"):
         if kind in ("decimal_max_digits", "decimal_whole_digits"):
             return _("%(t)s超出合理范围。") % {"t": title}
         if kind == "decimal_max_places":
             return _("%(t)s最多两位小数。") % {"t": title}
-        return _("%(t)s应为数字%(g)s。") % {"t": title, "g": got}
+        return _("%(t)s应为数字。") % {"t": title}
     if kind.startswith("datetime_"):
-        return _("%(t)s格式应为 YYYY-MM-DD HH:MM%(g)s。") % {"t": title, "g": got}
+        return _("%(t)s格式应为 YYYY-MM-DD HH:MM。") % {"t": title}
     if kind.startswith("date_"):
-        return _("%(t)s格式应为 YYYY-MM-DD%(g)s。") % {"t": title, "g": got}
+        return _("%(t)s格式应为 YYYY-MM-DD。") % {"t": title}
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         low = ctx.get("ge", ctx.get("gt"))
         high = ctx.get("le", ctx.get("lt"))
