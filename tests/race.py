@@ -35,7 +35,6 @@ from zongzhi.regions.models import Region  # noqa: E402
 def new_case(title: str) -> Case:
     return services.case_intake(
         actor=User.objects.get(username="demo-intake"),
-        channel="window",
         category=Category.objects.get(code="neighbour"),
         title=title,
         description=f"{title}：并发测试用纠纷。",

@@ -80,7 +80,8 @@ def ref_choices(kind: str, case: Case, user: User) -> list[tuple[str, str]]:
         status = Supervision.Status.OPEN if kind == "supervision_open" else Supervision.Status.REPLIED
         found = [s for s in case.supervisions.all() if s.status == status]
         if kind == "supervision_open" and "director" not in access.case_roles(user, case):
-            found = [s for s in found if s.target_org_id in access.org_ids_of(user)]
+            mine, centers = access.org_ids_of(user), access.supervised_center_ids(user)
+            found = [s for s in found if s.target_org_id in mine or s.target_center_id in centers]
         return [(str(s.pk), f"{s.get_kind_display()} {s.number}") for s in found]
     if kind == "instalment":
         agreement = getattr(case, "agreement", None) if catalogue._has_agreement(case) else None

@@ -39,12 +39,21 @@ def category_save(*, actor: Any, code: str, name: str, parent: Category | None =
 
 
 def policy_save(
-    *, actor: Any, name: str, category: Category | None, risk_level: str, sign_for_days: int, handle_days: int
+    *,
+    actor: Any,
+    name: str,
+    category: Category | None,
+    risk_level: str,
+    sign_for_days: int,
+    handle_days: int,
+    accept_days: int = 1,
 ) -> DeadlinePolicy:
     """Set the working days for a category and/or risk level (the most specific rule wins)."""
     errors = inputs.text_errors(DeadlinePolicy, {"name": name})
     if risk_level and risk_level not in Case.Risk.values:
         errors["risk_level"] = [_("未知风险等级。")]
+    if not 1 <= accept_days <= 10:
+        errors["accept_days"] = [_("受理时限应在 1 到 10 个工作日之间。")]
     if not 1 <= sign_for_days <= 10:
         errors["sign_for_days"] = [_("签收时限应在 1 到 10 个工作日之间。")]
     if not 1 <= handle_days <= 90:
@@ -57,13 +66,19 @@ def policy_save(
         policy, _created = DeadlinePolicy.objects.update_or_create(
             category=category,
             risk_level=risk_level,
-            defaults={"name": name.strip(), "sign_for_days": sign_for_days, "handle_days": handle_days},
+            defaults={
+                "name": name.strip(),
+                "accept_days": accept_days,
+                "sign_for_days": sign_for_days,
+                "handle_days": handle_days,
+            },
         )
         _audit(
             actor,
             f"policy:{policy.pk}",
             category=category.code if category else None,
             risk=risk_level,
+            accept_days=accept_days,
             sign_for_days=sign_for_days,
             handle_days=handle_days,
         )

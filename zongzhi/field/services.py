@@ -21,7 +21,7 @@ from zongzhi import access, inputs
 from zongzhi.accounts.models import Role, User
 from zongzhi.cases import services as case_services
 from zongzhi.cases.models import Case, Category
-from zongzhi.centers.models import Org
+from zongzhi.centers.models import Center, Org
 from zongzhi.grid.models import GridWorker, Household, Resident
 from zongzhi.regions.models import Region
 
@@ -415,6 +415,93 @@ def mobile_visit_record(
             ]
         )
     return visit
+
+
+def _stop_place(visit: MobileVisit, household: Household | None) -> tuple[Region, str]:
+    """Where a matter raised at a stop happened: the household's grid, the stop's station, or the county."""
+    stop = visit.stop
+    household = household or (stop.household if stop else None)
+    if household is not None:
+        return household.grid, household.address
+    if stop is not None and stop.station is not None:
+        return stop.station.village, stop.station.name
+    return visit.unit.county, stop.place if stop else ""
+
+
+def _served_household(visit: MobileVisit, household: Household | None) -> None:
+    if household is not None and not visit.unit.households.filter(pk=household.pk).exists():
+        raise ValidationError({"household": [_("户 %(c)s 不是本乌日特的服务户。") % {"c": household.code}]})
+
+
+def mobile_visit_case_raise(
+    *,
+    visit: MobileVisit,
+    actor: User,
+    category: Category,
+    title: str,
+    description: str,
+    parties: Sequence[case_services.PartyInput],
+    household: Household | None = None,
+    people_involved: int = 1,
+    amount: Any = None,
+) -> Case:
+    """Register a dispute brought to a 乌日特 stop (channel 乌日特走访) at the county center that runs the unit.
+
+    A stop serves many households, so it may raise several cases; the place is the household's grid
+    (one of the unit's, or the stop's), else the stop's station, else the county.
+    """
+    _may_serve(actor, visit.unit)
+    _served_household(visit, household)
+    region, location = _stop_place(visit, household)
+    center = Center.objects.filter(region=visit.unit.county).exclude(level=Center.Level.VILLAGE).first()
+    with transaction.atomic():
+        case = case_services.case_intake(
+            actor=actor,
+            channel=Case.Channel.MOBILE,
+            category=category,
+            title=title,
+            description=description,
+            region=region,
+            parties=parties,
+            amount=amount,
+            people_involved=people_involved,
+            location=location,
+            occurred_on=visit.visited_on,
+            center=center,
+        )
+        visit.cases.add(case)
+    return case
+
+
+def mobile_field_item_raise(
+    *,
+    visit: MobileVisit,
+    actor: User,
+    kind: str,
+    title: str,
+    description: str = "",
+    household: Household | None = None,
+) -> FieldItem:
+    """Note a safety hazard or a request of the people brought to a 乌日特 stop."""
+    _may_serve(actor, visit.unit)
+    _served_household(visit, household)
+    errors: dict[str, list[str]] = {}
+    if kind not in FieldItem.Kind.values:
+        errors["kind"] = [_("事项类型应为安全隐患或民意诉求。")]
+    if not title.strip():
+        errors["title"] = [_("请填写事项。")]
+    if errors:
+        raise ValidationError(errors)
+    region, _location = _stop_place(visit, household)
+    return FieldItem.objects.create(
+        mobile_visit=visit,
+        region_code=region.code,
+        kind=kind,
+        title=title.strip()[:100],
+        description=description.strip(),
+        raised_by=actor,
+        raised_at=timezone.now(),
+    )
 
 
 def station_create(*, actor: User, name: str, village: Region, households: Iterable[Household] = ()) -> Station:

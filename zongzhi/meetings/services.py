@@ -3,7 +3,8 @@
 A center director or a leader over the jurisdiction convenes it. The agenda is every open case
 of the jurisdiction that is major (重大疑难), escalated (上提), under supervision (督办) or past its
 deadline, each once, the weightiest first. A decision may issue a supervision document through
-the case services, so the handling org gets it with a reply deadline like any other 督办.
+the case services, so the handling org gets it with a reply deadline like any other 督办, issued
+as the meeting's own center.
 """
 
 import datetime
@@ -27,7 +28,7 @@ from .models import LEVELS, AgendaItem, DispatchMeeting
 CONVENE_ROLES = frozenset({Role.CENTER_DIRECTOR, Role.LEADER})
 R = AgendaItem.Reason
 WEIGHT = {R.MAJOR: 0, R.ESCALATED: 1, R.SUPERVISED: 2, R.OVERDUE: 3}
-MAX_SUPERVISION_DAYS = 30
+MAX_SUPERVISION_DAYS = case_services.MAX_SUPERVISION_DAYS
 
 
 def may_convene(user: User) -> bool:
@@ -163,14 +164,15 @@ def item_decide(
         item.decided_by = actor
         item.decided_at = timezone.now()
         if supervise:
-            # The meeting is the authority: its convener's rights over the jurisdiction were checked above.
-            item.supervision = case_services.supervision_issue(
+            # The meeting is the authority: its convener's rights over the jurisdiction were checked above,
+            # and the document is numbered and sealed as the meeting's own center.
+            item.supervision = case_services.supervision_send(
                 case=item.case,
                 actor=actor,
                 kind=supervise,
                 reason=_("%(t)s决定：%(d)s") % {"t": item.meeting.title, "d": item.decision},
                 days=days,
-                system=True,
+                issuer_center=item.meeting.center,
             )
         item.save(update_fields=["decision", "discussion", "decided_by", "decided_at", "supervision"])
     return item
