@@ -40,6 +40,8 @@ LABELS: dict[str, Any] = {
     "attachment": _("上传附件"),
     "risk_override": _("调整风险等级"),
     "link": _("关联案件"),
+    "ledger_handle": _("台账记载办理"),
+    "ledger_correction": _("台账更正"),
 }
 
 
@@ -71,6 +73,17 @@ def record(
         to_state=to_state or from_state or case.state,
         version=case.version,
         data=data or {},
+    )
+
+
+def ledger_corrected(*, case: Case, actor: Any, at: datetime.datetime, fields: list[str], parties: int) -> CaseEvent:
+    """台账更正: a re-import corrected what the ledger says of a case the platform has not handled."""
+    return record(
+        case=case,
+        kind="ledger_correction",
+        actor=actor,
+        at=at,
+        data={"imported": True, "fields": fields, "parties": parties},
     )
 
 

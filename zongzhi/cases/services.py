@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +30,7 @@ from zongzhi.cases.models import (
     Assignment,
     Attachment,
     Case,
+    CaseEvent,
     Category,
     CoordinationRequest,
     CourtReferral,
@@ -1259,3 +1260,210 @@ def party_unmask(*, party: Party, actor: User, reason: str, request: Any = None)
         detail={"case": case.number, "party": party.name, "reason": reason.strip()},
     )
     return party.id_number, party.phone
+
+
+# ---- historical ledgers (the disputes import) ---------------------------------------------------
+
+IMPORTED = {"imported": True}  # on every event the import writes: a re-import tells its own history from the platform's
+# What the import acts as: the ledger's center, whose director accepted, settled and closed its cases (the
+# ledger names no handler), and the one step only the import takes (`ledger_handle`).
+IMPORT_ROLES = frozenset({"import", "director"})
+SETTLED = (Case.Outcome.AGREEMENT, Case.Outcome.RESOLVED_OTHER)
+# What a re-import may correct (台账更正); anything else the ledger says is written by the transitions.
+LEDGER_FIELDS = (
+    "category_id",
+    "title",
+    "description",
+    "location",
+    "amount",
+    "people_involved",
+    "risk_level",
+    "center_id",
+    "outcome_note",
+)
+
+
+@dataclass(frozen=True)
+class LedgerCase:
+    """A historical case as its ledger (台账) records it."""
+
+    original_number: str
+    registered_at: datetime.datetime
+    region_id: int
+    region_code: str
+    center_id: int
+    category_id: int
+    title: str
+    description: str
+    location: str
+    amount: Decimal | None
+    people_involved: int
+    risk_level: str
+    outcome: str  # "" while the case is open
+    closed_at: datetime.datetime | None
+    outcome_note: str
+
+
+def ledger_steps(state: str, outcome: str) -> list[str] | None:
+    """The transitions from `state` to what the ledger records; None when no transition leads there.
+
+    The ledger's 受理日期 is its acceptance, so every ledger case is accepted; an open one stays there,
+    waiting to be assigned on the platform. A closed one was handled by its center (`ledger_handle`:
+    it was never pushed to an org, so no 分流指派 or 签收 is invented), settled (resolve) or not (fail),
+    then closed, or referred to the fast-track court (refer_court).
+    """
+    path = ["accept"]
+    if outcome:
+        path.append("ledger_handle")
+        path.append("resolve" if outcome in SETTLED else "fail")
+        path.append("refer_court" if outcome == Case.Outcome.COURT else "close")
+    if state == State.REGISTERED:
+        return path
+    if state == State.ACCEPTED:
+        return path[1:]
+    return None  # closed: its outcome is written; elsewhere only the platform moves a case
+
+
+def _party_rows(case: Case, parties: Sequence[PartyInput]) -> list[Party]:
+    return [
+        Party(
+            case=case,
+            region_code=case.region_code,
+            kind=p.kind,
+            role=p.role,
+            name=p.name.strip(),
+            id_number=_normalized_id(p),
+            id_index=_id_index(p),
+            nationality=p.nationality.upper(),
+            phone=p.phone.strip(),
+            address=p.address.strip(),
+        )
+        for p in parties
+    ]
+
+
+def case_import(*, actor: User, ledger: LedgerCase, parties: Sequence[PartyInput]) -> Case:
+    """Register a ledger case (channel import) as of its day, with its parties, and walk the history it records.
+
+    The actor becomes its owner (首问负责). The import has checked the file and the importer's
+    jurisdiction; the transitions are taken as the ledger's center took them (`IMPORT_ROLES`).
+    """
+    with transaction.atomic():
+        case = Case.objects.create(
+            number=next_case_number(ledger.region_code[:6], timezone.localdate(ledger.registered_at)),
+            channel=Case.Channel.IMPORT,
+            original_number=ledger.original_number,
+            category_id=ledger.category_id,
+            title=ledger.title,
+            description=ledger.description,
+            region_id=ledger.region_id,
+            region_code=ledger.region_code,
+            location=ledger.location,
+            amount=ledger.amount,
+            people_involved=ledger.people_involved,
+            risk_level=ledger.risk_level,
+            risk_suggested=ledger.risk_level,
+            center_id=ledger.center_id,
+            owner=actor,
+            registered_at=ledger.registered_at,
+            outcome_note=ledger.outcome_note,
+        )
+        Party.objects.bulk_create(_party_rows(case, parties))
+        intake = {"channel": Case.Channel.IMPORT, "original_number": ledger.original_number, "risk": ledger.risk_level}
+        events.record(
+            case=case,
+            kind="intake",
+            actor=actor,
+            at=ledger.registered_at,
+            to_state=State.REGISTERED,
+            data={**intake, "risk_reasons": [], **IMPORTED},
+        )
+        return case_import_history(
+            case=case, actor=actor, version=case.version, ledger=ledger, since=case.registered_at
+        )
+
+
+def case_import_history(
+    *, case: Case, actor: User, version: int, ledger: LedgerCase, since: datetime.datetime | None = None
+) -> Case:
+    """Take an imported case through the transitions to what its ledger records (`ledger_steps`).
+
+    Each event is dated as the ledger dates its step (acceptance and handling on the day of
+    registration, outcome and closure on the day of closing), never before the case's last event
+    (`since`, else read): what the platform learns later cannot go back in its timeline.
+    """
+    steps = ledger_steps(case.state, ledger.outcome)
+    if steps is None:
+        raise ValidationError(
+            {"outcome": [_("案件当前状态为“%(s)s”，台账无法改变它。") % {"s": State(case.state).label}]}
+        )
+    if since is None:
+        since = CaseEvent.objects.filter(case=case).aggregate(last=Max("at"))["last"] or case.registered_at
+    closed_at = ledger.closed_at or ledger.registered_at
+    outcome, note = ledger.outcome, ledger.outcome_note.strip()
+    with transaction.atomic():
+        for action in steps:
+            at, reason = ledger.registered_at, ""
+            changes: dict[str, Any] = {}
+            data: dict[str, Any] = {}
+            if action in ("resolve", "fail"):
+                at, changes, data = closed_at, {"outcome": outcome, "outcome_note": note}, {"outcome": outcome}
+                reason = (note or str(Case.Outcome(outcome).label)) if action == "fail" else ""
+            elif action in ("close", "refer_court"):
+                at, changes, data = closed_at, {"closed_at": closed_at}, {"outcome": outcome}
+            since = max(at, since)
+            case = workflow.perform(
+                case=case,
+                action=action,
+                actor=actor,
+                version=version,
+                case_roles=set(IMPORT_ROLES),
+                reason=reason,
+                changes=changes,
+                data={**data, **IMPORTED},
+                at=since,
+            )
+            version = case.version
+    return case
+
+
+def case_import_parties(*, case: Case, parties: Sequence[PartyInput]) -> None:
+    """More parties of a case registered by this same import run (a ledger may list them on rows far apart).
+
+    No event: the case's registration in this run, its intake event, covers them.
+    """
+    Party.objects.bulk_create(_party_rows(case, parties))
+
+
+def case_import_correct(
+    *,
+    case: Case,
+    actor: User,
+    version: int,
+    changes: dict[str, Any],
+    new_parties: Sequence[PartyInput] = (),
+    changed_parties: Sequence[tuple[Party, PartyInput]] = (),
+) -> Case:
+    """台账更正: what a re-imported ledger says differently of a case the platform has not handled.
+
+    One version bump and one event for the case's columns and parties together.
+    """
+    if not set(changes) <= set(LEDGER_FIELDS):
+        raise ValueError(f"not a ledger correction: {sorted(set(changes) - set(LEDGER_FIELDS))}")
+    columns = {**changes, **({"risk_suggested": changes["risk_level"]} if "risk_level" in changes else {})}
+    with transaction.atomic():
+        Party.objects.bulk_create(_party_rows(case, new_parties))
+        for party, given in changed_parties:
+            party.kind, party.name, party.id_number = given.kind, given.name.strip(), _normalized_id(given)
+            party.nationality, party.phone, party.address = (
+                given.nationality.upper(),
+                given.phone.strip(),
+                given.address.strip(),
+            )
+            party.save(update_fields=["kind", "name", "id_number", "nationality", "phone", "address"])
+        case = _bump(case, version, **columns)
+        labels = [str(getattr(Case._meta.get_field(name), "verbose_name", name)) for name in changes]
+        events.ledger_corrected(
+            case=case, actor=actor, at=timezone.now(), fields=labels, parties=len(new_parties) + len(changed_parties)
+        )
+    return case

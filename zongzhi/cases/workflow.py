@@ -5,11 +5,13 @@ registered ─accept→ accepted ─assign→ assigned ─sign_for→ in_progres
      │                 ↑   │                │                   │   └─fail→ unresolved ─refer_court/close→ closed
      └reject→ rejected └───┴──── return ────┘                   └ escalate (level +1, stays in_progress)
  any open state ─withdraw→ withdrawn            closed ─reopen→ accepted (reason required)
+ accepted ─ledger_handle→ in_progress   (the historical-disputes import only: handled before the platform)
 ```
 The update is conditional on the version the actor saw (optimistic concurrency, the same on
 SQLite and PostgreSQL): a stale version is a `Conflict` (HTTP 409), never a silent overwrite.
 """
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +73,10 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         _t("withdraw", _("撤回"), OPEN_STATES, State.WITHDRAWN, ("intake", "director"), needs_reason=True),
         _t("reopen", _("重新办理"), (State.CLOSED,), State.ACCEPTED, ("director",), needs_reason=True),
+        # Only the historical-disputes import takes this step (no case role is "import", so no page or API
+        # offers it): a ledger case was handled by its center before the platform, never pushed to an org,
+        # so it reaches 办理中 without 分流指派 and 签收 that never happened.
+        _t("ledger_handle", _("台账记载办理"), (State.ACCEPTED,), State.IN_PROGRESS, ("import",)),
     ]
 }
 
@@ -111,15 +117,17 @@ def perform(
     reason: str = "",
     changes: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
+    at: datetime.datetime | None = None,
 ) -> Case:
     """Check and apply one transition inside the caller's transaction; writes its CaseEvent.
 
-    `changes` are extra column updates made in the same conditional UPDATE.
+    `changes` are extra column updates made in the same conditional UPDATE; `at` backdates the event
+    (history recorded from a ledger), now by default.
     """
     if case.version != version:
         raise Conflict(case)
     transition = check(case, action, case_roles, reason)
-    now = timezone.now()
+    now = at or timezone.now()
     updates: dict[str, Any] = {"version": F("version") + 1, **(changes or {})}
     if transition.target is not None:
         updates["state"] = transition.target
