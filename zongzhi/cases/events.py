@@ -1,6 +1,9 @@
 """Timeline events: written by the services, rendered by the UI and counted by statistics."""
 
+import contextlib
+import contextvars
 import datetime
+from collections.abc import Iterator
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +48,29 @@ LABELS: dict[str, Any] = {
 }
 
 
+_deferred: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("deferred_rollups", default=None)
+
+
+@contextlib.contextmanager
+def rollups_once() -> Iterator[None]:
+    """Inside (a service's transaction), the rollups follow each case once at the end rather than after
+    each of its events: for a service writing many events of one case at once (a ledger's history).
+    The tallies end the same, since each follow-up recounts the case from the source tables."""
+    if _deferred.get() is not None:  # nested: the outer one follows
+        yield
+        return
+    from zongzhi.dashboards.rollups import case_changed
+
+    pending: set[int] = set()
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    for case_id in sorted(pending):  # not reached when the body raised: its transaction is undone anyway
+        case_changed(case_id)
+
+
 def record(
     *,
     case: Case,
@@ -61,7 +87,10 @@ def record(
     """
     from zongzhi.dashboards.rollups import case_changed
 
-    case_changed(case.pk)
+    if (pending := _deferred.get()) is not None:
+        pending.add(case.pk)
+    else:
+        case_changed(case.pk)
     return CaseEvent.objects.create(
         case=case,
         region_code=case.region_code,

@@ -1348,7 +1348,7 @@ def case_import(*, actor: User, ledger: LedgerCase, parties: Sequence[PartyInput
     The actor becomes its owner (首问负责). The import has checked the file and the importer's
     jurisdiction; the transitions are taken as the ledger's center took them (`IMPORT_ROLES`).
     """
-    with transaction.atomic():
+    with transaction.atomic(), events.rollups_once():
         case = Case.objects.create(
             number=next_case_number(ledger.region_code[:6], timezone.localdate(ledger.registered_at)),
             channel=Case.Channel.IMPORT,
@@ -1401,7 +1401,7 @@ def case_import_history(
         since = CaseEvent.objects.filter(case=case).aggregate(last=Max("at"))["last"] or case.registered_at
     closed_at = ledger.closed_at or ledger.registered_at
     outcome, note = ledger.outcome, ledger.outcome_note.strip()
-    with transaction.atomic():
+    with transaction.atomic(), events.rollups_once():
         for action in steps:
             at, reason = ledger.registered_at, ""
             changes: dict[str, Any] = {}
