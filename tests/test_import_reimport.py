@@ -151,6 +151,8 @@ def test_a_re_import_after_platform_handling_changes_nothing_and_reports_the_con
         ("close", datetime.date(2024, 7, 1)),
     ]
     assert (settled.state, settled.outcome) == ("closed", "resolved_other")
+    shown = api.get(f"/staff/cases/{corrected.number}/").content.decode()
+    assert "台账记载办理" in shown and "台账更正" in shown and "事由、纠纷情况" in shown
 
     # Nothing changed is written twice: the same corrected file again changes nothing.
     third = imported(tmp_path / "fixed.xlsx", director, accept_valid=True)
