@@ -62,11 +62,9 @@ def measure(rounds: int) -> None:
         def platform_flow(i: int) -> None:
             case = _post(clerk, "/api/v1/cases", _body(i))
             n, v = case["number"], case["version"]
-            v = _post(clerk, f"/api/v1/cases/{n}/transitions", {"action": "accept", "version": v})["version"]
-            v = _post(
-                director, f"/api/v1/cases/{n}/transitions", {"action": "assign", "version": v, "lead": "152502-D05"}
-            )["version"]
-            _post(liaison, f"/api/v1/cases/{n}/transitions", {"action": "sign_for", "version": v})
+            v = _post(clerk, f"/api/v1/cases/{n}/actions/accept", {"version": v})["version"]
+            v = _post(director, f"/api/v1/cases/{n}/actions/assign", {"version": v, "lead": "152502-D05"})["version"]
+            _post(liaison, f"/api/v1/cases/{n}/actions/sign_for", {"version": v})
 
         def bare_flow(i: int) -> None:
             n = _post(clerk, "/bench/bare/intake", _body(i))["number"]

@@ -133,3 +133,8 @@ def page(server: dict[str, str], browser: Browser) -> Iterator[Page]:
     context.close()
     foreign = [u for u in requested if not u.startswith(server["url"]) and not u.startswith("data:")]
     assert not foreign, f"the page loaded from outside the platform: {foreign}"
+
+
+def open_action(page: Page, action: str) -> None:
+    """Open an action's form on the case page (its <details>), whether or not it is the one shown open."""
+    page.locator(f"form[data-action={action}]").evaluate("form => { form.closest('details').open = true; }")

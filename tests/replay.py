@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Max, Q, QuerySet
 
 from zongzhi.cases.models import Case, CaseEvent, State
-from zongzhi.cases.workflow import TRANSITIONS
+from zongzhi.cases.workflow import transition_of
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def replay_problems(cases: QuerySet[Case] | None = None) -> list[ReplayProblem]:
             if kind == "intake":
                 ok = not state and to_state == State.REGISTERED
             elif from_state:
-                transition = TRANSITIONS.get(kind)
+                transition = transition_of(kind)
                 ok = (
                     transition is not None
                     and from_state == state

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.browsing import login, shot
+from tests.browsing import login, open_action, shot
 
 pytestmark = pytest.mark.browser
 
@@ -115,7 +115,7 @@ def test_the_whole_lifecycle_in_the_browser(browser: Browser, server: dict[str, 
     liaison.click(f"text={number}")
     liaison.click("form[data-action=sign_for] button")
     liaison.wait_for_selector("#state:has-text('办理中')")
-    liaison.click("summary:has-text('记录调解')")
+    open_action(liaison, "session")
     liaison.fill("input[name=held_at]", "2026-11-20T10:00")
     liaison.select_option("select[name=place_kind]", "on_site")
     liaison.fill("input[name=place]", "老人家中")
@@ -123,7 +123,7 @@ def test_the_whole_lifecycle_in_the_browser(browser: Browser, server: dict[str, 
     liaison.fill("textarea[name=record]", "两个儿子同意每月各付八百元。")
     liaison.click("form[action$='/do/session/'] button")
     liaison.wait_for_selector("li[data-kind=session]")
-    liaison.click("summary:has-text('化解成功')")
+    open_action(liaison, "resolve")
     form = liaison.locator("form[data-action=resolve]")
     form.locator("textarea[name=facts]").fill("两个儿子未按约定支付赡养费。")
     form.locator("textarea[name=terms]").fill("一、每月五日前各付赡养费八百元。\n二、医疗费用由二人平均分担。")
@@ -138,7 +138,9 @@ def test_the_whole_lifecycle_in_the_browser(browser: Browser, server: dict[str, 
     director.wait_for_selector("#state:has-text('已结案')")
 
     clerk.goto(f"{url}/staff/cases/{number}/")
+    open_action(clerk, "follow_up")
     clerk.select_option("select[name=satisfaction]", "satisfied")
+    clerk.select_option("select[name=performance]", "performed")
     clerk.click("form[action$='/do/follow_up/'] button")
     clerk.wait_for_selector("li[data-kind=follow_up]")
     kinds = clerk.locator("ol.timeline li").evaluate_all("items => items.map(i => i.dataset.kind)")

@@ -73,20 +73,16 @@ def test_administrators_read_no_cases(number: str, username: str) -> None:
 
 
 def test_only_the_assigned_orgs_can_sign_for_it(number: str) -> None:
-    url = f"/api/v1/cases/{number}/transitions"
+    url = f"/api/v1/cases/{number}/actions/sign_for"
     version = client_for("demo-intake").get(f"/api/v1/cases/{number}").json()["version"]
-    for username in ("demo-intake", "demo-mediator", "demo-judge", "liaison-152531-D06"):
-        response = client_for(username).post(
-            url, {"action": "sign_for", "version": version}, content_type="application/json"
-        )
-        assert response.status_code in (403, 404), username
-    co = client_for("liaison-152531-D05").post(
-        url, {"action": "sign_for", "version": version}, content_type="application/json"
-    )
+    # Those who see the case but hold no assignment are refused; another county's liaison does not see it.
+    refused = {"demo-intake": 403, "demo-mediator": 403, "demo-judge": 403, "liaison-152531-D06": 404}
+    for username, status in refused.items():
+        response = client_for(username).post(url, {"version": version}, content_type="application/json")
+        assert response.status_code == status, username
+    co = client_for("liaison-152531-D05").post(url, {"version": version}, content_type="application/json")
     assert co.status_code == 200 and co.json()["state"] == "assigned"  # a co-handler's signature moves nothing
-    lead = client_for("demo-liaison").post(
-        url, {"action": "sign_for", "version": co.json()["version"]}, content_type="application/json"
-    )
+    lead = client_for("demo-liaison").post(url, {"version": co.json()["version"]}, content_type="application/json")
     assert lead.status_code == 200 and lead.json()["state"] == "in_progress"
 
 

@@ -70,7 +70,7 @@ def test_transfer_and_coordination() -> None:
         case=case, actor=who("director"), to_org=Org.objects.get(code="152502-D04"), message="请派出所协助了解情况"
     )
     with pytest.raises(PermissionDenied):
-        services.coordination_reply(request=request, actor=who("liaison"), reply="好")
+        services.coordination_reply(case=request.case, coordination=request, actor=who("liaison"), reply="好")
     kinds = list(case.events.values_list("kind", flat=True))
     assert "transfer" in kinds and "coordination" in kinds
 
@@ -94,8 +94,10 @@ def test_court_referral_and_judicial_confirmation() -> None:
     with pytest.raises(ValidationError):
         services.confirmation_request(case=case, actor=who("director"))
     with pytest.raises(PermissionDenied):
-        services.court_decide(referral=referral, actor=who("liaison"), result="confirmed")
-    services.court_decide(referral=referral, actor=who("judge"), result="confirmed", note="协议合法有效")
+        services.court_decide(case=referral.case, referral=referral, actor=who("liaison"), result="confirmed")
+    services.court_decide(
+        case=referral.case, referral=referral, actor=who("judge"), result="confirmed", note="协议合法有效"
+    )
     referral.refresh_from_db()
     assert referral.result == CourtReferral.Result.CONFIRMED
 
@@ -114,10 +116,12 @@ def test_supervision_reply_and_assessment_and_manual_escalation() -> None:
     supervision = services.supervision_issue(case=case, actor=who("leader"), kind="supervision", reason="请加快办理")
     assert supervision.target_org is not None and supervision.target_org.code == "152502-D05"
     with pytest.raises(ValidationError):
-        services.supervision_assess(supervision=supervision, actor=who("leader"), effect="effective")
-    services.supervision_reply(supervision=supervision, actor=who("liaison"), reply="已约谈双方")
+        services.supervision_assess(
+            case=supervision.case, supervision=supervision, actor=who("leader"), effect="effective"
+        )
+    services.supervision_reply(case=supervision.case, supervision=supervision, actor=who("liaison"), reply="已约谈双方")
     supervision.refresh_from_db()
-    services.supervision_assess(supervision=supervision, actor=who("leader"), effect="effective")
+    services.supervision_assess(case=supervision.case, supervision=supervision, actor=who("leader"), effect="effective")
     case = Case.objects.get(pk=case.pk)
     escalated = services.case_escalate(case=case, actor=who("director"), version=case.version, reason="跨旗县纠纷")
     assert escalated.center == Center.objects.get(code="ZZ-1525") and escalated.escalations == 1

@@ -235,7 +235,9 @@ def test_a_reply_to_the_supervision_stops_the_escalation(clock: Clock) -> None:
     sweep(now=clock.at)
     supervision = latest(case, Supervision.Kind.SUPERVISION)
     assert "到期提示函 " in supervision.reason
-    services.supervision_reply(supervision=supervision, actor=who("liaison"), reply="已约双方下周现场调解。")
+    services.supervision_reply(
+        case=supervision.case, supervision=supervision, actor=who("liaison"), reply="已约双方下周现场调解。"
+    )
 
     clock.set(supervision.deadline + datetime.timedelta(days=1))
     assert not sweep(now=clock.at).acted

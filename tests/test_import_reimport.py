@@ -98,13 +98,13 @@ def test_a_re_import_after_platform_handling_changes_nothing_and_reports_the_con
     api = client_as("director")
     assigned = post(
         api,
-        f"/api/v1/cases/{case['T-B'].number}/transitions",
-        {"action": "assign", "version": case["T-B"].version, "lead": "152502-D05"},
+        f"/api/v1/cases/{case['T-B'].number}/actions/assign",
+        {"version": case["T-B"].version, "lead": "152502-D05"},
     )
     assert assigned.status_code == 200 and assigned.json()["state"] == "assigned"
     photo = io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
     photo.name = "现场.png"
-    assert api.post(f"/api/v1/cases/{case['T-C'].number}/attachments", {"file": photo}).status_code == 201
+    assert api.post(f"/api/v1/cases/{case['T-C'].number}/actions/attachment", {"file": photo}).status_code == 200
     before = snapshot()
 
     # The same ledger again, through the upload page: two cases reported, nothing written.

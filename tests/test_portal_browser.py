@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Browser, Page
 
-from tests.browsing import login, shot
+from tests.browsing import login, open_action, shot
 
 pytestmark = pytest.mark.browser
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
@@ -94,7 +94,7 @@ def test_a_citizen_applies_staff_handle_it_and_the_citizen_rates_it(browser: Bro
     progress_text = citizen.locator("main").inner_text()
     assert "巴特尔" not in progress_text and "司法局" not in progress_text and "演示" not in progress_text
 
-    liaison.click("summary:has-text('化解成功')")
+    open_action(liaison, "resolve")
     form = liaison.locator("form[data-action=resolve]")
     form.locator("textarea[name=facts]").fill("围栏越界约三十米。")
     form.locator("textarea[name=terms]").fill("一、十日内将围栏移回原界。")

@@ -75,7 +75,12 @@ def pay(case: Case) -> None:
     if instalment is None:
         raise ValidationError("nothing to pay")
     services.instalment_pay(
-        instalment=instalment, actor=who("director"), paid_on=timezone.localdate(), paid_amount="1500", receipt="R1"
+        case=case,
+        instalment=instalment,
+        actor=who("director"),
+        paid_on=timezone.localdate(),
+        paid_amount="1500",
+        receipt="R1",
     )
 
 
@@ -83,7 +88,9 @@ def reply(case: Case) -> None:
     supervision = Supervision.objects.filter(case=case, status=Supervision.Status.OPEN).first()
     if supervision is None:
         raise ValidationError("nothing to answer")
-    services.supervision_reply(supervision=supervision, actor=who("director"), reply="已督促承办单位加快办理。")
+    services.supervision_reply(
+        case=supervision.case, supervision=supervision, actor=who("director"), reply="已督促承办单位加快办理。"
+    )
 
 
 def act(name: str) -> Callable[[Case], Any]:

@@ -9,10 +9,13 @@ by default: they manage accounts, security and the audit log, and read no busine
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from zongzhi.accounts.models import ADMIN_ROLES, BUSINESS_ROLES, Role
+from zongzhi.cases import catalogue, workflow
 from zongzhi.regions import codes
 
 
@@ -156,9 +159,10 @@ def cases_q(user: Any) -> Q:
 
 
 def case_roles(user: Any, case: Any) -> set[str]:
-    """What the user is to this case: intake (首问 / the center's window), director, handler, lead.
+    """What the user is to this case (see the catalogue's docstring for the vocabulary).
 
     Cached on the user per case version: every change bumps the version, so a cached answer is never stale.
+    Records that bump no version (a co-handler's part, a reply) clear the cache (`forget_case_roles`).
     """
     cache = getattr(user, "_zongzhi_case_roles", None)
     if cache is None:
@@ -169,7 +173,15 @@ def case_roles(user: Any, case: Any) -> set[str]:
     return set(cache[key])
 
 
+def forget_case_roles(user: Any) -> None:
+    """Drop the cached case roles after a change that bumps no version."""
+    if user is not None and hasattr(user, "_zongzhi_case_roles"):
+        user._zongzhi_case_roles = {}
+
+
 def _case_roles(user: Any, case: Any) -> set[str]:
+    from zongzhi.cases.models import Assignment, CoordinationRequest, CourtReferral, Supervision
+
     roles: set[str] = set()
     held = roles_of(user)
     if Role.INTAKE_CLERK in held and (
@@ -178,15 +190,67 @@ def _case_roles(user: Any, case: Any) -> set[str]:
         roles.add("intake")
     if Role.CENTER_DIRECTOR in held and case.center_id in center_ids_of(user, Role.CENTER_DIRECTOR):
         roles.add("director")
-    orgs = org_ids_of(user)
-    if orgs:
-        from zongzhi.cases.models import Assignment
-
-        for assignment in case.assignments.filter(org_id__in=orgs):
-            if assignment.status in (Assignment.Status.PENDING, Assignment.Status.SIGNED):
-                roles.add("handler")
-                if assignment.role == Assignment.Role.LEAD and assignment.status == Assignment.Status.SIGNED:
-                    roles.add("lead")
     if Role.LEADER in held and scope_of(user).covers(case.region_code):
         roles.add("leader")
+    orgs = org_ids_of(user)
+    if not orgs:
+        return roles
+    for assignment in case.assignments.filter(org_id__in=orgs):
+        if assignment.status == Assignment.Status.PENDING:
+            roles |= {"handler", "pending"}
+        elif assignment.status == Assignment.Status.SIGNED:
+            roles |= {"handler", "lead" if assignment.role == Assignment.Role.LEAD else "co"}
+    if CoordinationRequest.objects.filter(case=case, to_org_id__in=orgs, replied_at__isnull=True).exists():
+        roles.add("asked")
+    if Supervision.objects.filter(case=case, target_org_id__in=orgs, status=Supervision.Status.OPEN).exists():
+        roles.add("supervised")
+    if (
+        Role.JUDGE in held
+        and CourtReferral.objects.filter(case=case, court_id__in=orgs, result=CourtReferral.Result.PENDING).exists()
+    ):
+        roles.add("judge")
     return roles
+
+
+def case_may(user: Any, case: Any, action: str) -> bool:
+    """Whether the user may perform the catalogue's `action` on the case now (page, API and service alike)."""
+    return case_refusal(user, case, action) is None
+
+
+def case_refusal(user: Any, case: Any, action: str) -> Exception | None:
+    """Why the user may not perform `action` now: PermissionDenied (not theirs) or ValidationError (not now)."""
+    entry = catalogue.ACTIONS.get(action)
+    if entry is None:
+        return ValidationError({"action": [_("未知操作“%(a)s”。") % {"a": action}]})
+    if not case_roles(user, case) & entry.roles:
+        return PermissionDenied(_("您无权对该案件执行“%(a)s”。") % {"a": entry.label})
+    if case.state not in entry.states:
+        return ValidationError(
+            {
+                "action": [
+                    _("案件当前状态为“%(s)s”，不能执行“%(a)s”。") % {"s": case.get_state_display(), "a": entry.label}
+                ]
+            }
+        )
+    unavailable = entry.when(case) if entry.when is not None else None
+    if unavailable:
+        return ValidationError({"action": [str(unavailable)]})
+    return None
+
+
+def allowed_actions(user: Any, case: Any) -> list[str]:
+    """The catalogue's actions the user may perform on the case now, in the catalogue's order."""
+    return [name for name in catalogue.ACTIONS if case_may(user, case, name)]
+
+
+def require_case(user: Any, case: Any, action: str, *, version: int | None = None) -> None:
+    """Raise the reason the user may not perform `action` now (called first by every case service).
+
+    With the `version` the actor saw, a case changed since is a Conflict first: whatever else is
+    wrong, the actor is looking at an old page.
+    """
+    if version is not None and version != case.version:
+        raise workflow.Conflict(case)
+    refusal = case_refusal(user, case, action)
+    if refusal is not None:
+        raise refusal

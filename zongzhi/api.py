@@ -8,9 +8,11 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from zongzhi import access
+from zongzhi.cases import actions, catalogue
 from zongzhi.cases.workflow import Conflict
 from zongzhi.centers.selectors import center_duty, center_get, centers_visible
 from zongzhi.regions.models import Region
@@ -259,6 +261,16 @@ def not_found(request: HttpRequest, exc: Http404) -> Any:
 @api.exception_handler(ValidationError)
 def invalid(request: HttpRequest, exc: ValidationError) -> Any:
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    detail = "；".join(m for messages in errors.values() for m in messages)
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
+
+
+@api.exception_handler(NinjaValidationError)
+def invalid_body(request: HttpRequest, exc: NinjaValidationError) -> Any:
+    """A body or query that does not fit its schema: the same Chinese messages by field as the pages give."""
+    name = getattr(request.resolver_match, "url_name", "") or ""
+    entry = catalogue.ACTIONS.get(name.removeprefix("case_action_")) if name.startswith("case_action_") else None
+    errors = actions.messages_of(entry.body if entry else None, exc.errors)
     detail = "；".join(m for messages in errors.values() for m in messages)
     return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
 

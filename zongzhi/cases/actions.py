@@ -1,139 +1,442 @@
-"""One entry point for the workflow actions, shared by the HTML pages and the API.
+"""Running the catalogue's actions, for the case page and the API alike.
 
-`run_action(case=…, actor=…, action="assign", version=3, params={"lead": "152502-D05"})` parses the
-parameters an action needs (org codes, dates, amounts) and calls the service that performs it.
+`run(case=…, actor=…, name="assign", data={"lead": "152502-D05", "version": 3})` checks that the actor
+may (`access.require_case`), validates the data against the action's schema (Chinese messages
+naming the field), turns references into objects (an org by code or name, a supervision of this
+case …), and calls the service the catalogue names. `form(...)` describes the same parameters as
+form fields, so the page's action panel is generated from the catalogue too.
 """
 
 import datetime
-from decimal import Decimal, InvalidOperation
+import types
+import typing
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+import pydantic
+from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from pydantic_core import PydanticUndefined
 
 from zongzhi import access
 from zongzhi.accounts.models import User
-from zongzhi.cases import services, workflow
-from zongzhi.cases.models import Case
-from zongzhi.centers.models import Org
-
-ACTIONS = (
-    "accept",
-    "reject",
-    "assign",
-    "sign_for",
-    "return",
-    "transfer",
-    "resolve",
-    "fail",
-    "close",
-    "refer_court",
-    "escalate",
-    "withdraw",
-    "reopen",
+from zongzhi.cases import catalogue, selectors, services
+from zongzhi.cases.catalogue import ACTIONS, Action, Params
+from zongzhi.cases.models import (
+    Case,
+    CoordinationRequest,
+    CourtReferral,
+    Instalment,
+    Party,
+    Supervision,
 )
+from zongzhi.centers.models import Org, Room
+
+ROWS = 6  # instalment rows offered on the page
 
 
-def _org(code: Any, field: str) -> Org:
-    org = Org.objects.filter(code=str(code or "").strip()).first()
-    if org is None:
-        raise ValidationError({field: [_("单位代码“%(c)s”不存在。") % {"c": code or ""}]})
-    return org
+@dataclass
+class Done:
+    """What an action returned, for the page's message and the API's body."""
+
+    case: Case
+    action: Action
+    result: Any
+    details: dict[str, Any] = field(default_factory=dict)
+    kwargs: dict[str, Any] = field(default_factory=dict)  # what the service was given (objects resolved)
 
 
-def _orgs(codes: Any, field: str) -> list[Org]:
-    if isinstance(codes, str):
-        codes = [c for c in codes.replace("，", ",").split(",") if c.strip()]
-    return [_org(code, field) for code in codes or []]
+# ---- references --------------------------------------------------------------------------------
 
 
-def _date(value: Any, field: str, required: bool = True) -> datetime.date | None:
+def org_choices(case: Case) -> QuerySet[Org]:
+    """The orgs a case can be pushed or addressed to: those of the case's county."""
+    return Org.objects.filter(region_code__startswith=case.region_code[:6]).exclude(kind="mediation_committee")
+
+
+def _my_handling_orgs(case: Case, user: User) -> QuerySet[Org]:
+    live = case.assignments.filter(org_id__in=access.org_ids_of(user), status__in=["pending", "signed"])
+    return Org.objects.filter(pk__in=live.values("org_id"))
+
+
+def ref_choices(kind: str, case: Case, user: User) -> list[tuple[str, str]]:
+    """What a reference may point at, as (value, label) pairs for a select."""
+    if kind == "org":
+        return [(o.code, o.name) for o in org_choices(case).order_by("kind", "code")[:300]]
+    if kind == "my_org":
+        return [(o.code, o.name) for o in _my_handling_orgs(case, user)]
+    if kind == "room":
+        rooms = Room.objects.filter(center=case.center).exclude(kind__in=["window", "dispatch_hall"])
+        return [(str(r.pk), r.name) for r in rooms]
+    if kind == "coordination":
+        asked = CoordinationRequest.objects.filter(
+            case=case, to_org_id__in=access.org_ids_of(user), replied_at__isnull=True
+        ).select_related("from_org")
+        return [(str(r.pk), f"{r.from_org.name}：{r.message[:30]}") for r in asked]
+    if kind in ("supervision_open", "supervision_replied"):
+        status = Supervision.Status.OPEN if kind == "supervision_open" else Supervision.Status.REPLIED
+        found = [s for s in case.supervisions.all() if s.status == status]
+        if kind == "supervision_open" and "director" not in access.case_roles(user, case):
+            found = [s for s in found if s.target_org_id in access.org_ids_of(user)]
+        return [(str(s.pk), f"{s.get_kind_display()} {s.number}") for s in found]
+    if kind == "instalment":
+        agreement = getattr(case, "agreement", None) if catalogue._has_agreement(case) else None
+        unpaid = [i for i in agreement.instalments.all() if i.paid_on is None] if agreement else []
+        return [(str(i.pk), f"{i.due_on:%Y-%m-%d} {i.amount} 元") for i in unpaid]
+    if kind == "referral":
+        pending = [
+            r
+            for r in case.court_referrals.all()
+            if r.result == CourtReferral.Result.PENDING and r.court_id in access.org_ids_of(user)
+        ]
+        return [(str(r.pk), f"{r.get_kind_display()} · {r.court.name}") for r in pending]
+    if kind == "party":
+        return [(str(p.pk), f"{p.get_role_display()} {p.name}") for p in case.parties.all()]
+    return []  # "case": typed by number
+
+
+def _not_here(title: str, value: Any) -> ValidationError:
+    return ValidationError(_("%(t)s“%(v)s”不存在或不在可选范围内。") % {"t": title, "v": value})
+
+
+def _resolve(kind: str, value: Any, title: str, case: Case, user: User) -> Any:
+    """One reference's object; a ValidationError (message only) when it is not one the action may use."""
     if value in (None, ""):
-        if required:
-            raise ValidationError({field: [_("请填写日期。")]})
         return None
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value))
-    except ValueError:
-        raise ValidationError({field: [_("日期“%(v)s”格式不对，应为 YYYY-MM-DD。") % {"v": value}]}) from None
+    raw = str(value).strip()
+    found: Model | None = None
+    if kind in ("org", "my_org"):
+        orgs = org_choices(case) if kind == "org" else _my_handling_orgs(case, user)
+        found = orgs.filter(code=raw).first()
+        if found is None:
+            named = list(orgs.filter(name=raw)[:2])
+            found = named[0] if len(named) == 1 else None
+    elif kind == "case":
+        found = selectors.cases_visible(user).filter(number=raw).first()
+    else:
+        if not raw.isdigit():
+            raise _not_here(title, raw)
+        pk = int(raw)
+        if kind == "room":
+            found = Room.objects.select_related("center").filter(pk=pk).first()
+        elif kind == "coordination":
+            found = CoordinationRequest.objects.select_related("to_org").filter(case=case, pk=pk).first()
+        elif kind in ("supervision_open", "supervision_replied"):
+            found = Supervision.objects.filter(case=case, pk=pk).first()
+        elif kind == "instalment":
+            found = Instalment.objects.select_related("agreement").filter(agreement__case=case, pk=pk).first()
+        elif kind == "referral":
+            found = CourtReferral.objects.filter(case=case, pk=pk).first()
+        elif kind == "party":
+            found = Party.objects.filter(case=case, pk=pk).first()
+    if found is None:
+        raise _not_here(title, raw)
+    return found
 
 
-def _int(value: Any, field: str) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValidationError({field: [_("“%(v)s”不是整数。") % {"v": value}]}) from None
+def _extra(info: Any) -> dict[str, Any]:
+    extra = info.json_schema_extra
+    return extra if isinstance(extra, dict) else {}
 
 
-def _instalments(value: Any) -> list[services.InstalmentInput]:
-    result = []
-    for i, item in enumerate(value or []):
+def _bind(entry: Action, params: Params, case: Case, user: User) -> dict[str, Any]:
+    """The service's keyword arguments: references resolved, naive times read as local time."""
+    kwargs: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for name, info in type(params).model_fields.items():
+        value = getattr(params, name)
+        kind = _extra(info).get("ref")
         try:
-            amount = Decimal(str(item["amount"]))
-        except (KeyError, InvalidOperation, TypeError):
-            raise ValidationError({f"instalments.{i}.amount": [_("第 %(n)d 期金额无效。") % {"n": i + 1}]}) from None
-        due = _date(item.get("due_on"), f"instalments.{i}.due_on")
-        assert due is not None
-        result.append(services.InstalmentInput(due, amount))
+            if kind and isinstance(value, list):
+                value = [_resolve(kind, v, info.title or name, case, user) for v in value if str(v).strip()]
+            elif kind:
+                value = _resolve(kind, value, info.title or name, case, user)
+        except ValidationError as error:
+            errors[name] = error.messages
+            continue
+        if isinstance(value, datetime.datetime) and timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        if name == "version":
+            kwargs[name] = value
+            continue
+        if name == "instalments":
+            value = [services.InstalmentInput(i.due_on, i.amount) for i in value]
+        enum = _extra(info).get("enum")
+        if enum and value not in enum and not (value in ("", None) and not info.is_required()):
+            errors[name] = [_("请选择%(t)s。") % {"t": info.title or name}]
+            continue
+        kwargs[name] = value
+    if errors:
+        raise ValidationError(errors)
+    return kwargs
+
+
+# ---- validation messages -----------------------------------------------------------------------
+
+
+def _title(schema: type[pydantic.BaseModel] | None, loc: tuple[Any, ...]) -> str:
+    """The Chinese title of the field at `loc` (nested models and list items included)."""
+    model: Any = schema
+    title = ""
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        info = model.model_fields.get(part)
+        if info is None:
+            break
+        title = info.title or str(part)
+        model = _inner_model(info.annotation)
+    return title or ".".join(str(p) for p in loc)
+
+
+def _inner_model(annotation: Any) -> Any:
+    for arg in (annotation, *typing.get_args(annotation)):
+        if isinstance(arg, type) and issubclass(arg, pydantic.BaseModel):
+            return arg
+    return None
+
+
+def messages_of(schema: type[pydantic.BaseModel] | None, errors: list[Any]) -> dict[str, list[str]]:
+    """Pydantic's errors as Chinese messages keyed by the dotted field path (`instalments.0.amount`)."""
+    result: dict[str, list[str]] = {}
+    for error in errors:
+        loc = tuple(p for p in error.get("loc", ()) if p not in ("body", "payload", "form", "query"))
+        key = ".".join(str(p) for p in loc) or "__all__"
+        title = _title(schema, loc)
+        if (loc and isinstance(loc[-1], int)) or (len(loc) > 1 and isinstance(loc[-2], int)):
+            row = next(p for p in reversed(loc) if isinstance(p, int))
+            title = _("%(t)s第 %(n)d 行") % {"t": title, "n": row + 1} if isinstance(loc[-1], int) else title
+        result.setdefault(key, []).append(_message(error, title))
     return result
 
 
-def run_action(*, case: Case, actor: User, action: str, version: int, params: dict[str, Any]) -> Case:
-    """Perform a named workflow action with its parameters; raises what the service raises."""
-    reason = str(params.get("reason") or "")
-    transition = workflow.TRANSITIONS.get(action)
-    if transition is not None and not access.case_roles(actor, case) & set(transition.actors):
-        raise PermissionDenied(_("您无权对该案件执行“%(a)s”。") % {"a": transition.label})
-    if action in ("accept", "reject", "withdraw", "reopen"):
-        return services.case_act(case=case, action=action, actor=actor, version=version, reason=reason)
-    if action == "assign":
-        return services.case_assign(
-            case=case,
-            actor=actor,
-            version=version,
-            lead=_org(params.get("lead"), "lead"),
-            co=_orgs(params.get("co"), "co"),
-            handle_days=_int(params.get("handle_days"), "handle_days"),
+def _message(error: Any, title: str) -> str:
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    # No echo of the value: ninja drops it from its errors, and the page and the API must say the same.
+    if kind == "missing":
+        return _("请填写%(t)s。") % {"t": title}
+    if kind == "nul_byte":
+        return _("%(t)s含有不允许的空字符（NUL），请删除后重试。") % {"t": title}
+    if kind == "string_too_long":
+        if isinstance(value, str):
+            return _("%(t)s最多 %(m)s 个字（现为 %(n)d 个）。") % {
+                "t": title,
+                "m": ctx.get("max_length"),
+                "n": len(value),
+            }
+        return _("%(t)s最多 %(m)s 个字。") % {"t": title, "m": ctx.get("max_length")}
+    if kind == "too_long":
+        return _("%(t)s最多 %(m)s 项。") % {"t": title, "m": ctx.get("max_length")}
+    if kind.startswith("int_"):
+        return _("%(t)s应为整数。") % {"t": title}
+    if kind.startswith("decimal_") or kind.startswith("float_"):
+        if kind in ("decimal_max_digits", "decimal_whole_digits"):
+            return _("%(t)s超出合理范围。") % {"t": title}
+        if kind == "decimal_max_places":
+            return _("%(t)s最多两位小数。") % {"t": title}
+        return _("%(t)s应为数字。") % {"t": title}
+    if kind.startswith("datetime_"):
+        return _("%(t)s格式应为 YYYY-MM-DD HH:MM。") % {"t": title}
+    if kind.startswith("date_"):
+        return _("%(t)s格式应为 YYYY-MM-DD。") % {"t": title}
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        low = ctx.get("ge", ctx.get("gt"))
+        high = ctx.get("le", ctx.get("lt"))
+        if low is not None and high is not None:
+            return _("%(t)s应在 %(a)s 到 %(b)s 之间。") % {"t": title, "a": low, "b": high}
+        if low is not None:
+            return _("%(t)s不能小于 %(a)s。") % {"t": title, "a": low}
+        return _("%(t)s不能大于 %(b)s。") % {"t": title, "b": high}
+    if kind.startswith("list_"):
+        return _("%(t)s应为列表。") % {"t": title}
+    return _("%(t)s无效。") % {"t": title}
+
+
+def validate(entry: Action, data: dict[str, Any]) -> Params:
+    """The action's body from `data`, or a ValidationError with Chinese messages by field."""
+    try:
+        return entry.body.model_validate(data)
+    except pydantic.ValidationError as error:
+        raise ValidationError(messages_of(entry.body, error.errors())) from None
+
+
+# ---- running -----------------------------------------------------------------------------------
+
+
+def run(
+    *,
+    case: Case,
+    actor: User,
+    name: str,
+    data: dict[str, Any] | Params,
+    upload: Any = None,
+    request: Any = None,
+) -> Done:
+    """Perform the catalogue's action `name` with `data` (its body: parameters and, if versioned, `version`).
+
+    The order is the API's: the body is validated first (422), then who may and when (403 / 422),
+    then the references, then the service (which checks again, and 409 on a stale version).
+    """
+    entry = ACTIONS.get(name)
+    if entry is None or entry.service is None:
+        raise ValidationError({"action": [_("未知操作“%(a)s”。") % {"a": name}]})
+    body = data if isinstance(data, Params) else validate(entry, data)
+    access.require_case(actor, case, name, version=getattr(body, "version", None))
+    kwargs = _bind(entry, body, case, actor)
+    if entry.upload:
+        if upload is None:
+            raise ValidationError({"file": [_("请选择文件。")]})
+        kwargs["upload"] = upload
+    if name == "unmask":
+        kwargs["request"] = request
+    result = entry.service(case=case, actor=actor, **kwargs)
+    fresh = result if isinstance(result, Case) else case
+    return Done(case=fresh, action=entry, result=result, details=_details(name, result), kwargs=kwargs)
+
+
+def _details(name: str, result: Any) -> dict[str, Any]:
+    """What the API tells about the record an action made (its id, a document number …)."""
+    if isinstance(result, Case):
+        return {}
+    if name == "unmask":
+        id_number, phone = result
+        return {"id_number": id_number, "phone": phone}
+    details: dict[str, Any] = {"id": getattr(result, "pk", None)}
+    for attribute in ("number", "content_type", "size"):
+        if isinstance(getattr(result, attribute, None), str | int):
+            details[attribute] = getattr(result, attribute)
+    return details
+
+
+# ---- the page's forms --------------------------------------------------------------------------
+
+
+@dataclass
+class FormField:
+    """One input of an action's form on the case page."""
+
+    name: str
+    label: str
+    widget: str  # text, textarea, number, decimal, date, datetime, select, multiselect, checkbox, rows
+    required: bool
+    value: Any = ""
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    max_length: int | None = None
+    rows: list[list["FormField"]] = field(default_factory=list)
+
+
+def _base(annotation: Any) -> Any:
+    """`int | None` → int; `list[X]` stays a list."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0] if len(args) == 1 else annotation
+    return annotation
+
+
+def _widget(annotation: Any, extra: dict[str, Any]) -> str:
+    base = _base(annotation)
+    if extra.get("ref") or extra.get("enum"):
+        return "multiselect" if typing.get_origin(base) is list else "select"
+    if typing.get_origin(base) is list:
+        return "rows"
+    if base is bool:
+        return "checkbox"
+    if base is int:
+        return "number"
+    if base is Decimal:
+        return "decimal"
+    if base is datetime.datetime:
+        return "datetime"
+    if base is datetime.date:
+        return "date"
+    return "textarea" if extra.get("widget") == "textarea" else "text"
+
+
+def _max_length(info: Any) -> int | None:
+    for item in info.metadata:
+        limit = getattr(item, "max_length", None)
+        if limit is not None:
+            return int(limit)
+    return None
+
+
+def form(
+    entry: Action, case: Case, user: User, values: dict[str, Any] | None = None, prefix: str = ""
+) -> list[FormField]:
+    """The form fields of an action, with its choices for this case and user and what was typed."""
+    return _fields(entry.params, case, user, values or {}, prefix)
+
+
+def _fields(
+    schema: type[pydantic.BaseModel], case: Case, user: User, values: dict[str, Any], prefix: str
+) -> list[FormField]:
+    fields = []
+    for name, info in schema.model_fields.items():
+        extra = _extra(info)
+        widget = _widget(info.annotation, extra)
+        key = f"{prefix}{name}"
+        default = "" if info.is_required() or info.default in (None, [], PydanticUndefined) else info.default
+        if extra.get("prefill") == "today":
+            default = timezone.localdate().isoformat()
+        item = FormField(
+            name=key,
+            label=info.title or name,
+            widget=widget,
+            required=info.is_required() and widget not in ("checkbox", "multiselect"),
+            value=values.get(key, default),
+            max_length=_max_length(info),
         )
-    if action == "sign_for":
-        org = _org(params["org"], "org") if params.get("org") else None
-        return services.case_sign_for(case=case, actor=actor, version=version, org=org)
-    if action == "return":
-        org = _org(params["org"], "org") if params.get("org") else None
-        return services.case_return(case=case, actor=actor, version=version, reason=reason, org=org)
-    if action == "transfer":
-        return services.case_transfer(
-            case=case, actor=actor, version=version, to_org=_org(params.get("to_org"), "to_org"), reason=reason
-        )
-    if action == "resolve":
-        return services.case_resolve(
-            case=case,
-            actor=actor,
-            version=version,
-            facts=str(params.get("facts") or ""),
-            terms=str(params.get("terms") or ""),
-            amount=params.get("amount"),
-            performance_method=str(params.get("performance_method") or ""),
-            performance_place=str(params.get("performance_place") or ""),
-            performance_due=_date(params.get("performance_due"), "performance_due", required=False),
-            signed_on=_date(params.get("signed_on"), "signed_on", required=False),
-            instalments=_instalments(params.get("instalments")),
-            note=str(params.get("note") or ""),
-        )
-    if action == "fail":
-        return services.case_fail(
-            case=case, actor=actor, version=version, guidance=str(params.get("guidance") or ""), reason=reason
-        )
-    if action == "close":
-        return services.case_close(case=case, actor=actor, version=version, note=str(params.get("note") or ""))
-    if action == "refer_court":
-        return services.case_refer_court(case=case, actor=actor, version=version, reason=reason)
-    if action == "escalate":
-        return services.case_escalate(case=case, actor=actor, version=version, reason=reason)
-    raise ValidationError(
-        {"action": [_("未知操作“%(a)s”。可用操作：%(all)s") % {"a": action, "all": "、".join(ACTIONS)}]}
-    )
+        if extra.get("ref"):
+            item.choices = ref_choices(extra["ref"], case, user)
+            item.required = item.required or (extra["ref"] != "my_org" and info.is_required())
+        elif extra.get("enum"):
+            item.choices = list(extra.get("x-labels", {}).items())
+        if widget == "multiselect":
+            chosen = values.get(key, [])
+            item.value = [chosen] if isinstance(chosen, str) else list(chosen)
+        if widget == "rows":
+            inner = _inner_model(_base(info.annotation))
+            item.rows = [_fields(inner, case, user, values, f"{key}.{i}.") for i in range(ROWS)]
+        fields.append(item)
+    return fields
+
+
+def from_post(entry: Action, post: Any) -> dict[str, Any]:
+    """The action's body from a posted form: empty optional inputs left out, lists and rows gathered."""
+    return _gather(entry.body, post, "")
+
+
+def _gather(schema: type[pydantic.BaseModel], post: Any, prefix: str) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name, info in schema.model_fields.items():
+        key = f"{prefix}{name}"
+        base = _base(info.annotation)
+        if typing.get_origin(base) is list:
+            inner = _inner_model(base)
+            if inner is None:
+                data[name] = [v for v in post.getlist(key) if v.strip()]
+                continue
+            rows = []
+            for i in range(ROWS):
+                row = _gather(inner, post, f"{key}.{i}.")
+                if any(str(v).strip() for v in row.values()):
+                    rows.append(row)
+            data[name] = rows
+        elif base is bool:
+            data[name] = key in post
+        else:
+            value = post.get(key)
+            if value is None or (value == "" and not (base is str and info.is_required())):
+                continue
+            data[name] = value
+    return data
+
+
+def values_of(post: Any) -> dict[str, Any]:
+    """What was typed, to put back into the form after an error (lists kept as lists)."""
+    return {k: (post.getlist(k) if len(post.getlist(k)) > 1 else post.get(k)) for k in post}

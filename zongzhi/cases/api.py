@@ -1,7 +1,7 @@
 """/api/v1/cases: intake, lists, the case, its transitions and sub-resources; the same services as the pages."""
 
 import datetime
-import json
+import inspect
 from decimal import Decimal
 from typing import Any, cast
 
@@ -14,11 +14,9 @@ from ninja.files import UploadedFile
 
 from zongzhi import access
 from zongzhi.accounts.models import User
-from zongzhi.cases import actions, selectors, services
-from zongzhi.cases.models import Category, CourtReferral, Instalment, Supervision
+from zongzhi.cases import actions, catalogue, selectors, services
+from zongzhi.cases.models import Category, State
 from zongzhi.cases.presenters import case_detail, case_row, intake_result
-from zongzhi.cases.workflow import allowed_actions
-from zongzhi.centers.models import Org, Room
 from zongzhi.regions.models import Region
 
 router = Router(tags=["cases"])
@@ -61,14 +59,6 @@ class CaseIn(Schema):
     risk_override_reason: str = ""
     major: bool = False
     related: list[str] = []
-
-
-class TransitionIn(Schema):
-    """`action` and `version`, plus what the action needs (lead, co, reason, terms …)."""
-
-    action: str
-    version: int
-    reason: str = ""
 
 
 def _lookup(model: Any, field: str, value: str, label: str) -> Any:
@@ -142,189 +132,77 @@ def get_case(request: HttpRequest, number: str) -> dict[str, Any]:
     return case_detail(selectors.case_get(_user(request), number, related=selectors.API_RELATED), _user(request))
 
 
-@router.post("/{number}/transitions")
-def transition(request: HttpRequest, number: str, payload: TransitionIn) -> dict[str, Any]:
-    """Perform an action of the workflow: 409 on a stale version, 422 with the reason when not allowed now."""
-    user = _user(request)
-    case = selectors.case_for_action(user, number)
-    extra = json.loads(request.body or b"{}")
-    params = {k: v for k, v in extra.items() if k not in ("action", "version")} if isinstance(extra, dict) else {}
-    case = actions.run_action(case=case, actor=user, action=payload.action, version=payload.version, params=params)
-    # The new state, version and what the caller may do next; GET the case for the full body.
-    return {
-        **case_row(case),
-        "allowed_actions": [t.action for t in allowed_actions(case, access.case_roles(user, case))],
-    }
+class ErrorOut(Schema):
+    """Why a request was refused: a Chinese message, and for 422 the messages by field."""
+
+    detail: str
+    errors: dict[str, list[str]] | None = None
+    version: int | None = None
 
 
-class SessionIn(Schema):
-    held_at: datetime.datetime
-    place_kind: str
-    mediators: str
-    record: str
-    room_id: int | None = None
-    place: str = ""
-    attendees: str = ""
+class ActionOut(Schema):
+    """The case after the action, what the caller may do next, and what the action made."""
+
+    number: str
+    state: str
+    state_label: str
+    version: int
+    allowed_actions: list[str]
+    result: dict[str, Any]
 
 
-@router.post("/{number}/sessions", response={201: dict})
-def add_session(request: HttpRequest, number: str, payload: SessionIn) -> Status:
-    case = selectors.case_for_action(_user(request), number)
-    room = get_object_or_404(Room, pk=payload.room_id) if payload.room_id else None
-    session = services.session_record(
-        case=case,
-        actor=_user(request),
-        held_at=payload.held_at,
-        place_kind=payload.place_kind,
-        mediators=payload.mediators,
-        record=payload.record,
-        room=room,
-        place=payload.place,
-        attendees=payload.attendees,
-    )
-    return Status(201, {"id": session.pk})
+REFUSALS: dict[int, Any] = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-class FollowUpIn(Schema):
-    method: str
-    performance: str
-    satisfaction: str
-    note: str = ""
+def _action_endpoint(entry: catalogue.Action) -> Any:
+    """POST /cases/{number}/actions/{name}: the catalogue's action, its body the action's schema."""
+
+    def endpoint(request: HttpRequest, number: str, **kwargs: Any) -> dict[str, Any]:
+        user = _user(request)
+        _business(request)
+        case = selectors.case_for_action(user, number)
+        payload = kwargs.get("payload")
+        done = actions.run(
+            case=case,
+            actor=user,
+            name=entry.name,
+            data=payload if payload is not None else {},
+            upload=kwargs.get("file"),
+            request=request,
+        )
+        return {
+            **case_row(done.case),
+            "allowed_actions": access.allowed_actions(user, done.case),
+            "result": done.details,
+        }
+
+    parameters = [
+        inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=HttpRequest),
+        inspect.Parameter("number", inspect.Parameter.KEYWORD_ONLY, annotation=str),
+    ]
+    if entry.body.model_fields:
+        parameters.append(inspect.Parameter("payload", inspect.Parameter.KEYWORD_ONLY, annotation=entry.body))
+    if entry.upload:
+        parameters.append(inspect.Parameter("file", inspect.Parameter.KEYWORD_ONLY, annotation=File[UploadedFile]))
+    endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    endpoint.__name__ = f"case_{entry.name}"
+    endpoint.__doc__ = str(entry.label)
+    return endpoint
 
 
-@router.post("/{number}/follow-ups", response={201: dict})
-def add_follow_up(request: HttpRequest, number: str, payload: FollowUpIn) -> Status:
-    case = selectors.case_for_action(_user(request), number)
-    follow_up = services.follow_up_record(case=case, actor=_user(request), **payload.dict())
-    return Status(201, {"id": follow_up.pk})
-
-
-class SupervisionIn(Schema):
-    kind: str
-    reason: str
-    target_org: str = ""
-    days: int = 5
-
-
-@router.post("/{number}/supervisions", response={201: dict})
-def add_supervision(request: HttpRequest, number: str, payload: SupervisionIn) -> Status:
-    case = selectors.case_for_action(_user(request), number)
-    target = _lookup(Org, "code", payload.target_org, "target_org") if payload.target_org else None
-    supervision = services.supervision_issue(
-        case=case,
-        actor=_user(request),
-        kind=payload.kind,
-        reason=payload.reason,
-        target_org=target,
-        days=payload.days,
-    )
-    return Status(201, {"id": supervision.pk, "number": supervision.number})
-
-
-class ReplyIn(Schema):
-    reply: str = ""
-    effect: str = ""
-
-
-@router.post("/{number}/supervisions/{sid}/reply")
-def reply_supervision(request: HttpRequest, number: str, sid: int, payload: ReplyIn) -> dict[str, Any]:
-    case = selectors.case_for_action(_user(request), number)
-    supervision = get_object_or_404(Supervision, pk=sid, case=case)
-    services.supervision_reply(supervision=supervision, actor=_user(request), reply=payload.reply)
-    return {"ok": True}
-
-
-@router.post("/{number}/supervisions/{sid}/assess")
-def assess_supervision(request: HttpRequest, number: str, sid: int, payload: ReplyIn) -> dict[str, Any]:
-    case = selectors.case_for_action(_user(request), number)
-    supervision = get_object_or_404(Supervision, pk=sid, case=case)
-    services.supervision_assess(supervision=supervision, actor=_user(request), effect=payload.effect)
-    return {"ok": True}
-
-
-class CoordinationIn(Schema):
-    to_org: str
-    message: str
-
-
-@router.post("/{number}/coordination", response={201: dict})
-def coordinate(request: HttpRequest, number: str, payload: CoordinationIn) -> Status:
-    case = selectors.case_for_action(_user(request), number)
-    made = services.coordination_request(
-        case=case,
-        actor=_user(request),
-        to_org=_lookup(Org, "code", payload.to_org, "to_org"),
-        message=payload.message,
-    )
-    return Status(201, {"id": made.pk})
-
-
-class BookingIn(Schema):
-    room_id: int
-    starts_at: datetime.datetime
-    ends_at: datetime.datetime
-
-
-@router.post("/{number}/bookings", response={201: dict})
-def book_room(request: HttpRequest, number: str, payload: BookingIn) -> Status:
-    case = selectors.case_for_action(_user(request), number)
-    room = get_object_or_404(Room, pk=payload.room_id)
-    booking = services.room_book(
-        case=case,
-        actor=_user(request),
-        room=room,
-        starts_at=payload.starts_at,
-        ends_at=payload.ends_at,
-    )
-    return Status(201, {"id": booking.pk})
-
-
-@router.post("/{number}/confirmation", response={201: dict})
-def request_confirmation(request: HttpRequest, number: str) -> Status:
-    case = selectors.case_for_action(_user(request), number)
-    referral = services.confirmation_request(case=case, actor=_user(request))
-    return Status(201, {"id": referral.pk})
-
-
-class PaymentIn(Schema):
-    paid_on: datetime.date
-    paid_amount: Decimal
-    receipt: str = ""
-
-
-@router.post("/{number}/instalments/{iid}/payment")
-def pay_instalment(request: HttpRequest, number: str, iid: int, payload: PaymentIn) -> dict[str, Any]:
-    """Record the performance of one instalment of the agreement, with its receipt."""
-    case = selectors.case_for_action(_user(request), number)
-    instalment = get_object_or_404(Instalment, pk=iid, agreement__case=case)
-    services.instalment_pay(
-        instalment=instalment,
-        actor=_user(request),
-        paid_on=payload.paid_on,
-        paid_amount=payload.paid_amount,
-        receipt=payload.receipt,
-    )
-    return {"ok": True}
-
-
-class DecisionIn(Schema):
-    result: str
-    note: str = ""
-
-
-@router.post("/{number}/court-referrals/{rid}/decision")
-def decide(request: HttpRequest, number: str, rid: int, payload: DecisionIn) -> dict[str, Any]:
-    case = selectors.case_for_action(_user(request), number)
-    referral = get_object_or_404(CourtReferral, pk=rid, case=case)
-    services.court_decide(referral=referral, actor=_user(request), result=payload.result, note=payload.note)
-    return {"ok": True}
-
-
-@router.post("/{number}/attachments", response={201: dict})
-def upload(request: HttpRequest, number: str, file: File[UploadedFile]) -> Status:
-    case = selectors.case_for_action(_user(request), number)
-    attachment = services.attachment_add(case=case, actor=_user(request), upload=file)
-    return Status(201, {"id": attachment.pk, "content_type": attachment.content_type, "size": attachment.size})
+for _entry in catalogue.ACTIONS.values():
+    router.post(
+        f"/{{number}}/actions/{_entry.name}",
+        response={200: ActionOut, **REFUSALS},
+        operation_id=f"case_{_entry.name}",
+        summary=str(_entry.label),
+        url_name=f"case_action_{_entry.name}",
+        description=(
+            f"{_entry.label}。可办理的状态：{'、'.join(str(State(s).label) for s in _entry.states)}；"
+            f"办理角色：{'、'.join(sorted(_entry.roles))}。"
+            + ("请求体须带 `version`（您看到的案件版本），过期版本答 409。" if _entry.versioned else "")
+        ),
+    )(_action_endpoint(_entry))
 
 
 @router.get("/{number}/attachments/{aid}")

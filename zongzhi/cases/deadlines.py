@@ -276,12 +276,8 @@ def _renew_due(case: Case, now: datetime.datetime) -> None:
     if not Case.objects.filter(pk=case.pk, version=case.version).update(version=F("version") + 1, due_at=due):
         raise workflow.Conflict(case)
     case.refresh_from_db()
-    events.record(
-        case=case,
-        kind="deadline",
-        actor=None,
-        at=now,
-        data={"due_at": due.isoformat(), "reason": _("上提后按期限规则重新计算办理期限。")},
+    events.append(
+        case, events.DeadlineRenewed(due_at=due, reason=_("上提后按期限规则重新计算办理期限。")), actor=None, at=now
     )
 
 

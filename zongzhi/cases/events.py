@@ -1,66 +1,46 @@
-"""Timeline events: written by the services, rendered by the UI and counted by statistics."""
+"""Timeline events: one small dataclass per kind, appended by the services, rendered by the UI.
+
+A service builds the event it means (`events.Assigned(lead=…, co=…, deadline=…)`) and hands it to
+`workflow.perform` (state changes) or `events.append` (everything else). The dataclass is the only
+place an event's data is shaped, so the timeline, the portal and the statistics read one format.
+
+Other apps follow every change to a case by subscribing (`subscribe`): the dashboards keep their
+rollups current this way, without the case core importing them.
+"""
 
 import contextlib
 import contextvars
+import dataclasses
 import datetime
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any, ClassVar
 
 from django.utils.translation import gettext_lazy as _
 
 from zongzhi.cases.models import Case, CaseEvent, State
 
-LABELS: dict[str, Any] = {
-    "intake": _("登记"),
-    "accept": _("受理"),
-    "reject": _("不予受理"),
-    "assign": _("分流指派"),
-    "sign_for": _("签收"),
-    "return": _("退回"),
-    "transfer": _("转办"),
-    "resolve": _("化解成功"),
-    "fail": _("化解不成"),
-    "close": _("结案"),
-    "refer_court": _("转速裁法庭"),
-    "escalate": _("上提"),
-    "withdraw": _("撤回"),
-    "reopen": _("重新办理"),
-    "co_handler": _("增加协办单位"),
-    "coordination": _("请求协调"),
-    "coordination_reply": _("协调答复"),
-    "booking": _("预约功能室"),
-    "session": _("调解"),
-    "agreement": _("达成调解协议"),
-    "instalment_paid": _("履行登记"),
-    "court_referral": _("诉调对接"),
-    "court_result": _("司法确认结果"),
-    "follow_up": _("回访"),
-    "supervision": _("督办"),
-    "supervision_reply": _("督办反馈"),
-    "supervision_assessed": _("督办问效"),
-    "reminder": _("到期提醒"),
-    "deadline": _("重新计算办理期限"),
-    "attachment": _("上传附件"),
-    "risk_override": _("调整风险等级"),
-    "link": _("关联案件"),
-    "ledger_handle": _("台账记载办理"),
-    "ledger_correction": _("台账更正"),
-}
+LABELS: dict[str, Any] = {}
+_subscribers: list[Callable[[int], None]] = []
 
 
-_deferred: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("deferred_rollups", default=None)
+def subscribe(listener: Callable[[int], None]) -> None:
+    """Call `listener(case_id)` inside the transaction of every event appended (app `ready()` registers)."""
+    if listener not in _subscribers:
+        _subscribers.append(listener)
+
+
+_deferred: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("deferred_cases", default=None)
 
 
 @contextlib.contextmanager
-def rollups_once() -> Iterator[None]:
-    """Inside (a service's transaction), the rollups follow each case once at the end rather than after
-    each of its events: for a service writing many events of one case at once (a ledger's history).
-    The tallies end the same, since each follow-up recounts the case from the source tables."""
+def follow_once() -> Iterator[None]:
+    """Inside (a service's transaction), subscribers follow each case once at the end instead of after
+    each of its events: for a service that writes many events of one case at once (a ledger's history).
+    The rollups end the same, since each follow-up recounts the case from the source tables."""
     if _deferred.get() is not None:  # nested: the outer one follows
         yield
         return
-    from zongzhi.dashboards.rollups import case_changed
-
     pending: set[int] = set()
     token = _deferred.set(pending)
     try:
@@ -68,51 +48,363 @@ def rollups_once() -> Iterator[None]:
     finally:
         _deferred.reset(token)
     for case_id in sorted(pending):  # not reached when the body raised: its transaction is undone anyway
-        case_changed(case_id)
+        for listener in _subscribers:
+            listener(case_id)
 
 
-def record(
-    *,
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """What happened to a case; subclasses name their kind and carry their data."""
+
+    kind: ClassVar[str] = ""
+    label: ClassVar[Any] = ""
+    # Written by the import of a historical ledger: a re-import tells its own history from the platform's.
+    imported: bool | None = dataclasses.field(default=None, kw_only=True)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.kind:
+            LABELS[cls.kind] = cls.label
+
+    def data(self) -> dict[str, Any]:
+        """The JSON stored on the event row: the fields, dates as ISO strings, amounts as text."""
+        return {f.name: _json(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_json(v) for v in value]
+    return value
+
+
+# ---- state changes (through workflow.perform; kind == the transition's action) -----------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Transition(Event):
+    """A change of state; `reason` is what the actor gave (required by some transitions)."""
+
+    reason: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Accepted(Transition):
+    kind = "accept"
+    label = _("受理")
+
+
+@dataclasses.dataclass(frozen=True)
+class Rejected(Transition):
+    kind = "reject"
+    label = _("不予受理")
+
+
+@dataclasses.dataclass(frozen=True)
+class Withdrawn(Transition):
+    kind = "withdraw"
+    label = _("撤回")
+
+
+@dataclasses.dataclass(frozen=True)
+class Reopened(Transition):
+    kind = "reopen"
+    label = _("重新办理")
+
+
+@dataclasses.dataclass(frozen=True)
+class Assigned(Transition):
+    kind = "assign"
+    label = _("分流指派")
+    lead: str = ""
+    co: tuple[str, ...] = ()
+    deadline: datetime.datetime | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SignedFor(Transition):
+    """签收 by the lead (a transition) or by a co-handler (`append`, no state change)."""
+
+    kind = "sign_for"
+    label = _("签收")
+    org: str = ""
+    role: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Returned(Transition):
+    """退回 by the lead (back to the center) or by a co-handler (its part only)."""
+
+    kind = "return"
+    label = _("退回")
+    org: str = ""
+    role: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Transferred(Transition):
+    kind = "transfer"
+    label = _("转办")
+    from_org: str = ""
+    to: str = ""
+    deadline: datetime.datetime | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Resolved(Transition):
+    kind = "resolve"
+    label = _("化解成功")
+    agreement: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Failed(Transition):
+    kind = "fail"
+    label = _("化解不成")
+    guidance: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Closed(Transition):
+    kind = "close"
+    label = _("结案")
+    outcome: str = ""
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ReferredToCourt(Transition):
+    kind = "refer_court"
+    label = _("转速裁法庭")
+    court: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class LedgerHandled(Transition):
+    """The import's own step (`workflow.LEDGER_TRANSITIONS`): handled by the ledger's center."""
+
+    kind = "ledger_handle"
+    label = _("台账记载办理")
+    center: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Escalated(Transition):
+    kind = "escalate"
+    label = _("上提")
+    from_center: str = ""
+    to: str = ""
+    major: bool = False
+    due_at: datetime.datetime | None = None
+
+
+# ---- records that change no state (through `append`) --------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Registered(Event):
+    kind = "intake"
+    label = _("登记")
+    channel: str
+    risk: str
+    risk_reasons: tuple[str, ...] = ()
+    repeats: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    original_number: str = ""  # the ledger's own number, for imported cases
+
+
+@dataclasses.dataclass(frozen=True)
+class CoHandlerAdded(Event):
+    kind = "co_handler"
+    label = _("增加协办单位")
+    org: str
+    deadline: datetime.datetime | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PartDone(Event):
+    """A co-handler (联合调处) records what it did and finishes its part."""
+
+    kind = "part_done"
+    label = _("协办完成")
+    org: str
+    part: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CoordinationRequested(Event):
+    kind = "coordination"
+    label = _("请求协调")
+    from_org: str
+    to: str
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CoordinationReplied(Event):
+    kind = "coordination_reply"
+    label = _("协调答复")
+    org: str
+    reply: str
+
+
+@dataclasses.dataclass(frozen=True)
+class RoomBooked(Event):
+    kind = "booking"
+    label = _("预约功能室")
+    room: str
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionHeld(Event):
+    kind = "session"
+    label = _("调解")
+    held_at: datetime.datetime
+    place: str
+    mediators: str
+
+
+@dataclasses.dataclass(frozen=True)
+class AgreementSigned(Event):
+    kind = "agreement"
+    label = _("达成调解协议")
+    amount: Decimal | None
+    instalments: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class InstalmentPaid(Event):
+    kind = "instalment_paid"
+    label = _("履行登记")
+    due_on: datetime.date
+    paid: Decimal
+    receipt: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CourtReferred(Event):
+    """诉调对接: a 司法确认 request (a referral to litigation is the `refer_court` transition)."""
+
+    kind = "court_referral"
+    label = _("诉调对接")
+    court: str
+    referral: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CourtDecided(Event):
+    kind = "court_result"
+    label = _("司法确认结果")
+    result: str
+    result_label: str
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class FollowedUp(Event):
+    kind = "follow_up"
+    label = _("回访")
+    satisfaction: str
+    performance: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SupervisionIssued(Event):
+    kind = "supervision"
+    label = _("督办")
+    document: str
+    name: str
+    number: str
+    target: str
+    reason: str
+    issuer: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class SupervisionReplied(Event):
+    kind = "supervision_reply"
+    label = _("督办反馈")
+    number: str
+    reply: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SupervisionAssessed(Event):
+    kind = "supervision_assessed"
+    label = _("督办问效")
+    number: str
+    effect: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DeadlineRenewed(Event):
+    kind = "deadline"
+    label = _("重新计算办理期限")
+    due_at: datetime.datetime
+    reason: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class AttachmentAdded(Event):
+    kind = "attachment"
+    label = _("上传附件")
+    name: str
+    type: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CaseLinked(Event):
+    kind = "link"
+    label = _("关联案件")
+    number: str
+
+
+@dataclasses.dataclass(frozen=True)
+class LedgerCorrected(Event):
+    """台账更正: a re-import corrected what the ledger says of a case the platform has not handled."""
+
+    kind = "ledger_correction"
+    label = _("台账更正")
+    fields: tuple[str, ...] = ()
+    parties: int = 0
+
+
+# Kinds written only by the demo's history (bulk-loaded, see zongzhi/demo/case_history).
+LABELS.setdefault("reminder", _("到期提醒"))
+LABELS.setdefault("risk_override", _("调整风险等级"))
+
+
+def append(
     case: Case,
-    kind: str,
+    event: Event,
+    *,
     actor: Any,
     at: datetime.datetime,
     from_state: str = "",
     to_state: str = "",
-    data: dict[str, Any] | None = None,
 ) -> CaseEvent:
-    """Append one event to the case's timeline (call inside the service's transaction).
-
-    Every change to a case is followed by its event, so this is where the rollups follow it.
-    """
-    from zongzhi.dashboards.rollups import case_changed
-
+    """Append one event to the case's timeline (inside the service's transaction); subscribers follow."""
     if (pending := _deferred.get()) is not None:
         pending.add(case.pk)
     else:
-        case_changed(case.pk)
+        for listener in _subscribers:
+            listener(case.pk)
     return CaseEvent.objects.create(
         case=case,
         region_code=case.region_code,
-        kind=kind,
+        kind=event.kind,
         actor=actor if getattr(actor, "pk", None) else None,
         actor_name=(getattr(actor, "full_name", "") or actor.get_username()) if getattr(actor, "pk", None) else "系统",
         at=at,
         from_state=from_state,
         to_state=to_state or from_state or case.state,
         version=case.version,
-        data=data or {},
-    )
-
-
-def ledger_corrected(*, case: Case, actor: Any, at: datetime.datetime, fields: list[str], parties: int) -> CaseEvent:
-    """台账更正: a re-import corrected what the ledger says of a case the platform has not handled."""
-    return record(
-        case=case,
-        kind="ledger_correction",
-        actor=actor,
-        at=at,
-        data={"imported": True, "fields": fields, "parties": parties},
+        data={k: v for k, v in event.data().items() if v not in ("", None, [], ())},
     )
 
 

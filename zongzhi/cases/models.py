@@ -210,6 +210,9 @@ class Assignment(models.Model):
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
     signed_at = models.DateTimeField(null=True, blank=True)
     return_reason = models.CharField(_("退回理由"), max_length=300, blank=True)
+    part = models.TextField(_("承办情况"), blank=True, db_default="")  # what a co-handler did, as it finishes
+    finished_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
+    finished_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("分流指派")

@@ -5,7 +5,6 @@ from typing import Any
 from zongzhi import access
 from zongzhi.cases import events
 from zongzhi.cases.models import Case, Party, State
-from zongzhi.cases.workflow import allowed_actions
 from zongzhi.identity import mask_phone, mask_resident_id
 
 
@@ -46,7 +45,6 @@ def party_masked(party: Party) -> dict[str, Any]:
 
 def case_detail(case: Case, user: Any) -> dict[str, Any]:
     """A (prefetched, see selectors.case_get) case with its parties, assignments and timeline."""
-    roles = access.case_roles(user, case)
     return {
         **case_row(case),
         "description": case.description,
@@ -95,7 +93,7 @@ def case_detail(case: Case, user: Any) -> dict[str, Any]:
             }
             for s in case.supervisions.all()
         ],
-        "allowed_actions": [t.action for t in allowed_actions(case, roles)],
+        "allowed_actions": access.allowed_actions(user, case),
     }
 
 
@@ -112,5 +110,5 @@ def intake_result(case: Case, user: Any) -> dict[str, Any]:
         "repeats": getattr(case, "repeats", []),
         "owner": user.get_username(),
         "parties": [party_masked(p) for p in case.parties.all()],
-        "allowed_actions": [t.action for t in allowed_actions(case, access.case_roles(user, case))],
+        "allowed_actions": access.allowed_actions(user, case),
     }

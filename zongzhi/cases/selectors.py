@@ -5,21 +5,34 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Case as DbCase
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from zongzhi import access
-from zongzhi.cases.models import OPEN_STATES, Assignment, Case, CaseEvent, Party, State, Supervision
+from zongzhi.cases.models import (
+    OPEN_STATES,
+    Assignment,
+    Case,
+    CaseEvent,
+    CoordinationRequest,
+    Party,
+    State,
+    Supervision,
+)
 
 
 def cases_visible(user: Any) -> QuerySet[Case]:
     return Case.objects.filter(access.cases_q(user))
 
 
+# The lead before its co-handlers ("co" sorts before "lead" as text).
+LEAD_FIRST = DbCase(When(role=Assignment.Role.LEAD, then=Value(0)), default=Value(1))
+
 PAGE_RELATED = (
     "parties",
-    Prefetch("assignments", queryset=Assignment.objects.select_related("org").order_by("role", "id")),
+    Prefetch("assignments", queryset=Assignment.objects.select_related("org").order_by(LEAD_FIRST, "id")),
     Prefetch("events", queryset=CaseEvent.objects.order_by("id")),
     "supervisions__target_org",
     "sessions",
@@ -29,6 +42,8 @@ PAGE_RELATED = (
     "related",
     "bookings__room__center",
     "agreement__instalments",
+    "coordination_requests__from_org",
+    "coordination_requests__to_org",
 )
 API_RELATED = PAGE_RELATED[:4]  # what the API's case body shows
 
@@ -57,6 +72,7 @@ QUEUES = {
     "supervised": "督办中",
     "escalated": "已上提",
     "to_follow_up": "待回访",
+    "to_coordinate": "待协调",
 }
 
 
@@ -84,6 +100,9 @@ def queue(user: Any, name: str) -> QuerySet[Case]:
         return cases.filter(escalations__gt=0, state__in=OPEN_STATES)
     if name == "to_follow_up":
         return cases.filter(state=State.CLOSED, follow_ups__isnull=True)
+    if name == "to_coordinate":  # coordination requests to the user's orgs that await their answer
+        asked = CoordinationRequest.objects.filter(to_org_id__in=orgs, replied_at__isnull=True)
+        return cases.filter(pk__in=asked.values("case_id"))
     return cases.none()
 
 

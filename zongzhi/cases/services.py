@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from zongzhi import access
 from zongzhi.accounts.models import User
-from zongzhi.cases import events, workflow
+from zongzhi.cases import catalogue, events, workflow
 from zongzhi.cases.calendar import add_working_days, exceptions_for
 from zongzhi.cases.models import (
     Agreement,
@@ -91,10 +91,6 @@ class IntakeCheck:
 
 
 # ---- helpers ----------------------------------------------------------------------------------
-
-
-def _roles(actor: User, case: Case) -> set[str]:
-    return access.case_roles(actor, case)
 
 
 def _lock(case: Case) -> Case:
@@ -393,19 +389,18 @@ def case_intake(
         links = list(related)
         if links:
             case.related.add(*links)
-        events.record(
-            case=case,
-            kind="intake",
+        events.append(
+            case,
+            events.Registered(
+                channel=channel,
+                risk=final_risk,
+                risk_reasons=tuple(check.risk_reasons),
+                repeats=tuple(r.case.number for r in check.repeats),
+                related=tuple(c.number for c in links),
+            ),
             actor=actor,
             at=now,
             to_state=case.state,
-            data={
-                "channel": channel,
-                "risk": final_risk,
-                "risk_reasons": check.risk_reasons,
-                "repeats": [r.case.number for r in check.repeats],
-                "related": [c.number for c in links],
-            },
         )
     case.repeats = [{"number": r.case.number, "title": r.case.title, "why": r.why} for r in check.repeats]  # type: ignore[attr-defined]
     return case
@@ -413,13 +408,20 @@ def case_intake(
 
 # ---- transitions ------------------------------------------------------------------------------
 
+SIMPLE_EVENTS: dict[str, type[events.Transition]] = {
+    "accept": events.Accepted,
+    "reject": events.Rejected,
+    "withdraw": events.Withdrawn,
+    "reopen": events.Reopened,
+}
+
 
 def case_act(*, case: Case, action: str, actor: User, version: int, reason: str = "") -> Case:
     """The transitions that need nothing but a reason: accept, reject, withdraw, reopen."""
-    if action not in ("accept", "reject", "withdraw", "reopen"):
+    if action not in SIMPLE_EVENTS:
         raise ValidationError({"action": [_("操作“%(a)s”需要专门的参数。") % {"a": action}]})
     case = _lock(case)
-    roles = _roles(actor, case)
+    access.require_case(actor, case, action, version=version)
     changes: dict[str, Any] = {}
     if action == "reopen":
         changes = {"closed_at": None, "outcome": ""}
@@ -429,23 +431,45 @@ def case_act(*, case: Case, action: str, actor: User, version: int, reason: str 
         if action in ("withdraw", "reopen"):
             _finish_assignments(case)
         return workflow.perform(
-            case=case,
-            action=action,
-            actor=actor,
-            version=version,
-            case_roles=roles,
-            reason=reason,
-            changes=changes,
+            case=case, event=SIMPLE_EVENTS[action](reason=reason.strip()), actor=actor, version=version, changes=changes
         )
 
 
+@catalogue.performs("accept")
+def case_accept(*, case: Case, actor: User, version: int) -> Case:
+    """受理: the center takes the registered case on."""
+    return case_act(case=case, action="accept", actor=actor, version=version)
+
+
+@catalogue.performs("reject")
+def case_reject(*, case: Case, actor: User, version: int, reason: str) -> Case:
+    """不予受理, with the reason the applicant is told."""
+    return case_act(case=case, action="reject", actor=actor, version=version, reason=reason)
+
+
+@catalogue.performs("withdraw")
+def case_withdraw(*, case: Case, actor: User, version: int, reason: str) -> Case:
+    """撤回 at the applicant's request: open assignments end."""
+    return case_act(case=case, action="withdraw", actor=actor, version=version, reason=reason)
+
+
+@catalogue.performs("reopen")
+def case_reopen(*, case: Case, actor: User, version: int, reason: str) -> Case:
+    """重新办理 a closed case (reason required): back to accepted."""
+    return case_act(case=case, action="reopen", actor=actor, version=version, reason=reason)
+
+
+@catalogue.performs("assign")
 def case_assign(
     *, case: Case, actor: User, version: int, lead: Org, co: Sequence[Org] = (), handle_days: int | None = None
 ) -> Case:
     """分流指派: push the case to a lead org and co-handlers, each with sign-for and handling deadlines."""
     case = _lock(case)
+    access.require_case(actor, case, "assign", version=version)
     if lead in co:
         raise ValidationError({"co": [_("主办单位不能同时是协办单位。")]})
+    if len(set(co)) != len(co):
+        raise ValidationError({"co": [_("同一协办单位选了两次。")]})
     if handle_days is not None and not 1 <= handle_days <= 90:
         raise ValidationError({"handle_days": [_("办理时限应在 1 到 90 个工作日之间。")]})
     now = timezone.now()
@@ -470,95 +494,76 @@ def case_assign(
         )
         return workflow.perform(
             case=case,
-            action="assign",
+            event=events.Assigned(lead=lead.name, co=tuple(o.name for o in co), deadline=handle_due),
             actor=actor,
             version=version,
-            case_roles=_roles(actor, case),
             changes={"due_at": handle_due},
-            data={"lead": lead.name, "co": [o.name for o in co], "deadline": handle_due.isoformat()},
         )
 
 
-def _my_assignment(case: Case, actor: User, org: Org | None, statuses: Sequence[str]) -> Assignment:
+def _my_assignment(case: Case, actor: User, org: Org | None, statuses: Sequence[str], role: str = "") -> Assignment:
     mine = Assignment.objects.filter(case=case, org_id__in=access.org_ids_of(actor), status__in=statuses)
     if org is not None:
         mine = mine.filter(org=org)
+    if role:
+        mine = mine.filter(role=role)
     assignment = mine.select_related("org").order_by("role").first()  # lead before co
     if assignment is None:
         raise PermissionDenied(_("该案件没有推送给您所在单位的待办事项。"))
     return assignment
 
 
+@catalogue.performs("sign_for")
 def case_sign_for(*, case: Case, actor: User, version: int, org: Org | None = None) -> Case:
-    """签收 by the lead (the case moves to in progress) or by a co-handler (recorded only)."""
+    """签收 by the lead (the case moves to in progress) or by a co-handler (its part starts)."""
     case = _lock(case)
+    access.require_case(actor, case, "sign_for", version=version)
     assignment = _my_assignment(case, actor, org, [Assignment.Status.PENDING])
     now = timezone.now()
+    event = events.SignedFor(org=assignment.org.name, role=assignment.role)
     with transaction.atomic():
         Assignment.objects.filter(pk=assignment.pk).update(
             status=Assignment.Status.SIGNED, signed_by=actor, signed_at=now
         )
-        data = {"org": assignment.org.name, "role": assignment.role}
         if assignment.role == Assignment.Role.LEAD:
-            return workflow.perform(
-                case=case,
-                action="sign_for",
-                actor=actor,
-                version=version,
-                case_roles=_roles(actor, case) | {"handler"},
-                data=data,
-            )
+            return workflow.perform(case=case, event=event, actor=actor, version=version)
         case = _bump(case, version)
-        events.record(case=case, kind="sign_for", actor=actor, at=now, data=data)
+        events.append(case, event, actor=actor, at=now)
         return case
 
 
+@catalogue.performs("return")
 def case_return(*, case: Case, actor: User, version: int, reason: str, org: Org | None = None) -> Case:
     """退回 to the center with a reason: the lead's return sends the case back for reassignment."""
     case = _lock(case)
+    access.require_case(actor, case, "return", version=version)
     assignment = _my_assignment(case, actor, org, [Assignment.Status.PENDING, Assignment.Status.SIGNED])
+    event = events.Returned(reason=reason.strip(), org=assignment.org.name, role=assignment.role)
     with transaction.atomic():
         if assignment.role == Assignment.Role.LEAD:
-            roles = _roles(actor, case)
             Assignment.objects.filter(
                 case=case, status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED]
             ).update(status=Assignment.Status.RETURNED, return_reason=reason)
-            return workflow.perform(
-                case=case,
-                action="return",
-                actor=actor,
-                version=version,
-                case_roles=roles,
-                reason=reason,
-                changes={"due_at": None},
-                data={"org": assignment.org.name},
-            )
+            return workflow.perform(case=case, event=event, actor=actor, version=version, changes={"due_at": None})
         if not reason.strip():
             raise ValidationError({"reason": [_("退回必须填写理由。")]})
         Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.RETURNED, return_reason=reason)
         case = _bump(case, version)
-        events.record(
-            case=case,
-            kind="return",
-            actor=actor,
-            at=timezone.now(),
-            data={"org": assignment.org.name, "role": assignment.role, "reason": reason},
-        )
+        events.append(case, event, actor=actor, at=timezone.now())
         return case
 
 
+@catalogue.performs("transfer")
 def case_transfer(*, case: Case, actor: User, version: int, to_org: Org, reason: str) -> Case:
     """The director moves the lead to another org (转办); the new org must sign for it."""
     case = _lock(case)
-    if "director" not in _roles(actor, case):
-        raise PermissionDenied(_("只有中心主任可以转办。"))
-    if case.state not in (State.ASSIGNED, State.IN_PROGRESS):
-        raise ValidationError({"action": [_("案件当前状态为“%(s)s”，不能转办。") % {"s": State(case.state).label}]})
-    if not reason.strip():
-        raise ValidationError({"reason": [_("转办必须填写理由。")]})
+    access.require_case(actor, case, "transfer", version=version)
+    workflow.check(case, "transfer", reason)
     lead = case.assignments.filter(
         role=Assignment.Role.LEAD, status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED]
     ).first()
+    if lead is not None and lead.org_id == to_org.pk:
+        raise ValidationError({"to_org": [_("案件已由“%(o)s”主办，请选择其他单位。") % {"o": to_org.name}]})
     now = timezone.now()
     sign_due, handle_due = _deadlines(case.category, case.risk_level, now)
     with transaction.atomic():
@@ -574,59 +579,79 @@ def case_transfer(*, case: Case, actor: User, version: int, to_org: Org, reason:
             assigned_by=actor,
             assigned_at=now,
         )
-        case = _bump(case, version, state=State.ASSIGNED, due_at=handle_due)
-        events.record(
+        return workflow.perform(
             case=case,
-            kind="transfer",
+            event=events.Transferred(
+                reason=reason.strip(), from_org=lead.org.name if lead else "", to=to_org.name, deadline=handle_due
+            ),
             actor=actor,
-            at=now,
-            to_state=State.ASSIGNED,
-            data={"from": lead.org.name if lead else "", "to": to_org.name, "reason": reason},
+            version=version,
+            changes={"due_at": handle_due},
         )
-    return case
 
 
-def _require(case: Case, actor: User, allowed: set[str], what: str) -> None:
-    if not _roles(actor, case) & allowed:
-        raise PermissionDenied(_("您无权对该案件%(w)s。") % {"w": what})
-
-
+@catalogue.performs("co_handler")
 def co_handler_add(*, case: Case, actor: User, version: int, org: Org) -> Case:
     """Add a co-handler (联合调处) to a case already pushed."""
     case = _lock(case)
-    _require(case, actor, {"director"}, _("增加协办单位"))
-    if case.state not in (State.ASSIGNED, State.IN_PROGRESS):
-        raise ValidationError({"org": [_("只有已分流或办理中的案件可以增加协办单位。")]})
+    access.require_case(actor, case, "co_handler", version=version)
+    live = [Assignment.Status.PENDING, Assignment.Status.SIGNED]
+    if case.assignments.filter(org=org, status__in=live).exists():
+        raise ValidationError({"org": [_("“%(o)s”已在办理本案。") % {"o": org.name}]})
     now = timezone.now()
     sign_due, _handle = _deadlines(case.category, case.risk_level, now)
+    deadline = case.due_at or _handle
     with transaction.atomic():
         Assignment.objects.create(
             case=case,
             region_code=case.region_code,
             org=org,
             role=Assignment.Role.CO,
-            deadline=case.due_at or _handle,
+            deadline=deadline,
             sign_for_due=sign_due,
             assigned_by=actor,
             assigned_at=now,
         )
         case = _bump(case, version)
-        events.record(case=case, kind="co_handler", actor=actor, at=now, data={"org": org.name})
+        events.append(case, events.CoHandlerAdded(org=org.name, deadline=deadline), actor=actor, at=now)
     return case
 
 
+@catalogue.performs("part_done")
+def co_handler_finish(*, case: Case, actor: User, part: str, org: Org | None = None) -> Assignment:
+    """A co-handler records what it did on the case and finishes its part (联合调处)."""
+    case = _lock(case)
+    access.require_case(actor, case, "part_done")
+    if not part.strip():
+        raise ValidationError({"part": [_("请填写本单位的承办情况。")]})
+    assignment = _my_assignment(case, actor, org, [Assignment.Status.SIGNED], role=Assignment.Role.CO)
+    now = timezone.now()
+    with transaction.atomic():
+        Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.SIGNED).update(
+            status=Assignment.Status.DONE, part=part.strip(), finished_by=actor, finished_at=now
+        )
+        events.append(case, events.PartDone(org=assignment.org.name, part=part.strip()), actor=actor, at=now)
+    access.forget_case_roles(actor)
+    return assignment
+
+
+@catalogue.performs("coordination")
 def coordination_request(*, case: Case, actor: User, to_org: Org, message: str) -> CoordinationRequest:
     """One agency asks another for help on the case (协调联动)."""
     case = _lock(case)
-    _require(case, actor, {"handler", "director"}, _("发起协调"))
+    access.require_case(actor, case, "coordination")
     if not message.strip():
         raise ValidationError({"message": [_("请填写请求协调的事项。")]})
+    mine = access.org_ids_of(actor)
+    handling = case.assignments.filter(status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED])
     from_org = (
-        Org.objects.filter(pk__in=access.org_ids_of(actor)).first()
-        or case.assignments.filter(role=Assignment.Role.LEAD).values_list("org", flat=True).first()
+        Org.objects.filter(pk__in=handling.filter(org_id__in=mine).values("org_id")).first()
+        or Org.objects.filter(pk__in=handling.filter(role=Assignment.Role.LEAD).values("org_id")).first()
     )
-    if not isinstance(from_org, Org):
-        from_org = Org.objects.get(pk=from_org) if from_org else to_org
+    if from_org is None:
+        raise ValidationError({"to_org": [_("案件尚无承办单位，无法发起协调。")]})
+    if from_org.pk == to_org.pk:
+        raise ValidationError({"to_org": [_("不能向本单位请求协调。")]})
     now = timezone.now()
     with transaction.atomic():
         request = CoordinationRequest.objects.create(
@@ -638,39 +663,51 @@ def coordination_request(*, case: Case, actor: User, to_org: Org, message: str) 
             requested_by=actor,
             requested_at=now,
         )
-        events.record(
-            case=case,
-            kind="coordination",
+        events.append(
+            case,
+            events.CoordinationRequested(from_org=from_org.name, to=to_org.name, message=message.strip()),
             actor=actor,
             at=now,
-            data={"from": from_org.name, "to": to_org.name, "message": message.strip()},
         )
+    access.forget_case_roles(actor)
     return request
 
 
-def coordination_reply(*, request: CoordinationRequest, actor: User, reply: str) -> None:
-    if request.to_org_id not in access.org_ids_of(actor):
+@catalogue.performs("coordination_reply")
+def coordination_reply(
+    *, case: Case, actor: User, coordination: CoordinationRequest, reply: str
+) -> CoordinationRequest:
+    """The asked agency answers a coordination request (协调答复)."""
+    request = coordination
+    case = _lock(case)
+    access.require_case(actor, case, "coordination_reply")
+    if request.case_id != case.pk or request.to_org_id not in access.org_ids_of(actor):
         raise PermissionDenied(_("只有被请求协调的单位可以答复。"))
+    if request.replied_at is not None:
+        raise ValidationError({"request": [_("该协调请求已答复。")]})
     if not reply.strip():
         raise ValidationError({"reply": [_("请填写答复内容。")]})
     now = timezone.now()
     with transaction.atomic():
-        CoordinationRequest.objects.filter(pk=request.pk).update(reply=reply.strip(), replied_at=now)
-        events.record(
-            case=request.case,
-            kind="coordination_reply",
-            actor=actor,
-            at=now,
-            data={"org": request.to_org.name, "reply": reply.strip()},
+        if not CoordinationRequest.objects.filter(pk=request.pk, replied_at__isnull=True).update(
+            reply=reply.strip(), replied_at=now
+        ):
+            raise ValidationError({"request": [_("该协调请求已答复。")]})
+        events.append(
+            case, events.CoordinationReplied(org=request.to_org.name, reply=reply.strip()), actor=actor, at=now
         )
+    access.forget_case_roles(actor)
+    request.reply, request.replied_at = reply.strip(), now
+    return request
 
 
+@catalogue.performs("booking")
 def room_book(
     *, case: Case, actor: User, room: Room, starts_at: datetime.datetime, ends_at: datetime.datetime
 ) -> RoomBooking:
     """Reserve a center room (mediation room, fast-track court) for a session; no double booking."""
     case = _lock(case)
-    _require(case, actor, {"handler", "director", "intake"}, _("预约功能室"))
+    access.require_case(actor, case, "booking")
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": [_("结束时间必须晚于开始时间。")]})
     if starts_at < timezone.now() - datetime.timedelta(minutes=5):
@@ -698,16 +735,11 @@ def room_book(
         booking = RoomBooking.objects.create(
             room=room, case=case, region_code=case.region_code, starts_at=starts_at, ends_at=ends_at, booked_by=actor
         )
-        events.record(
-            case=case,
-            kind="booking",
+        events.append(
+            case,
+            events.RoomBooked(room=f"{room.center.name} {room.name}", starts_at=starts_at, ends_at=ends_at),
             actor=actor,
             at=timezone.now(),
-            data={
-                "room": f"{room.center.name} {room.name}",
-                "starts_at": starts_at.isoformat(),
-                "ends_at": ends_at.isoformat(),
-            },
         )
     return booking
 
@@ -715,6 +747,7 @@ def room_book(
 # ---- mediation, agreement, court, closure, follow-up -------------------------------------------
 
 
+@catalogue.performs("session")
 def session_record(
     *,
     case: Case,
@@ -727,11 +760,10 @@ def session_record(
     place: str = "",
     attendees: str = "",
 ) -> MediationSession:
+    """调解记录: when, where, who mediated and who attended, and what was said."""
     case = _lock(case)
-    _require(case, actor, {"lead", "handler", "director"}, _("记录调解"))
+    access.require_case(actor, case, "session")
     errors: dict[str, list[str]] = {}
-    if case.state != State.IN_PROGRESS:
-        errors["case"] = [_("只有办理中的案件可以记录调解。")]
     if held_at > timezone.now() + datetime.timedelta(minutes=5):
         errors["held_at"] = [_("调解时间不能晚于现在。")]
     if place_kind not in MediationSession.Place.values:
@@ -759,12 +791,11 @@ def session_record(
             record=record.strip(),
             recorded_by=actor,
         )
-        events.record(
-            case=case,
-            kind="session",
+        events.append(
+            case,
+            events.SessionHeld(held_at=held_at, place=session.place, mediators=session.mediators),
             actor=actor,
             at=timezone.now(),
-            data={"held_at": held_at.isoformat(), "place": session.place, "mediators": session.mediators},
         )
     return session
 
@@ -775,6 +806,7 @@ class InstalmentInput:
     amount: Decimal
 
 
+@catalogue.performs("resolve")
 def case_resolve(
     *,
     case: Case,
@@ -792,8 +824,7 @@ def case_resolve(
 ) -> Case:
     """化解成功, with the written agreement (调解协议书) when terms are given."""
     case = _lock(case)
-    roles = _roles(actor, case)
-    workflow.check(case, "resolve", roles, "")
+    access.require_case(actor, case, "resolve", version=version)
     with_agreement = bool(terms.strip())
     errors: dict[str, list[str]] = {}
     clean_amount = None
@@ -812,6 +843,8 @@ def case_resolve(
             errors.update(error.message_dict)
         if instalments and clean_amount is not None and sum(i.amount for i in instalments) != clean_amount:
             errors["instalments"] = [_("分期金额合计应等于协议金额 %(a)s 元。") % {"a": clean_amount}]
+    elif instalments:
+        errors["instalments"] = [_("分期履行须写入书面协议：请填写协议内容。")]
     elif not note.strip():
         errors["note"] = [_("未签书面协议时，请说明化解情况。")]
     if errors:
@@ -837,33 +870,36 @@ def case_resolve(
                     for i in instalments
                 ]
             )
-            events.record(
-                case=case,
-                kind="agreement",
+            events.append(
+                case,
+                events.AgreementSigned(amount=clean_amount, instalments=len(instalments)),
                 actor=actor,
                 at=timezone.now(),
-                data={"amount": str(clean_amount) if clean_amount is not None else None},
             )
         _finish_assignments(case)
         return workflow.perform(
             case=case,
-            action="resolve",
+            event=events.Resolved(agreement=with_agreement),
             actor=actor,
             version=version,
-            case_roles=roles,
             changes={
                 "outcome": Case.Outcome.AGREEMENT if with_agreement else Case.Outcome.RESOLVED_OTHER,
                 "outcome_note": note.strip(),
             },
-            data={"agreement": with_agreement},
         )
 
 
+@catalogue.performs("payment")
 def instalment_pay(
-    *, instalment: Instalment, actor: User, paid_on: datetime.date, paid_amount: Any, receipt: str
-) -> None:
-    case = instalment.agreement.case
-    _require(case, actor, {"lead", "director", "intake"}, _("登记履行"))
+    *, case: Case, actor: User, instalment: Instalment, paid_on: datetime.date, paid_amount: Any, receipt: str = ""
+) -> Instalment:
+    """履行登记: one instalment of the agreement paid, with its receipt."""
+    case = _lock(case)
+    access.require_case(actor, case, "payment")
+    if instalment.agreement.case_id != case.pk:
+        raise ValidationError({"instalment": [_("该分期不属于本案。")]})
+    if instalment.paid_on is not None:
+        raise ValidationError({"instalment": [_("该期已登记履行。")]})
     if paid_on > timezone.localdate():
         raise ValidationError({"paid_on": [_("实付日期不能晚于今天。")]})
     amount = _clean_amount(paid_amount)
@@ -871,49 +907,49 @@ def instalment_pay(
         raise ValidationError({"paid_amount": [_("请填写实付金额。")]})
     with transaction.atomic():
         Instalment.objects.filter(pk=instalment.pk).update(paid_on=paid_on, paid_amount=amount, receipt_number=receipt)
-        events.record(
-            case=case,
-            kind="instalment_paid",
+        events.append(
+            case,
+            events.InstalmentPaid(due_on=instalment.due_on, paid=amount, receipt=receipt),
             actor=actor,
             at=timezone.now(),
-            data={"due_on": instalment.due_on.isoformat(), "paid": str(amount), "receipt": receipt},
         )
+    instalment.paid_on, instalment.paid_amount, instalment.receipt_number = paid_on, amount, receipt
+    return instalment
 
 
-GUIDANCE = {Case.Outcome.LITIGATION, Case.Outcome.ARBITRATION, Case.Outcome.ADMIN_RECONSIDERATION, Case.Outcome.OTHER}
+GUIDANCE = set(catalogue.GUIDANCE)
 
 
+@catalogue.performs("fail")
 def case_fail(*, case: Case, actor: User, version: int, guidance: str, reason: str) -> Case:
     """化解不成: no agreement; record the guidance given (litigation, arbitration, reconsideration)."""
     case = _lock(case)
-    roles = _roles(actor, case)  # before the assignments are closed: the lead acts as lead
+    # Before the assignments are closed: the lead acts as lead.
+    access.require_case(actor, case, "fail", version=version)
     if guidance not in GUIDANCE:
         raise ValidationError({"guidance": [_("请选择给当事人的引导方式（诉讼、仲裁、行政复议或其他）。")]})
     with transaction.atomic():
         _finish_assignments(case)
         return workflow.perform(
             case=case,
-            action="fail",
+            event=events.Failed(reason=reason.strip(), guidance=guidance),
             actor=actor,
             version=version,
-            case_roles=roles,
-            reason=reason,
             changes={"outcome": guidance, "outcome_note": reason.strip()},
-            data={"guidance": guidance},
         )
 
 
+@catalogue.performs("close")
 def case_close(*, case: Case, actor: User, version: int, note: str = "") -> Case:
     """The center closes a resolved or unresolved case with its outcome."""
     case = _lock(case)
+    access.require_case(actor, case, "close", version=version)
     return workflow.perform(
         case=case,
-        action="close",
+        event=events.Closed(outcome=case.outcome, note=note.strip()),
         actor=actor,
         version=version,
-        case_roles=_roles(actor, case),
         changes={"closed_at": timezone.now(), "outcome_note": note.strip() or case.outcome_note},
-        data={"outcome": case.outcome},
     )
 
 
@@ -924,11 +960,12 @@ def _court_for(case: Case) -> Org:
     return court
 
 
+@catalogue.performs("refer_court")
 def case_refer_court(*, case: Case, actor: User, version: int, reason: str = "") -> Case:
     """诉调对接: an unresolved case goes to the fast-track court, and is closed here."""
     case = _lock(case)
+    access.require_case(actor, case, "refer_court", version=version)
     court = _court_for(case)
-    workflow.check(case, "refer_court", _roles(actor, case), "")
     now = timezone.now()
     with transaction.atomic():
         CourtReferral.objects.create(
@@ -941,66 +978,61 @@ def case_refer_court(*, case: Case, actor: User, version: int, reason: str = "")
         )
         return workflow.perform(
             case=case,
-            action="refer_court",
+            event=events.ReferredToCourt(reason=reason.strip(), court=court.name),
             actor=actor,
             version=version,
-            case_roles=_roles(actor, case),
             changes={"closed_at": now, "outcome": Case.Outcome.COURT},
-            data={"court": court.name},
         )
 
 
+@catalogue.performs("confirmation")
 def confirmation_request(*, case: Case, actor: User) -> CourtReferral:
     """Ask the fast-track court to confirm a written agreement (司法确认)."""
     case = _lock(case)
-    _require(case, actor, {"director", "lead", "intake"}, _("申请司法确认"))
-    if not Agreement.objects.filter(case=case).exists():
-        raise ValidationError({"case": [_("只有达成书面调解协议的案件可以申请司法确认。")]})
-    if (
-        case.court_referrals.filter(kind=CourtReferral.Kind.CONFIRMATION)
-        .exclude(result=CourtReferral.Result.REJECTED)
-        .exists()
-    ):
-        raise ValidationError({"case": [_("该协议已申请司法确认。")]})
+    access.require_case(actor, case, "confirmation")
     court = _court_for(case)
     now = timezone.now()
     with transaction.atomic():
         referral = CourtReferral.objects.create(
             case=case, region_code=case.region_code, court=court, kind=CourtReferral.Kind.CONFIRMATION, referred_at=now
         )
-        events.record(
-            case=case, kind="court_referral", actor=actor, at=now, data={"court": court.name, "kind": "confirmation"}
-        )
+        events.append(case, events.CourtReferred(court=court.name, referral="confirmation"), actor=actor, at=now)
     return referral
 
 
-def court_decide(*, referral: CourtReferral, actor: User, result: str, note: str = "") -> None:
+@catalogue.performs("court_decision")
+def court_decide(*, case: Case, actor: User, referral: CourtReferral, result: str, note: str = "") -> CourtReferral:
     """The judge records the court's decision on a referral."""
-    if referral.court_id not in access.org_ids_of(actor) or "judge" not in access.roles_of(actor):
+    case = _lock(case)
+    access.require_case(actor, case, "court_decision")
+    if referral.case_id != case.pk or referral.court_id not in access.org_ids_of(actor):
         raise PermissionDenied(_("只有受理法院的法官可以登记结果。"))
-    if result not in (CourtReferral.Result.CONFIRMED, CourtReferral.Result.REJECTED, CourtReferral.Result.ACCEPTED):
+    if referral.result != CourtReferral.Result.PENDING:
+        raise ValidationError({"referral": [_("该事项已登记结果。")]})
+    if result not in catalogue.DECISIONS:
         raise ValidationError({"result": [_("请选择审查结果。")]})
     now = timezone.now()
     with transaction.atomic():
         CourtReferral.objects.filter(pk=referral.pk).update(result=result, decided_at=now, note=note)
-        events.record(
-            case=referral.case,
-            kind="court_result",
+        events.append(
+            case,
+            events.CourtDecided(result=result, result_label=str(CourtReferral.Result(result).label), note=note),
             actor=actor,
             at=now,
-            data={"result": result, "label": str(CourtReferral.Result(result).label), "note": note},
         )
+    access.forget_case_roles(actor)
+    referral.result, referral.decided_at, referral.note = result, now, note
+    return referral
 
 
+@catalogue.performs("follow_up")
 def follow_up_record(
     *, case: Case, actor: User, method: str, performance: str, satisfaction: str, note: str = ""
 ) -> FollowUp:
     """回访 after closure: performance of the agreement and the parties' satisfaction."""
     case = _lock(case)
-    _require(case, actor, {"intake", "director"}, _("回访"))
+    access.require_case(actor, case, "follow_up")
     errors: dict[str, list[str]] = {}
-    if case.state != State.CLOSED:
-        errors["case"] = [_("只有已结案的案件可以回访。")]
     if satisfaction not in FollowUp.Satisfaction.values:
         errors["satisfaction"] = [_("请选择满意度。")]
     if performance not in FollowUp.Performance.values:
@@ -1021,36 +1053,31 @@ def follow_up_record(
             note=note.strip(),
             by=actor,
         )
-        events.record(
-            case=case,
-            kind="follow_up",
-            actor=actor,
-            at=now,
-            data={"satisfaction": satisfaction, "performance": performance},
-        )
+        events.append(case, events.FollowedUp(satisfaction=satisfaction, performance=performance), actor=actor, at=now)
     return follow_up
 
 
 # ---- escalation and supervision -----------------------------------------------------------------
 
 
+@catalogue.performs("escalate")
 def case_escalate(*, case: Case, actor: User | None, version: int, reason: str, system: bool = False) -> Case:
     """上提 to the next center up (重大疑难: league-level coordination), with a fresh handling deadline."""
     case = _lock(case)
+    if not system:
+        access.require_case(actor, case, "escalate", version=version)
     target = Center.objects.filter(level=Center.Level.LEAGUE).first() if case.major else case.center.parent
     if target is None or target.pk == case.center_id:
         raise ValidationError({"action": [_("案件已在盟级综治中心，无法继续上提。")]})
-    roles = {"director"} if system else _roles(actor, case)  # type: ignore[arg-type]
     _sign_due, due = _deadlines(case.category, case.risk_level, timezone.now())
     return workflow.perform(
         case=case,
-        action="escalate",
+        event=events.Escalated(
+            reason=reason.strip(), from_center=case.center.name, to=target.name, major=case.major, due_at=due
+        ),
         actor=actor,
         version=version,
-        case_roles=roles,
-        reason=reason,
         changes={"center": target, "escalations": case.escalations + 1, "due_at": due},
-        data={"from": case.center.name, "to": target.name, "major": case.major, "due_at": due.isoformat()},
     )
 
 
@@ -1066,6 +1093,7 @@ def _supervision_number(center: Center, kind: str) -> str:
     return f"{prefix}{int(last[len(prefix) :]) + 1 if last else 1:04d}"
 
 
+@catalogue.performs("supervise")
 def supervision_issue(
     *,
     case: Case,
@@ -1079,9 +1107,7 @@ def supervision_issue(
     """督办 ("三单两函"): issue a document with a reply deadline to the org handling the case."""
     case = _lock(case)
     if not system:
-        roles = _roles(actor, case)  # type: ignore[arg-type]
-        if not roles & {"director", "leader"}:
-            raise PermissionDenied(_("只有中心主任或政法委领导可以督办。"))
+        access.require_case(actor, case, "supervise")
     if kind not in Supervision.Kind.values:
         raise ValidationError({"kind": [_("未知督办文书类型。")]})
     if not reason.strip():
@@ -1113,30 +1139,34 @@ def supervision_issue(
             deadline=add_working_days(now, days),
             issued_at=now,
         )
-        events.record(
-            case=case,
-            kind="supervision",
+        events.append(
+            case,
+            events.SupervisionIssued(
+                document=kind,
+                name=supervision_name(kind),
+                number=supervision.number,
+                target=target_org.name if target_org else "",
+                reason=reason.strip(),
+                issuer=issuer_center.name,
+            ),
             actor=actor,
             at=now,
-            data={
-                "kind": kind,
-                "name": supervision_name(kind),
-                "number": supervision.number,
-                "target": target_org.name if target_org else "",
-                "reason": reason.strip(),
-            },
         )
+    if actor is not None:
+        access.forget_case_roles(actor)
     return supervision
 
 
-def supervision_reply(*, supervision: Supervision, actor: User, reply: str) -> None:
-    """The supervised org answers (反馈)."""
-    if supervision.target_org_id is None or supervision.target_org_id not in access.org_ids_of(actor):
-        director = "director" in access.case_roles(actor, supervision.case)
-        if not director:
-            raise PermissionDenied(_("只有被督办单位可以反馈。"))
+@catalogue.performs("supervision_reply")
+def supervision_reply(*, case: Case, actor: User, supervision: Supervision, reply: str) -> Supervision:
+    """The supervised org answers (反馈); the case's director may answer on its behalf."""
+    case = _lock(case)
+    access.require_case(actor, case, "supervision_reply")
+    ours = supervision.target_org_id is not None and supervision.target_org_id in access.org_ids_of(actor)
+    if supervision.case_id != case.pk or not (ours or "director" in access.case_roles(actor, case)):
+        raise PermissionDenied(_("只有被督办单位可以反馈。"))
     if supervision.status != Supervision.Status.OPEN:
-        raise ValidationError({"reply": [_("该督办事项已反馈。")]})
+        raise ValidationError({"supervision": [_("该督办事项已反馈。")]})
     if not reply.strip():
         raise ValidationError({"reply": [_("请填写反馈内容。")]})
     now = timezone.now()
@@ -1144,33 +1174,35 @@ def supervision_reply(*, supervision: Supervision, actor: User, reply: str) -> N
         Supervision.objects.filter(pk=supervision.pk).update(
             status=Supervision.Status.REPLIED, reply=reply.strip(), replied_at=now
         )
-        events.record(
-            case=supervision.case,
-            kind="supervision_reply",
-            actor=actor,
-            at=now,
-            data={"number": supervision.number, "reply": reply.strip()},
+        events.append(
+            case, events.SupervisionReplied(number=supervision.number, reply=reply.strip()), actor=actor, at=now
         )
+    access.forget_case_roles(actor)
+    supervision.status, supervision.reply, supervision.replied_at = Supervision.Status.REPLIED, reply.strip(), now
+    return supervision
 
 
-def supervision_assess(*, supervision: Supervision, actor: User, effect: str) -> None:
+@catalogue.performs("supervision_assess")
+def supervision_assess(*, case: Case, actor: User, supervision: Supervision, effect: str) -> Supervision:
     """督办问效: the issuing side rates the effect of the supervision."""
-    roles = access.case_roles(actor, supervision.case)
-    if not roles & {"director", "leader"}:
-        raise PermissionDenied(_("只有督办方可以问效。"))
+    case = _lock(case)
+    access.require_case(actor, case, "supervision_assess")
+    if supervision.case_id != case.pk:
+        raise ValidationError({"supervision": [_("该督办事项不属于本案。")]})
     if effect not in Supervision.Effect.values:
         raise ValidationError({"effect": [_("请选择督办成效。")]})
     if supervision.status != Supervision.Status.REPLIED:
-        raise ValidationError({"effect": [_("被督办单位反馈后才能问效。")]})
+        raise ValidationError({"supervision": [_("被督办单位反馈后才能问效。")]})
     with transaction.atomic():
         Supervision.objects.filter(pk=supervision.pk).update(status=Supervision.Status.ASSESSED, effect=effect)
-        events.record(
-            case=supervision.case,
-            kind="supervision_assessed",
+        events.append(
+            case,
+            events.SupervisionAssessed(number=supervision.number, effect=effect),
             actor=actor,
             at=timezone.now(),
-            data={"number": supervision.number, "effect": effect},
         )
+    supervision.status, supervision.effect = Supervision.Status.ASSESSED, effect
+    return supervision
 
 
 # ---- attachments ------------------------------------------------------------------------------
@@ -1196,10 +1228,11 @@ def _sniff(head: bytes) -> str | None:
     return None
 
 
+@catalogue.performs("attachment")
 def attachment_add(*, case: Case, actor: User, upload: UploadedFile) -> Attachment:
     """Store a photo, signed agreement or recording after checking its real type and size."""
     case = _lock(case)
-    _require(case, actor, {"intake", "director", "handler", "lead"}, _("上传附件"))
+    access.require_case(actor, case, "attachment")
     name = (upload.name or "file").rsplit("/", 1)[-1][:200]
     if upload.size is None or upload.size > MAX_UPLOAD_BYTES:
         raise ValidationError({"file": [_("文件“%(n)s”超过 20 MB。") % {"n": name}]})
@@ -1228,28 +1261,35 @@ def attachment_add(*, case: Case, actor: User, upload: UploadedFile) -> Attachme
         )
         attachment.file.save(f"{case.number}-{digest.hexdigest()[:12]}{extension}", upload, save=False)
         attachment.save()
-        events.record(
-            case=case, kind="attachment", actor=actor, at=timezone.now(), data={"name": name, "type": content_type}
-        )
+        events.append(case, events.AttachmentAdded(name=name, type=content_type), actor=actor, at=timezone.now())
     return attachment
 
 
-def case_link(*, case: Case, other: Case, actor: User) -> None:
-    """Link a new case to an earlier related one (repeat or duplicate found at intake)."""
-    _require(case, actor, {"intake", "director"}, _("关联案件"))
+@catalogue.performs("link")
+def case_link(*, case: Case, other: Case, actor: User) -> Case:
+    """Link a case to an earlier related one (a repeat or duplicate found at intake or later)."""
+    case = _lock(case)
+    access.require_case(actor, case, "link")
+    if other.pk == case.pk:
+        raise ValidationError({"other": [_("不能把案件关联到它自己。")]})
+    if case.related.filter(pk=other.pk).exists():
+        raise ValidationError({"other": [_("已关联案件 %(n)s。") % {"n": other.number}]})
     with transaction.atomic():
         case.related.add(other)
-        events.record(case=case, kind="link", actor=actor, at=timezone.now(), data={"number": other.number})
+        events.append(case, events.CaseLinked(number=other.number), actor=actor, at=timezone.now())
+    return other
 
 
-def party_unmask(*, party: Party, actor: User, reason: str, request: Any = None) -> tuple[str, str]:
+@catalogue.performs("unmask")
+def party_unmask(*, case: Case, actor: User, party: Party, reason: str, request: Any = None) -> tuple[str, str]:
     """The full ID number and phone of a party, for those handling the case; every look is audited."""
     from zongzhi.audit.models import AuditEntry
     from zongzhi.audit.services import audit_record
 
-    case = party.case
-    if not access.case_roles(actor, case) & {"intake", "director", "lead"}:
-        raise PermissionDenied(_("只有首问责任人、中心主任和主办单位可以查看完整证件号和电话。"))
+    case = _lock(case)
+    access.require_case(actor, case, "unmask")
+    if party.case_id != case.pk:
+        raise ValidationError({"party": [_("该当事人不属于本案。")]})
     if not reason.strip():
         raise ValidationError({"reason": [_("查看完整号码须说明用途。")]})
     audit_record(
@@ -1263,11 +1303,11 @@ def party_unmask(*, party: Party, actor: User, reason: str, request: Any = None)
 
 
 # ---- historical ledgers (the disputes import) ---------------------------------------------------
+#
+# Not catalogue actions: nobody performs them on a case page. The import checks who may import (the
+# upload page and the CLI) and the importer's jurisdiction over every row, then records what the ledger's
+# center did, as the deadline sweep records what the system does.
 
-IMPORTED = {"imported": True}  # on every event the import writes: a re-import tells its own history from the platform's
-# What the import acts as: the ledger's center, whose director accepted, settled and closed its cases (the
-# ledger names no handler), and the one step only the import takes (`ledger_handle`).
-IMPORT_ROLES = frozenset({"import", "director"})
 SETTLED = (Case.Outcome.AGREEMENT, Case.Outcome.RESOLVED_OTHER)
 # What a re-import may correct (台账更正); anything else the ledger says is written by the transitions.
 LEDGER_FIELDS = (
@@ -1345,10 +1385,9 @@ def _party_rows(case: Case, parties: Sequence[PartyInput]) -> list[Party]:
 def case_import(*, actor: User, ledger: LedgerCase, parties: Sequence[PartyInput]) -> Case:
     """Register a ledger case (channel import) as of its day, with its parties, and walk the history it records.
 
-    The actor becomes its owner (首问负责). The import has checked the file and the importer's
-    jurisdiction; the transitions are taken as the ledger's center took them (`IMPORT_ROLES`).
+    The actor becomes its owner (首问负责).
     """
-    with transaction.atomic(), events.rollups_once():
+    with transaction.atomic(), events.follow_once():
         case = Case.objects.create(
             number=next_case_number(ledger.region_code[:6], timezone.localdate(ledger.registered_at)),
             channel=Case.Channel.IMPORT,
@@ -1369,18 +1408,32 @@ def case_import(*, actor: User, ledger: LedgerCase, parties: Sequence[PartyInput
             outcome_note=ledger.outcome_note,
         )
         Party.objects.bulk_create(_party_rows(case, parties))
-        intake = {"channel": Case.Channel.IMPORT, "original_number": ledger.original_number, "risk": ledger.risk_level}
-        events.record(
-            case=case,
-            kind="intake",
-            actor=actor,
-            at=ledger.registered_at,
-            to_state=State.REGISTERED,
-            data={**intake, "risk_reasons": [], **IMPORTED},
+        registered = events.Registered(
+            channel=Case.Channel.IMPORT,
+            risk=ledger.risk_level,
+            original_number=ledger.original_number,
+            imported=True,
         )
+        events.append(case, registered, actor=actor, at=ledger.registered_at, to_state=State.REGISTERED)
         return case_import_history(
             case=case, actor=actor, version=case.version, ledger=ledger, since=case.registered_at
         )
+
+
+def _ledger_event(action: str, ledger: LedgerCase) -> events.Transition:
+    """The event of one step of a ledger's history, marked as the import's."""
+    outcome, note = ledger.outcome, ledger.outcome_note.strip()
+    if action == "accept":
+        return events.Accepted(imported=True)
+    if action == "ledger_handle":
+        return events.LedgerHandled(imported=True)
+    if action == "resolve":
+        return events.Resolved(imported=True)
+    if action == "fail":  # the reason a transition to 未化解 needs: the ledger's note, else its outcome
+        return events.Failed(reason=note or str(Case.Outcome(outcome).label), guidance=outcome, imported=True)
+    if action == "close":
+        return events.Closed(outcome=outcome, note=note, imported=True)
+    return events.ReferredToCourt(imported=True)
 
 
 def case_import_history(
@@ -1400,29 +1453,17 @@ def case_import_history(
     if since is None:
         since = CaseEvent.objects.filter(case=case).aggregate(last=Max("at"))["last"] or case.registered_at
     closed_at = ledger.closed_at or ledger.registered_at
-    outcome, note = ledger.outcome, ledger.outcome_note.strip()
-    with transaction.atomic(), events.rollups_once():
+    with transaction.atomic(), events.follow_once():
         for action in steps:
-            at, reason = ledger.registered_at, ""
+            at = ledger.registered_at
             changes: dict[str, Any] = {}
-            data: dict[str, Any] = {}
             if action in ("resolve", "fail"):
-                at, changes, data = closed_at, {"outcome": outcome, "outcome_note": note}, {"outcome": outcome}
-                reason = (note or str(Case.Outcome(outcome).label)) if action == "fail" else ""
+                at, changes = closed_at, {"outcome": ledger.outcome, "outcome_note": ledger.outcome_note.strip()}
             elif action in ("close", "refer_court"):
-                at, changes, data = closed_at, {"closed_at": closed_at}, {"outcome": outcome}
+                at, changes = closed_at, {"closed_at": closed_at}
             since = max(at, since)
-            case = workflow.perform(
-                case=case,
-                action=action,
-                actor=actor,
-                version=version,
-                case_roles=set(IMPORT_ROLES),
-                reason=reason,
-                changes=changes,
-                data={**data, **IMPORTED},
-                at=since,
-            )
+            event = _ledger_event(action, ledger)
+            case = workflow.perform(case=case, event=event, actor=actor, version=version, changes=changes, at=since)
             version = case.version
     return case
 
@@ -1462,8 +1503,10 @@ def case_import_correct(
             )
             party.save(update_fields=["kind", "name", "id_number", "nationality", "phone", "address"])
         case = _bump(case, version, **columns)
-        labels = [str(getattr(Case._meta.get_field(name), "verbose_name", name)) for name in changes]
-        events.ledger_corrected(
-            case=case, actor=actor, at=timezone.now(), fields=labels, parties=len(new_parties) + len(changed_parties)
+        corrected = events.LedgerCorrected(
+            fields=tuple(str(getattr(Case._meta.get_field(name), "verbose_name", name)) for name in changes),
+            parties=len(new_parties) + len(changed_parties),
+            imported=True,
         )
+        events.append(case, corrected, actor=actor, at=timezone.now())
     return case

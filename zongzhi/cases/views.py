@@ -6,31 +6,24 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zongzhi import access
 from zongzhi.accounts.decorators import acting_user, staff_page
 from zongzhi.cases import actions, documents, selectors, services
+from zongzhi.cases.catalogue import ACTIONS
 from zongzhi.cases.models import (
     Case,
     Category,
-    CourtReferral,
-    FollowUp,
-    Instalment,
-    MediationSession,
     Party,
     State,
-    Supervision,
 )
 from zongzhi.cases.presenters import mask_id
-from zongzhi.cases.workflow import TRANSITIONS, Conflict, allowed_actions
-from zongzhi.centers.models import Org, Room
-from zongzhi.forms import flash_errors
+from zongzhi.cases.workflow import Conflict
 from zongzhi.identity import NATIONALITIES, mask_phone
 from zongzhi.regions.models import Region
 
@@ -196,187 +189,96 @@ def intake_check(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/_check.html", {"check": check, "visible": visible})
 
 
-def _extra_actions(case: Case, roles: set[str]) -> list[str]:
-    """Actions that are not a plain state transition but belong on the action panel."""
-    extra = []
-    if "director" in roles and case.state in (State.ASSIGNED, State.IN_PROGRESS):
-        extra += ["transfer", "co_handler"]
-    if roles & {"lead", "handler", "director"} and case.state == State.IN_PROGRESS:
-        extra += ["session", "coordination", "booking"]
-    if roles & {"intake", "director"} and case.state == State.CLOSED:
-        extra.append("follow_up")
-    if roles & {"director", "leader"} and case.is_open:
-        extra.append("supervise")
-    if roles & {"director", "lead", "intake"} and hasattr(case, "agreement"):
-        extra.append("confirmation")
-    if roles & {"intake", "director", "handler", "lead"}:
-        extra.append("attachment")
-    return extra
-
-
 @staff_page(access.may_read_business)
 def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     user = acting_user(request)
-    case = selectors.case_get(user, number)
-    roles = access.case_roles(user, case)
-    my_orgs = access.org_ids_of(user)
-    transitions = [t for t in allowed_actions(case, roles)]
+    return _detail(request, selectors.case_get(user, number))
+
+
+def _detail(
+    request: HttpRequest,
+    case: Case,
+    *,
+    status: int = 200,
+    failed: str = "",
+    errors: dict[str, list[str]] | None = None,
+    values: dict[str, Any] | None = None,
+    unmasked: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The case page; after a refused action, that action's form again with what was typed and why."""
+    user = acting_user(request)
+    panel: list[dict[str, Any]] = []
+    for name in access.allowed_actions(user, case):
+        entry = ACTIONS[name]
+        mine = name == failed
+        fields = actions.form(entry, case, user, values if mine else None)
+        mistakes = (errors or {}) if mine else {}
+        named = {f.name for f in fields} | {"file"}
+        panel.append(
+            {
+                "entry": entry,
+                "fields": fields,
+                "errors": mistakes,
+                # What no input of the form is named for (the version, the state, the case as a whole).
+                "general": [m for k, ms in mistakes.items() if k.split(".")[0] not in named for m in ms],
+                "open": mine,
+            }
+        )
+    if not failed:  # the usual next step is open; refusals, returns and escalations wait for a click
+        first = next((p for p in panel if p["entry"].primary), None)
+        if first is not None:
+            first["open"] = True
+    shown = {p["entry"].name for p in panel}
     return render(
         request,
         "cases/detail.html",
         {
             "case": case,
-            "roles": roles,
+            "roles": access.case_roles(user, case),
             "parties": [(p, mask_id(p.kind, p.id_number), mask_phone(p.phone)) for p in case.parties.all()],
-            "transitions": transitions,
-            "extra": _extra_actions(case, roles),
-            "orgs": Org.objects.filter(region_code__startswith=case.region_code[:6])
-            .exclude(kind="mediation_committee")
-            .order_by("kind", "code")[:200]
-            if "director" in roles
-            else [],
-            "rooms": Room.objects.filter(center=case.center).exclude(kind__in=["window", "dispatch_hall"]),
-            "guidance": [(k, v) for k, v in Case.Outcome.choices if k in services.GUIDANCE],
-            "satisfactions": FollowUp.Satisfaction.choices,
-            "performances": FollowUp.Performance.choices,
-            "places": MediationSession.Place.choices,
-            "supervision_kinds": Supervision.Kind.choices,
-            "effects": Supervision.Effect.choices,
-            "results": CourtReferral.Result.choices,
-            "my_orgs": my_orgs,
-            "may_unmask": bool(roles & {"intake", "director", "lead"}),
-            "is_judge": "judge" in access.roles_of(user),
-            "labels": TRANSITIONS,
+            "panel": panel,
+            # A refusal for an action whose form is not on the page (not allowed now) is said at the top.
+            "refusal": [m for ms in (errors or {}).values() for m in ms] if failed and failed not in shown else [],
+            "unmasked": unmasked,
             "today": timezone.localdate(),
         },
+        status=status,
     )
-
-
-def _datetime(value: str, field: str) -> datetime.datetime:
-    parsed = parse_datetime(value or "")
-    if parsed is None:
-        raise ValidationError({field: [_("时间格式不对。")]})
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
 @require_POST
 @staff_page(access.may_read_business)
 def case_do(request: HttpRequest, number: str, what: str) -> HttpResponse:
-    """Every form on the case page posts here; the same services as the API do the work."""
+    """Every form of the action panel posts here: the catalogue's action `what`, as the API runs it."""
     user = acting_user(request)
-    case = selectors.case_get(user, number)
-    post = request.POST
+    case = selectors.case_for_action(user, number)
+    entry = ACTIONS.get(what)
+    if entry is None:
+        raise Http404
     try:
-        if what == "transition":
-            params: dict[str, Any] = {
-                k: v for k, v in post.items() if k not in ("csrfmiddlewaretoken", "action", "version")
-            }
-            params["co"] = post.getlist("co")
-            actions.run_action(
-                case=case, actor=user, action=post.get("action", ""), version=int(post.get("version", 0)), params=params
-            )
-        elif what == "session":
-            room = Room.objects.filter(pk=post["room"]).first() if post.get("room") else None
-            services.session_record(
-                case=case,
-                actor=user,
-                held_at=_datetime(post.get("held_at", ""), "held_at"),
-                place_kind=post.get("place_kind", ""),
-                mediators=post.get("mediators", ""),
-                record=post.get("record", ""),
-                room=room,
-                place=post.get("place", ""),
-                attendees=post.get("attendees", ""),
-            )
-        elif what == "follow_up":
-            services.follow_up_record(
-                case=case,
-                actor=user,
-                method=post.get("method", ""),
-                performance=post.get("performance", ""),
-                satisfaction=post.get("satisfaction", ""),
-                note=post.get("note", ""),
-            )
-        elif what == "supervise":
-            target = Org.objects.filter(code=post.get("target_org", "")).first()
-            services.supervision_issue(
-                case=case,
-                actor=user,
-                kind=post.get("kind", ""),
-                reason=post.get("reason", ""),
-                target_org=target,
-                days=int(post.get("days") or 5),
-            )
-        elif what == "supervision_reply":
-            supervision = get_object_or_404(Supervision, pk=post.get("supervision"), case=case)
-            services.supervision_reply(supervision=supervision, actor=user, reply=post.get("reply", ""))
-        elif what == "supervision_assess":
-            supervision = get_object_or_404(Supervision, pk=post.get("supervision"), case=case)
-            services.supervision_assess(supervision=supervision, actor=user, effect=post.get("effect", ""))
-        elif what == "coordination":
-            to_org = Org.objects.filter(code=post.get("to_org", "")).first()
-            if to_org is None:
-                raise ValidationError({"to_org": [_("单位代码不存在。")]})
-            services.coordination_request(case=case, actor=user, to_org=to_org, message=post.get("message", ""))
-        elif what == "co_handler":
-            org = Org.objects.filter(code=post.get("org", "")).first()
-            if org is None:
-                raise ValidationError({"org": [_("单位代码不存在。")]})
-            services.co_handler_add(case=case, actor=user, version=int(post.get("version", 0)), org=org)
-        elif what == "booking":
-            room = get_object_or_404(Room, pk=post.get("room"))
-            services.room_book(
-                case=case,
-                actor=user,
-                room=room,
-                starts_at=_datetime(post.get("starts_at", ""), "starts_at"),
-                ends_at=_datetime(post.get("ends_at", ""), "ends_at"),
-            )
-        elif what == "unmask":
-            party = get_object_or_404(Party, pk=post.get("party"), case=case)
-            id_number, phone = services.party_unmask(
-                party=party, actor=user, reason=post.get("reason", ""), request=request
-            )
-            messages.info(
-                request,
-                _("%(name)s：证件号 %(id)s，电话 %(phone)s（本次查看已记入审计日志）")
-                % {"name": party.name, "id": id_number or "—", "phone": phone or "—"},
-            )
-            return redirect("cases:detail", case.number)
-        elif what == "instalment":
-            instalment = get_object_or_404(Instalment, pk=post.get("instalment"), agreement__case=case)
-            try:
-                paid_on = datetime.date.fromisoformat(post.get("paid_on", ""))
-            except ValueError:
-                raise ValidationError({"paid_on": [_("实付日期格式应为 YYYY-MM-DD。")]}) from None
-            services.instalment_pay(
-                instalment=instalment,
-                actor=user,
-                paid_on=paid_on,
-                paid_amount=post.get("paid_amount"),
-                receipt=post.get("receipt", ""),
-            )
-        elif what == "confirmation":
-            services.confirmation_request(case=case, actor=user)
-        elif what == "court_decision":
-            referral = get_object_or_404(CourtReferral, pk=post.get("referral"), case=case)
-            services.court_decide(
-                referral=referral, actor=user, result=post.get("result", ""), note=post.get("note", "")
-            )
-        elif what == "attachment":
-            upload = request.FILES.get("file")
-            if upload is None:
-                raise ValidationError({"file": [_("请选择文件。")]})
-            services.attachment_add(case=case, actor=user, upload=upload)
-        else:
-            raise ValidationError({"": [_("未知操作。")]})
+        done = actions.run(
+            case=case,
+            actor=user,
+            name=what,
+            data=actions.from_post(entry, request.POST),
+            upload=request.FILES.get("file"),
+            request=request,
+        )
     except Conflict as error:
-        messages.error(request, str(error))
-    except (ValidationError, PermissionDenied) as error:
-        flash_errors(request, error)
+        status, errors = 409, {"version": [str(error)]}
+    except PermissionDenied as error:
+        status, errors = 403, {"__all__": [str(error) or _("您无权执行该操作。")]}
+    except ValidationError as error:
+        status, errors = 422, (error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages})
     else:
-        messages.success(request, _("已保存。"))
-    return redirect("cases:detail", case.number)
+        if what == "unmask":
+            # Shown once in this response: never in a cookie, the session or a URL.
+            fresh = selectors.case_get(user, number)
+            return _detail(request, fresh, unmasked={"party": done.kwargs["party"], **done.details})
+        messages.success(request, _("已办理：%(a)s。") % {"a": entry.label})
+        return redirect("cases:detail", case.number)
+    fresh = selectors.case_get(user, number)
+    return _detail(request, fresh, status=status, failed=what, errors=errors, values=actions.values_of(request.POST))
 
 
 @staff_page(access.may_read_business)

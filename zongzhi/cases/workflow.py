@@ -15,7 +15,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -37,62 +37,52 @@ class Conflict(Exception):
 
 @dataclass(frozen=True)
 class Transition:
+    """An allowed change of state. Who may perform it is the catalogue's (`access.case_may`)."""
+
     action: str
     label: str
     sources: tuple[str, ...]
     target: str | None  # None: the state does not change (escalate)
-    actors: tuple[str, ...]  # case roles allowed: intake, director, handler, lead
     needs_reason: bool = False
-
-
-def _t(
-    action: str, label: str, sources: tuple[str, ...], target: str | None, actors: tuple[str, ...], **kw: Any
-) -> Transition:
-    return Transition(action, label, sources, target, actors, **kw)
 
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in [
-        _t("accept", _("受理"), (State.REGISTERED,), State.ACCEPTED, ("intake", "director")),
-        _t("reject", _("不予受理"), (State.REGISTERED,), State.REJECTED, ("intake", "director"), needs_reason=True),
-        _t("assign", _("分流指派"), (State.ACCEPTED,), State.ASSIGNED, ("director",)),
-        _t("sign_for", _("签收"), (State.ASSIGNED,), State.IN_PROGRESS, ("handler",)),
-        _t("return", _("退回"), (State.ASSIGNED, State.IN_PROGRESS), State.ACCEPTED, ("handler",), needs_reason=True),
-        _t("resolve", _("化解成功"), (State.IN_PROGRESS,), State.RESOLVED, ("lead", "director")),
-        _t("fail", _("化解不成"), (State.IN_PROGRESS,), State.UNRESOLVED, ("lead", "director"), needs_reason=True),
-        _t("close", _("结案"), (State.RESOLVED, State.UNRESOLVED), State.CLOSED, ("director",)),
-        _t("refer_court", _("转速裁法庭"), (State.UNRESOLVED,), State.CLOSED, ("director", "lead")),
-        _t(
-            "escalate",
-            _("上提"),
-            (State.ACCEPTED, State.ASSIGNED, State.IN_PROGRESS),
-            None,
-            ("director",),
-            needs_reason=True,
-        ),
-        _t("withdraw", _("撤回"), OPEN_STATES, State.WITHDRAWN, ("intake", "director"), needs_reason=True),
-        _t("reopen", _("重新办理"), (State.CLOSED,), State.ACCEPTED, ("director",), needs_reason=True),
-        # Only the historical-disputes import takes this step (no case role is "import", so no page or API
-        # offers it): a ledger case was handled by its center before the platform, never pushed to an org,
-        # so it reaches 办理中 without 分流指派 and 签收 that never happened.
-        _t("ledger_handle", _("台账记载办理"), (State.ACCEPTED,), State.IN_PROGRESS, ("import",)),
+        Transition("accept", _("受理"), (State.REGISTERED,), State.ACCEPTED),
+        Transition("reject", _("不予受理"), (State.REGISTERED,), State.REJECTED, needs_reason=True),
+        Transition("assign", _("分流指派"), (State.ACCEPTED,), State.ASSIGNED),
+        Transition("sign_for", _("签收"), (State.ASSIGNED,), State.IN_PROGRESS),
+        Transition("return", _("退回"), (State.ASSIGNED, State.IN_PROGRESS), State.ACCEPTED, needs_reason=True),
+        Transition("transfer", _("转办"), (State.ASSIGNED, State.IN_PROGRESS), State.ASSIGNED, needs_reason=True),
+        Transition("resolve", _("化解成功"), (State.IN_PROGRESS,), State.RESOLVED),
+        Transition("fail", _("化解不成"), (State.IN_PROGRESS,), State.UNRESOLVED, needs_reason=True),
+        Transition("close", _("结案"), (State.RESOLVED, State.UNRESOLVED), State.CLOSED),
+        Transition("refer_court", _("转速裁法庭"), (State.UNRESOLVED,), State.CLOSED),
+        Transition("escalate", _("上提"), (State.ACCEPTED, State.ASSIGNED, State.IN_PROGRESS), None, needs_reason=True),
+        Transition("withdraw", _("撤回"), OPEN_STATES, State.WITHDRAWN, needs_reason=True),
+        Transition("reopen", _("重新办理"), (State.CLOSED,), State.ACCEPTED, needs_reason=True),
     ]
 }
 
+# The one transition only the historical-disputes import takes, never offered to anyone (so it is not a
+# catalogue action): a ledger case was handled by its center before the platform and never pushed to an
+# org, so it reaches 办理中 without the 分流指派 and 签收 that never happened.
+LEDGER_TRANSITIONS: dict[str, Transition] = {
+    "ledger_handle": Transition("ledger_handle", _("台账记载办理"), (State.ACCEPTED,), State.IN_PROGRESS),
+}
 
-def allowed_actions(case: Case, case_roles: set[str]) -> list[Transition]:
-    """The transitions this user may perform on the case now."""
-    return [t for t in TRANSITIONS.values() if case.state in t.sources and case_roles & set(t.actors)]
+
+def transition_of(action: str) -> Transition | None:
+    """The transition an action (or an event's kind) is, if any: the platform's or the import's."""
+    return TRANSITIONS.get(action) or LEDGER_TRANSITIONS.get(action)
 
 
-def check(case: Case, action: str, case_roles: set[str], reason: str) -> Transition:
-    """The transition, or the Chinese reason it cannot happen (PermissionDenied / ValidationError)."""
-    transition = TRANSITIONS.get(action)
+def check(case: Case, action: str, reason: str) -> Transition:
+    """The transition, or the Chinese reason it cannot happen now (ValidationError)."""
+    transition = transition_of(action)
     if transition is None:
         raise ValidationError({"action": [_("未知操作“%(a)s”。") % {"a": action}]})
-    if not case_roles & set(transition.actors):
-        raise PermissionDenied(_("您无权对该案件执行“%(a)s”。") % {"a": transition.label})
     if case.state not in transition.sources:
         raise ValidationError(
             {
@@ -110,23 +100,21 @@ def check(case: Case, action: str, case_roles: set[str], reason: str) -> Transit
 def perform(
     *,
     case: Case,
-    action: str,
+    event: events.Transition,
     actor: Any,
     version: int,
-    case_roles: set[str],
-    reason: str = "",
     changes: dict[str, Any] | None = None,
-    data: dict[str, Any] | None = None,
     at: datetime.datetime | None = None,
 ) -> Case:
-    """Check and apply one transition inside the caller's transaction; writes its CaseEvent.
+    """Apply one transition (the event's kind) inside the caller's transaction; writes its CaseEvent.
 
-    `changes` are extra column updates made in the same conditional UPDATE; `at` backdates the event
-    (history recorded from a ledger), now by default.
+    The caller (a service) has checked that the actor may (`access.require_case`). `changes` are
+    extra column updates made in the same conditional UPDATE; `at` backdates the event (imports).
     """
+    action = event.kind
     if case.version != version:
         raise Conflict(case)
-    transition = check(case, action, case_roles, reason)
+    transition = check(case, action, event.reason)
     now = at or timezone.now()
     updates: dict[str, Any] = {"version": F("version") + 1, **(changes or {})}
     if transition.target is not None:
@@ -138,7 +126,7 @@ def perform(
             case.refresh_from_db()
             if case.version != version:
                 raise Conflict(case)
-            check(case, action, case_roles, reason)  # the state moved under us: say why it no longer fits
+            check(case, action, event.reason)  # the state moved under us: say why it no longer fits
             raise Conflict(case)
         from_state = case.state
         # The row now holds exactly what we wrote: mirror it instead of reading it back.
@@ -147,13 +135,5 @@ def perform(
             case.state = transition.target
         for name, value in (changes or {}).items():
             setattr(case, name, value)
-        events.record(
-            case=case,
-            kind=action,
-            actor=actor,
-            at=now,
-            from_state=from_state,
-            to_state=case.state,
-            data={**(data or {}), **({"reason": reason} if reason else {})},
-        )
+        events.append(case, event, actor=actor, at=now, from_state=from_state, to_state=case.state)
     return case

@@ -16,3 +16,9 @@ def event_label(event: CaseEvent) -> str:
 @register.filter
 def state_label(state: str) -> str:
     return events.state_label(state)
+
+
+@register.filter
+def field_errors(errors: dict[str, list[str]] | None, name: str) -> list[str]:
+    """The messages a refused action gave for one form field (`instalments.0.amount` included)."""
+    return (errors or {}).get(name, [])

@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0003_default_taxonomy_and_policies")]
+    dependencies = [("cases", "0004_assignment_part_and_finish")]
 
     operations = [
         migrations.AddConstraint(
