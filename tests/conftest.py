@@ -6,7 +6,8 @@ intake (窗口受理员), director, liaison, mediator, gridworker (one grid), le
 """
 
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.test import Client
@@ -14,6 +15,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.replay import Mark, replay_problems
 from zongzhi.accounts.models import User
 from zongzhi.demo.seed import seed
 
@@ -37,6 +39,45 @@ def django_db_setup(django_test_environment, django_db_blocker):  # type: ignore
     yield
     with django_db_blocker.unblock():
         teardown_databases(config, verbosity=0)
+
+
+# Writers outside the import that break the replay, being fixed elsewhere on issue 11: their problems are
+# reported as warnings, not failures, until then. Event kind -> the writer.
+KNOWN_REPLAY_WRITERS = {
+    "transfer": "services.case_transfer: moves the state outside the transition table (empty from_state)",
+}
+
+
+class KnownReplayProblem(UserWarning):
+    """A timeline problem left by one of KNOWN_REPLAY_WRITERS."""
+
+
+@pytest.fixture(autouse=True)
+def replay_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test that reaches the database, the cases it created or changed replay through the table.
+
+    Tests in a rolled-back transaction are checked inside it; tests on committed data (browser tests,
+    races) after they end. Only the cases written since the test began are read, so the check is cheap.
+    """
+    names = set(request.fixturenames)
+    in_transaction = bool({"db", "transactional_db"} & names) or request.node.get_closest_marker("django_db")
+    if not in_transaction and "django_db_setup" not in names:
+        yield  # no database at all
+        return
+    if in_transaction:
+        request.getfixturevalue("db")  # set up first, so it is torn down (rolled back) after the check
+    blocker = request.getfixturevalue("django_db_blocker")
+    with blocker.unblock():
+        mark = Mark.now()
+    yield
+    with blocker.unblock():
+        problems = replay_problems(mark.cases_since())
+    known = [p for p in problems if p.kind in KNOWN_REPLAY_WRITERS]
+    for problem in known:
+        warnings.warn(f"{problem} ({KNOWN_REPLAY_WRITERS[problem.kind]})", KnownReplayProblem, stacklevel=1)
+    unknown = [str(p) for p in problems if p.kind not in KNOWN_REPLAY_WRITERS]
+    if unknown:
+        pytest.fail("timelines that do not replay through the transition table:\n" + "\n".join(unknown[:20]))
 
 
 def totp_code(device: TOTPDevice, at: float | None = None) -> str:

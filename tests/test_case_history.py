@@ -8,7 +8,6 @@ the fixture is set up: keep it at the top.
 """
 
 import datetime
-import itertools
 import re
 from collections import Counter, defaultdict
 
@@ -17,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
+from tests.replay import replay_problems
 from zongzhi.accounts.models import Membership, User
 from zongzhi.cases import selectors
 from zongzhi.cases.models import (
@@ -34,54 +34,12 @@ from zongzhi.cases.models import (
     Supervision,
 )
 from zongzhi.cases.numbering import next_case_number
-from zongzhi.cases.workflow import TRANSITIONS
 from zongzhi.crypto import blind_index
 from zongzhi.demo.case_history import seed_case_history
 from zongzhi.identity import passport_errors, resident_id_errors, uscc_errors
 
 NUMBER = re.compile(r"(15\d{4})(20\d{6})(\d{4})")
 LEAGUE_CENTER = "ZZ-1525"
-
-
-def replay_problems() -> list[str]:
-    """Replay every case's timeline through the transition table; say what does not fit."""
-    cases = Case.objects.all()
-    final = dict(cases.values_list("pk", "state"))
-    versions = dict(cases.values_list("pk", "version"))
-    timelines = defaultdict(list)
-    rows = CaseEvent.objects.order_by("case_id", "id")
-    for row in rows.values_list("case_id", "kind", "from_state", "to_state", "version", "at"):
-        timelines[row[0]].append(row[1:])
-    problems = []
-    for pk, events in timelines.items():
-        state, seen = "", []
-        for kind, from_state, to_state, version, _at in events:
-            if kind == "intake":
-                ok = not state and to_state == State.REGISTERED
-            elif from_state:
-                transition = TRANSITIONS.get(kind)
-                ok = (
-                    transition is not None
-                    and from_state == state
-                    and from_state in transition.sources
-                    and to_state == (transition.target or from_state)
-                )
-            else:  # a record that changes no state (a session, a reply, a co-handler signing for)
-                ok = to_state == state
-            if not ok:
-                problems.append(f"case {pk}: {kind} {from_state}->{to_state} after {state}")
-            state = to_state
-            seen.append(version)
-        # Transitions bump the version by one; the records in between share the version they found.
-        steps = {b - a for a, b in itertools.pairwise(seen)}
-        if seen[0] != 1 or not steps <= {0, 1} or seen[-1] != versions[pk]:
-            problems.append(f"case {pk}: versions {seen} for case version {versions[pk]}")
-        if [e[-1] for e in events] != sorted(e[-1] for e in events):
-            problems.append(f"case {pk}: events out of time order")
-        if state != final[pk]:
-            problems.append(f"case {pk}: timeline ends {state}, case is {final[pk]}")
-    problems += [f"case {pk}: no timeline" for pk in set(final) - set(timelines)]
-    return problems
 
 
 def test_small_scale_is_xilinhot_of_the_league_and_a_rerun_keeps_its_days(db) -> None:  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from tests.messy_files import person_id, write_csv, write_xlsx
 from zongzhi.access import Scope
@@ -117,12 +118,18 @@ def test_historical_disputes_with_parties_and_outcomes(tmp_path: Path) -> None:
     assert str(closed.amount) == "5000.00" and closed.people_involved == 2
     assert closed.number.startswith("15250220230305")
     assert sorted(closed.parties.values_list("role", flat=True)) == ["applicant", "respondent"]
-    assert list(CaseEvent.objects.filter(case=closed).values_list("kind", flat=True).order_by("at")) == [
-        "intake",
-        "close",
+    # Its history walks the transition table, as the ledger dates it; it was never pushed to an org.
+    timeline = CaseEvent.objects.filter(case=closed).order_by("at", "id")
+    assert [(e.kind, timezone.localtime(e.at).date()) for e in timeline] == [
+        ("intake", datetime.date(2023, 3, 5)),
+        ("accept", datetime.date(2023, 3, 5)),
+        ("ledger_handle", datetime.date(2023, 3, 5)),
+        ("resolve", datetime.date(2023, 3, 20)),
+        ("close", datetime.date(2023, 3, 20)),
     ]
+    assert closed.version == 5 and not closed.assignments.exists()
     open_case = Case.objects.get(original_number="TZ-T-0002")
-    assert open_case.state == "registered" and open_case.registered_at.date() == datetime.date(2023, 3, 15)
+    assert open_case.state == "accepted" and open_case.registered_at.date() == datetime.date(2023, 3, 15)
     assert open_case.parties.get(role="respondent").kind == "organisation"
 
     again = run("disputes", tmp_path / "d.xlsx")
@@ -133,7 +140,14 @@ def test_historical_disputes_with_parties_and_outcomes(tmp_path: Path) -> None:
     rows = [r[:7] + ["达成调解协议", "2023.4.1"] + r[9:] if r[0] == "TZ-T-0002" else r for r in rows]
     fixed = run("disputes", write_xlsx(tmp_path / "d2.xlsx", headers, rows))
     assert (fixed.updated, fixed.unchanged) == (2, 2)
-    assert Case.objects.get(original_number="TZ-T-0002").state == "closed"
+    settled = Case.objects.get(original_number="TZ-T-0002")
+    assert (settled.state, settled.outcome, timezone.localtime(settled.closed_at).date()) == (
+        "closed",
+        "agreement",
+        datetime.date(2023, 4, 1),
+    )
+    kinds = list(settled.events.order_by("id").values_list("kind", flat=True))
+    assert kinds == ["intake", "accept", "ledger_handle", "resolve", "close"]
     assert list(rollups.verify()) == []
 
     bad = [

@@ -8,9 +8,11 @@ Other apps follow every change to a case by subscribing (`subscribe`): the dashb
 rollups current this way, without the case core importing them.
 """
 
+import contextlib
+import contextvars
 import dataclasses
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -28,12 +30,36 @@ def subscribe(listener: Callable[[int], None]) -> None:
         _subscribers.append(listener)
 
 
+_deferred: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("deferred_cases", default=None)
+
+
+@contextlib.contextmanager
+def follow_once() -> Iterator[None]:
+    """Inside (a service's transaction), subscribers follow each case once at the end instead of after
+    each of its events: for a service that writes many events of one case at once (a ledger's history).
+    The rollups end the same, since each follow-up recounts the case from the source tables."""
+    if _deferred.get() is not None:  # nested: the outer one follows
+        yield
+        return
+    pending: set[int] = set()
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    for case_id in sorted(pending):  # not reached when the body raised: its transaction is undone anyway
+        for listener in _subscribers:
+            listener(case_id)
+
+
 @dataclasses.dataclass(frozen=True)
 class Event:
     """What happened to a case; subclasses name their kind and carry their data."""
 
     kind: ClassVar[str] = ""
     label: ClassVar[Any] = ""
+    # Written by the import of a historical ledger: a re-import tells its own history from the platform's.
+    imported: bool | None = dataclasses.field(default=None, kw_only=True)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -154,6 +180,15 @@ class ReferredToCourt(Transition):
     kind = "refer_court"
     label = _("转速裁法庭")
     court: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class LedgerHandled(Transition):
+    """The import's own step (`workflow.LEDGER_TRANSITIONS`): handled by the ledger's center."""
+
+    kind = "ledger_handle"
+    label = _("台账记载办理")
+    center: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -342,6 +377,16 @@ class CaseLinked(Event):
     number: str
 
 
+@dataclasses.dataclass(frozen=True)
+class LedgerCorrected(Event):
+    """台账更正: a re-import corrected what the ledger says of a case the platform has not handled."""
+
+    kind = "ledger_correction"
+    label = _("台账更正")
+    fields: tuple[str, ...] = ()
+    parties: int = 0
+
+
 # Kinds written only by the demo's history (bulk-loaded, see zongzhi/demo/case_history).
 LABELS.setdefault("reminder", _("到期提醒"))
 LABELS.setdefault("risk_override", _("调整风险等级"))
@@ -357,8 +402,11 @@ def append(
     to_state: str = "",
 ) -> CaseEvent:
     """Append one event to the case's timeline (inside the service's transaction); subscribers follow."""
-    for listener in _subscribers:
-        listener(case.pk)
+    if (pending := _deferred.get()) is not None:
+        pending.add(case.pk)
+    else:
+        for listener in _subscribers:
+            listener(case.pk)
     return CaseEvent.objects.create(
         case=case,
         region_code=case.region_code,

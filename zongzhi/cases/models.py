@@ -117,6 +117,15 @@ class Case(models.Model):
             models.Index(fields=["state", "due_at"], name="case_state_due"),
             models.Index(fields=["center", "state"], name="case_center_state"),
         ]
+        constraints = [
+            # The natural key of an imported case (a re-import finds it by an index, and two imports of
+            # one ledger at once cannot both insert it).
+            models.UniqueConstraint(
+                fields=["original_number"],
+                condition=models.Q(channel="import") & ~models.Q(original_number=""),
+                name="case_import_original_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"

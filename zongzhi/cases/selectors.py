@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Case as DbCase
-from django.db.models import Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -171,3 +171,54 @@ def cases_filtered(cases: QuerySet[Case], filters: Filters) -> QuerySet[Case]:
 def for_list(cases: QuerySet[Case]) -> QuerySet[Case]:
     """What a list row shows, fetched in a fixed number of queries whatever the page size."""
     return cases.select_related("category", "region", "center").order_by("-registered_at", "-id")
+
+
+@dataclass(frozen=True)
+class ImportedCase:
+    """An imported case as a re-import of its ledger sees it."""
+
+    pk: int
+    number: str
+    version: int
+    state: str
+    region_code: str
+    registered_at: datetime.datetime
+    closed_at: datetime.datetime | None
+    outcome: str
+    handled: bool  # changed on the platform since it was imported
+
+
+def imported_cases(originals: list[str]) -> dict[str, ImportedCase]:
+    """The imported cases by original number (the import checks the jurisdiction itself).
+
+    Handled on the platform: an event the import did not write (each carries `imported`, the intake
+    aside, which only ever registers the case), or a version beyond the import's last event.
+    """
+    by_import = Q(events__data__imported=True) | Q(events__kind="intake")
+    rows = (
+        Case.objects.filter(channel=Case.Channel.IMPORT, original_number__in=originals)
+        .annotate(
+            n_events=Count("events"),
+            n_imported=Count("events", filter=by_import),
+            import_version=Max("events__version", filter=by_import),
+        )
+        .values_list(
+            "original_number",
+            "pk",
+            "number",
+            "version",
+            "state",
+            "region_code",
+            "registered_at",
+            "closed_at",
+            "outcome",
+            "n_events",
+            "n_imported",
+            "import_version",
+        )
+    )
+    found = {}
+    for original, pk, number, version, state, region, registered, closed, outcome, n, n_imported, last in rows:
+        handled = n != n_imported or version != last
+        found[original] = ImportedCase(pk, number, version, state, region, registered, closed, outcome, handled)
+    return found

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +32,7 @@ from zongzhi.cases.models import (
     Assignment,
     Attachment,
     Case,
+    CaseEvent,
     Category,
     CoordinationRequest,
     CourtReferral,
@@ -1523,3 +1524,213 @@ def party_unmask(*, case: Case, actor: User, party: Party, reason: str, request:
         detail={"case": case.number, "party": party.name, "reason": reason.strip()},
     )
     return party.id_number, party.phone
+
+
+# ---- historical ledgers (the disputes import) ---------------------------------------------------
+#
+# Not catalogue actions: nobody performs them on a case page. The import checks who may import (the
+# upload page and the CLI) and the importer's jurisdiction over every row, then records what the ledger's
+# center did, as the deadline sweep records what the system does.
+
+SETTLED = (Case.Outcome.AGREEMENT, Case.Outcome.RESOLVED_OTHER)
+# What a re-import may correct (台账更正); anything else the ledger says is written by the transitions.
+LEDGER_FIELDS = (
+    "category_id",
+    "title",
+    "description",
+    "location",
+    "amount",
+    "people_involved",
+    "risk_level",
+    "center_id",
+    "outcome_note",
+)
+
+
+@dataclass(frozen=True)
+class LedgerCase:
+    """A historical case as its ledger (台账) records it."""
+
+    original_number: str
+    registered_at: datetime.datetime
+    region_id: int
+    region_code: str
+    center_id: int
+    category_id: int
+    title: str
+    description: str
+    location: str
+    amount: Decimal | None
+    people_involved: int
+    risk_level: str
+    outcome: str  # "" while the case is open
+    closed_at: datetime.datetime | None
+    outcome_note: str
+
+
+def ledger_steps(state: str, outcome: str) -> list[str] | None:
+    """The transitions from `state` to what the ledger records; None when no transition leads there.
+
+    The ledger's 受理日期 is its acceptance, so every ledger case is accepted; an open one stays there,
+    waiting to be assigned on the platform. A closed one was handled by its center (`ledger_handle`:
+    it was never pushed to an org, so no 分流指派 or 签收 is invented), settled (resolve) or not (fail),
+    then closed, or referred to the fast-track court (refer_court).
+    """
+    path = ["accept"]
+    if outcome:
+        path.append("ledger_handle")
+        path.append("resolve" if outcome in SETTLED else "fail")
+        path.append("refer_court" if outcome == Case.Outcome.COURT else "close")
+    if state == State.REGISTERED:
+        return path
+    if state == State.ACCEPTED:
+        return path[1:]
+    return None  # closed: its outcome is written; elsewhere only the platform moves a case
+
+
+def _party_rows(case: Case, parties: Sequence[PartyInput]) -> list[Party]:
+    return [
+        Party(
+            case=case,
+            region_code=case.region_code,
+            kind=p.kind,
+            role=p.role,
+            name=p.name.strip(),
+            id_number=_normalized_id(p),
+            id_index=_id_index(p),
+            nationality=p.nationality.upper(),
+            phone=p.phone.strip(),
+            address=p.address.strip(),
+        )
+        for p in parties
+    ]
+
+
+def case_import(*, actor: User, ledger: LedgerCase, parties: Sequence[PartyInput]) -> Case:
+    """Register a ledger case (channel import) as of its day, with its parties, and walk the history it records.
+
+    The actor becomes its owner (首问负责).
+    """
+    with transaction.atomic(), events.follow_once():
+        case = Case.objects.create(
+            number=next_case_number(ledger.region_code[:6], timezone.localdate(ledger.registered_at)),
+            channel=Case.Channel.IMPORT,
+            original_number=ledger.original_number,
+            category_id=ledger.category_id,
+            title=ledger.title,
+            description=ledger.description,
+            region_id=ledger.region_id,
+            region_code=ledger.region_code,
+            location=ledger.location,
+            amount=ledger.amount,
+            people_involved=ledger.people_involved,
+            risk_level=ledger.risk_level,
+            risk_suggested=ledger.risk_level,
+            center_id=ledger.center_id,
+            owner=actor,
+            registered_at=ledger.registered_at,
+            outcome_note=ledger.outcome_note,
+        )
+        Party.objects.bulk_create(_party_rows(case, parties))
+        registered = events.Registered(
+            channel=Case.Channel.IMPORT,
+            risk=ledger.risk_level,
+            original_number=ledger.original_number,
+            imported=True,
+        )
+        events.append(case, registered, actor=actor, at=ledger.registered_at, to_state=State.REGISTERED)
+        return case_import_history(
+            case=case, actor=actor, version=case.version, ledger=ledger, since=case.registered_at
+        )
+
+
+def _ledger_event(action: str, ledger: LedgerCase) -> events.Transition:
+    """The event of one step of a ledger's history, marked as the import's."""
+    outcome, note = ledger.outcome, ledger.outcome_note.strip()
+    if action == "accept":
+        return events.Accepted(imported=True)
+    if action == "ledger_handle":
+        return events.LedgerHandled(imported=True)
+    if action == "resolve":
+        return events.Resolved(imported=True)
+    if action == "fail":  # the reason a transition to 未化解 needs: the ledger's note, else its outcome
+        return events.Failed(reason=note or str(Case.Outcome(outcome).label), guidance=outcome, imported=True)
+    if action == "close":
+        return events.Closed(outcome=outcome, note=note, imported=True)
+    return events.ReferredToCourt(imported=True)
+
+
+def case_import_history(
+    *, case: Case, actor: User, version: int, ledger: LedgerCase, since: datetime.datetime | None = None
+) -> Case:
+    """Take an imported case through the transitions to what its ledger records (`ledger_steps`).
+
+    Each event is dated as the ledger dates its step (acceptance and handling on the day of
+    registration, outcome and closure on the day of closing), never before the case's last event
+    (`since`, else read): what the platform learns later cannot go back in its timeline.
+    """
+    steps = ledger_steps(case.state, ledger.outcome)
+    if steps is None:
+        raise ValidationError(
+            {"outcome": [_("案件当前状态为“%(s)s”，台账无法改变它。") % {"s": State(case.state).label}]}
+        )
+    if since is None:
+        since = CaseEvent.objects.filter(case=case).aggregate(last=Max("at"))["last"] or case.registered_at
+    closed_at = ledger.closed_at or ledger.registered_at
+    with transaction.atomic(), events.follow_once():
+        for action in steps:
+            at = ledger.registered_at
+            changes: dict[str, Any] = {}
+            if action in ("resolve", "fail"):
+                at, changes = closed_at, {"outcome": ledger.outcome, "outcome_note": ledger.outcome_note.strip()}
+            elif action in ("close", "refer_court"):
+                at, changes = closed_at, {"closed_at": closed_at}
+            since = max(at, since)
+            event = _ledger_event(action, ledger)
+            case = workflow.perform(case=case, event=event, actor=actor, version=version, changes=changes, at=since)
+            version = case.version
+    return case
+
+
+def case_import_parties(*, case: Case, parties: Sequence[PartyInput]) -> None:
+    """More parties of a case registered by this same import run (a ledger may list them on rows far apart).
+
+    No event: the case's registration in this run, its intake event, covers them.
+    """
+    Party.objects.bulk_create(_party_rows(case, parties))
+
+
+def case_import_correct(
+    *,
+    case: Case,
+    actor: User,
+    version: int,
+    changes: dict[str, Any],
+    new_parties: Sequence[PartyInput] = (),
+    changed_parties: Sequence[tuple[Party, PartyInput]] = (),
+) -> Case:
+    """台账更正: what a re-imported ledger says differently of a case the platform has not handled.
+
+    One version bump and one event for the case's columns and parties together.
+    """
+    if not set(changes) <= set(LEDGER_FIELDS):
+        raise ValueError(f"not a ledger correction: {sorted(set(changes) - set(LEDGER_FIELDS))}")
+    columns = {**changes, **({"risk_suggested": changes["risk_level"]} if "risk_level" in changes else {})}
+    with transaction.atomic():
+        Party.objects.bulk_create(_party_rows(case, new_parties))
+        for party, given in changed_parties:
+            party.kind, party.name, party.id_number = given.kind, given.name.strip(), _normalized_id(given)
+            party.nationality, party.phone, party.address = (
+                given.nationality.upper(),
+                given.phone.strip(),
+                given.address.strip(),
+            )
+            party.save(update_fields=["kind", "name", "id_number", "nationality", "phone", "address"])
+        case = _bump(case, version, **columns)
+        corrected = events.LedgerCorrected(
+            fields=tuple(str(getattr(Case._meta.get_field(name), "verbose_name", name)) for name in changes),
+            parties=len(new_parties) + len(changed_parties),
+            imported=True,
+        )
+        events.append(case, corrected, actor=actor, at=timezone.now())
+    return case

@@ -5,6 +5,7 @@ registered ─accept→ accepted ─assign→ assigned ─sign_for→ in_progres
      │                 ↑   │                │                   │   └─fail→ unresolved ─refer_court/close→ closed
      └reject→ rejected └───┴──── return ────┘                   └ escalate (level +1, stays in_progress)
  any open state ─withdraw→ withdrawn            closed ─reopen→ accepted (reason required)
+ accepted ─ledger_handle→ in_progress   (the historical-disputes import only: handled before the platform)
 ```
 The update is conditional on the version the actor saw (optimistic concurrency, the same on
 SQLite and PostgreSQL): a stale version is a `Conflict` (HTTP 409), never a silent overwrite.
@@ -65,10 +66,22 @@ TRANSITIONS: dict[str, Transition] = {
     ]
 }
 
+# The one transition only the historical-disputes import takes, never offered to anyone (so it is not a
+# catalogue action): a ledger case was handled by its center before the platform and never pushed to an
+# org, so it reaches 办理中 without the 分流指派 and 签收 that never happened.
+LEDGER_TRANSITIONS: dict[str, Transition] = {
+    "ledger_handle": Transition("ledger_handle", _("台账记载办理"), (State.ACCEPTED,), State.IN_PROGRESS),
+}
+
+
+def transition_of(action: str) -> Transition | None:
+    """The transition an action (or an event's kind) is, if any: the platform's or the import's."""
+    return TRANSITIONS.get(action) or LEDGER_TRANSITIONS.get(action)
+
 
 def check(case: Case, action: str, reason: str) -> Transition:
     """The transition, or the Chinese reason it cannot happen now (ValidationError)."""
-    transition = TRANSITIONS.get(action)
+    transition = transition_of(action)
     if transition is None:
         raise ValidationError({"action": [_("未知操作“%(a)s”。") % {"a": action}]})
     if case.state not in transition.sources:

@@ -1,8 +1,15 @@
 """Historical disputes (历史矛盾纠纷台账) with their parties and outcomes, one row per party.
 
 The case columns repeat on each party's row. Natural key: the original number (原编号) of an
-imported case (channel `import`). Case rows are written in one place, `historical_cases_write`,
-so whatever must follow every case write (dashboard rollups) has one function to hook into.
+imported case (channel `import`). Cases and their history are written by the case services
+(`services.case_import` and the transitions `services.ledger_steps` names), so the timeline
+replays through the transition table and the rollups follow every event as they do on the platform.
+
+A re-import never overwrites what was done on the platform: a case handled there since it was
+imported (an event the import did not write, or a later version) is a rejected row, as is a change
+no transition can record (another registration day or place, another outcome of a closed case).
+A case the platform has not touched is left alone when the file says the same, else brought up to
+date: its outcome by the transitions, other columns and parties by a correction (台账更正).
 """
 
 import datetime
@@ -12,16 +19,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zongzhi.accounts.models import Membership, Role
-from zongzhi.cases import events
+from zongzhi.cases import selectors, services, workflow
 from zongzhi.cases.models import Case, Category, Party, State
-from zongzhi.cases.numbering import next_case_number
 from zongzhi.centers.models import Center
 from zongzhi.crypto import blind_index
-from zongzhi.dashboards import rollups
 from zongzhi.identity import NATIONALITIES, normalize_resident_id, passport_errors, resident_id_errors, uscc_errors
 from zongzhi.regions import codes
 from zongzhi.transfer.common import Regions, RowErrors, choice, date, options_of, required_text
@@ -44,6 +50,7 @@ class HistoricalCase:
     region_code: str
     region_pk: int
     center_pk: int
+    center_given: bool  # named in the file (else the center nearest the place, which may change)
     category_pk: int
     title: str
     description: str
@@ -54,6 +61,25 @@ class HistoricalCase:
     outcome: str
     closed_on: datetime.date | None
     outcome_note: str
+
+    def ledger(self) -> services.LedgerCase:
+        return services.LedgerCase(
+            original_number=self.original,
+            registered_at=_at(self.registered_on, 9),
+            region_id=self.region_pk,
+            region_code=self.region_code,
+            center_id=self.center_pk,
+            category_id=self.category_pk,
+            title=self.title,
+            description=self.description,
+            location=self.location,
+            amount=self.amount,
+            people_involved=self.people,
+            risk_level=self.risk,
+            outcome=self.outcome,
+            closed_at=_at(self.closed_on, 17) if self.closed_on else None,
+            outcome_note=self.outcome_note,
+        )
 
 
 class DisputesImport(ImportKind):
@@ -163,11 +189,18 @@ class DisputesImport(ImportKind):
         for o in outcomes:
             if o.record:
                 valid.setdefault(o.record[0].original, []).append(o)
-        stored = Case.objects.filter(channel=Case.Channel.IMPORT, original_number__in=list(valid))
-        for original, region_code in stored.values_list("original_number", "region_code"):
-            if not ctx.scope.covers(region_code):
-                for o in valid[original]:
-                    o.problems.append(("original", _("原编号“%(n)s”已被其他辖区的案件使用。") % {"n": original}))
+        stored: dict[str, selectors.ImportedCase | None] = ctx.seen.setdefault("stored", {})
+        looked_up = selectors.imported_cases([original for original in valid if original not in stored])
+        for original in valid:
+            stored.setdefault(original, looked_up.get(original))
+        for original, rows_of_case in valid.items():
+            imported = stored[original]
+            if imported is None:
+                continue
+            problem = _re_import_problem(rows_of_case[0].record[0], imported, ctx)
+            if problem is not None:
+                for o in rows_of_case:
+                    o.problems.append(problem)
                     o.record = None
         return outcomes
 
@@ -215,6 +248,7 @@ class DisputesImport(ImportKind):
             region_code=region,
             region_pk=regions.pk(region),
             center_pk=center,
+            center_given=bool(clean_text(v.get("center"))),
             category_pk=category,
             title=title,
             description=clean_text(v.get("description")) or title,
@@ -285,6 +319,36 @@ class DisputesImport(ImportKind):
         return historical_cases_write(records, ctx)
 
 
+def _re_import_problem(hc: HistoricalCase, found: selectors.ImportedCase, ctx: Context) -> tuple[str, str] | None:
+    """Why a case imported before cannot take this row, or None when the row may update it."""
+    if not ctx.scope.covers(found.region_code):
+        return "original", _("原编号“%(n)s”已被其他辖区的案件使用。") % {"n": hc.original}
+    number = {"n": found.number}
+    if found.handled or found.state not in (State.REGISTERED, State.ACCEPTED, State.CLOSED):
+        return "original", _("案件 %(n)s 已在平台办理，未覆盖。") % number
+    # What the history already says cannot be rewritten: no transition changes it.
+    registered = timezone.localdate(found.registered_at)
+    if registered != hc.registered_on:
+        reason = _("案件 %(n)s 已按受理日期 %(d)s 登记（编号和流转记录随之），重新导入不能更改，未覆盖。")
+        return "registered", reason % {**number, "d": registered}
+    if found.region_code != hc.region_code:
+        reason = _("案件 %(n)s 的发生地已登记为 %(r)s，重新导入不能更改，未覆盖。")
+        return "region", reason % {**number, "r": found.region_code}
+    if found.state != State.CLOSED:
+        return None
+    if not hc.outcome:
+        return "outcome", _("案件 %(n)s 已按台账结案，流转记录中没有撤销结案的操作，未覆盖。") % number
+    if hc.outcome != found.outcome:
+        label = Case.Outcome(found.outcome).label if found.outcome in Case.Outcome.values else found.outcome
+        reason = _("案件 %(n)s 已按“%(o)s”结案，流转记录中没有更改结案方式的操作，未覆盖。")
+        return "outcome", reason % {**number, "o": label}
+    closed = timezone.localdate(found.closed_at) if found.closed_at else None
+    if closed != hc.closed_on:
+        reason = _("案件 %(n)s 已于 %(d)s 结案，流转记录中没有更改结案日期的操作，未覆盖。")
+        return "closed", reason % {**number, "d": closed}
+    return None
+
+
 def _owner(center_pk: int, ctx: Context) -> Any:
     """The owner (首问负责) of imported cases: the importing user, else a clerk or director of the center."""
     if getattr(ctx.actor, "pk", None):
@@ -301,114 +365,120 @@ def _at(day: datetime.date, hour: int) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(hour), zoneinfo.ZoneInfo(settings.TIME_ZONE))
 
 
-def historical_cases_write(records: list[tuple[HistoricalCase, tuple[Any, ...] | None]], ctx: Context) -> Counts:
-    """THE place imported case rows are written (inserted or updated), with their parties and events.
-
-    Bulk by nature (a ledger of thousands of cases); anything that must follow each case write,
-    such as dashboard rollups, belongs here, next to the writes.
-    """
-    counts = Counts()
-    status: dict[str, str] = ctx.cache.setdefault("case_status", {})  # original -> inserted / updated / unchanged
-    known: dict[str, Case] = ctx.cache.setdefault("cases", {})
-    stored_parties: dict[int, dict[tuple[str, str], Party]] = ctx.cache.setdefault("parties", {})
-    for hc, party in records:
-        case = known.get(hc.original)
-        if case is None:
-            case, status[hc.original] = _case_upsert(hc, ctx)
-            known[hc.original] = case
-            stored_parties[case.pk] = {(p.role, p.id_index or p.name): p for p in case.parties.all()}
-        row_status = status[hc.original]
-        if party is not None:
-            role, kind, name, number, nationality, phone, index, address = party
-            old = stored_parties[case.pk].get((role, index or name))
-            if old is None:
-                stored_parties[case.pk][(role, index or name)] = Party.objects.create(
-                    case=case,
-                    region_code=case.region_code,
-                    kind=kind,
-                    role=role,
-                    name=name,
-                    id_number=number,
-                    id_index=index,
-                    nationality=nationality,
-                    phone=phone,
-                    address=address,
-                )
-                row_status = row_status if row_status == "inserted" else "updated"
-            elif (old.kind, old.name, old.id_number, old.nationality, old.phone, old.address) != (
-                kind,
-                name,
-                number,
-                nationality,
-                phone,
-                address,
-            ):
-                old.kind, old.name, old.id_number, old.nationality, old.phone, old.address = (
-                    kind,
-                    name,
-                    number,
-                    nationality,
-                    phone,
-                    address,
-                )
-                old.save(update_fields=["kind", "name", "id_number", "nationality", "phone", "address"])
-                row_status = row_status if row_status == "inserted" else "updated"
-        setattr(counts, row_status, getattr(counts, row_status) + 1)
-    return counts
+PartyKey = tuple[str, str]  # role, blind index of the ID (else the name)
 
 
-def _case_upsert(hc: HistoricalCase, ctx: Context) -> tuple[Case, str]:
-    owner = _owner(hc.center_pk, ctx)
+def _party_input(party: tuple[Any, ...]) -> services.PartyInput:
+    role, kind, name, number, nationality, phone, _index, address = party
+    return services.PartyInput(kind, role, name, number, nationality, phone, address)
+
+
+def _party_key(party: tuple[Any, ...]) -> PartyKey:
+    return party[0], party[6] or party[2]
+
+
+def _party_differs(old: Party, party: tuple[Any, ...]) -> bool:
+    _role, kind, name, number, nationality, phone, _index, address = party
+    return (old.kind, old.name, old.id_number, old.nationality, old.phone, old.address) != (
+        kind,
+        name,
+        number,
+        nationality,
+        phone,
+        address,
+    )
+
+
+def _corrections(case: Case, hc: HistoricalCase) -> dict[str, Any]:
+    """The columns the file says differently of a case (those a correction may change)."""
     values: dict[str, Any] = {
         "category_id": hc.category_pk,
         "title": hc.title,
         "description": hc.description,
-        "region_id": hc.region_pk,
-        "region_code": hc.region_code,
         "location": hc.location,
         "amount": hc.amount,
         "people_involved": hc.people,
         "risk_level": hc.risk,
-        "risk_suggested": hc.risk,
-        "center_id": hc.center_pk,
-        "registered_at": _at(hc.registered_on, 9),
-        "closed_at": _at(hc.closed_on, 17) if hc.closed_on else None,
-        "outcome": hc.outcome,
         "outcome_note": hc.outcome_note,
-        "state": State.CLOSED if hc.outcome else State.REGISTERED,
     }
-    case = Case.objects.filter(channel=Case.Channel.IMPORT, original_number=hc.original).first()
-    if case is not None:
-        if all(getattr(case, field) == value for field, value in values.items()):
-            return case, "unchanged"
-        Case.objects.filter(pk=case.pk).update(**values)
-        case.refresh_from_db()
-        rollups.case_changed(case.pk)  # no event for a corrected ledger row: the dashboards follow here
-        return case, "updated"
-    case = Case.objects.create(
-        number=next_case_number(hc.region_code[:6], hc.registered_on),
-        channel=Case.Channel.IMPORT,
-        original_number=hc.original,
-        owner=owner,
-        version=2 if hc.outcome else 1,
-        **values,
-    )
-    case.version = 1
-    events.append(
-        case,
-        events.Registered(channel="import", risk=hc.risk, original_number=hc.original),
-        actor=owner,
-        at=case.registered_at,
-        to_state=State.REGISTERED,
-    )
-    if hc.outcome and case.closed_at:
-        case.version = 2
-        events.append(
-            case,
-            events.Closed(outcome=hc.outcome, note=hc.outcome_note),
-            actor=owner,
-            at=case.closed_at,
-            from_state=State.REGISTERED,
-            to_state=State.CLOSED,
-        )
-    return case, "inserted"
+    if hc.center_given:
+        values["center_id"] = hc.center_pk
+    return {name: value for name, value in values.items() if getattr(case, name) != value}
+
+
+def historical_cases_write(records: list[tuple[HistoricalCase, tuple[Any, ...] | None]], ctx: Context) -> Counts:
+    """Write a chunk of ledger rows through the case services, a case at a time.
+
+    A new case is registered with its parties and walks its history (`services.case_import`); one
+    registered earlier in this run gains the parties of later rows; one imported before (and, as
+    checked, not handled on the platform since) walks on to a newer outcome and takes the other
+    corrections the file makes, or is left alone when the file says what it already holds.
+    A party appears once per case in a file (the check refuses a second row), so each row's party
+    is new to this run.
+    """
+    counts = Counts()
+    status: dict[str, str] = ctx.cache.setdefault("case_status", {})  # original -> inserted / updated / unchanged
+    known: dict[str, Case] = ctx.cache.setdefault("cases", {})
+    stored: dict[str, selectors.ImportedCase | None] = ctx.seen.get("stored", {})
+    by_case: dict[str, list[tuple[HistoricalCase, tuple[Any, ...] | None]]] = {}
+    for record in records:
+        by_case.setdefault(record[0].original, []).append(record)
+
+    # The cases imported before this run, and their parties, in two queries for the chunk.
+    earlier = {found.pk: o for o in by_case if o not in known and (found := stored.get(o)) is not None}
+    parties_of: dict[int, dict[PartyKey, Party]] = ctx.cache.setdefault("parties", {})
+    parties_of.update({pk: {} for pk in earlier})
+    for party in Party.objects.filter(case_id__in=list(earlier)):
+        parties_of[party.case_id][(party.role, party.id_index or party.name)] = party
+    for loaded in Case.objects.filter(pk__in=list(earlier)):
+        checked = stored[earlier[loaded.pk]]
+        if checked is None or loaded.version != checked.version:  # handled on the platform since the check
+            raise workflow.Conflict(loaded)
+        known[earlier[loaded.pk]] = loaded
+
+    for original, rows in by_case.items():
+        hc = rows[0][0]
+        owner = _owner(hc.center_pk, ctx)
+        given = [p for _hc, p in rows if p is not None]
+        case = known.get(original)
+        if case is None:
+            case = services.case_import(actor=owner, ledger=hc.ledger(), parties=[_party_input(p) for p in given])
+            known[original], status[original] = case, "inserted"
+            counts.inserted += len(rows)
+            continue
+        if status.get(original) == "inserted":  # registered earlier in this run: its registration goes on
+            if given:
+                services.case_import_parties(case=case, parties=[_party_input(p) for p in given])
+            counts.inserted += len(rows)
+            continue
+        mine = parties_of.get(case.pk, {})
+        new = [p for p in given if _party_key(p) not in mine]
+        changed = [
+            (mine[_party_key(p)], p) for p in given if _party_key(p) in mine and _party_differs(mine[_party_key(p)], p)
+        ]
+        touched = {_party_key(p) for p in new} | {_party_key(p) for _old, p in changed}
+        case_updated = False
+        if case.state != State.CLOSED and services.ledger_steps(case.state, hc.outcome):
+            case = services.case_import_history(case=case, actor=owner, version=case.version, ledger=hc.ledger())
+            case_updated = True
+        corrections = _corrections(case, hc)
+        if corrections or touched:
+            case = services.case_import_correct(
+                case=case,
+                actor=owner,
+                version=case.version,
+                changes=corrections,
+                new_parties=[_party_input(p) for p in new],
+                changed_parties=[(old, _party_input(p)) for old, p in changed],
+            )
+            case_updated = case_updated or bool(corrections)
+        known[original] = case
+        if case_updated or status.get(original) == "updated":
+            status[original] = "updated"
+            counts.updated += len(rows)
+        else:
+            status.setdefault(original, "unchanged")
+            updated_rows = sum(1 for _hc, p in rows if p is not None and _party_key(p) in touched)
+            counts.updated += updated_rows
+            counts.unchanged += len(rows) - updated_rows
+    return counts
