@@ -435,23 +435,7 @@ def case_intake(
             occurred_on=occurred_on,
             due_at=acceptance_due(category, final_risk, now),
         )
-        Party.objects.bulk_create(
-            [
-                Party(
-                    case=case,
-                    region_code=case.region_code,
-                    kind=p.kind,
-                    role=p.role,
-                    name=p.name.strip(),
-                    id_number=_normalized_id(p),
-                    id_index=_id_index(p),
-                    nationality=p.nationality.strip().upper(),
-                    phone=p.phone.strip(),
-                    address=p.address.strip(),
-                )
-                for p in parties
-            ]
-        )
+        Party.objects.bulk_create(_party_rows(case, parties))
         links = list(related)
         if links:
             case.related.add(*links)
@@ -1598,7 +1582,7 @@ def _party_rows(case: Case, parties: Sequence[PartyInput]) -> list[Party]:
             name=p.name.strip(),
             id_number=_normalized_id(p),
             id_index=_id_index(p),
-            nationality=p.nationality.upper(),
+            nationality=p.nationality.strip().upper(),
             phone=p.phone.strip(),
             address=p.address.strip(),
         )
