@@ -491,6 +491,8 @@ def _stop_parties(post: Any) -> list[case_services.PartyInput]:
 def mobile_visit_raise_case(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     visit = selectors.mobile_visit_get(user, pk)
+    if not _may_serve(user, visit):  # seen but not theirs: refused outright, as the catalogue's actions are
+        return render(request, "403.html", {"reason": _("只有乌日特成员和旗县中心主任可以在走访中登记。")}, status=403)
     post = request.POST
     try:
         category = Category.objects.filter(code=post.get("category", ""), active=True).first()
@@ -519,6 +521,8 @@ def mobile_visit_raise_case(request: HttpRequest, pk: int) -> HttpResponse:
 def mobile_visit_raise_item(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     visit = selectors.mobile_visit_get(user, pk)
+    if not _may_serve(user, visit):  # seen but not theirs: refused outright, as the catalogue's actions are
+        return render(request, "403.html", {"reason": _("只有乌日特成员和旗县中心主任可以在走访中登记。")}, status=403)
     try:
         services.mobile_field_item_raise(
             visit=visit,
