@@ -5,15 +5,21 @@ The fixtures are registered for every test module by conftest.py, so every brows
 shares one server. Browser tests hold no transaction of their own so that server can write.
 """
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -35,7 +41,7 @@ def _database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def server(django_db_setup) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
+def server(django_db_setup, django_db_blocker) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -60,6 +66,24 @@ def server(django_db_setup) -> Iterator[dict[str, str]]:  # type: ignore[no-unty
     yield {"url": url, "database_url": env["DATABASE_URL"]}
     process.terminate()
     process.wait(10)
+    with django_db_blocker.unblock():
+        _wait_for_server_sessions_to_end()
+
+
+def _wait_for_server_sessions_to_end() -> None:
+    """PostgreSQL ends a closed client's backend a moment later; the test database is dropped after this."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    for _ in range(50):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +140,75 @@ def login(page: Page, server: dict[str, str], username: str) -> None:
     page.click("button[type=submit]")
     page.wait_for_url(f"{server['url']}/staff/")
     _sessions[username] = page.context.cookies()
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: Any
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+class _Stay(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a redirect is an answer to look at, not to follow
+
+
+class Http:
+    """A staff session over plain HTTP against the live server: cookies kept, the CSRF token sent.
+
+    Shares `login`'s sessions both ways (a TOTP code works only once), so a persona logged in by a
+    browser test is reused here and the other way round.
+    """
+
+    def __init__(self, server: dict[str, str], username: str | None) -> None:
+        """Logged in as `username`, or a visitor of the public pages when None."""
+        self.url = server["url"]
+        self.opener = urllib.request.build_opener(_Stay)
+        self.cookies: dict[str, str] = {c["name"]: c["value"] for c in _sessions.get(username or "", [])}
+        if username is not None and not self.cookies:
+            self._login(server, username)
+            _sessions[username] = [
+                {"name": k, "value": v, "domain": "127.0.0.1", "path": "/"} for k, v in self.cookies.items()
+            ]
+
+    def _login(self, server: dict[str, str], username: str) -> None:
+        self.form("/staff/login/", {"username": username, "password": DEMO_PASSWORD})
+        answer = self.form("/staff/login/totp/", {"token": totp(server, username)})
+        assert answer.status == 302 and answer.headers["Location"] == "/staff/", answer.text[:500]
+
+    def send(self, method: str, path: str, body: bytes | None = None, content_type: str = "") -> Answer:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if "csrftoken" in self.cookies:
+            headers["X-CSRFToken"] = self.cookies["csrftoken"]
+        if content_type:
+            headers["Content-Type"] = content_type
+        request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers)  # noqa: S310
+        try:
+            response = self.opener.open(request, timeout=60)
+        except urllib.error.HTTPError as error:  # 3xx (not followed), 4xx and 5xx are answers too
+            response = error
+        with response:
+            answer = Answer(response.status, response.headers, response.read().decode())
+        for header in answer.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        return answer
+
+    def get(self, path: str) -> Answer:
+        return self.send("GET", path)
+
+    def post_json(self, path: str, payload: Any) -> Answer:
+        return self.send("POST", path, json.dumps(payload).encode(), "application/json")
+
+    def form(self, path: str, fields: dict[str, str]) -> Answer:
+        """Post a form as a browser would; the CSRF token goes in the header (first visit: get the page)."""
+        if "csrftoken" not in self.cookies:
+            self.get(path)
+        return self.send("POST", path, urllib.parse.urlencode(fields).encode(), "application/x-www-form-urlencoded")
 
 
 def shot(page: Page, name: str) -> None:

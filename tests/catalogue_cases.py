@@ -12,9 +12,10 @@ from typing import Any
 from django.utils import timezone
 
 from tests.test_case_lifecycle import register, who
+from zongzhi.accounts.models import User
 from zongzhi.cases import services
 from zongzhi.cases.models import Case, CourtReferral, Instalment, Party, Supervision
-from zongzhi.centers.models import Org, Room
+from zongzhi.centers.models import Center, Org, Room
 
 LEAD = "152502-D05"  # 锡林浩特市司法局: demo-liaison's
 CO = "152502-BR1"  # the brand mediation room: demo-mediator's
@@ -42,6 +43,16 @@ def assigned() -> Case:
 def in_progress() -> Case:
     case = assigned()
     return services.case_sign_for(case=case, actor=who("liaison"), version=case.version)
+
+
+def escalated_to_xilinhot() -> Case:
+    """Handled at a township, then 上提 to the Xilinhot center: it waits on demo-director to keep the lead."""
+    township = User.objects.get(username="director-152502001")
+    case = register(center=Center.objects.get(code="ZZ-152502001"))
+    case = services.case_accept(case=case, actor=who("intake"), version=case.version)
+    case = services.case_assign(case=case, actor=township, version=case.version, lead=_org(LEAD))
+    case = services.case_sign_for(case=case, actor=who("liaison"), version=case.version)
+    return services.case_escalate(case=case, actor=township, version=case.version, reason="跨苏木纠纷")
 
 
 def co_signed() -> Case:
@@ -124,6 +135,7 @@ PREPARED: dict[str, Callable[[], Case]] = {
     "close": resolved,
     "refer_court": unresolved,
     "escalate": accepted,
+    "keep_lead": escalated_to_xilinhot,
     "withdraw": accepted,
     "reopen": closed,
     "payment": resolved,
@@ -186,6 +198,7 @@ BODIES: dict[str, Callable[[Case], dict[str, Any]]] = {
     "close": lambda c: {"note": "协议已签"},
     "refer_court": lambda c: {"reason": "转诉讼"},
     "escalate": lambda c: {"reason": "涉及多个苏木"},
+    "keep_lead": lambda c: {"handle_days": 10},
     "withdraw": lambda c: {"reason": "申请人撤回"},
     "reopen": lambda c: {"reason": "当事人反映协议未履行"},
     "payment": lambda c: {

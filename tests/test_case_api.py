@@ -18,7 +18,6 @@ ID = make_resident_id("152502", datetime.date(1969, 3, 1), 77)
 
 def body(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "channel": "window",
         "category": "labour",
         "title": "牧民工资拖欠",
         "description": "某合作社拖欠三名牧工半年工资共计四万元。",

@@ -208,6 +208,31 @@ def test_supervision_escalation_and_queues(league, db, persona) -> None:  # type
         assert selectors.queue(persona(name), queue).exists(), (name, queue)
 
 
+def test_the_history_follows_the_deadline_rules(league, db) -> None:  # type: ignore[no-untyped-def]
+    # Registered cases are due for acceptance; accepting meets it.
+    assert not Case.objects.filter(state=State.REGISTERED, due_at=None).exists()
+    assert not Case.objects.filter(state=State.ACCEPTED).exclude(due_at=None).exists()
+    # Unaccepted cases past it were reminded at their own center, from the center above.
+    to_centers = Supervision.objects.filter(target_center__isnull=False).select_related(
+        "issuer_center", "target_center"
+    )
+    assert to_centers.filter(kind=Supervision.Kind.REMINDER, case__state=State.REGISTERED).exists()
+    assert not to_centers.filter(target_org__isnull=False).exists()
+    for document in to_centers.filter(kind=Supervision.Kind.REMINDER):
+        center = document.target_center
+        assert center is not None and document.issuer_center_id == (center.parent_id or center.pk)
+    # An escalated case waits on the receiving director until they keep the lead.
+    kept = CaseEvent.objects.filter(kind="lead_kept")
+    assert kept.exists() and not kept.filter(actor=None).exists()
+    waiting = Case.objects.filter(awaiting_director=True)
+    for case in waiting:
+        last = case.events.filter(kind__in=["escalate", "lead_kept", "assign"]).latest("id")
+        assert last.kind == "escalate", case.number
+    # Leaders issue as their own (county or league) center, never as a township's.
+    by_leaders = Supervision.objects.filter(issuer__memberships__role="leader").select_related("issuer_center")
+    assert by_leaders.exists() and not by_leaders.filter(issuer_center__level="township").exists()
+
+
 def test_actors_are_the_right_people(league, db) -> None:  # type: ignore[no-untyped-def]
     roles: dict[int, set[str]] = defaultdict(set)
     orgs: dict[int, set[int]] = defaultdict(set)

@@ -2,6 +2,8 @@
 
 Twenty workers accept the same case with the same version: exactly one succeeds, the others get a
 conflict, and one event is written. Twenty concurrent intakes in one county never share a number.
+Ten clerks booking one room's free slot at once: one gets it, nine are told who has it. Twenty
+household registrations in one grid at once: twenty distinct codes, no server error.
 """
 
 import json
@@ -41,3 +43,20 @@ def test_concurrent_intake_never_duplicates_a_number(django_db_setup) -> None:  
     numbers = race("intake")["results"]
     assert all(n.startswith("152502") and len(n) == 18 for n in numbers), numbers
     assert len(set(numbers)) == 20
+
+
+def test_ten_clerks_booking_one_free_slot_get_exactly_one_booking(django_db_setup) -> None:  # type: ignore[no-untyped-def]
+    outcome = race("booking", 10)
+    results = sorted(outcome["results"])
+    assert results.count("ok") == 1, results
+    refused = [r for r in results if r != "ok"]
+    assert len(refused) == 9 and all(r.startswith("refused: ") for r in refused), results
+    assert all(f"{outcome['room']} 在 " in r and "已被预约" in r for r in refused), refused
+    assert outcome["bookings"] == 1
+    assert outcome["events"] == 1
+
+
+def test_twenty_household_registrations_in_one_grid_get_distinct_codes(django_db_setup) -> None:  # type: ignore[no-untyped-def]
+    codes = race("household")["results"]
+    assert not [c for c in codes if not c.startswith("H")], codes
+    assert len(set(codes)) == 20, codes

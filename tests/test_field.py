@@ -5,6 +5,7 @@ The demo grid worker (demo-gridworker) sees only their grid; the worker of the n
 """
 
 import datetime
+import functools
 import io
 from typing import Any
 
@@ -18,7 +19,8 @@ from django.utils import timezone
 from tests.conftest import verified_client
 from zongzhi.accounts.models import User
 from zongzhi.cases import services as case_services
-from zongzhi.cases.models import Case, Category, State
+from zongzhi.cases.calendar import add_working_days
+from zongzhi.cases.models import Case, CaseEvent, Category, State
 from zongzhi.centers.models import Center
 from zongzhi.crypto import blind_index
 from zongzhi.field import reviews, selectors, services
@@ -205,6 +207,7 @@ def test_a_visit_raises_a_case_on_the_grid_channel(gridworker: User, home: House
         applicant=home.residents.get(),
     )
     assert case.channel == Case.Channel.GRID and case.region_code == home.grid.code
+    assert case.due_at == add_working_days(case.registered_at, 1)  # to be accepted, like any door's case
     assert case.state == State.REGISTERED and case.parties.get(role="applicant").name == "巴特尔1"
     visit.refresh_from_db()
     assert visit.case == case
@@ -382,6 +385,114 @@ def test_a_mobile_unit_logs_the_services_of_a_visit(gridworker: User, home: Hous
     assert response.status_code == 302
     assert MobileVisit.objects.filter(unit=unit).count() == 2
     assert verified_client(gridworker).get(reverse("field:unit", args=[unit.pk])).status_code == 404
+
+
+@pytest.fixture
+def stop_visit(home: Household, foreign_home: Household) -> MobileVisit:
+    """The county's unit, serving two herder households, at its first stop (the first household)."""
+    director = who("demo-director")
+    county = Region.objects.get(code=home.region_code[:6] + "000000")
+    unit = services.mobile_unit_create(
+        actor=director,
+        name="乌日特一队",
+        county=county,
+        households=[home, foreign_home],
+        members=[who("demo-mediator")],
+    )
+    (stop,) = services.circuit_plan_set(
+        unit=unit, actor=director, stops=[services.StopInput(planned_on=timezone.localdate(), household=home)]
+    )
+    return services.mobile_visit_record(
+        unit=unit,
+        actor=who("demo-mediator"),
+        visited_on=timezone.localdate(),
+        stop=stop,
+        services={ServiceType.objects.get(name="矛盾调解"): (1, "")},
+        people_served=8,
+    )
+
+
+def test_a_mobile_stop_raises_cases_on_the_mobile_channel(stop_visit: MobileVisit, home: Household) -> None:
+    mediator = who("demo-mediator")
+    raise_case = functools.partial(
+        services.mobile_visit_case_raise,
+        visit=stop_visit,
+        category=Category.objects.get(code="grassland"),
+        title="草场边界纠纷",
+        description="两户牧民因夏营地草场边界争执，请求乌日特现场调解。",
+        parties=[case_services.PartyInput(kind="person", role="applicant", name="巴特尔1")],
+    )
+    case = raise_case(actor=mediator)
+    assert case.channel == Case.Channel.MOBILE and case.state == State.REGISTERED
+    assert case.region_code == home.grid.code and case.location == home.address  # the stop's household
+    assert case.center.code == "ZZ-" + home.region_code[:6] and case.owner == mediator  # the unit's county center
+    assert case.due_at == add_working_days(case.registered_at, 1)
+    assert CaseEvent.objects.get(case=case, kind="intake").data["channel"] == "mobile"
+    # A stop serves many households: it may raise several cases, each linked to the visit.
+    other = raise_case(actor=mediator, title="饮水井纠纷")
+    assert set(stop_visit.cases.all()) == {case, other}
+
+    with pytest.raises(PermissionDenied):
+        raise_case(actor=who("demo-leader"))  # sees the unit, does not ride with it
+    stranger = household_in(home.grid, 7)
+    with pytest.raises(ValidationError) as error:
+        raise_case(actor=mediator, household=stranger)
+    assert "不是本乌日特的服务户" in error.value.message_dict["household"][0]
+
+
+def test_a_mobile_stop_raises_an_item(stop_visit: MobileVisit, foreign_home: Household) -> None:
+    item = services.mobile_field_item_raise(
+        visit=stop_visit, actor=who("demo-mediator"), kind="opinion", title="希望增设流动售药点", household=foreign_home
+    )
+    assert item.mobile_visit == stop_visit and item.visit is None
+    assert item.region_code == foreign_home.grid.code
+    assert item in selectors.field_items_visible(who("demo-director"), open_only=True)
+    with pytest.raises(ValidationError):
+        services.mobile_field_item_raise(visit=stop_visit, actor=who("demo-mediator"), kind="other", title=" ")
+
+
+def test_a_mobile_stop_on_the_pages(stop_visit: MobileVisit, home: Household, gridworker: User) -> None:
+    client = verified_client(who("demo-mediator"))
+    unit_page = reverse("field:unit", args=[stop_visit.unit_id])
+    publicity = ServiceType.objects.get(name="法治宣传")
+    recorded = client.post(
+        unit_page,
+        {"visited_on": timezone.localdate().isoformat(), f"service_{publicity.pk}": "on", "people_served": "5"},
+    )
+    new_visit = MobileVisit.objects.filter(unit=stop_visit.unit).latest("id")
+    assert recorded.status_code == 302 and recorded["Location"] == reverse("field:mobile_visit", args=[new_visit.pk])
+
+    page = reverse("field:mobile_visit", args=[stop_visit.pk])
+    html = client.get(page).content.decode()
+    assert 'id="raise-case"' in html and 'id="raise-item"' in html and 'name="channel"' not in html
+    response = client.post(
+        reverse("field:mobile_visit_case", args=[stop_visit.pk]),
+        {
+            "category": "grassland",
+            "household": home.code,
+            "applicant_name": "巴特尔1",
+            "title": "草场边界纠纷",
+            "description": "夏营地草场边界争执。",
+            "channel": "window",
+        },
+        follow=True,
+    )
+    case = stop_visit.cases.get()
+    assert case.channel == Case.Channel.MOBILE and case.number in response.content.decode()
+    response = client.post(
+        reverse("field:mobile_visit_item", args=[stop_visit.pk]),
+        {"kind": "safety", "title": "蒙古包电线老化", "household": home.code},
+        follow=True,
+    )
+    assert "蒙古包电线老化" in response.content.decode() and stop_visit.items.get().kind == "safety"
+    bad = client.post(
+        reverse("field:mobile_visit_case", args=[stop_visit.pk]), {"category": "", "title": "x"}, follow=True
+    )
+    assert "请选择纠纷类别" in bad.content.decode() and stop_visit.cases.count() == 1
+
+    # A leader sees the record but is offered nothing to raise; a grid worker does not see it.
+    assert 'id="raise-case"' not in verified_client(who("demo-leader")).get(page).content.decode()
+    assert verified_client(gridworker).get(page).status_code == 404
 
 
 def test_a_station_lists_the_sessions_held_there(home: Household) -> None:

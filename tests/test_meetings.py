@@ -138,6 +138,27 @@ def test_a_decision_issues_a_supervision_and_the_meeting_is_archived(xilinhot_me
     assert "补充决定" not in client.get(page).content.decode()
 
 
+def test_a_meetings_documents_are_numbered_and_sealed_as_its_own_center(
+    xilinhot_meeting: DispatchMeeting,
+) -> None:
+    # A case the county center holds: the county meeting's 督办函 is the county center's, not the league's.
+    item = xilinhot_meeting.items.filter(case__center__code="ZZ-152502").first()
+    assert item is not None, "the demo history has cases held by the Xilinhot center on the agenda"
+    services.item_decide(item=item, actor=who("demo-director"), decision="限期十日办结。", supervise="letter", days=10)
+    assert item.supervision is not None
+    assert item.supervision.issuer_center.code == "ZZ-152502" and item.supervision.number.startswith("ZZ-152502-LE")
+
+    # A township meeting, even convened by the league's leader, issues as the township center.
+    townships = Region.objects.filter(code__startswith="152502", level=Region.Level.TOWNSHIP).order_by("code")
+    township = next(t for t in townships if weighty(t.prefix))
+    meeting = services.meeting_open(actor=who("demo-league"), region=township, held_on=timezone.localdate())
+    first = meeting.items.select_related("case").first()
+    assert first is not None
+    services.item_decide(item=first, actor=who("demo-league"), decision="请抓紧调处。", supervise="supervision")
+    assert first.supervision is not None and first.supervision.issuer_center == meeting.center
+    assert meeting.center.region == township
+
+
 def test_the_pack_as_pdf_and_xlsx_is_audited(xilinhot_meeting: DispatchMeeting) -> None:
     director = who("demo-director")
     first = xilinhot_meeting.items.select_related("case").first()

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test import Client
 
 from tests.portal_steps import APPLICATION, apply, sms_code, verify_phone
+from zongzhi.cases.calendar import add_working_days
 from zongzhi.cases.models import Case, State
 from zongzhi.portal.models import Application, PhoneCode
 
@@ -52,6 +53,7 @@ def test_the_application_lands_in_the_county_centers_intake_queue(
     application = Application.objects.select_related("case").get(case__channel=Case.Channel.PORTAL)
     case = application.case
     assert case.state == State.REGISTERED and case.center.code == "ZZ-152502"
+    assert case.due_at == add_working_days(case.registered_at, 1)  # the promise: accepted within a working day
     assert case.location == APPLICATION["place"] and case.attachments.count() == 1
     assert [(p.role, p.name) for p in case.parties.order_by("role")] == [
         ("applicant", "巴特尔"),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from zongzhi.accounts.models import ADMIN_ROLES, BUSINESS_ROLES, Role
 from zongzhi.cases import catalogue, workflow
+from zongzhi.cases.models import Assignment, CoordinationRequest, CourtReferral, Supervision
 from zongzhi.regions import codes
 
 
@@ -143,10 +144,13 @@ def center_ids_of(user: Any, role: str) -> frozenset[int]:
     return frozenset(center for held, center in _held(user).centers if held == role)
 
 
+def supervised_center_ids(user: Any) -> frozenset[int]:
+    """The centers whose 督办 documents the user answers: where they direct or keep the window."""
+    return center_ids_of(user, Role.CENTER_DIRECTOR) | center_ids_of(user, Role.INTAKE_CLERK)
+
+
 def cases_q(user: Any) -> Q:
     """The cases a user may see: inside their jurisdiction, or pushed to one of their orgs."""
-    from zongzhi.cases.models import Assignment, CoordinationRequest
-
     q = Q(pk__in=[])
     if roles_of(user) & BUSINESS_ROLES:
         q |= scope_of(user).q()
@@ -180,8 +184,6 @@ def forget_case_roles(user: Any) -> None:
 
 
 def _case_roles(user: Any, case: Any) -> set[str]:
-    from zongzhi.cases.models import Assignment, CoordinationRequest, CourtReferral, Supervision
-
     roles: set[str] = set()
     held = roles_of(user)
     if Role.INTAKE_CLERK in held and (
@@ -192,6 +194,9 @@ def _case_roles(user: Any, case: Any) -> set[str]:
         roles.add("director")
     if Role.LEADER in held and scope_of(user).covers(case.region_code):
         roles.add("leader")
+    centers = supervised_center_ids(user)
+    if centers and Supervision.objects.filter(case=case, target_center_id__in=centers, status="open").exists():
+        roles.add("supervised")  # a document addressed to the user's center (no org holds the case)
     orgs = org_ids_of(user)
     if not orgs:
         return roles

@@ -12,9 +12,13 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from zongzhi import access
+from zongzhi.accounts.services import token_user
 from zongzhi.cases import actions, catalogue
+from zongzhi.cases.api import router as cases_router
 from zongzhi.cases.workflow import Conflict
 from zongzhi.centers.selectors import center_duty, center_get, centers_visible
+from zongzhi.grid.selectors import resident_search
+from zongzhi.identity import mask_phone, mask_resident_id
 from zongzhi.regions.models import Region
 from zongzhi.regions.selectors import Figures, region_children, region_figures, region_get, region_roots
 from zongzhi.stats import platform_stats
@@ -34,8 +38,6 @@ class BearerToken(HttpBearer):
     """`Authorization: Bearer <token>` from `manage.py issue_token`: a service account."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        from zongzhi.accounts.services import token_user
-
         user = token_user(token)
         if user is not None:
             request.user = user
@@ -46,7 +48,9 @@ api = NinjaAPI(
     title="综治平台 API",
     version="1",
     urls_namespace="api",
-    auth=[VerifiedSession(), BearerToken()],
+    # The token first: the session's CSRF check refuses any POST without a CSRF cookie before the next
+    # method is tried, which would shut service accounts out of every write.
+    auth=[BearerToken(), VerifiedSession()],
     docs_url="/docs",  # Swagger UI from ninja's own static files ("ninja" is an installed app)
 )
 
@@ -230,9 +234,6 @@ def stats(request: HttpRequest, region: str | None = None) -> dict[str, Any]:
 @api.get("/residents")
 def residents(request: HttpRequest, q: str) -> list[dict[str, Any]]:
     """Residents by name (1–2 characters: prefix) or exact ID, in the caller's jurisdiction; masked."""
-    from zongzhi.grid.selectors import resident_search
-    from zongzhi.identity import mask_phone, mask_resident_id
-
     scope = _business(request)
     return [
         {
@@ -247,8 +248,6 @@ def residents(request: HttpRequest, q: str) -> list[dict[str, Any]]:
         for r in resident_search(scope, q)
     ]
 
-
-from zongzhi.cases.api import router as cases_router  # noqa: E402 - the router needs `api`'s helpers above
 
 api.add_router("/cases", cases_router)
 

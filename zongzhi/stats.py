@@ -2,8 +2,11 @@
 
 from typing import Any
 
+from django.db.models import Count
+
 from zongzhi.access import Scope
 from zongzhi.accounts.selectors import accounts_in
+from zongzhi.cases.models import Case, State
 from zongzhi.centers.selectors import orgs_visible
 from zongzhi.grid.selectors import claim_rate, households_visible, residents_visible
 from zongzhi.regions import codes
@@ -33,10 +36,6 @@ def platform_stats(scope: Scope) -> dict[str, Any]:
 
 def cases_by_state(scope: Scope) -> dict[str, int]:
     """Cases under the scope by workflow state (every state listed, zeros included)."""
-    from django.db.models import Count
-
-    from zongzhi.cases.models import Case, State
-
     counts = dict(
         Case.objects.filter(scope.q()).order_by().values_list("state").annotate(n=Count("id")).values_list("state", "n")
     )

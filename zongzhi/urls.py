@@ -4,9 +4,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
-from zongzhi.accounts import views as account_views
 from zongzhi.api import api
-from zongzhi.centers import open_days
+from zongzhi.home import urls as home_urls
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -18,17 +17,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 urlpatterns = [
     path("healthz", healthz),
-    path("staff/", account_views.home, name="home"),
+    path("staff/", include(home_urls)),
     path("staff/", include("zongzhi.accounts.urls")),
-    path("staff/regions/", include("zongzhi.regions.urls")),
+    path("staff/regions/", include(home_urls.regions)),
     path("staff/centers/", include("zongzhi.centers.urls")),
     path("staff/cases/", include("zongzhi.cases.urls")),
     path("staff/field/", include("zongzhi.field.urls")),
     path("staff/grid/", include("zongzhi.grid.urls")),
     path("staff/meetings/", include("zongzhi.meetings.urls")),
     path("staff/transfer/", include("zongzhi.transfer.urls")),
-    path("staff/open-days/", open_days.open_days, name="open_days"),
-    path("staff/open-days/<int:pk>/", open_days.open_day_bookings, name="open_day_bookings"),
     path("staff/dashboards/", include("zongzhi.dashboards.urls")),
     path("api/v1/", api.urls),
     path("", include("zongzhi.portal.urls")),

@@ -2,20 +2,19 @@
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-if TYPE_CHECKING:
-    from zongzhi.accounts.models import User
+from zongzhi.accounts.models import User
 
 
-def acting_user(request: HttpRequest) -> "User":
+def acting_user(request: HttpRequest) -> User:
     """The logged-in user of a request that passed `staff_page`."""
-    return cast("User", request.user)
+    return cast(User, request.user)
 
 
 def staff_page(allowed: Callable[[Any], bool] | None = None) -> Callable:

@@ -1,6 +1,8 @@
 """Every write on accounts: logging in, lockout, TOTP, users, roles and jurisdictions."""
 
 import datetime
+import hashlib
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from zongzhi import access
-from zongzhi.accounts.models import Jurisdiction, Membership, Role, User
+from zongzhi import access, inputs
+from zongzhi.accounts.models import ApiToken, Jurisdiction, Membership, Role, User
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
 from zongzhi.centers.models import Center, Org
@@ -72,6 +74,8 @@ def _register_failure(user: User, request: HttpRequest | None, *, factor: str) -
 def login_check_password(*, username: str, password: str, request: HttpRequest) -> LoginResult:
     """First factor. Refuses locked accounts before looking at the password."""
     wrong = _("用户名或密码错误。")
+    if inputs.NUL in username or inputs.NUL in password:  # no account has one; PostgreSQL cannot even look
+        return LoginResult(None, wrong)
     user = User.objects.filter(username=username).first()
     if user is not None and is_locked(user):
         audit_record(action=Action.LOGIN_WHILE_LOCKED, actor=user, target=username, request=request)
@@ -161,10 +165,10 @@ def user_create(
 ) -> User:
     """Open an account. Without a password the account cannot log in until one is set."""
     username = username.strip()
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(User, {"username": username, "full_name": full_name})
     if not username:
         errors["username"] = [_("请填写用户名。")]
-    elif User.objects.filter(username__iexact=username).exists():
+    elif "username" not in errors and User.objects.filter(username__iexact=username).exists():
         errors["username"] = [_("用户名“%(name)s”已被使用。") % {"name": username}]
     candidate = User(username=username, full_name=full_name.strip())
     if password is not None:
@@ -187,6 +191,7 @@ def user_create(
 def user_update(
     *, actor: User, user: User, full_name: str, is_active: bool, request: HttpRequest | None = None
 ) -> None:
+    inputs.check_text(User, {"full_name": full_name})
     with transaction.atomic():
         user.full_name = full_name.strip()
         user.is_active = is_active
@@ -280,11 +285,7 @@ def jurisdiction_revoke(*, actor: User, jurisdiction: Jurisdiction, request: Htt
 
 def token_issue(*, user: User, name: str, actor_name: str = "cli") -> str:
     """Create a bearer token for `user`; only its hash is stored, the token is shown once."""
-    import hashlib
-    import secrets
-
-    from zongzhi.accounts.models import ApiToken
-
+    inputs.check_text(ApiToken, {"name": name})
     token = "zz_" + secrets.token_urlsafe(32)
     with transaction.atomic():
         ApiToken.objects.create(
@@ -296,10 +297,6 @@ def token_issue(*, user: User, name: str, actor_name: str = "cli") -> str:
 
 def token_user(token: str) -> User | None:
     """The active user a bearer token belongs to, or None."""
-    import hashlib
-
-    from zongzhi.accounts.models import ApiToken
-
     found = (
         ApiToken.objects.select_related("user")
         .filter(key_hash=hashlib.sha256(token.encode()).hexdigest(), revoked=False, user__is_active=True)

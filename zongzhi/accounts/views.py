@@ -1,4 +1,4 @@
-"""Login (password, then TOTP), enrolment, logout and the home page of each role."""
+"""Login (password, then TOTP), enrolment and logout (each role's home page is in `home`)."""
 
 import time
 from io import BytesIO
@@ -16,16 +16,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from zongzhi import access
 from zongzhi.accounts import services
-from zongzhi.accounts.decorators import staff_page
 from zongzhi.accounts.models import User
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
-from zongzhi.cases.selectors import QUEUES, queue
-from zongzhi.centers.selectors import centers_visible, presences_of
-from zongzhi.grid.selectors import grids_of_worker
-from zongzhi.regions.selectors import region_figures, region_roots
 
 PENDING_USER = "zongzhi_pending_user"
 PENDING_AT = "zongzhi_pending_at"
@@ -135,25 +129,3 @@ def logout_view(request: HttpRequest) -> HttpResponse:
         )
     logout(request)
     return redirect("accounts:login")
-
-
-@staff_page()
-def home(request: HttpRequest) -> HttpResponse:
-    """The landing page of each role: what this person works on, scoped to them."""
-    user = request.user
-    scope = access.scope_of(user)
-    memberships = list(user.memberships.select_related("org", "center"))  # type: ignore[union-attr]
-    context = {
-        "memberships": memberships,
-        "jurisdictions": list(user.jurisdictions.select_related("region")),  # type: ignore[union-attr]
-        "business": access.may_read_business(user),
-    }
-    if context["business"]:
-        context["roots"] = list(region_roots(scope))
-        context["figures"] = region_figures(scope)
-        context["my_centers"] = [m.center for m in memberships if m.center is not None]
-        context["my_postings"] = presences_of([m.org for m in memberships if m.org is not None])
-        context["centers"] = list(centers_visible(scope).exclude(level="village")[:12])
-        context["my_grids"] = list(grids_of_worker(user))
-        context["queues"] = [(key, label, queue(user, key).count()) for key, label in QUEUES.items()]
-    return render(request, "accounts/home.html", context)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic_core import PydanticUndefined
 
-from zongzhi import access
+from zongzhi import access, inputs
 from zongzhi.accounts.models import User
 from zongzhi.cases import catalogue, selectors, services
 from zongzhi.cases.catalogue import ACTIONS, Action, Params
@@ -80,7 +80,8 @@ def ref_choices(kind: str, case: Case, user: User) -> list[tuple[str, str]]:
         status = Supervision.Status.OPEN if kind == "supervision_open" else Supervision.Status.REPLIED
         found = [s for s in case.supervisions.all() if s.status == status]
         if kind == "supervision_open" and "director" not in access.case_roles(user, case):
-            found = [s for s in found if s.target_org_id in access.org_ids_of(user)]
+            mine, centers = access.org_ids_of(user), access.supervised_center_ids(user)
+            found = [s for s in found if s.target_org_id in mine or s.target_center_id in centers]
         return [(str(s.pk), f"{s.get_kind_display()} {s.number}") for s in found]
     if kind == "instalment":
         agreement = getattr(case, "agreement", None) if catalogue._has_agreement(case) else None
@@ -221,7 +222,7 @@ def _message(error: Any, title: str) -> str:
     if kind == "missing":
         return _("请填写%(t)s。") % {"t": title}
     if kind == "nul_byte":
-        return _("%(t)s含有不允许的空字符（NUL），请删除后重试。") % {"t": title}
+        return inputs.nul_message(title)
     if kind == "string_too_long":
         if isinstance(value, str):
             return _("%(t)s最多 %(m)s 个字（现为 %(n)d 个）。") % {

@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
+from ninja.schema import DjangoGetter
+from pydantic import model_validator
 
 from zongzhi import access
 from zongzhi.accounts.models import User
@@ -42,7 +44,8 @@ class PartyIn(Schema):
 
 
 class CaseIn(Schema):
-    channel: str = "window"
+    """A dispute to register. The channel is not a field: it follows the caller (window, department, grid)."""
+
     category: str
     title: str
     description: str
@@ -59,6 +62,17 @@ class CaseIn(Schema):
     risk_override_reason: str = ""
     major: bool = False
     related: list[str] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_channel(cls, data: Any) -> Any:
+        # Refused rather than ignored: a client that sends a channel believes it sets one.
+        raw = data._obj if isinstance(data, DjangoGetter) else data  # ninja wraps the body before validators
+        if isinstance(raw, dict) and "channel" in raw:
+            raise ValidationError(
+                {"channel": [_("来源渠道由登记入口确定（窗口、部门、网格员等），登记时不能指定，请去掉 channel。")]}
+            )
+        return data
 
 
 def _lookup(model: Any, field: str, value: str, label: str) -> Any:
@@ -77,7 +91,6 @@ def create_case(request: HttpRequest, payload: CaseIn) -> Status:
     related = list(selectors.cases_visible(user).filter(number__in=payload.related)) if payload.related else []
     case = services.case_intake(
         actor=user,
-        channel=payload.channel,
         category=_lookup(Category, "code", payload.category, "category"),
         title=payload.title,
         description=payload.description,

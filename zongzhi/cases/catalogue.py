@@ -114,6 +114,11 @@ class ReturnParams(HandlerOrgParams):
 class TransferParams(Params):
     to_org: str = ref(_("转至单位"), "org")
     reason: str = text(_("理由"), model=Assignment, name="return_reason")
+    handle_days: int | None = Field(None, title=str(_("办理时限（工作日，不填沿用主任所定或按规则）")), ge=1, le=90)
+
+
+class KeepLeadParams(Params):
+    handle_days: int | None = Field(None, title=str(_("新的办理时限（工作日，不填沿用）")), ge=1, le=90)
 
 
 class InstalmentIn(Params):
@@ -295,6 +300,12 @@ def _replied_supervision(case: Case) -> Any:
     return None
 
 
+def _awaiting_director(case: Case) -> Any:
+    if not case.awaiting_director:
+        return _("该案件没有待确定的承办单位。")
+    return None
+
+
 def _maskable(case: Case) -> Any:
     if not any(p.id_number or p.phone for p in case.parties.all()):
         return _("当事人没有登记证件号或电话。")
@@ -350,6 +361,15 @@ ACTIONS: dict[str, Action] = {
         _transition("close", _roles("director"), CloseParams),
         _transition("refer_court", _roles("director", "lead"), OptionalReason),
         _transition("escalate", _roles("director"), ReasonParams),
+        Action(
+            "keep_lead",
+            _("维持承办单位"),
+            HANDLING,
+            _roles("director"),
+            KeepLeadParams,
+            versioned=True,
+            when=_awaiting_director,
+        ),
         _transition("withdraw", _roles("intake", "director"), ReasonParams),
         _transition("reopen", _roles("director"), ReasonParams),
         Action("payment", _("登记履行"), AFTER_AGREEMENT, _roles("director", "intake"), PaymentParams, when=_unpaid),

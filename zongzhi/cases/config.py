@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from zongzhi import inputs
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
 from zongzhi.cases.models import CalendarDay, Case, Category, DeadlinePolicy, SupervisionName
@@ -19,7 +20,7 @@ def _audit(actor: Any, target: str, **detail: Any) -> None:
 def category_save(*, actor: Any, code: str, name: str, parent: Category | None = None, active: bool = True) -> Category:
     """Add a category (or rename / switch on and off an existing one, by code)."""
     code, name = code.strip(), name.strip()
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(Category, {"code": code, "name": name})
     if not code or not code.replace(".", "").replace("_", "").isalnum() or not code.isascii():
         errors["code"] = [_("类别代码只能由字母、数字、点和下划线组成。")]
     if not name:
@@ -38,12 +39,21 @@ def category_save(*, actor: Any, code: str, name: str, parent: Category | None =
 
 
 def policy_save(
-    *, actor: Any, name: str, category: Category | None, risk_level: str, sign_for_days: int, handle_days: int
+    *,
+    actor: Any,
+    name: str,
+    category: Category | None,
+    risk_level: str,
+    sign_for_days: int,
+    handle_days: int,
+    accept_days: int = 1,
 ) -> DeadlinePolicy:
     """Set the working days for a category and/or risk level (the most specific rule wins)."""
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(DeadlinePolicy, {"name": name})
     if risk_level and risk_level not in Case.Risk.values:
         errors["risk_level"] = [_("未知风险等级。")]
+    if not 1 <= accept_days <= 10:
+        errors["accept_days"] = [_("受理时限应在 1 到 10 个工作日之间。")]
     if not 1 <= sign_for_days <= 10:
         errors["sign_for_days"] = [_("签收时限应在 1 到 10 个工作日之间。")]
     if not 1 <= handle_days <= 90:
@@ -56,13 +66,19 @@ def policy_save(
         policy, _created = DeadlinePolicy.objects.update_or_create(
             category=category,
             risk_level=risk_level,
-            defaults={"name": name.strip(), "sign_for_days": sign_for_days, "handle_days": handle_days},
+            defaults={
+                "name": name.strip(),
+                "accept_days": accept_days,
+                "sign_for_days": sign_for_days,
+                "handle_days": handle_days,
+            },
         )
         _audit(
             actor,
             f"policy:{policy.pk}",
             category=category.code if category else None,
             risk=risk_level,
+            accept_days=accept_days,
             sign_for_days=sign_for_days,
             handle_days=handle_days,
         )
@@ -71,6 +87,7 @@ def policy_save(
 
 def calendar_set(*, actor: Any, day: datetime.date, workday: bool, name: str = "") -> CalendarDay:
     """Mark a date as a holiday, or a weekend as a working day (调休)."""
+    inputs.check_text(CalendarDay, {"name": name})
     if workday == (day.isoweekday() <= 5) and not CalendarDay.objects.filter(day=day).exists():
         raise ValidationError(
             {
@@ -88,6 +105,7 @@ def calendar_set(*, actor: Any, day: datetime.date, workday: bool, name: str = "
 
 
 def supervision_rename(*, actor: Any, kind: str, name: str) -> None:
+    inputs.check_text(SupervisionName, {"name": name}, labels={"name": _("文书名称")})
     if not name.strip() or len(name.strip()) > 30:
         raise ValidationError({"name": [_("文书名称应为 1–30 个字。")]})
     with transaction.atomic():

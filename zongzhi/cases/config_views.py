@@ -61,6 +61,7 @@ def config_save(request: HttpRequest, what: str) -> HttpResponse:
                 name=post.get("name", ""),
                 category=category,
                 risk_level=post.get("risk_level", ""),
+                accept_days=_int(post.get("accept_days") or "1", "accept_days"),
                 sign_for_days=_int(post.get("sign_for_days", ""), "sign_for_days"),
                 handle_days=_int(post.get("handle_days", ""), "handle_days"),
             )

@@ -1,11 +1,15 @@
 """Deadlines, supervision and escalation: what the sweep does with cases that run late.
 
-For a case past its handling deadline (`due_at`), one round goes:
-  1. 提示函 (reminder) to the lead org;
-  2. its reply deadline passed and the case still open: 督办单 (supervision) from the next center up;
-  3. the 督办单 left unanswered past its deadline: 督办函 (letter), and 上提 to the next center up
-     (重大疑难 cases to league-level coordination). Escalation sets a fresh `due_at` by the deadline
-     policy, and the next round starts from it.
+For a case past its deadline (`due_at`: acceptance while registered, handling once assigned), one
+round goes, each document addressed to whoever holds the case now (`services.case_holder`): the
+lead org, or the case's center when no org holds it (a case to accept, or one escalated and waiting
+on the receiving center's director to keep or change the lead):
+  1. 提示函 (reminder): to an org from the case's center, to the center from the center above;
+  2. its reply deadline passed and the case still open: 督办单 (supervision) from the center above;
+  3. the 督办单 left unanswered past its deadline: 督办函 (letter) to the same addressee, and 上提 to
+     the next center up (重大疑难 cases to league-level coordination; a case not yet accepted is
+     not escalated). Escalation sets a fresh `due_at` by the deadline policy, and the next round
+     starts from it.
 Besides, an assignment not signed for by its sign-for deadline gets one 提示函.
 
 The sweep keeps no state of its own: where a case stands is read from its Supervision rows issued
@@ -195,9 +199,10 @@ def _late_by(case: Case, now: datetime.datetime) -> str:
     assert case.due_at is not None
     days = working_days_between(timezone.localdate(case.due_at), timezone.localdate(now))
     due = timezone.localtime(case.due_at)
+    what = case.deadline_label
     if days:
-        return _("案件已超过办理期限（%(d)s）%(n)d 个工作日") % {"d": f"{due:%Y-%m-%d}", "n": days}
-    return _("案件已超过办理期限（%(d)s）") % {"d": f"{due:%Y-%m-%d}"}
+        return _("案件已超过%(w)s（%(d)s）%(n)d 个工作日") % {"w": what, "d": f"{due:%Y-%m-%d}", "n": days}
+    return _("案件已超过%(w)s（%(d)s）") % {"w": what, "d": f"{due:%Y-%m-%d}"}
 
 
 def _advance(case: Case, flags: dict[str, Any], now: datetime.datetime, done: SweepReport) -> None:
@@ -207,13 +212,13 @@ def _advance(case: Case, flags: dict[str, Any], now: datetime.datetime, done: Sw
         supervision = _unanswered_supervisions(now, case.pk, case.due_at).order_by("issued_at").first()
         assert supervision is not None
         name = services.supervision_name(Kind.SUPERVISION)
-        services.supervision_issue(
+        services.supervision_send(
             case=case,
             actor=None,
             kind=Kind.LETTER,
-            system=True,
             days=REPLY_DAYS,
             target_org=supervision.target_org,
+            target_center=supervision.target_center,
             reason=_("%(name)s %(number)s 逾期未反馈，%(late)s。现发督办函，请于 %(days)d 个工作日内反馈办理情况。")
             % {"name": name, "number": supervision.number, "late": late, "days": REPLY_DAYS},
         )
@@ -224,11 +229,10 @@ def _advance(case: Case, flags: dict[str, Any], now: datetime.datetime, done: Sw
     elif flags["reminder_lapsed"] and not flags["supervised"]:
         reminder = _lapsed_reminders(now, case.pk, case.due_at).order_by("issued_at").first()
         assert reminder is not None
-        services.supervision_issue(
+        services.supervision_send(
             case=case,
             actor=None,
             kind=Kind.SUPERVISION,
-            system=True,
             days=REPLY_DAYS,
             reason=_(
                 "%(late)s，%(name)s %(number)s 的反馈期限已过，案件仍未办结。请于 %(days)d 个工作日内反馈办理情况。"
@@ -242,11 +246,10 @@ def _advance(case: Case, flags: dict[str, Any], now: datetime.datetime, done: Sw
         )
         done.supervisions.append(case.number)
     elif not flags["reminded"]:
-        services.supervision_issue(
+        services.supervision_send(
             case=case,
             actor=None,
             kind=Kind.REMINDER,
-            system=True,
             days=REPLY_DAYS,
             reason=_("%(late)s，请于 %(days)d 个工作日内反馈办理情况。") % {"late": late, "days": REPLY_DAYS},
         )
@@ -283,11 +286,10 @@ def _renew_due(case: Case, now: datetime.datetime) -> None:
 
 def _remind_sign_for(assignment: Assignment, done: SweepReport) -> None:
     due = timezone.localtime(assignment.sign_for_due)
-    services.supervision_issue(
+    services.supervision_send(
         case=assignment.case,
         actor=None,
         kind=Kind.REMINDER,
-        system=True,
         days=SIGN_FOR_REPLY_DAYS,
         target_org=assignment.org,
         reason=_("%(org)s未在签收期限（%(due)s）前签收案件，请于 %(days)d 个工作日内签收办理。")

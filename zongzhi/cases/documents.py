@@ -130,7 +130,8 @@ def _supervision(case: Case, supervision_id: str | None) -> Document:
     supervision = next((s for s in case.supervisions.all() if str(s.pk) == str(supervision_id)), None)
     if supervision is None:
         raise Http404
-    target = supervision.target_org.name if supervision.target_org else case.center.name
+    addressee = supervision.target_org or supervision.target_center or case.center
+    target = addressee.name
     return Document(
         title=supervision.get_kind_display(),
         number=supervision.number,

@@ -198,6 +198,7 @@ class Escalated(Transition):
     to: str = ""
     major: bool = False
     due_at: datetime.datetime | None = None
+    lead: str = ""  # kept until the receiving center's director keeps or changes it
 
 
 # ---- records that change no state (through `append`) --------------------------------------------
@@ -209,10 +210,22 @@ class Registered(Event):
     label = _("登记")
     channel: str
     risk: str
+    due_at: datetime.datetime | None = None  # the acceptance deadline
     risk_reasons: tuple[str, ...] = ()
     repeats: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
     original_number: str = ""  # the ledger's own number, for imported cases
+
+
+@dataclasses.dataclass(frozen=True)
+class LeadKept(Event):
+    """After 上提 the receiving center's director keeps the lead org (optionally with a new deadline)."""
+
+    kind = "lead_kept"
+    label = _("维持承办单位")
+    org: str
+    center: str
+    deadline: datetime.datetime | None = None
 
 
 @dataclasses.dataclass(frozen=True)

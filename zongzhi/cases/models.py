@@ -94,12 +94,15 @@ class Case(models.Model):
     version = models.PositiveIntegerField(_("版本"), default=1)
     center = models.ForeignKey(Center, models.PROTECT, related_name="cases", verbose_name=_("办理中心"))
     escalations = models.PositiveSmallIntegerField(_("上提次数"), default=0)
+    # After 上提 the receiving center's director keeps or changes the lead; until then the case waits on them.
+    awaiting_director = models.BooleanField(_("待接收中心主任确定承办"), default=False, db_default=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="owned_cases", verbose_name=_("首问责任人")
     )
     registered_at = models.DateTimeField(_("登记时间"))
     occurred_on = models.DateField(_("发生日期"), null=True, blank=True)
-    due_at = models.DateTimeField(_("办理期限"), null=True, blank=True)
+    # The deadline of the stage the case is in: acceptance while registered, handling once assigned.
+    due_at = models.DateTimeField(_("期限"), null=True, blank=True)
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
     outcome = models.CharField(_("结案方式"), max_length=30, choices=Outcome.choices, blank=True)
     outcome_note = models.TextField(_("结案说明"), blank=True)
@@ -130,6 +133,11 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def deadline_label(self) -> str:
+        """What `due_at` is the deadline of, for the pages."""
+        return str(_("受理期限") if self.state == State.REGISTERED else _("办理期限"))
 
 
 class Party(models.Model):
@@ -204,6 +212,8 @@ class Assignment(models.Model):
     role = models.CharField(_("角色"), max_length=10, choices=Role.choices)
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PENDING)
     deadline = models.DateTimeField(_("办理期限"))
+    # The working days the director gave (None: by the deadline policy); a transfer keeps such a deadline.
+    handle_days = models.PositiveSmallIntegerField(_("指定办理时限（工作日）"), null=True, blank=True)
     sign_for_due = models.DateTimeField(_("签收期限"))
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     assigned_at = models.DateTimeField()
@@ -377,6 +387,10 @@ class Supervision(models.Model):
     issuer = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
     issuer_center = models.ForeignKey(Center, models.PROTECT, related_name="+", verbose_name=_("督办中心"))
     target_org = models.ForeignKey(Org, models.PROTECT, null=True, blank=True, related_name="supervisions")
+    # Addressed to a center when no org holds the case: it is to be accepted, or waits on the director.
+    target_center = models.ForeignKey(
+        Center, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("被督办中心")
+    )
     reason = models.TextField(_("督办事由"))
     deadline = models.DateTimeField(_("反馈期限"))
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.OPEN)
@@ -431,6 +445,7 @@ class DeadlinePolicy(models.Model):
 
     category = models.ForeignKey(Category, models.CASCADE, null=True, blank=True, related_name="+")
     risk_level = models.CharField(max_length=10, choices=Case.Risk.choices, blank=True)
+    accept_days = models.PositiveSmallIntegerField(_("受理时限（工作日）"), default=1)
     sign_for_days = models.PositiveSmallIntegerField(_("签收时限（工作日）"), default=1)
     handle_days = models.PositiveSmallIntegerField(_("办理时限（工作日）"))
     name = models.CharField(_("名称"), max_length=50)

@@ -22,6 +22,7 @@ def case_row(case: Case) -> dict[str, Any]:
         "channel": case.channel,
         "registered_at": case.registered_at.isoformat(),
         "due_at": case.due_at.isoformat() if case.due_at else None,
+        "awaiting_director": case.awaiting_director,
         "version": case.version,
     }
 
@@ -88,7 +89,7 @@ def case_detail(case: Case, user: Any) -> dict[str, Any]:
                 "kind": s.kind,
                 "number": s.number,
                 "status": s.status,
-                "target": s.target_org.name if s.target_org else None,
+                "target": s.target_org.name if s.target_org else s.target_center.name if s.target_center else None,
                 "deadline": s.deadline.isoformat(),
             }
             for s in case.supervisions.all()

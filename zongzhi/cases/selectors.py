@@ -35,6 +35,7 @@ PAGE_RELATED = (
     Prefetch("assignments", queryset=Assignment.objects.select_related("org").order_by(LEAD_FIRST, "id")),
     Prefetch("events", queryset=CaseEvent.objects.order_by("id")),
     "supervisions__target_org",
+    "supervisions__target_center",
     "sessions",
     "court_referrals__court",
     "follow_ups",
@@ -45,7 +46,7 @@ PAGE_RELATED = (
     "coordination_requests__from_org",
     "coordination_requests__to_org",
 )
-API_RELATED = PAGE_RELATED[:4]  # what the API's case body shows
+API_RELATED = PAGE_RELATED[:5]  # what the API's case body shows
 
 
 def case_get(user: Any, number: str, *, related: tuple = PAGE_RELATED) -> Case:

@@ -16,13 +16,15 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zongzhi import access
-from zongzhi.accounts.models import User
+from zongzhi import access, inputs
+from zongzhi.accounts.models import Role, User
+from zongzhi.audit.models import AuditEntry
+from zongzhi.audit.services import audit_record
 from zongzhi.cases import catalogue, events, workflow
 from zongzhi.cases.calendar import add_working_days, exceptions_for
 from zongzhi.cases.models import (
@@ -60,6 +62,7 @@ from zongzhi.regions.models import Region
 
 MAX_AMOUNT = Decimal("10000000000")  # ten billion yuan: beyond this an amount is a typing error
 MAX_PEOPLE = 100_000
+MAX_SUPERVISION_DAYS = 30  # working days to answer a 督办 document
 REPEAT_WINDOW_DAYS = getattr(settings, "CASE_REPEAT_WINDOW_DAYS", 180)
 SIMILAR_DESCRIPTION = 0.85
 
@@ -122,6 +125,12 @@ def policy_for(category: Category, risk_level: str) -> DeadlinePolicy | None:
     return min(candidates, key=lambda p: (p.category_id is None, p.risk_level == ""), default=None)
 
 
+def acceptance_due(category: Category, risk_level: str, start: datetime.datetime) -> datetime.datetime:
+    """When a registered case must be accepted or rejected: the portal promises one working day."""
+    policy = policy_for(category, risk_level)
+    return add_working_days(start, policy.accept_days if policy else 1)
+
+
 def _deadlines(
     category: Category, risk_level: str, start: datetime.datetime
 ) -> tuple[datetime.datetime, datetime.datetime]:
@@ -145,8 +154,8 @@ def supervision_name(kind: str) -> str:
 
 def _party_errors(index: int, party: PartyInput) -> dict[str, list[str]]:
     prefix = f"parties.{index}"
-    errors: dict[str, list[str]] = {}
     where = _("第 %(n)d 位当事人") % {"n": index + 1}
+    errors = inputs.text_errors(Party, party.__dict__, prefix=f"{prefix}.", where=where)
     if party.kind not in Party.Kind.values:
         errors[f"{prefix}.kind"] = [_("%(w)s的类型无效。") % {"w": where}]
     if party.role not in Party.Role.values:
@@ -179,6 +188,48 @@ def _normalized_id(party: PartyInput) -> str:
 def _id_index(party: PartyInput) -> str:
     number = _normalized_id(party)
     return blind_index(f"{party.kind}:{number}") if number else ""
+
+
+def intake_channel(actor: User) -> str:
+    """The door a staff member registers at on the pages and the API; the channel is never chosen by hand.
+
+    A clerk or director of a center: its window; a grid worker: a grid report; an agency's liaison,
+    mediator or judge: a department referral. The portal, the import and a 乌日特 stop are doors of
+    their own, whose services name their channel.
+    """
+    held = access.roles_of(actor)
+    if access.center_ids_of(actor, Role.INTAKE_CLERK) or access.center_ids_of(actor, Role.CENTER_DIRECTOR):
+        return Case.Channel.WINDOW
+    if Role.GRID_WORKER in held:
+        return Case.Channel.GRID
+    if access.org_ids_of(actor):
+        return Case.Channel.DEPARTMENT
+    raise PermissionDenied(_("只有中心窗口、网格员和部门可以登记矛盾纠纷。"))
+
+
+def _live_lead(case: Case) -> Assignment | None:
+    return (
+        case.assignments.filter(
+            role=Assignment.Role.LEAD, status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED]
+        )
+        .select_related("org")
+        .order_by("-id")
+        .first()
+    )
+
+
+def case_holder(case: Case) -> tuple[Org | None, Center | None]:
+    """Whom the case waits on now: its lead org, or its center (to accept, to assign, after 上提 to decide)."""
+    if case.state in (State.ASSIGNED, State.IN_PROGRESS) and not case.awaiting_director:
+        lead = _live_lead(case)
+        if lead is not None:
+            return lead.org, None
+    return None, case.center
+
+
+def _handle_days(handle_days: int | None) -> None:
+    if handle_days is not None and not 1 <= handle_days <= 90:
+        raise ValidationError({"handle_days": [_("办理时限应在 1 到 90 个工作日之间。")]})
 
 
 def intake_center_for(actor: User, region: Region) -> Center:
@@ -279,7 +330,6 @@ def intake_check(
 def case_intake(
     *,
     actor: User,
-    channel: str,
     category: Category,
     title: str,
     description: str,
@@ -297,9 +347,24 @@ def case_intake(
     major: bool = False,
     related: Iterable[Case] = (),
     center: Center | None = None,
+    channel: str | None = None,
 ) -> Case:
-    """Register a dispute. The actor becomes its accountable owner (首问负责)."""
-    errors: dict[str, list[str]] = {}
+    """Register a dispute. The actor becomes its accountable owner (首问负责).
+
+    The channel follows the door: `intake_channel(actor)` for the staff pages and the API; only the
+    services of the other doors (portal, import, grid visit, 乌日特 stop) name theirs. The case is
+    due to be accepted within the policy's acceptance days.
+    """
+    errors = inputs.text_errors(
+        Case,
+        {
+            "title": title,
+            "description": description,
+            "location": location,
+            "risk_override_reason": risk_override_reason,
+        },
+    )
+    channel = channel or intake_channel(actor)
     if channel not in Case.Channel.values:
         errors["channel"] = [_("未知来源渠道“%(c)s”。") % {"c": channel}]
     if not title.strip():
@@ -353,7 +418,7 @@ def case_intake(
             description=description.strip(),
             region=region,
             region_code=region.code,
-            location=location,
+            location=location.strip(),
             lng=lng,
             lat=lat,
             amount=clean_amount,
@@ -368,24 +433,9 @@ def case_intake(
             owner=actor,
             registered_at=now,
             occurred_on=occurred_on,
+            due_at=acceptance_due(category, final_risk, now),
         )
-        Party.objects.bulk_create(
-            [
-                Party(
-                    case=case,
-                    region_code=case.region_code,
-                    kind=p.kind,
-                    role=p.role,
-                    name=p.name.strip(),
-                    id_number=_normalized_id(p),
-                    id_index=_id_index(p),
-                    nationality=p.nationality.upper(),
-                    phone=p.phone.strip(),
-                    address=p.address.strip(),
-                )
-                for p in parties
-            ]
-        )
+        Party.objects.bulk_create(_party_rows(case, parties))
         links = list(related)
         if links:
             case.related.add(*links)
@@ -394,6 +444,7 @@ def case_intake(
             events.Registered(
                 channel=channel,
                 risk=final_risk,
+                due_at=case.due_at,
                 risk_reasons=tuple(check.risk_reasons),
                 repeats=tuple(r.case.number for r in check.repeats),
                 related=tuple(c.number for c in links),
@@ -423,8 +474,11 @@ def case_act(*, case: Case, action: str, actor: User, version: int, reason: str 
     case = _lock(case)
     access.require_case(actor, case, action, version=version)
     changes: dict[str, Any] = {}
+    if action == "accept":
+        changes = {"due_at": None}  # the acceptance deadline is met; assignment sets the handling one
     if action == "reopen":
-        changes = {"closed_at": None, "outcome": ""}
+        # Back to accepted: no deadline until it is assigned again, so the sweep does not chase the old one.
+        changes = {"closed_at": None, "outcome": "", "due_at": None}
     if action in ("reject", "withdraw"):
         changes = {"closed_at": timezone.now()}
     with transaction.atomic():
@@ -470,8 +524,7 @@ def case_assign(
         raise ValidationError({"co": [_("主办单位不能同时是协办单位。")]})
     if len(set(co)) != len(co):
         raise ValidationError({"co": [_("同一协办单位选了两次。")]})
-    if handle_days is not None and not 1 <= handle_days <= 90:
-        raise ValidationError({"handle_days": [_("办理时限应在 1 到 90 个工作日之间。")]})
+    _handle_days(handle_days)
     now = timezone.now()
     sign_due, handle_due = _deadlines(case.category, case.risk_level, now)
     if handle_days is not None:
@@ -485,6 +538,7 @@ def case_assign(
                     org=org,
                     role=role,
                     deadline=handle_due,
+                    handle_days=handle_days,
                     sign_for_due=sign_due,
                     assigned_by=actor,
                     assigned_at=now,
@@ -497,7 +551,7 @@ def case_assign(
             event=events.Assigned(lead=lead.name, co=tuple(o.name for o in co), deadline=handle_due),
             actor=actor,
             version=version,
-            changes={"due_at": handle_due},
+            changes={"due_at": handle_due, "awaiting_director": False},
         )
 
 
@@ -535,6 +589,7 @@ def case_sign_for(*, case: Case, actor: User, version: int, org: Org | None = No
 @catalogue.performs("return")
 def case_return(*, case: Case, actor: User, version: int, reason: str, org: Org | None = None) -> Case:
     """退回 to the center with a reason: the lead's return sends the case back for reassignment."""
+    inputs.check_text(Assignment, {"reason": reason}, columns={"reason": "return_reason"})
     case = _lock(case)
     access.require_case(actor, case, "return", version=version)
     assignment = _my_assignment(case, actor, org, [Assignment.Status.PENDING, Assignment.Status.SIGNED])
@@ -554,18 +609,29 @@ def case_return(*, case: Case, actor: User, version: int, reason: str, org: Org 
 
 
 @catalogue.performs("transfer")
-def case_transfer(*, case: Case, actor: User, version: int, to_org: Org, reason: str) -> Case:
-    """The director moves the lead to another org (转办); the new org must sign for it."""
+def case_transfer(
+    *, case: Case, actor: User, version: int, to_org: Org, reason: str, handle_days: int | None = None
+) -> Case:
+    """转办: the director moves the lead to another org, which must sign for it.
+
+    The handling deadline the director set (`handle_days` at assignment) carries over to the new
+    lead; a deadline by the policy starts again from the transfer; `handle_days` here sets a new one.
+    """
+    inputs.check_text(Assignment, {"reason": reason}, columns={"reason": "return_reason"})
     case = _lock(case)
     access.require_case(actor, case, "transfer", version=version)
     workflow.check(case, "transfer", reason)
-    lead = case.assignments.filter(
-        role=Assignment.Role.LEAD, status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED]
-    ).first()
+    _handle_days(handle_days)
+    lead = _live_lead(case)
     if lead is not None and lead.org_id == to_org.pk:
         raise ValidationError({"to_org": [_("案件已由“%(o)s”主办，请选择其他单位。") % {"o": to_org.name}]})
     now = timezone.now()
     sign_due, handle_due = _deadlines(case.category, case.risk_level, now)
+    kept = handle_days
+    if handle_days is not None:
+        handle_due = add_working_days(now, handle_days)
+    elif lead is not None and lead.handle_days is not None:
+        handle_due, kept = lead.deadline, lead.handle_days
     with transaction.atomic():
         if lead is not None:
             Assignment.objects.filter(pk=lead.pk).update(status=Assignment.Status.TRANSFERRED, return_reason=reason)
@@ -575,6 +641,7 @@ def case_transfer(*, case: Case, actor: User, version: int, to_org: Org, reason:
             org=to_org,
             role=Assignment.Role.LEAD,
             deadline=handle_due,
+            handle_days=kept,
             sign_for_due=sign_due,
             assigned_by=actor,
             assigned_at=now,
@@ -586,8 +653,32 @@ def case_transfer(*, case: Case, actor: User, version: int, to_org: Org, reason:
             ),
             actor=actor,
             version=version,
-            changes={"due_at": handle_due},
+            changes={"due_at": handle_due, "awaiting_director": False},
         )
+
+
+@catalogue.performs("keep_lead")
+def case_lead_keep(*, case: Case, actor: User, version: int, handle_days: int | None = None) -> Case:
+    """After 上提 the receiving center's director keeps the lead (optionally with a new deadline).
+
+    To change the lead instead, the director transfers (`case_transfer`); both end the wait.
+    """
+    case = _lock(case)
+    access.require_case(actor, case, "keep_lead", version=version)
+    _handle_days(handle_days)
+    lead = _live_lead(case)
+    if lead is None:
+        raise ValidationError({"action": [_("该案件没有主办单位，请分流指派。")]})
+    now = timezone.now()
+    due = add_working_days(now, handle_days) if handle_days is not None else case.due_at
+    with transaction.atomic():
+        if handle_days is not None:
+            Assignment.objects.filter(pk=lead.pk).update(deadline=due, handle_days=handle_days)
+        case = _bump(case, version, awaiting_director=False, due_at=due)
+        events.append(
+            case, events.LeadKept(org=lead.org.name, center=case.center.name, deadline=due), actor=actor, at=now
+        )
+    return case
 
 
 @catalogue.performs("co_handler")
@@ -620,6 +711,7 @@ def co_handler_add(*, case: Case, actor: User, version: int, org: Org) -> Case:
 @catalogue.performs("part_done")
 def co_handler_finish(*, case: Case, actor: User, part: str, org: Org | None = None) -> Assignment:
     """A co-handler records what it did on the case and finishes its part (联合调处)."""
+    inputs.check_text(Assignment, {"part": part})
     case = _lock(case)
     access.require_case(actor, case, "part_done")
     if not part.strip():
@@ -638,6 +730,7 @@ def co_handler_finish(*, case: Case, actor: User, part: str, org: Org | None = N
 @catalogue.performs("coordination")
 def coordination_request(*, case: Case, actor: User, to_org: Org, message: str) -> CoordinationRequest:
     """One agency asks another for help on the case (协调联动)."""
+    inputs.check_text(CoordinationRequest, {"message": message})
     case = _lock(case)
     access.require_case(actor, case, "coordination")
     if not message.strip():
@@ -678,6 +771,7 @@ def coordination_reply(
     *, case: Case, actor: User, coordination: CoordinationRequest, reply: str
 ) -> CoordinationRequest:
     """The asked agency answers a coordination request (协调答复)."""
+    inputs.check_text(CoordinationRequest, {"reply": reply})
     request = coordination
     case = _lock(case)
     access.require_case(actor, case, "coordination_reply")
@@ -701,11 +795,30 @@ def coordination_reply(
     return request
 
 
+def _booking_clash(room: Room, starts_at: datetime.datetime, ends_at: datetime.datetime) -> ValidationError:
+    """The Chinese answer to a slot already taken, naming the room and the booking in the way."""
+    other = RoomBooking.objects.filter(room=room, starts_at__lt=ends_at, ends_at__gt=starts_at).first()
+    a, b = (other.starts_at, other.ends_at) if other is not None else (starts_at, ends_at)
+    return ValidationError(
+        {
+            "starts_at": [
+                _("%(room)s 在 %(a)s–%(b)s 已被预约。")
+                % {
+                    "room": room.name,
+                    "a": timezone.localtime(a).strftime("%m-%d %H:%M"),
+                    "b": timezone.localtime(b).strftime("%H:%M"),
+                }
+            ]
+        }
+    )
+
+
 @catalogue.performs("booking")
 def room_book(
     *, case: Case, actor: User, room: Room, starts_at: datetime.datetime, ends_at: datetime.datetime
 ) -> RoomBooking:
     """Reserve a center room (mediation room, fast-track court) for a session; no double booking."""
+    starts_at, ends_at = inputs.aware(starts_at, "starts_at"), inputs.aware(ends_at, "ends_at")
     case = _lock(case)
     access.require_case(actor, case, "booking")
     if ends_at <= starts_at:
@@ -715,26 +828,22 @@ def room_book(
     if not access.scope_of(actor).covers(room.center.region_code) and room.center_id != case.center_id:
         raise ValidationError({"room": [_("只能预约本辖区或本案办理中心的功能室。")]})
     with transaction.atomic():
-        # Lock the room's bookings so two clerks cannot take the same slot at once.
-        clash = RoomBooking.objects.select_for_update().filter(room=room, starts_at__lt=ends_at, ends_at__gt=starts_at)
-        if clash.exists():
-            other = clash.first()
-            assert other is not None
-            raise ValidationError(
-                {
-                    "starts_at": [
-                        _("%(room)s 在 %(a)s–%(b)s 已被预约。")
-                        % {
-                            "room": room.name,
-                            "a": timezone.localtime(other.starts_at).strftime("%m-%d %H:%M"),
-                            "b": timezone.localtime(other.ends_at).strftime("%H:%M"),
-                        }
-                    ]
-                }
-            )
-        booking = RoomBooking.objects.create(
-            room=room, case=case, region_code=case.region_code, starts_at=starts_at, ends_at=ends_at, booked_by=actor
-        )
+        if RoomBooking.objects.filter(room=room, starts_at__lt=ends_at, ends_at__gt=starts_at).exists():
+            raise _booking_clash(room, starts_at, ends_at)
+        # Two clerks checking an empty slot at once both find it free: the database decides (an
+        # exclusion constraint on PostgreSQL, a trigger on SQLite, migration 0005).
+        try:
+            with transaction.atomic():
+                booking = RoomBooking.objects.create(
+                    room=room,
+                    case=case,
+                    region_code=case.region_code,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    booked_by=actor,
+                )
+        except IntegrityError:
+            raise _booking_clash(room, starts_at, ends_at) from None
         events.append(
             case,
             events.RoomBooked(room=f"{room.center.name} {room.name}", starts_at=starts_at, ends_at=ends_at),
@@ -761,9 +870,12 @@ def session_record(
     attendees: str = "",
 ) -> MediationSession:
     """调解记录: when, where, who mediated and who attended, and what was said."""
+    held_at = inputs.aware(held_at, "held_at")
     case = _lock(case)
     access.require_case(actor, case, "session")
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(
+        MediationSession, {"place": place, "mediators": mediators, "attendees": attendees, "record": record}
+    )
     if held_at > timezone.now() + datetime.timedelta(minutes=5):
         errors["held_at"] = [_("调解时间不能晚于现在。")]
     if place_kind not in MediationSession.Place.values:
@@ -826,7 +938,18 @@ def case_resolve(
     case = _lock(case)
     access.require_case(actor, case, "resolve", version=version)
     with_agreement = bool(terms.strip())
-    errors: dict[str, list[str]] = {}
+    errors = {
+        **inputs.text_errors(
+            Agreement,
+            {
+                "facts": facts,
+                "terms": terms,
+                "performance_method": performance_method,
+                "performance_place": performance_place,
+            },
+        ),
+        **inputs.text_errors(Case, {"note": note}, columns={"note": "outcome_note"}),
+    }
     clean_amount = None
     if with_agreement:
         if not facts.strip():
@@ -894,6 +1017,7 @@ def instalment_pay(
     *, case: Case, actor: User, instalment: Instalment, paid_on: datetime.date, paid_amount: Any, receipt: str = ""
 ) -> Instalment:
     """履行登记: one instalment of the agreement paid, with its receipt."""
+    inputs.check_text(Instalment, {"receipt": receipt}, columns={"receipt": "receipt_number"})
     case = _lock(case)
     access.require_case(actor, case, "payment")
     if instalment.agreement.case_id != case.pk:
@@ -906,6 +1030,7 @@ def instalment_pay(
     if amount is None or amount == 0:
         raise ValidationError({"paid_amount": [_("请填写实付金额。")]})
     with transaction.atomic():
+        receipt = receipt.strip()
         Instalment.objects.filter(pk=instalment.pk).update(paid_on=paid_on, paid_amount=amount, receipt_number=receipt)
         events.append(
             case,
@@ -942,6 +1067,7 @@ def case_fail(*, case: Case, actor: User, version: int, guidance: str, reason: s
 @catalogue.performs("close")
 def case_close(*, case: Case, actor: User, version: int, note: str = "") -> Case:
     """The center closes a resolved or unresolved case with its outcome."""
+    inputs.check_text(Case, {"note": note}, columns={"note": "outcome_note"})
     case = _lock(case)
     access.require_case(actor, case, "close", version=version)
     return workflow.perform(
@@ -963,6 +1089,7 @@ def _court_for(case: Case) -> Org:
 @catalogue.performs("refer_court")
 def case_refer_court(*, case: Case, actor: User, version: int, reason: str = "") -> Case:
     """诉调对接: an unresolved case goes to the fast-track court, and is closed here."""
+    inputs.check_text(CourtReferral, {"reason": reason}, columns={"reason": "note"}, labels={"reason": _("理由")})
     case = _lock(case)
     access.require_case(actor, case, "refer_court", version=version)
     court = _court_for(case)
@@ -1003,6 +1130,7 @@ def confirmation_request(*, case: Case, actor: User) -> CourtReferral:
 @catalogue.performs("court_decision")
 def court_decide(*, case: Case, actor: User, referral: CourtReferral, result: str, note: str = "") -> CourtReferral:
     """The judge records the court's decision on a referral."""
+    inputs.check_text(CourtReferral, {"note": note})
     case = _lock(case)
     access.require_case(actor, case, "court_decision")
     if referral.case_id != case.pk or referral.court_id not in access.org_ids_of(actor):
@@ -1032,7 +1160,7 @@ def follow_up_record(
     """回访 after closure: performance of the agreement and the parties' satisfaction."""
     case = _lock(case)
     access.require_case(actor, case, "follow_up")
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(FollowUp, {"method": method, "note": note})
     if satisfaction not in FollowUp.Satisfaction.values:
         errors["satisfaction"] = [_("请选择满意度。")]
     if performance not in FollowUp.Performance.values:
@@ -1062,7 +1190,11 @@ def follow_up_record(
 
 @catalogue.performs("escalate")
 def case_escalate(*, case: Case, actor: User | None, version: int, reason: str, system: bool = False) -> Case:
-    """上提 to the next center up (重大疑难: league-level coordination), with a fresh handling deadline."""
+    """上提 to the next center up (重大疑难: league-level coordination), with a fresh handling deadline.
+
+    The case passes to the receiving center's director: the assignments stay, but until the
+    director keeps the lead (`case_lead_keep`) or transfers it, the case waits on that center.
+    """
     case = _lock(case)
     if not system:
         access.require_case(actor, case, "escalate", version=version)
@@ -1070,14 +1202,25 @@ def case_escalate(*, case: Case, actor: User | None, version: int, reason: str, 
     if target is None or target.pk == case.center_id:
         raise ValidationError({"action": [_("案件已在盟级综治中心，无法继续上提。")]})
     _sign_due, due = _deadlines(case.category, case.risk_level, timezone.now())
+    lead = _live_lead(case)
     return workflow.perform(
         case=case,
         event=events.Escalated(
-            reason=reason.strip(), from_center=case.center.name, to=target.name, major=case.major, due_at=due
+            reason=reason.strip(),
+            from_center=case.center.name,
+            to=target.name,
+            major=case.major,
+            due_at=due,
+            lead=lead.org.name if lead else "",
         ),
         actor=actor,
         version=version,
-        changes={"center": target, "escalations": case.escalations + 1, "due_at": due},
+        changes={
+            "center": target,
+            "escalations": case.escalations + 1,
+            "due_at": due,
+            "awaiting_director": lead is not None,
+        },
     )
 
 
@@ -1093,6 +1236,42 @@ def _supervision_number(center: Center, kind: str) -> str:
     return f"{prefix}{int(last[len(prefix) :]) + 1 if last else 1:04d}"
 
 
+def _own_center(actor: User, case: Case) -> Center:
+    """The center a director or leader acts for on this case: theirs, the nearest above the case's place."""
+    ids = set(access.center_ids_of(actor, Role.CENTER_DIRECTOR))
+    if case.center_id in ids:
+        return case.center
+    centers = Q(pk__in=ids)
+    if Role.LEADER in access.roles_of(actor):
+        # A leader (政法委) acts for the center of their jurisdiction: the league's, a county's.
+        centers |= Q(region__in=actor.jurisdictions.values("region"))
+    covering = [
+        c
+        for c in Center.objects.filter(centers).exclude(level=Center.Level.VILLAGE).select_related("region")
+        if case.region_code.startswith(c.region.prefix)
+    ]
+    if not covering:
+        raise PermissionDenied(_("您不属于管辖本案的综治中心，不能以中心名义督办。"))
+    return max(covering, key=lambda c: len(c.region.prefix))
+
+
+def _sweep_issuer(case: Case, kind: str, target_center: Center | None) -> Center:
+    """The sweep writes as the center above the handler's; only a reminder to an org comes from its own center."""
+    above = case.center.parent or case.center
+    if target_center is not None or kind in (Supervision.Kind.SUPERVISION, Supervision.Kind.LETTER):
+        return above
+    return case.center
+
+
+def _supervision_days(days: Any) -> int | None:
+    """The reply period, or None when it is not 1–30 working days (typed on a page, it may be anything)."""
+    try:
+        value = int(str(days).strip())
+    except ValueError:
+        return None
+    return value if 1 <= value <= MAX_SUPERVISION_DAYS else None
+
+
 @catalogue.performs("supervise")
 def supervision_issue(
     *,
@@ -1101,31 +1280,57 @@ def supervision_issue(
     kind: str,
     reason: str,
     target_org: Org | None = None,
-    days: int = 5,
+    days: int | str = 5,
     system: bool = False,
 ) -> Supervision:
-    """督办 ("三单两函"): issue a document with a reply deadline to the org handling the case."""
+    """督办 ("三单两函"): issue a document with a reply deadline to whoever holds the case now.
+
+    The issuer is the acting user's own center. Without a target, the document goes to the lead
+    org, or to the case's center when no org holds it (to be accepted, or waiting on the director).
+    """
+    inputs.check_text(Supervision, {"reason": reason})
     case = _lock(case)
     if not system:
         access.require_case(actor, case, "supervise")
+    return supervision_send(case=case, actor=actor, kind=kind, reason=reason, target_org=target_org, days=days)
+
+
+def supervision_send(
+    *,
+    case: Case,
+    actor: User | None,
+    kind: str,
+    reason: str,
+    days: int | str,
+    target_org: Org | None = None,
+    target_center: Center | None = None,
+    issuer_center: Center | None = None,
+) -> Supervision:
+    """Write a 督办 document whose issuer may act (checked by the caller: the page, the sweep, a meeting).
+
+    The issuer: `issuer_center` (a meeting's), else the actor's own center, else (the sweep, no
+    actor) the center above the handler's.
+    """
+    case = _lock(case)
+    errors: dict[str, list[str]] = {}
     if kind not in Supervision.Kind.values:
-        raise ValidationError({"kind": [_("未知督办文书类型。")]})
+        errors["kind"] = [_("未知督办文书类型。")]
     if not reason.strip():
-        raise ValidationError({"reason": [_("请填写督办事由。")]})
-    if target_org is None:
-        lead = (
-            case.assignments.filter(role=Assignment.Role.LEAD)
-            .exclude(status=Assignment.Status.RETURNED)
-            .order_by("-id")
-            .first()
-        )
-        target_org = lead.org if lead else None
+        errors["reason"] = [_("请填写督办事由。")]
+    reply_days = _supervision_days(days)
+    if reply_days is None:
+        errors["days"] = [
+            _("反馈期限“%(d)s”无效：应为 1 至 %(m)d 个工作日的整数。") % {"d": days, "m": MAX_SUPERVISION_DAYS}
+        ]
+    if errors:
+        raise ValidationError(errors)
+    assert reply_days is not None
+    if target_org is None and target_center is None:
+        target_org, target_center = case_holder(case)
+    if issuer_center is None:
+        issuer_center = _sweep_issuer(case, kind, target_center) if actor is None else _own_center(actor, case)
     now = timezone.now()
-    issuer_center = (
-        case.center.parent
-        if kind in (Supervision.Kind.SUPERVISION, Supervision.Kind.LETTER) and case.center.parent
-        else case.center
-    )
+    target_name = target_org.name if target_org else target_center.name if target_center else ""
     with transaction.atomic():
         supervision = Supervision.objects.create(
             case=case,
@@ -1135,8 +1340,9 @@ def supervision_issue(
             issuer=actor,
             issuer_center=issuer_center,
             target_org=target_org,
+            target_center=target_center,
             reason=reason.strip(),
-            deadline=add_working_days(now, days),
+            deadline=add_working_days(now, reply_days),
             issued_at=now,
         )
         events.append(
@@ -1145,7 +1351,7 @@ def supervision_issue(
                 document=kind,
                 name=supervision_name(kind),
                 number=supervision.number,
-                target=target_org.name if target_org else "",
+                target=target_name,
                 reason=reason.strip(),
                 issuer=issuer_center.name,
             ),
@@ -1160,9 +1366,12 @@ def supervision_issue(
 @catalogue.performs("supervision_reply")
 def supervision_reply(*, case: Case, actor: User, supervision: Supervision, reply: str) -> Supervision:
     """The supervised org answers (反馈); the case's director may answer on its behalf."""
+    inputs.check_text(Supervision, {"reply": reply})
     case = _lock(case)
     access.require_case(actor, case, "supervision_reply")
     ours = supervision.target_org_id is not None and supervision.target_org_id in access.org_ids_of(actor)
+    # A document to a center (a case to accept, one waiting on its director) is answered by its staff.
+    ours = ours or supervision.target_center_id in access.supervised_center_ids(actor)
     if supervision.case_id != case.pk or not (ours or "director" in access.case_roles(actor, case)):
         raise PermissionDenied(_("只有被督办单位可以反馈。"))
     if supervision.status != Supervision.Status.OPEN:
@@ -1234,6 +1443,7 @@ def attachment_add(*, case: Case, actor: User, upload: UploadedFile) -> Attachme
     case = _lock(case)
     access.require_case(actor, case, "attachment")
     name = (upload.name or "file").rsplit("/", 1)[-1][:200]
+    inputs.check_text(Attachment, {"file": name}, columns={"file": "name"})
     if upload.size is None or upload.size > MAX_UPLOAD_BYTES:
         raise ValidationError({"file": [_("文件“%(n)s”超过 20 MB。") % {"n": name}]})
     head = upload.read(16)
@@ -1283,9 +1493,7 @@ def case_link(*, case: Case, other: Case, actor: User) -> Case:
 @catalogue.performs("unmask")
 def party_unmask(*, case: Case, actor: User, party: Party, reason: str, request: Any = None) -> tuple[str, str]:
     """The full ID number and phone of a party, for those handling the case; every look is audited."""
-    from zongzhi.audit.models import AuditEntry
-    from zongzhi.audit.services import audit_record
-
+    inputs.check_text(None, {"reason": reason}, labels={"reason": _("用途")})
     case = _lock(case)
     access.require_case(actor, case, "unmask")
     if party.case_id != case.pk:
@@ -1374,7 +1582,7 @@ def _party_rows(case: Case, parties: Sequence[PartyInput]) -> list[Party]:
             name=p.name.strip(),
             id_number=_normalized_id(p),
             id_index=_id_index(p),
-            nationality=p.nationality.upper(),
+            nationality=p.nationality.strip().upper(),
             phone=p.phone.strip(),
             address=p.address.strip(),
         )

@@ -111,7 +111,6 @@ def _intake_kwargs(request: HttpRequest) -> dict[str, Any]:
     if errors:
         raise ValidationError(errors)
     return {
-        "channel": post.get("channel", "window"),
         "category": category,
         "title": post.get("title", ""),
         "description": post.get("description", ""),
@@ -144,6 +143,10 @@ def case_new(request: HttpRequest) -> HttpResponse:
             return redirect("cases:detail", case.number)
     scope = access.scope_of(user)
     default_region = next((j.region.code for j in user.jurisdictions.select_related("region")), "")
+    try:
+        channel = Case.Channel(services.intake_channel(user)).label
+    except PermissionDenied:
+        channel = None
     return render(
         request,
         "cases/new.html",
@@ -151,7 +154,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
             "errors": errors,
             "post": request.POST,
             "categories": Category.objects.filter(active=True),
-            "channels": Case.Channel.choices,
+            "channel": channel,
             "risks": Case.Risk.choices,
             "party_kinds": Party.Kind.choices,
             "party_roles": Party.Role.choices,

@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zongzhi import inputs
 from zongzhi.cases import events
 from zongzhi.cases.models import OPEN_STATES, Case, State
 
@@ -94,6 +95,7 @@ def check(case: Case, action: str, reason: str) -> Transition:
         )
     if transition.needs_reason and not reason.strip():
         raise ValidationError({"reason": [_("执行“%(a)s”必须填写理由。") % {"a": transition.label}]})
+    inputs.check_text(None, {"reason": reason}, labels={"reason": _("理由")})  # kept in the timeline
     return transition
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from zongzhi.access import Scope
 from zongzhi.cases.models import OPEN_STATES, Case, Category, State
+from zongzhi.centers.models import Org
 from zongzhi.dashboards.models import MEASURES, ORG_MEASURES, DayTally, OrgTally, Tally
 from zongzhi.regions.models import Region
 from zongzhi.regions.selectors import regions_visible
@@ -188,8 +189,6 @@ def children_figures(scope: Scope, region: Region, *, since: datetime.date | Non
 
 def brand_rooms(scope: Scope, region: Region, *, since: datetime.date | None = None) -> list[dict[str, Any]]:
     """The brand mediation rooms (个人品牌调解室) of the region: cases led, written agreements, amounts."""
-    from zongzhi.centers.models import Org
-
     inside = Scope(prefixes=(region.prefix,))
     rooms = {o.pk: o for o in Org.objects.filter(scope.q(), inside.q(), kind=Org.Kind.BRAND_ROOM)}
     rows = OrgTally.objects.filter(scope.q(), org_id__in=list(rooms))

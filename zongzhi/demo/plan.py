@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zongzhi.centers.models import Room
 from zongzhi.demo import places
 
 REFERENCE = Path(__file__).resolve().parents[2] / "reference" / "xilingol.json"
@@ -376,8 +377,6 @@ def _plan_structure(plan: Plan, rng: random.Random, names: _Names, ref: dict[str
 def _rooms(
     kinds: list[str], extra: list[tuple[str, str, str, str | None]] | None = None
 ) -> list[tuple[str, str, str, str | None]]:
-    from zongzhi.centers.models import Room
-
     labels = dict(Room.Kind.choices)
     counts: dict[str, int] = {}
     rooms: list[tuple[str, str, str, str | None]] = []

@@ -58,7 +58,7 @@ class VisitPhoto(models.Model):
 
 
 class FieldItem(models.Model):
-    """A safety hazard (安全隐患) or a request of the people (民意诉求) found on a visit."""
+    """A safety hazard (安全隐患) or a request of the people (民意诉求) found on a visit or a 乌日特 stop."""
 
     class Kind(models.TextChoices):
         SAFETY = "safety", _("安全隐患")
@@ -68,7 +68,12 @@ class FieldItem(models.Model):
         OPEN = "open", _("待处理")
         HANDLED = "handled", _("已处理")
 
-    visit = models.ForeignKey(Visit, models.PROTECT, related_name="items", verbose_name=_("走访"))
+    visit = models.ForeignKey(
+        Visit, models.PROTECT, null=True, blank=True, related_name="items", verbose_name=_("走访")
+    )
+    mobile_visit = models.ForeignKey(
+        "MobileVisit", models.PROTECT, null=True, blank=True, related_name="items", verbose_name=_("乌日特服务")
+    )
     region_code = models.CharField(_("区划代码"), max_length=15)
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     title = models.CharField(_("事项"), max_length=100)
@@ -84,6 +89,13 @@ class FieldItem(models.Model):
         verbose_name = _("安全隐患与民意诉求")
         ordering = ["-raised_at", "-id"]
         indexes = [models.Index(fields=["region_code", "status"], name="fielditem_region_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(visit__isnull=False, mobile_visit__isnull=True)
+                | models.Q(visit__isnull=True, mobile_visit__isnull=False),
+                name="fielditem_one_source",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -177,6 +189,7 @@ class MobileVisit(models.Model):
     visited_on = models.DateField(_("日期"))
     people_served = models.PositiveIntegerField(_("服务人数"), default=0)
     notes = models.TextField(_("情况"), blank=True)
+    cases = models.ManyToManyField(Case, blank=True, related_name="+", verbose_name=_("上报的矛盾纠纷"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zongzhi import access
+from zongzhi import access, inputs
 from zongzhi.accounts.models import Role, User
 from zongzhi.cases import services as case_services
 from zongzhi.cases.models import OPEN_STATES, Case, State
@@ -40,6 +40,7 @@ def risk_review_open(
     *, actor: User, village: Region, held_on: datetime.date, attendees: str = "", chair: User | None = None
 ) -> RiskReview:
     """Open a village review and draw its agenda: open cases, open items, recent visits of the village."""
+    inputs.check_text(RiskReview, {"attendees": attendees})
     if village.level != Region.Level.VILLAGE:
         raise ValidationError({"village": [_("“%(r)s”不是嘎查村社区，研判以嘎查村为单位。") % {"r": village.name}]})
     _may_review(actor, village.code)
@@ -53,7 +54,7 @@ def risk_review_open(
             region_code=village.code,
             held_on=held_on,
             chair=chair or actor,
-            attendees=attendees.strip()[:500],
+            attendees=attendees.strip(),
             created_by=actor,
             created_at=timezone.now(),
         )
@@ -108,7 +109,7 @@ def risk_item_decide(*, item: RiskItem, actor: User, decision: str, grade: str) 
     a case still waiting to be accepted cannot be lifted yet, and the item says so.
     """
     _may_review(actor, item.review.region_code)
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(RiskItem, {"decision": decision})
     if item.status != RiskItem.Status.PENDING:
         errors["status"] = [_("该事项已研判交办，不能重复交办。")]
     if not decision.strip():
@@ -156,7 +157,7 @@ def risk_item_done(*, item: RiskItem, actor: User, note: str) -> RiskItem:
     held = access.roles_of(actor)
     if not held & (REVIEW_ROLES | {Role.INTAKE_CLERK}):
         raise PermissionDenied(_("只有承办中心的工作人员可以登记办理结果。"))
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(RiskItem, {"note": note}, columns={"note": "handled_note"})
     if item.status != RiskItem.Status.ASSIGNED:
         errors["status"] = [_("只有已交办的事项可以办结。")]
     if not note.strip():

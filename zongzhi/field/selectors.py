@@ -42,7 +42,7 @@ def photo_get(user: Any, pk: int) -> VisitPhoto:
 
 
 def field_items_visible(user: Any, *, open_only: bool = False) -> QuerySet[FieldItem]:
-    items = FieldItem.objects.filter(access.scope_of(user).q()).select_related("visit__household")
+    items = FieldItem.objects.filter(access.scope_of(user).q()).select_related("visit__household", "mobile_visit__unit")
     return items.filter(status=FieldItem.Status.OPEN) if open_only else items
 
 
@@ -102,7 +102,16 @@ def unit_get(user: Any, pk: int) -> MobileUnit:
 
 def unit_visits(unit: MobileUnit) -> QuerySet[MobileVisit]:
     """The visits of a unit the caller already got through `unit_get`."""
-    return unit.visits.select_related("stop", "recorded_by").prefetch_related("services__service")
+    return unit.visits.select_related("stop", "recorded_by").prefetch_related("services__service", "cases", "items")
+
+
+def mobile_visit_get(user: Any, pk: int) -> MobileVisit:
+    """One stop's record, of a unit the user may see (404 otherwise), with what it served and raised."""
+    visits = MobileVisit.objects.filter(unit__in=units_visible(user)).select_related(
+        "unit__county", "stop__household", "stop__station__village", "recorded_by"
+    )
+    visits = visits.prefetch_related("services__service", "cases", "items", "unit__households")
+    return get_object_or_404(visits, pk=pk)
 
 
 def households_by_code(user: Any, wanted: list[str]) -> QuerySet[Household]:

@@ -17,11 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zongzhi import access
+from zongzhi import access, inputs
 from zongzhi.accounts.models import Role, User
 from zongzhi.cases import services as case_services
 from zongzhi.cases.models import Case, Category
-from zongzhi.centers.models import Org
+from zongzhi.centers.models import Center, Org
 from zongzhi.grid.models import GridWorker, Household, Resident
 from zongzhi.regions.models import Region
 
@@ -61,6 +61,9 @@ def _photo_errors(photos: Sequence[UploadedFile]) -> list[str]:
         problems.append(_("照片最多 %(n)d 张。") % {"n": MAX_PHOTOS})
     for photo in photos:
         name = (photo.name or "photo").rsplit("/", 1)[-1][:200]
+        if inputs.NUL in name:
+            problems.append(inputs.nul_message(_("照片文件名")))
+            continue
         if photo.size is None or photo.size > MAX_PHOTO_BYTES:
             problems.append(_("照片“%(n)s”超过 10 MB。") % {"n": name})
             continue
@@ -95,9 +98,10 @@ def visit_record(
     photos: Sequence[UploadedFile] = (),
 ) -> Visit:
     """Record a grid worker's visit to a household of their own grid, with its photos."""
+    visited_at = inputs.aware(visited_at, "visited_at")
     worker = _worker_of(actor)
     access.require(access.scope_of(actor).covers(household.region_code))
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(Visit, {"notes": notes})
     if kind not in Visit.Kind.values:
         errors["kind"] = [_("未知走访类型“%(k)s”。") % {"k": kind}]
     if not notes.strip():
@@ -217,7 +221,7 @@ def visit_case_raise(
 def field_item_raise(*, visit: Visit, actor: User, kind: str, title: str, description: str = "") -> FieldItem:
     """Note a safety hazard or a request of the people found on a visit."""
     _own_visit(actor, visit)
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(FieldItem, {"title": title, "description": description})
     if kind not in FieldItem.Kind.values:
         errors["kind"] = [_("事项类型应为安全隐患或民意诉求。")]
     if not title.strip():
@@ -228,7 +232,7 @@ def field_item_raise(*, visit: Visit, actor: User, kind: str, title: str, descri
         visit=visit,
         region_code=visit.region_code,
         kind=kind,
-        title=title.strip()[:100],
+        title=title.strip(),
         description=description.strip(),
         raised_by=actor,
         raised_at=timezone.now(),
@@ -237,6 +241,7 @@ def field_item_raise(*, visit: Visit, actor: User, kind: str, title: str, descri
 
 def field_item_handle(*, item: FieldItem, actor: User, note: str) -> FieldItem:
     """Mark an item handled, saying how (the grid worker, or a director or leader above)."""
+    inputs.check_text(FieldItem, {"handling_note": note})
     access.require(access.scope_of(actor).covers(item.region_code))
     if not access.roles_of(actor) & {Role.GRID_WORKER, *REVIEW_ROLES}:
         raise PermissionDenied(_("您的角色不能处理隐患和诉求。"))
@@ -275,7 +280,7 @@ def mobile_unit_create(
         raise ValidationError({"county": [_("“%(r)s”不是旗县，乌日特以旗县为单位设立。") % {"r": county.name}]})
     _may_manage_county(actor, county.code)
     households, orgs, members = list(households), list(orgs), list(members)
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(MobileUnit, {"name": name})
     if not name.strip():
         errors["name"] = [_("请填写乌日特名称。")]
     if len(households) > MAX_UNIT_HOUSEHOLDS:
@@ -321,6 +326,10 @@ def circuit_plan_set(*, unit: MobileUnit, actor: User, stops: Sequence[StopInput
     errors: list[str] = []
     served = set(unit.households.values_list("pk", flat=True))
     for n, stop in enumerate(stops, 1):
+        for problems in inputs.text_errors(
+            CircuitStop, {"place": stop.place}, where=_("第 %(n)d 站") % {"n": n}
+        ).values():
+            errors.extend(problems)
         if not (stop.household or stop.station or stop.place.strip()):
             errors.append(_("第 %(n)d 站：请选择牧户、驿站或填写地点。") % {"n": n})
         if stop.household is not None and stop.household.pk not in served:
@@ -344,7 +353,7 @@ def circuit_plan_set(*, unit: MobileUnit, actor: User, stops: Sequence[StopInput
                     planned_on=s.planned_on,
                     household=s.household,
                     station=s.station,
-                    place=s.place.strip()[:200],
+                    place=s.place.strip(),
                 )
                 for i, s in enumerate(stops)
             ]
@@ -370,14 +379,16 @@ def mobile_visit_record(
 ) -> MobileVisit:
     """Log what the unit delivered at a stop: each service with how many times and a note."""
     _may_serve(actor, unit)
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(MobileVisit, {"notes": notes})
     if visited_on > timezone.localdate():
         errors["visited_on"] = [_("服务日期 %(d)s 晚于今天，请核对。") % {"d": visited_on}]
     if stop is not None and stop.unit_id != unit.pk:
         errors["stop"] = [_("所选站点不属于本乌日特。")]
     if not services:
         errors["services"] = [_("请至少登记一项服务。")]
-    for service, (count, _note) in services.items():
+    for service, (count, note) in services.items():
+        if problems := inputs.text_errors(MobileVisitService, {"note": note}, where=service.name):
+            errors["services"] = problems["note"]
         if not service.active:
             errors["services"] = [_("服务项目“%(s)s”已停用。") % {"s": service.name}]
         if count < 1:
@@ -399,11 +410,98 @@ def mobile_visit_record(
         )
         MobileVisitService.objects.bulk_create(
             [
-                MobileVisitService(visit=visit, region_code=unit.region_code, service=s, count=c, note=n.strip()[:300])
+                MobileVisitService(visit=visit, region_code=unit.region_code, service=s, count=c, note=n.strip())
                 for s, (c, n) in services.items()
             ]
         )
     return visit
+
+
+def _stop_place(visit: MobileVisit, household: Household | None) -> tuple[Region, str]:
+    """Where a matter raised at a stop happened: the household's grid, the stop's station, or the county."""
+    stop = visit.stop
+    household = household or (stop.household if stop else None)
+    if household is not None:
+        return household.grid, household.address
+    if stop is not None and stop.station is not None:
+        return stop.station.village, stop.station.name
+    return visit.unit.county, stop.place if stop else ""
+
+
+def _served_household(visit: MobileVisit, household: Household | None) -> None:
+    if household is not None and not visit.unit.households.filter(pk=household.pk).exists():
+        raise ValidationError({"household": [_("户 %(c)s 不是本乌日特的服务户。") % {"c": household.code}]})
+
+
+def mobile_visit_case_raise(
+    *,
+    visit: MobileVisit,
+    actor: User,
+    category: Category,
+    title: str,
+    description: str,
+    parties: Sequence[case_services.PartyInput],
+    household: Household | None = None,
+    people_involved: int = 1,
+    amount: Any = None,
+) -> Case:
+    """Register a dispute brought to a 乌日特 stop (channel 乌日特走访) at the county center that runs the unit.
+
+    A stop serves many households, so it may raise several cases; the place is the household's grid
+    (one of the unit's, or the stop's), else the stop's station, else the county.
+    """
+    _may_serve(actor, visit.unit)
+    _served_household(visit, household)
+    region, location = _stop_place(visit, household)
+    center = Center.objects.filter(region=visit.unit.county).exclude(level=Center.Level.VILLAGE).first()
+    with transaction.atomic():
+        case = case_services.case_intake(
+            actor=actor,
+            channel=Case.Channel.MOBILE,
+            category=category,
+            title=title,
+            description=description,
+            region=region,
+            parties=parties,
+            amount=amount,
+            people_involved=people_involved,
+            location=location,
+            occurred_on=visit.visited_on,
+            center=center,
+        )
+        visit.cases.add(case)
+    return case
+
+
+def mobile_field_item_raise(
+    *,
+    visit: MobileVisit,
+    actor: User,
+    kind: str,
+    title: str,
+    description: str = "",
+    household: Household | None = None,
+) -> FieldItem:
+    """Note a safety hazard or a request of the people brought to a 乌日特 stop."""
+    _may_serve(actor, visit.unit)
+    _served_household(visit, household)
+    errors: dict[str, list[str]] = {}
+    if kind not in FieldItem.Kind.values:
+        errors["kind"] = [_("事项类型应为安全隐患或民意诉求。")]
+    if not title.strip():
+        errors["title"] = [_("请填写事项。")]
+    if errors:
+        raise ValidationError(errors)
+    region, _location = _stop_place(visit, household)
+    return FieldItem.objects.create(
+        mobile_visit=visit,
+        region_code=region.code,
+        kind=kind,
+        title=title.strip()[:100],
+        description=description.strip(),
+        raised_by=actor,
+        raised_at=timezone.now(),
+    )
 
 
 def station_create(*, actor: User, name: str, village: Region, households: Iterable[Household] = ()) -> Station:
@@ -414,10 +512,10 @@ def station_create(*, actor: User, name: str, village: Region, households: Itera
     if Role.CENTER_DIRECTOR not in access.roles_of(actor):
         raise PermissionDenied(_("蒙古包调解驿站由综治中心主任登记。"))
     households = list(households)
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(Station, {"name": name})
     if not name.strip():
         errors["name"] = [_("请填写驿站名称。")]
-    elif Station.objects.filter(region_code=village.code, name=name.strip()).exists():
+    elif "name" not in errors and Station.objects.filter(region_code=village.code, name=name.strip()).exists():
         errors["name"] = [_("%(v)s已有名为“%(n)s”的驿站。") % {"v": village.name, "n": name.strip()}]
     outside = [h.code for h in households if not h.region_code.startswith(village.prefix)]
     if outside:

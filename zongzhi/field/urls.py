@@ -17,5 +17,8 @@ urlpatterns = [
     path("review-items/", views.handling_list, name="handling"),
     path("units/", views.unit_list, name="units"),
     path("units/<int:pk>/", views.unit_detail, name="unit"),
+    path("mobile-visits/<int:pk>/", views.mobile_visit_detail, name="mobile_visit"),
+    path("mobile-visits/<int:pk>/case/", views.mobile_visit_raise_case, name="mobile_visit_case"),
+    path("mobile-visits/<int:pk>/item/", views.mobile_visit_raise_item, name="mobile_visit_item"),
     path("stations/<int:pk>/", views.station_detail, name="station"),
 ]

@@ -12,16 +12,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from zongzhi import access
+from zongzhi import access, inputs
 from zongzhi.accounts.decorators import acting_user, staff_page
 from zongzhi.accounts.models import Role
-from zongzhi.cases.models import Category
+from zongzhi.cases import services as case_services
+from zongzhi.cases.models import Category, Party
 from zongzhi.forms import flash_errors
 from zongzhi.grid.models import Household
 from zongzhi.regions.models import Region
 
 from . import reviews, selectors, services
-from .models import FieldItem, MobileUnit, RiskItem, ServiceType, Visit
+from .models import FieldItem, MobileUnit, MobileVisit, RiskItem, ServiceType, Visit
 
 LIST_SIZE = 50
 PLAN_ROWS = 8
@@ -73,12 +74,10 @@ def visit_new(request: HttpRequest) -> HttpResponse:
         post = request.POST
         household = selectors.household_get(user, post.get("household", ""))
         try:
-            visited_at = datetime.datetime.fromisoformat(post.get("visited_at", ""))
-        except ValueError:
-            errors["visited_at"] = [_("走访时间格式不对，应为 YYYY-MM-DD HH:MM。")]
+            visited_at = inputs.datetime_from(post.get("visited_at", ""), "visited_at")
+        except ValidationError as error:
+            errors.update(error.message_dict)
             visited_at = timezone.now()
-        if timezone.is_naive(visited_at):
-            visited_at = timezone.make_aware(visited_at)
         lat = _float(post, "lat", _("纬度"), errors)
         lng = _float(post, "lng", _("经度"), errors)
         if not errors:
@@ -251,7 +250,8 @@ def handling_list(request: HttpRequest) -> HttpResponse:
     """Review items graded to the centers of the user's jurisdiction, waiting for a handling record."""
     user = acting_user(request)
     if request.method == "POST":
-        item = selectors.handling_item_get(user, int(request.POST.get("item") or 0))
+        item_id = request.POST.get("item", "")
+        item = selectors.handling_item_get(user, int(item_id) if item_id.isdigit() else 0)
         try:
             reviews.risk_item_done(item=item, actor=user, note=request.POST.get("note", ""))
         except (ValidationError, PermissionDenied) as error:
@@ -403,7 +403,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     count = int(post.get(f"count_{service.pk}") or 1)
                     chosen[service] = (count, post.get(f"note_{service.pk}", ""))
             stop = unit.stops.filter(pk=post.get("stop") or 0).first()
-            services.mobile_visit_record(
+            visit = services.mobile_visit_record(
                 unit=unit,
                 actor=user,
                 visited_on=datetime.date.fromisoformat(post.get("visited_on", "")),
@@ -417,8 +417,8 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except (ValidationError, PermissionDenied) as error:
             flash_errors(request, error)
         else:
-            messages.success(request, _("服务记录已登记。"))
-            return redirect("field:unit", pk=unit.pk)
+            messages.success(request, _("服务记录已登记。现场反映的矛盾纠纷和隐患诉求可在本页上报。"))
+            return redirect("field:mobile_visit", pk=visit.pk)
     return render(
         request,
         "field/unit.html",
@@ -432,6 +432,107 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "plan_stations": selectors.stations_of_county(user, unit.county),
         },
     )
+
+
+def _may_serve(user: Any, visit: MobileVisit) -> bool:
+    """Whether the page offers raising a case or an item: the unit's members and the county's director."""
+    director = _director(user) and access.scope_of(user).covers(visit.unit.region_code)
+    return director or visit.unit.members.filter(pk=user.pk).exists()
+
+
+@staff_page(access.may_read_business)
+def mobile_visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One 乌日特 stop: what was served, and the cases and items raised there (with the forms to raise more)."""
+    user = acting_user(request)
+    visit = selectors.mobile_visit_get(user, pk)
+    return render(
+        request,
+        "field/mobile_visit.html",
+        {
+            "visit": visit,
+            "may_raise": _may_serve(user, visit),
+            "categories": Category.objects.filter(active=True),
+            "item_kinds": FieldItem.Kind.choices,
+            "households": visit.unit.households.all(),
+            "stop_household": visit.stop.household_id if visit.stop else None,
+        },
+    )
+
+
+def _stop_household(visit: MobileVisit, post: Any) -> Any:
+    code = post.get("household", "").strip()
+    if not code:
+        return None
+    found = visit.unit.households.filter(code=code).first()
+    if found is None:
+        raise ValidationError({"household": [_("户号 %(c)s 不是本乌日特的服务户。") % {"c": code}]})
+    return found
+
+
+def _stop_parties(post: Any) -> list[case_services.PartyInput]:
+    parties = [
+        case_services.PartyInput(
+            kind=Party.Kind.PERSON,
+            role=Party.Role.APPLICANT,
+            name=post.get("applicant_name", ""),
+            id_number=post.get("applicant_id", ""),
+            phone=post.get("applicant_phone", ""),
+        )
+    ]
+    if post.get("respondent_name", "").strip():
+        parties.append(
+            case_services.PartyInput(kind=Party.Kind.PERSON, role=Party.Role.RESPONDENT, name=post["respondent_name"])
+        )
+    return parties
+
+
+@require_POST
+@staff_page(access.may_read_business)
+def mobile_visit_raise_case(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    visit = selectors.mobile_visit_get(user, pk)
+    post = request.POST
+    try:
+        category = Category.objects.filter(code=post.get("category", ""), active=True).first()
+        if category is None:
+            raise ValidationError({"category": [_("请选择纠纷类别。")]})
+        case = services.mobile_visit_case_raise(
+            visit=visit,
+            actor=user,
+            category=category,
+            title=post.get("title", ""),
+            description=post.get("description", ""),
+            parties=_stop_parties(post),
+            household=_stop_household(visit, post),
+        )
+    except (ValidationError, PermissionDenied) as error:
+        flash_errors(request, error)
+    else:
+        messages.success(
+            request, _("已登记矛盾纠纷 %(n)s（乌日特走访），由%(c)s受理。") % {"n": case.number, "c": case.center.name}
+        )
+    return redirect("field:mobile_visit", pk=visit.pk)
+
+
+@require_POST
+@staff_page(access.may_read_business)
+def mobile_visit_raise_item(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    visit = selectors.mobile_visit_get(user, pk)
+    try:
+        services.mobile_field_item_raise(
+            visit=visit,
+            actor=user,
+            kind=request.POST.get("kind", ""),
+            title=request.POST.get("title", ""),
+            description=request.POST.get("description", ""),
+            household=_stop_household(visit, request.POST),
+        )
+    except (ValidationError, PermissionDenied) as error:
+        flash_errors(request, error)
+    else:
+        messages.success(request, _("事项已登记。"))
+    return redirect("field:mobile_visit", pk=visit.pk)
 
 
 @staff_page(access.may_read_business)

@@ -3,12 +3,24 @@
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
-from django.db.models.functions import Collate
+from django.db.models import Count, QuerySet
+from django.db.models.functions import Collate, Substr
 
 from zongzhi.access import Scope
+from zongzhi.crypto import blind_index
 from zongzhi.grid.models import BlockHead, GridWorker, Household, PartyGroup, Resident
+from zongzhi.identity import normalize_resident_id, resident_id_errors
+from zongzhi.regions import codes
 from zongzhi.regions.models import Region
+
+
+def resident_id_index(number: str) -> str:
+    """The keyed hash residents are looked up by (exact ID match)."""
+    return blind_index(normalize_resident_id(number))
+
+
+def phone_index(phone: str) -> str:
+    return blind_index(phone.strip()) if phone.strip() else ""
 
 
 def grid_workers_visible(scope: Scope) -> QuerySet[GridWorker]:
@@ -40,9 +52,6 @@ def residents_visible(scope: Scope) -> QuerySet[Resident]:
 
 def resident_search(scope: Scope, q: str, limit: int = 50) -> list[Resident]:
     """By exact resident ID (through its blind index) or by name: prefix for 1–2 characters, substring beyond."""
-    from zongzhi.grid.services import resident_id_index
-    from zongzhi.identity import normalize_resident_id, resident_id_errors
-
     q = q.strip()
     residents = residents_visible(scope).select_related("household")
     if not q:
@@ -65,11 +74,6 @@ def claim_rate(scope: Scope) -> tuple[int, int]:
 
 def claim_rates_by_child(scope: Scope, region: Region) -> dict[str, tuple[int, int]]:
     """Claimed and registered residents for each child of `region`, keyed by child prefix, in two queries."""
-    from django.db.models import Count
-    from django.db.models.functions import Substr
-
-    from zongzhi.regions import codes
-
     child = region.child_level
     if child is None:
         return {}

@@ -4,29 +4,22 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zongzhi import access
+from zongzhi import access, inputs
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
-from zongzhi.crypto import blind_index
 from zongzhi.grid.models import ClaimConflict, GridWorker, Household, Resident
+from zongzhi.grid.selectors import phone_index, resident_id_index
 from zongzhi.identity import normalize_resident_id, resident_id_errors
 from zongzhi.regions import codes
 from zongzhi.regions.models import Region
 
 SUMMER_MONTHS = range(5, 11)  # May–October on the summer pasture (夏营地), the rest of the year in winter quarters
-
-
-def resident_id_index(number: str) -> str:
-    """The keyed hash residents are looked up by (exact ID match)."""
-    return blind_index(normalize_resident_id(number))
-
-
-def phone_index(phone: str) -> str:
-    return blind_index(phone.strip()) if phone.strip() else ""
 
 
 def season_grid(household: Household, day: datetime.date) -> Region:
@@ -56,7 +49,8 @@ def household_register(
     code: str = "",
 ) -> Household:
     """Register a household at a village, living in one of its grids (the actor's own, for a grid worker)."""
-    errors: dict[str, list[str]] = {}
+    code = code.strip()
+    errors = inputs.text_errors(Household, {"address": address, "code": code})
     if village.level != codes.VILLAGE:
         errors["village"] = [_("请选择嘎查村社区。")]
     else:
@@ -67,21 +61,44 @@ def household_register(
         errors["grid"] = [_("网格“%(g)s”不在您的负责范围内。") % {"g": grid.name}]
     if herder and (summer_grid is None) != (winter_grid is None):
         errors["summer_grid"] = [_("牧户的夏营地和冬营地网格要么都填，要么都不填。")]
+    if code and "code" not in errors and Household.objects.filter(code=code).exists():
+        errors["code"] = [_("户编号“%(c)s”已被使用。") % {"c": code}]
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        number = Household.objects.filter(code__startswith=f"H{grid.code}").count() + 1
-        household = Household.objects.create(
-            code=code or f"H{grid.code}{number:04d}",
-            village=village,
-            grid=grid,
-            region_code=grid.code,
-            address=address.strip(),
-            herder=herder,
-            summer_grid=summer_grid,
-            winter_grid=winter_grid,
-        )
+        if not code:
+            # Registrations in one grid take turns for the next number (a row lock on the grid on
+            # PostgreSQL; SQLite has one writer at a time), so none is handed out twice.
+            Region.objects.select_for_update().filter(pk=grid.pk).first()
+            code = _next_household_code(grid)
+        try:
+            with transaction.atomic():
+                household = Household.objects.create(
+                    code=code,
+                    village=village,
+                    grid=grid,
+                    region_code=grid.code,
+                    address=address.strip(),
+                    herder=herder,
+                    summer_grid=summer_grid,
+                    winter_grid=winter_grid,
+                )
+        except IntegrityError:  # the same given code registered a moment ago by someone else
+            raise ValidationError({"code": [_("户编号“%(c)s”已被使用。") % {"c": code}]}) from None
     return household
+
+
+def _next_household_code(grid: Region) -> str:
+    """`H` + the grid's code + one more than the highest number given in it (codes given by hand aside)."""
+    prefix = f"H{grid.code}"
+    last = (
+        Household.objects.filter(code__startswith=prefix)
+        .annotate(length=Length("code"))
+        .filter(length=len(prefix) + 4)
+        .aggregate(last=Max("code"))["last"]
+    )
+    tail = last[len(prefix) :] if last else ""
+    return f"{prefix}{int(tail) + 1 if tail.isdigit() else 1:04d}"
 
 
 def resident_add(
@@ -98,7 +115,9 @@ def resident_add(
     living: bool = True,
 ) -> Resident:
     """Add a person to a household; an ID already in another household is refused, saying where."""
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(
+        Resident, {"name": name, "ethnicity": ethnicity, "id_number": id_number, "phone": phone}
+    )
     if not access.scope_of(actor).covers(household.region_code):
         raise PermissionDenied(_("该户不在您的负责范围内。"))
     if not name.strip():
@@ -231,6 +250,7 @@ def seasonal_switch(*, day: datetime.date | None = None) -> int:
 
 def resident_unmask(*, actor: Any, resident: Resident, reason: str, request: Any = None) -> tuple[str, str]:
     """The full ID and phone, for the grid worker of the household or a director in jurisdiction; audited."""
+    inputs.check_text(None, {"reason": reason}, labels={"reason": _("用途")})
     held = access.roles_of(actor)
     in_scope = access.scope_of(actor).covers(resident.region_code)
     if not in_scope or not held & {"grid_worker", "center_director"}:

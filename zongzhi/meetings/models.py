@@ -8,6 +8,8 @@ from zongzhi.cases.models import Case, Supervision
 from zongzhi.centers.models import Center
 from zongzhi.regions.models import Region
 
+LEVELS = (Region.Level.LEAGUE, Region.Level.COUNTY, Region.Level.TOWNSHIP)  # where joint meetings are held
+
 
 class DispatchMeeting(models.Model):
     """One jurisdiction's meeting for one month: agenda drawn from its cases, minutes, decisions."""

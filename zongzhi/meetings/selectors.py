@@ -8,8 +8,7 @@ from django.shortcuts import get_object_or_404
 from zongzhi import access
 from zongzhi.regions.models import Region
 
-from .models import AgendaItem, DispatchMeeting
-from .services import LEVELS
+from .models import LEVELS, AgendaItem, DispatchMeeting
 
 
 def meetings_visible(user: Any) -> QuerySet[DispatchMeeting]:

@@ -3,7 +3,8 @@
 A center director or a leader over the jurisdiction convenes it. The agenda is every open case
 of the jurisdiction that is major (重大疑难), escalated (上提), under supervision (督办) or past its
 deadline, each once, the weightiest first. A decision may issue a supervision document through
-the case services, so the handling org gets it with a reply deadline like any other 督办.
+the case services, so the handling org gets it with a reply deadline like any other 督办, issued
+as the meeting's own center.
 """
 
 import datetime
@@ -14,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zongzhi import access
+from zongzhi import access, inputs
 from zongzhi.accounts.models import Role, User
 from zongzhi.cases import services as case_services
 from zongzhi.cases.models import OPEN_STATES, Assignment, Case, Supervision
@@ -22,13 +23,12 @@ from zongzhi.centers.models import Center
 from zongzhi.regions import codes
 from zongzhi.regions.models import Region
 
-from .models import AgendaItem, DispatchMeeting
+from .models import LEVELS, AgendaItem, DispatchMeeting
 
 CONVENE_ROLES = frozenset({Role.CENTER_DIRECTOR, Role.LEADER})
-LEVELS = (Region.Level.LEAGUE, Region.Level.COUNTY, Region.Level.TOWNSHIP)
 R = AgendaItem.Reason
 WEIGHT = {R.MAJOR: 0, R.ESCALATED: 1, R.SUPERVISED: 2, R.OVERDUE: 3}
-MAX_SUPERVISION_DAYS = 30
+MAX_SUPERVISION_DAYS = case_services.MAX_SUPERVISION_DAYS
 
 
 def may_convene(user: User) -> bool:
@@ -64,6 +64,7 @@ def _reasons(case: Case, supervised: set[int], now: datetime.datetime) -> list[s
 
 def meeting_open(*, actor: User, region: Region, held_on: datetime.date, attendees: str = "") -> DispatchMeeting:
     """Convene the jurisdiction's meeting of `held_on`'s month and draw its agenda."""
+    inputs.check_text(DispatchMeeting, {"attendees": attendees})
     if region.level not in LEVELS:
         raise ValidationError(
             {"region": [_("联席调度会议由盟、旗县或苏木乡镇召开，“%(r)s”不是。") % {"r": region.name}]}
@@ -142,7 +143,9 @@ def item_decide(
 ) -> AgendaItem:
     """Record the meeting's decision on a case; `supervise` (a 督办 kind) issues that document too."""
     _open_for_changes(item.meeting, actor)
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(
+        AgendaItem, {"decision": decision, "discussion": discussion}, where=_("第 %(n)d 项") % {"n": item.order}
+    )
     if not decision.strip():
         errors["decision"] = [_("第 %(n)d 项：请填写会议决定。") % {"n": item.order}]
     if supervise and supervise not in Supervision.Kind.values:
@@ -161,20 +164,22 @@ def item_decide(
         item.decided_by = actor
         item.decided_at = timezone.now()
         if supervise:
-            # The meeting is the authority: its convener's rights over the jurisdiction were checked above.
-            item.supervision = case_services.supervision_issue(
+            # The meeting is the authority: its convener's rights over the jurisdiction were checked above,
+            # and the document is numbered and sealed as the meeting's own center.
+            item.supervision = case_services.supervision_send(
                 case=item.case,
                 actor=actor,
                 kind=supervise,
                 reason=_("%(t)s决定：%(d)s") % {"t": item.meeting.title, "d": item.decision},
                 days=days,
-                system=True,
+                issuer_center=item.meeting.center,
             )
         item.save(update_fields=["decision", "discussion", "decided_by", "decided_at", "supervision"])
     return item
 
 
 def minutes_save(*, meeting: DispatchMeeting, actor: User, minutes: str, attendees: str) -> DispatchMeeting:
+    inputs.check_text(DispatchMeeting, {"minutes": minutes, "attendees": attendees})
     _open_for_changes(meeting, actor)
     meeting.minutes = minutes.strip()
     meeting.attendees = attendees.strip()

@@ -7,15 +7,12 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
+from zongzhi import inputs
 from zongzhi.centers.models import Center
-from zongzhi.portal import selectors, services, throttle
+from zongzhi.portal import services, throttle
 from zongzhi.portal.models import OpenDay, OpenDayBooking
 
 MAX_PEOPLE = 10
@@ -44,7 +41,7 @@ def open_day_schedule(
 
 def open_day_book(*, open_day: OpenDay, name: str, phone: str, people: int, ip: str) -> OpenDayBooking:
     """Book places for `people` visitors; refused when full, past, or already booked by this phone."""
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(OpenDayBooking, {"name": name})
     if not name.strip():
         errors["name"] = [_("请填写预约人姓名。")]
     if not 1 <= people <= MAX_PEOPLE:
@@ -67,7 +64,7 @@ def open_day_book(*, open_day: OpenDay, name: str, phone: str, people: int, ip: 
                 raise ValidationError({"people": [_("名额不足：这一天只剩 %(n)d 个名额。") % {"n": _left(open_day)}]})
             return OpenDayBooking.objects.create(
                 open_day=open_day,
-                name=name.strip()[:50],
+                name=name.strip(),
                 phone=phone,
                 phone_index=index,
                 people=people,
@@ -81,53 +78,3 @@ def open_day_book(*, open_day: OpenDay, name: str, phone: str, people: int, ip: 
 def _left(open_day: OpenDay) -> int:
     open_day.refresh_from_db(fields=["booked", "capacity"])
     return open_day.places_left
-
-
-# ---- pages ----------------------------------------------------------------------------------------
-
-
-def open_day_list(request: HttpRequest) -> HttpResponse:
-    from zongzhi.portal.views import verified_phone
-
-    return render(
-        request,
-        "portal/open_days.html",
-        {"days": selectors.open_days()[:100], "verified": verified_phone(request) is not None, "max": MAX_PEOPLE},
-    )
-
-
-@require_POST
-def open_day_book_view(request: HttpRequest, pk: int) -> HttpResponse:
-    from zongzhi.portal.views import client_ip, verified_phone
-
-    open_day = get_object_or_404(selectors.open_days(), pk=pk)
-    phone = verified_phone(request)
-    problems: list[str] = []
-    booking = None
-    if phone is None:
-        problems = [_("请先验证手机号。")]
-    else:
-        try:
-            people = int(request.POST.get("people", "1") or "1")
-        except ValueError:
-            people = 0
-        try:
-            booking = open_day_book(
-                open_day=open_day, name=request.POST.get("name", ""), phone=phone, people=people, ip=client_ip(request)
-            )
-        except ValidationError as error:
-            problems = [m for ms in error.message_dict.values() for m in ms]
-        except services.Throttled as error:
-            problems = [str(error)]
-    return render(
-        request,
-        "portal/open_day_booked.html",
-        {
-            "open_day": open_day,
-            "booking": booking,
-            "problems": problems,
-            "verify_url": f"{reverse('portal:verify')}?next={reverse('portal:open_days')}",
-            "lang_next": reverse("portal:open_days"),
-        },
-        status=200 if booking else 422,
-    )

@@ -166,7 +166,7 @@ class Progress:
 
 def _next_step(case: Case, application: Application, last: datetime.datetime) -> tuple[str, datetime.datetime | None]:
     if case.state == State.REGISTERED:
-        return _("综治中心将在 1 个工作日内决定是否受理。"), add_working_days(case.registered_at, 1)
+        return _("综治中心将在 1 个工作日内决定是否受理。"), case.due_at or add_working_days(case.registered_at, 1)
     if case.state == State.ACCEPTED:
         return _("综治中心正在确定承办单位。"), add_working_days(last, 1)
     if case.state == State.ASSIGNED:

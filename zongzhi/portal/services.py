@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zongzhi import inputs
 from zongzhi.accounts.models import Jurisdiction, Membership, Role, User
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
@@ -180,7 +181,13 @@ class ApplicationInput:
 
 
 def _check_input(data: ApplicationInput) -> None:
-    errors: dict[str, list[str]] = {}
+    labels = {
+        "description": _("纠纷情况"),
+        "applicant_name": _("申请人姓名"),
+        "other_party": _("对方当事人（姓名或单位）"),
+        "place": _("具体地点"),
+    }
+    errors = inputs.text_errors(None, {name: getattr(data, name) for name in labels}, labels=labels)
     if len(data.description.strip()) < 10:
         errors["description"] = [_("请用至少 10 个字说明纠纷情况。")]
     elif len(data.description) > MAX_TEXT:

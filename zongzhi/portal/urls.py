@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.i18n import set_language
 
-from zongzhi.portal import openday, views
+from zongzhi.portal import views
 
 app_name = "portal"
 urlpatterns = [
@@ -16,6 +16,6 @@ urlpatterns = [
     path("track/act/", views.track_act, name="track_act"),
     path("track/agreement/", views.agreement, name="agreement"),
     path("track/<str:code>/", views.track_code, name="track_code"),
-    path("open-days/", openday.open_day_list, name="open_days"),
-    path("open-days/<int:pk>/book/", openday.open_day_book_view, name="open_day_book"),
+    path("open-days/", views.open_day_list, name="open_days"),
+    path("open-days/<int:pk>/book/", views.open_day_book_view, name="open_day_book"),
 ]

@@ -12,7 +12,7 @@ import qrcode.image.svg
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from zongzhi.cases.models import FollowUp
 from zongzhi.identity import mask_phone
-from zongzhi.portal import selectors, services
+from zongzhi.portal import openday, selectors, services
 from zongzhi.portal.forms import ApplyForm, CodeForm, PhoneForm
 from zongzhi.portal.models import Application
 
@@ -313,4 +313,54 @@ def agreement(request: HttpRequest) -> HttpResponse:
             "committee": lead.org.name if lead else case.center.name,
             "center_name": selectors.center_name(case.center)[0],
         },
+    )
+
+
+# ---- open days ------------------------------------------------------------------------------------
+
+
+def open_day_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "portal/open_days.html",
+        {
+            "days": selectors.open_days()[:100],
+            "verified": verified_phone(request) is not None,
+            "max": openday.MAX_PEOPLE,
+        },
+    )
+
+
+@require_POST
+def open_day_book_view(request: HttpRequest, pk: int) -> HttpResponse:
+    open_day = get_object_or_404(selectors.open_days(), pk=pk)
+    phone = verified_phone(request)
+    problems: list[str] = []
+    booking = None
+    if phone is None:
+        problems = [_("请先验证手机号。")]
+    else:
+        try:
+            people = int(request.POST.get("people", "1") or "1")
+        except ValueError:
+            people = 0
+        try:
+            booking = openday.open_day_book(
+                open_day=open_day, name=request.POST.get("name", ""), phone=phone, people=people, ip=client_ip(request)
+            )
+        except ValidationError as error:
+            problems = [m for ms in error.message_dict.values() for m in ms]
+        except services.Throttled as error:
+            problems = [str(error)]
+    return render(
+        request,
+        "portal/open_day_booked.html",
+        {
+            "open_day": open_day,
+            "booking": booking,
+            "problems": problems,
+            "verify_url": f"{reverse('portal:verify')}?next={reverse('portal:open_days')}",
+            "lang_next": reverse("portal:open_days"),
+        },
+        status=200 if booking else 422,
     )

@@ -8,6 +8,8 @@ from django.db.models.functions import Substr
 from django.shortcuts import get_object_or_404
 
 from zongzhi.access import Scope
+from zongzhi.centers.models import Center
+from zongzhi.grid.models import BlockHead, GridWorker, PartyGroup
 from zongzhi.regions import codes
 from zongzhi.regions.models import Region
 
@@ -51,9 +53,6 @@ def _grouped(queryset: QuerySet, field_name: str, length: int) -> QuerySet:
 
 def figures_by_child(scope: Scope, region: Region) -> dict[str, Figures]:
     """Figures for each child of `region`, keyed by child prefix, in a fixed number of queries."""
-    from zongzhi.centers.models import Center
-    from zongzhi.grid.models import BlockHead, GridWorker, PartyGroup
-
     child_level = region.child_level
     if child_level is None:
         return {}
@@ -81,9 +80,6 @@ def figures_by_child(scope: Scope, region: Region) -> dict[str, Figures]:
 
 def region_figures(scope: Scope, region: Region | None = None) -> Figures:
     """Totals under a region (the region itself excluded from its own level), or the whole scope."""
-    from zongzhi.centers.models import Center
-    from zongzhi.grid.models import BlockHead, GridWorker, PartyGroup
-
     inside = scope if region is None else Scope(prefixes=(region.prefix,))
     figures = Figures()
     regions = regions_visible(scope).filter(inside.q("code"))

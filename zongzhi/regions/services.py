@@ -5,6 +5,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from zongzhi import inputs
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
 from zongzhi.regions import codes
@@ -33,7 +34,7 @@ def region_create(
 ) -> Region:
     """Add a region under its parent; the code must sit under the parent's prefix."""
     code = code.strip()
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(Region, {"code": code, "name": name, "name_mn": name_mn, "kind": kind})
     if level not in codes.LEVELS:
         errors["level"] = [_("未知层级“%(level)s”。") % {"level": level}]
     else:

@@ -1,4 +1,4 @@
-"""The region tree browser, with counts down to each grid."""
+"""Adding a region to the tree (the browser, which shows what other apps hold in a region, is in `home`)."""
 
 from django import forms
 from django.contrib import messages
@@ -10,47 +10,9 @@ from django.utils.translation import gettext_lazy
 
 from zongzhi import access
 from zongzhi.accounts.decorators import staff_page
-from zongzhi.centers.selectors import centers_visible
 from zongzhi.forms import apply_errors, by_code
-from zongzhi.grid.selectors import grid_people
-from zongzhi.regions import codes, services
+from zongzhi.regions import services
 from zongzhi.regions.models import Region
-from zongzhi.regions.selectors import region_ancestors, region_children, region_figures, region_get, region_roots
-
-
-@staff_page(access.may_read_business)
-def tree(request: HttpRequest) -> HttpResponse:
-    scope = access.scope_of(request.user)
-    roots = list(region_roots(scope))
-    if len(roots) == 1:
-        return redirect("regions:detail", roots[0].code)
-    return render(request, "regions/tree.html", {"roots": roots, "figures": region_figures(scope)})
-
-
-@staff_page(access.may_read_business)
-def detail(request: HttpRequest, code: str) -> HttpResponse:
-    scope = access.scope_of(request.user)
-    region = region_get(scope, code)
-    context = {
-        "region": region,
-        "ancestors": region_ancestors(scope, region),
-        "figures": region_figures(scope, region),
-        "children": region_children(scope, region),
-        "centers": list(centers_visible(scope).filter(region=region)),
-        "levels": codes.LEVELS,
-    }
-    if region.level == codes.GRID:
-        context.update(grid_people(scope, region))
-    return render(request, "regions/detail.html", context)
-
-
-@staff_page(access.may_read_business)
-def children(request: HttpRequest, code: str) -> HttpResponse:
-    """The rows under one region, for expanding the tree in place (htmx)."""
-    scope = access.scope_of(request.user)
-    region = region_get(scope, code)
-    depth = int(request.GET.get("depth", "1"))
-    return render(request, "regions/_rows.html", {"children": region_children(scope, region), "depth": min(depth, 5)})
 
 
 class RegionForm(forms.Form):

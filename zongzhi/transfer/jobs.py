@@ -70,6 +70,7 @@ def job_create(*, actor: Any, kind: str, upload: UploadedFile, dry_run: bool, ac
 
 
 def _enqueue(job_id: int) -> None:
+    # Imported here: tasks.py wraps job_run below, so a top-level import would be circular.
     from zongzhi.transfer.tasks import import_task
 
     import_task.enqueue(job_id)

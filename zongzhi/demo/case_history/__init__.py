@@ -83,12 +83,11 @@ def _world(plan: Plan, anchor: datetime.date) -> _World:
             "day", "workday"
         )
     )
-    policies = [
-        (code, risk, sign, handle)
-        for code, risk, sign, handle in DeadlinePolicy.objects.values_list(
-            "category__code", "risk_level", "sign_for_days", "handle_days"
+    policies = list(
+        DeadlinePolicy.objects.values_list(
+            "category__code", "risk_level", "sign_for_days", "handle_days", "accept_days"
         )
-    ]
+    )
     return _World(plan, calendar, policies)
 
 

@@ -328,11 +328,14 @@ class _Story:
     def do_intake(self, at: datetime.datetime) -> None:
         c = self.c
         c.state = str(S.REGISTERED)
-        data = {"channel": c.channel, "risk": c.risk, "risk_reasons": c.risk_reasons, "repeats": [], "related": []}
+        c.due_at = self.w.acceptance_due(c.category, c.risk, c.registered_at)  # as `services.case_intake`
+        data = {"channel": c.channel, "due_at": c.due_at.isoformat(), "risk": c.risk, "risk_reasons": c.risk_reasons}
+        data |= {"repeats": [], "related": []}
         self.event("intake", c.owner, c.registered_at, {**data, **c.intake_data}, versioned=True)
 
     def do_accept(self, at: datetime.datetime) -> None:
         actor = self.c.owner if self.rng.random() < 0.7 else self.director()
+        self.c.due_at = None  # the acceptance deadline is met
         self.transition("accept", actor, at, {})
 
     def do_reject(self, at: datetime.datetime) -> None:
@@ -352,7 +355,7 @@ class _Story:
         actor = self.director()
         for org, role in [(lead, "lead"), *((o, "co") for o in co)]:
             c.assignments.append(_Assignment(org, role, handle_due, sign_due, actor, at))
-        c.due_at = handle_due
+        c.due_at, c.awaiting_director = handle_due, False
         data = {"lead": w.orgs[lead].name, "co": [w.orgs[o].name for o in co], "deadline": handle_due.isoformat()}
         self.transition("assign", actor, at, data)
 
@@ -393,12 +396,27 @@ class _Story:
         if target is None or target == c.center or c.state not in TRANSITIONS["escalate"].sources:
             return False
         who = None if system else self.director()
+        lead = self.lead()
         data: dict[str, Any] = {"from": w.centers[c.center].name, "to": w.centers[target].name, "major": c.major}
+        data["lead"] = w.orgs[lead.org].name if lead else ""
         self.transition("escalate", who, at, data, reason=reason or self.rng.choice(ESCALATE_REASONS))
         if why is not None:
             c.events[-1].data["_reason"] = why
         c.center, c.escalations = target, c.escalations + 1
+        if lead is not None:
+            # The case waits on the receiving center's director, who keeps the lead (as `case_lead_keep`).
+            c.awaiting_director = True
+            self.later(at + datetime.timedelta(days=self.gap(0.1, 2)), self.keep_lead)
         return True
+
+    def keep_lead(self, at: datetime.datetime) -> None:
+        c, lead = self.c, self.lead()
+        if not c.awaiting_director or c.state not in (S.ASSIGNED, S.IN_PROGRESS) or lead is None:
+            return
+        c.awaiting_director = False
+        data: dict[str, Any] = {"org": self.w.orgs[lead.org].name, "center": self.w.centers[c.center].name}
+        data["deadline"] = c.due_at.isoformat() if c.due_at else None
+        self.event("lead_kept", self.director(), at, data, versioned=True)
 
     def do_session(self, at: datetime.datetime) -> None:
         c, rng, w = self.c, self.rng, self.w
@@ -571,7 +589,7 @@ class _Story:
         c = self.c
         self.close_assignments((Assignment.Status.PENDING, Assignment.Status.SIGNED), Assignment.Status.DONE)
         self.transition("reopen", self.director(), at, {}, reason=self.rng.choice(REOPEN_REASONS))
-        c.closed_at, c.outcome = None, ""
+        c.closed_at, c.outcome, c.due_at = None, "", None
 
     def do_coordinate(self, at: datetime.datetime) -> None:
         c, w, rng = self.c, self.w, self.rng
@@ -597,15 +615,26 @@ class _Story:
     def do_supervise(self, at: datetime.datetime, kind: str) -> None:
         """督办 by a leader or the director on a difficult case (not the sweep's)."""
         by_leader = kind in (K.SUPERVISION, K.LETTER) or self.rng.random() < 0.5
-        issuer = self.w.leader(self.rng, self.issuer_center(kind)) if by_leader else self.director()
+        if by_leader:  # a leader over the case's center, acting for their own (county or league) center
+            issuer, center = self.w.leader(self.rng, self.c.center), self.w.leader_center(self.c.center)
+        else:
+            issuer, center = self.director(), self.c.center
         reason = self.rng.choice(["案情复杂、涉及人数较多，请加大调处力度，按期办结。", "请限期化解并反馈办理情况。"])
-        self.issue(at, kind, issuer, lambda: reason, days=REPLY_DAYS)
+        self.issue(at, kind, issuer, lambda: reason, days=REPLY_DAYS, issuer_center=center)
 
     # -- supervision documents, as `services.supervision_issue` writes them --
 
-    def issuer_center(self, kind: str) -> str:
-        parent = self.w.centers[self.c.center].parent
-        return parent if kind in (K.SUPERVISION, K.LETTER) and parent else self.c.center
+    def holder(self) -> tuple[str | None, str | None]:
+        """As `services.case_holder`: the live lead org, or the case's center (to accept, assign, decide)."""
+        lead = self.lead()
+        if self.c.state in (S.ASSIGNED, S.IN_PROGRESS) and not self.c.awaiting_director and lead is not None:
+            return lead.org, None
+        return None, self.c.center
+
+    def sweep_issuer(self, kind: str, target_center: str | None) -> str:
+        """As `services._sweep_issuer`: the center above, except a reminder to an org from the case's center."""
+        above = self.w.centers[self.c.center].parent or self.c.center
+        return above if target_center is not None or kind in (K.SUPERVISION, K.LETTER) else self.c.center
 
     def issue(
         self,
@@ -616,14 +645,18 @@ class _Story:
         *,
         days: int,
         target_org: str | None = None,
+        target_center: str | None = None,
+        issuer_center: str | None = None,
     ) -> _Supervision:
         c, w = self.c, self.w
-        if target_org is None:
-            leads = [a for a in c.assignments if a.role == "lead" and a.status != Assignment.Status.RETURNED]
-            target_org = leads[-1].org if leads else None
-        sup = _Supervision(kind, issuer, self.issuer_center(kind), target_org, reason, w.add_working_days(at, days), at)
+        if target_org is None and target_center is None:
+            target_org, target_center = self.holder()
+        center = issuer_center or self.sweep_issuer(kind, target_center)
+        sup = _Supervision(kind, issuer, center, target_org, reason, w.add_working_days(at, days), at)
+        sup.target_center = target_center
         c.supervisions.append(sup)
-        event = self.event("supervision", issuer, at, {"target": w.orgs[target_org].name if target_org else ""})
+        target = w.orgs[target_org].name if target_org else w.centers[target_center].name if target_center else ""
+        event = self.event("supervision", issuer, at, {"issuer": w.centers[center].name, "target": target})
         event.data["_supervision"] = sup  # number, name and reason are filled in once every document is numbered
         chance = {"reminder": 0.7, "supervision": 0.6, "letter": 0.8}.get(kind, 0.75)
         if self.rng.random() < chance:
@@ -632,6 +665,8 @@ class _Story:
 
     def reply(self, at: datetime.datetime, sup: _Supervision) -> None:
         users = self.w.org_users.get(sup.target_org or "")
+        if sup.target_center is not None:  # a center answers through its director or its window
+            users = self.w.directors[sup.target_center] + self.w.clerks[sup.target_center]
         actor = self.w.pick_user(self.rng, users, 0.5) if users else self.director()
         sup.status, sup.reply, sup.replied_at = Supervision.Status.REPLIED, self.rng.choice(REPLIES), at
         event = self.event("supervision_reply", actor, at, {"reply": sup.reply})
@@ -687,9 +722,10 @@ class _Story:
         while day < _local(now).date():
             day += datetime.timedelta(days=1)
             days += is_workday(day, self.w.calendar)
+        what = "受理期限" if self.c.state == S.REGISTERED else "办理期限"
         if days:
-            return f"案件已超过办理期限（{due:%Y-%m-%d}）{days} 个工作日"
-        return f"案件已超过办理期限（{due:%Y-%m-%d}）"
+            return f"案件已超过{what}（{due:%Y-%m-%d}）{days} 个工作日"
+        return f"案件已超过{what}（{due:%Y-%m-%d}）"
 
     def sweep_remind(self, at: datetime.datetime) -> None:
         late = self.late(at)
@@ -722,6 +758,7 @@ class _Story:
             lambda: f"督办单 {sup.number} 逾期未反馈，{late}。现发督办函，请于 {REPLY_DAYS} 个工作日内反馈办理情况。",
             days=REPLY_DAYS,
             target_org=sup.target_org,
+            target_center=sup.target_center,
         )
         then = "重大疑难案件提请盟级统筹协调。" if self.c.major else "上提至上一级综治中心。"
         if self.do_escalate(

@@ -28,7 +28,7 @@ from .texts import S
 class _World:
     """Look-ups over the league plan: places, centers and who works where."""
 
-    def __init__(self, plan: Plan, calendar: dict[datetime.date, bool], policies: list[tuple[Any, str, int, int]]):
+    def __init__(self, plan: Plan, calendar: dict[datetime.date, bool], policies: list[tuple[Any, str, int, int, int]]):
         self.plan = plan
         self.regions: dict[str, PRegion] = {r.code: r for r in plan.regions}
         self.villages: dict[str, list[PRegion]] = defaultdict(list)
@@ -61,7 +61,7 @@ class _World:
                 self.leaders[prefix].append(a.username)
         self.league_center = next(c.code for c in plan.centers if c.level == "league")
         self.calendar = calendar
-        self.policies = policies  # (category code or None, risk or "", sign days, handle days)
+        self.policies = policies  # (category code or None, risk or "", sign days, handle days, accept days)
 
     def pick_user(self, rng: random.Random, users: list[str], demo_share: float = 0.3) -> str:
         """One of several accounts; the demo login gets its share so the personas have work."""
@@ -74,8 +74,17 @@ class _World:
         return self.pick_user(rng, self.directors[center], 0.35)
 
     def leader(self, rng: random.Random, center: str) -> str:
+        return self.pick_user(rng, self.leaders[self.leader_prefix(center)], 0.3)
+
+    def leader_prefix(self, center: str) -> str:
+        """The jurisdiction of the leaders over a center: its county's, else the league's."""
         region = self.centers[center].region
-        return self.pick_user(rng, self.leaders.get(region[:6]) or self.leaders[region[:4]], 0.3)
+        return region[:6] if self.leaders.get(region[:6]) else region[:4]
+
+    def leader_center(self, center: str) -> str:
+        """The center a leader over `center` acts for (as `services._own_center`): the county's or the league's."""
+        prefix = self.leader_prefix(center)
+        return f"ZZ-{prefix}" if len(prefix) == 6 else self.league_center
 
     def handler(self, rng: random.Random, org: str) -> str:
         return self.pick_user(rng, self.org_users[org], 0.5)
@@ -93,12 +102,21 @@ class _World:
             counted += is_workday(day, self.calendar)
         return _at(day, datetime.time(23, 59, 59))
 
-    def deadlines(self, category: str, risk: str, start: datetime.datetime) -> tuple[datetime.datetime, ...]:
-        """Sign-for and handling deadlines by the most specific policy, as `services.policy_for`."""
+    def policy(self, category: str, risk: str) -> tuple[Any, str, int, int, int] | None:
+        """The most specific policy, as `services.policy_for`."""
         candidates = [p for p in self.policies if p[0] in (category, None) and p[1] in (risk, "")]
-        best = min(candidates, key=lambda p: (p[0] is None, p[1] == ""), default=None)
+        return min(candidates, key=lambda p: (p[0] is None, p[1] == ""), default=None)
+
+    def deadlines(self, category: str, risk: str, start: datetime.datetime) -> tuple[datetime.datetime, ...]:
+        """Sign-for and handling deadlines by the policy."""
+        best = self.policy(category, risk)
         sign, handle = (best[2], best[3]) if best else (1, 30)
         return self.add_working_days(start, sign), self.add_working_days(start, handle)
+
+    def acceptance_due(self, category: str, risk: str, start: datetime.datetime) -> datetime.datetime:
+        """As `services.acceptance_due`: the policy's acceptance days (one by default)."""
+        best = self.policy(category, risk)
+        return self.add_working_days(start, best[4] if best else 1)
 
 
 @functools.cache
@@ -224,6 +242,7 @@ class _Supervision:
     reply: str = ""
     replied_at: datetime.datetime | None = None
     effect: str = ""
+    target_center: str | None = None  # addressed to a center when no org holds the case
 
 
 @dataclass
@@ -268,6 +287,7 @@ class _Case:
     state: str = S.REGISTERED
     version: int = 0
     escalations: int = 0
+    awaiting_director: bool = False
     due_at: datetime.datetime | None = None
     closed_at: datetime.datetime | None = None
     outcome: str = ""

@@ -57,14 +57,20 @@ def _pk(model: Any, field: str, values: Iterable[Any]) -> dict[Any, int]:
 
 def _write(cases: list[_Case], world: _World) -> None:
     users = _pk(User, "username", _usernames(cases))
-    centers = _pk(Center, "code", {c.center for c in cases} | {s.issuer_center for c in cases for s in c.supervisions})
+    centers = _pk(
+        Center,
+        "code",
+        {c.center for c in cases}
+        | {s.issuer_center for c in cases for s in c.supervisions}
+        | {s.target_center for c in cases for s in c.supervisions if s.target_center},
+    )
     orgs = _pk(Org, "code", _org_codes(cases))
     regions = _pk(Region, "code", (c.region for c in cases))
     categories = dict(Category.objects.values_list("code", "pk"))
     rooms = {(code, name): pk for code, name, pk in Room.objects.values_list("center__code", "name", "pk")}
     names = dict(SupervisionName.objects.values_list("kind", "name"))
     refs: dict[str, dict[Any, int]] = {field: users for field in USER_FIELDS} | {field: orgs for field in ORG_FIELDS}
-    refs |= {"issuer_center": centers, "room": rooms}
+    refs |= {"issuer_center": centers, "target_center": centers, "room": rooms}
 
     insert_rows(
         Case,
@@ -73,7 +79,7 @@ def _write(cases: list[_Case], world: _World) -> None:
             *("lng", "lat", "amount", "people_involved", "foreign_related", "risk_level", "risk_suggested"),
             *("risk_reasons", "risk_override_reason", "major", "state", "version", "center_id", "escalations"),
             *("owner_id", "registered_at", "occurred_on", "due_at", "closed_at", "outcome", "outcome_note"),
-            "original_number",
+            *("original_number", "awaiting_director"),
         ],
         [
             (
@@ -81,7 +87,7 @@ def _write(cases: list[_Case], world: _World) -> None:
                 *(c.location, c.lng, c.lat, c.amount, c.people, c.foreign, c.risk, c.risk_suggested, c.risk_reasons),
                 *(c.risk_override, c.major, c.state, c.version, centers[c.center], c.escalations, users[c.owner]),
                 *(c.registered_at, c.occurred_on, c.due_at, c.closed_at, c.outcome, c.outcome_note),
-                c.original_number,
+                *(c.original_number, c.awaiting_director),
             )
             for c in cases
         ],

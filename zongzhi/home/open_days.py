@@ -1,5 +1,7 @@
 """The staff side of open days (开放日, booked on the public portal): a center's directors list days and see who booked.
 
+Above the portal and the centers, and outside the portal app, whose every message has a Mongolian translation.
+
 Centers of the user's jurisdiction only; a center outside it answers 404 like a missing one.
 Visitors' phones are shown masked.
 """

@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0004_assignment_part_and_finish")]
+    dependencies = [("cases", "0006_acceptance_deadline_and_case_holder")]
 
     operations = [
         migrations.AddConstraint(
