@@ -6,10 +6,12 @@ intake (窗口受理员), director, liaison, mediator, gridworker (one grid), le
 """
 
 import time
-import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import pytest
+from django.db import connections
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
@@ -19,6 +21,7 @@ from tests.replay import Mark, replay_problems
 from zongzhi.accounts.models import User
 from zongzhi.demo.seed import seed
 
+T = TypeVar("T")
 DEMO_PASSWORD = "Zongzhi-Demo-2025"
 XILINHOT = "152502000000"
 DUOLUN = "152531000000"
@@ -41,23 +44,13 @@ def django_db_setup(django_test_environment, django_db_blocker):  # type: ignore
         teardown_databases(config, verbosity=0)
 
 
-# Writers outside the import that break the replay, being fixed elsewhere on issue 11: their problems are
-# reported as warnings, not failures, until then. Event kind -> the writer.
-KNOWN_REPLAY_WRITERS = {
-    "transfer": "services.case_transfer: moves the state outside the transition table (empty from_state)",
-}
-
-
-class KnownReplayProblem(UserWarning):
-    """A timeline problem left by one of KNOWN_REPLAY_WRITERS."""
-
-
 @pytest.fixture(autouse=True)
 def replay_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
     """After each test that reaches the database, the cases it created or changed replay through the table.
 
     Tests in a rolled-back transaction are checked inside it; tests on committed data (browser tests,
-    races) after they end. Only the cases written since the test began are read, so the check is cheap.
+    races) after they end, from a thread of their own (Playwright's event loop runs in this one, where
+    Django refuses the ORM). Only the cases written since the test began are read, so the check is cheap.
     """
     names = set(request.fixturenames)
     in_transaction = bool({"db", "transactional_db"} & names) or request.node.get_closest_marker("django_db")
@@ -66,18 +59,27 @@ def replay_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     if in_transaction:
         request.getfixturevalue("db")  # set up first, so it is torn down (rolled back) after the check
+    run = (lambda work: work()) if in_transaction else _in_a_thread
     blocker = request.getfixturevalue("django_db_blocker")
     with blocker.unblock():
-        mark = Mark.now()
+        mark = run(Mark.now)
     yield
     with blocker.unblock():
-        problems = replay_problems(mark.cases_since())
-    known = [p for p in problems if p.kind in KNOWN_REPLAY_WRITERS]
-    for problem in known:
-        warnings.warn(f"{problem} ({KNOWN_REPLAY_WRITERS[problem.kind]})", KnownReplayProblem, stacklevel=1)
-    unknown = [str(p) for p in problems if p.kind not in KNOWN_REPLAY_WRITERS]
-    if unknown:
-        pytest.fail("timelines that do not replay through the transition table:\n" + "\n".join(unknown[:20]))
+        problems = run(lambda: replay_problems(mark.cases_since()))
+    if problems:
+        lines = "\n".join(str(p) for p in problems[:20])
+        pytest.fail(f"timelines that do not replay through the transition table:\n{lines}")
+
+
+def _in_a_thread(work: Callable[[], T]) -> T:
+    def body() -> T:
+        try:
+            return work()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(body).result()
 
 
 def totp_code(device: TOTPDevice, at: float | None = None) -> str:

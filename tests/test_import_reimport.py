@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 from tests.messy_files import person_id, write_xlsx
 from zongzhi import access
 from zongzhi.accounts.models import User
+from zongzhi.cases import services, workflow
 from zongzhi.cases.models import Case, CaseEvent, Category
 from zongzhi.regions.models import Region
 from zongzhi.transfer.disputes import DisputesImport
@@ -192,3 +193,25 @@ def test_what_no_transition_can_record_is_reported_not_rewritten(persona, tmp_pa
     assert "已按受理日期 2024-05-06 登记" in found[(6, "B列（受理日期）")]
     assert "没有撤销结案的操作" in found[(10, "G列（结案方式）")]
     assert not report.written and snapshot() == before
+
+
+def test_a_case_handled_while_the_file_is_checked_stops_the_whole_import(persona, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    director = persona("director")
+    cases = {"T-K": ("", ""), "T-L": ("", "")}
+    assert imported(write_xlsx(tmp_path / "t.xlsx", HEADERS, ledger(cases)), director).inserted == 4
+    first, second = Case.objects.filter(original_number__in=["T-K", "T-L"]).order_by("original_number")
+    before = snapshot()
+
+    def meanwhile(phase: str, done: int, total: int | None) -> None:
+        """The file is checked (one chunk): before it is written, the director links T-L on the platform."""
+        if phase == "validate":
+            services.case_link(case=second, other=first, actor=director)
+
+    # The corrected ledger would change T-K and T-L; T-L was handled after the check, so nothing is written.
+    changed = ledger(cases, T_K={5: "更正事由"}, T_L={5: "更正事由二"})
+    with pytest.raises(workflow.Conflict):
+        imported(write_xlsx(tmp_path / "changed.xlsx", HEADERS, changed), director, progress=meanwhile)
+    after = snapshot()
+    assert after["cases"] == before["cases"]
+    linked = [e for e in after["events"] if e not in before["events"]]
+    assert [(e[0], e[1]) for e in linked] == [("T-L", "link")]  # the platform's work, and nothing else

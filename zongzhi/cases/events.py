@@ -188,7 +188,6 @@ class LedgerHandled(Transition):
 
     kind = "ledger_handle"
     label = _("台账记载办理")
-    center: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

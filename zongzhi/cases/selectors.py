@@ -191,8 +191,9 @@ class ImportedCase:
 def imported_cases(originals: list[str]) -> dict[str, ImportedCase]:
     """The imported cases by original number (the import checks the jurisdiction itself).
 
-    Handled on the platform: an event the import did not write (each carries `imported`, the intake
-    aside, which only ever registers the case), or a version beyond the import's last event.
+    Handled on the platform: an event the import did not write (the import marks each `imported`; an
+    intake only ever registers the case, so it counts as the import's, marked or not, as in cases
+    imported before the mark), or a version beyond the import's last event.
     """
     by_import = Q(events__data__imported=True) | Q(events__kind="intake")
     rows = (

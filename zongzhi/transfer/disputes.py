@@ -93,7 +93,7 @@ class DisputesImport(ImportKind):
             "原编号",
             ("原案件编号", "台账编号", "原始编号", "案件编号", "编号"),
             True,
-            "原台账中的编号，重复导入时据此更新",
+            "原台账中的编号，重复导入时据此更新；已在平台办理的案件不会被覆盖",
             "TZ-2023-0001",
         ),
         Column(
@@ -424,15 +424,19 @@ def historical_cases_write(records: list[tuple[HistoricalCase, tuple[Any, ...] |
     for record in records:
         by_case.setdefault(record[0].original, []).append(record)
 
-    # The cases imported before this run, and their parties, in two queries for the chunk.
+    # The cases imported before this run and their parties, in a few queries for the chunk.
     earlier = {found.pk: o for o in by_case if o not in known and (found := stored.get(o)) is not None}
     parties_of: dict[int, dict[PartyKey, Party]] = ctx.cache.setdefault("parties", {})
     parties_of.update({pk: {} for pk in earlier})
     for party in Party.objects.filter(case_id__in=list(earlier)):
         parties_of[party.case_id][(party.role, party.id_index or party.name)] = party
-    for loaded in Case.objects.filter(pk__in=list(earlier)):
-        checked = stored[earlier[loaded.pk]]
-        if checked is None or loaded.version != checked.version:  # handled on the platform since the check
+    # Locked until the import commits (PostgreSQL), then checked again: a case handled on the platform
+    # since the check stops the whole import (rolled back, nothing written) rather than being overwritten.
+    locked = list(Case.objects.select_for_update().filter(pk__in=list(earlier)))
+    current_of = selectors.imported_cases([earlier[case.pk] for case in locked]) if locked else {}
+    for loaded in locked:
+        checked, current = stored[earlier[loaded.pk]], current_of.get(earlier[loaded.pk])
+        if checked is None or current is None or current.handled or current.version != checked.version:
             raise workflow.Conflict(loaded)
         known[earlier[loaded.pk]] = loaded
 
