@@ -1312,7 +1312,7 @@ def supervision_send(
     actor) the center above the handler's.
     """
     case = _lock(case)
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(Supervision, {"reason": reason})
     if kind not in Supervision.Kind.values:
         errors["kind"] = [_("未知督办文书类型。")]
     if not reason.strip():

@@ -485,7 +485,7 @@ def mobile_field_item_raise(
     """Note a safety hazard or a request of the people brought to a 乌日特 stop."""
     _may_serve(actor, visit.unit)
     _served_household(visit, household)
-    errors: dict[str, list[str]] = {}
+    errors = inputs.text_errors(FieldItem, {"title": title, "description": description})
     if kind not in FieldItem.Kind.values:
         errors["kind"] = [_("事项类型应为安全隐患或民意诉求。")]
     if not title.strip():
@@ -497,7 +497,7 @@ def mobile_field_item_raise(
         mobile_visit=visit,
         region_code=region.code,
         kind=kind,
-        title=title.strip()[:100],
+        title=title.strip(),
         description=description.strip(),
         raised_by=actor,
         raised_at=timezone.now(),
