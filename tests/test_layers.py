@@ -22,7 +22,10 @@ PACKAGE = ROOT / "zongzhi"
 # Bottom to top. A module belongs to the layer of the longest prefix it starts with; every models module
 # (and each of MODEL_MODULES) belongs to "models" whatever its app.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("helpers", ("zongzhi.crypto", "zongzhi.identity", "zongzhi.bulk", "zongzhi.documents", "zongzhi.forms")),
+    (
+        "helpers",
+        ("zongzhi.crypto", "zongzhi.identity", "zongzhi.bulk", "zongzhi.documents", "zongzhi.forms", "zongzhi.inputs"),
+    ),
     ("models", ()),
     ("access", ("zongzhi.access",)),
     ("audit", ("zongzhi.audit",)),
