@@ -41,7 +41,22 @@ def django_db_setup(django_test_environment, django_db_blocker):  # type: ignore
         seed(scale="league", seed_value=2025)
     yield
     with django_db_blocker.unblock():
+        _end_other_sessions()
         teardown_databases(config, verbosity=0)
+
+
+def _end_other_sessions() -> None:
+    """On PostgreSQL, end what still holds the test database (a server process's or a worker thread's
+    connection that has not closed yet), or dropping it fails and the whole run with it."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(autouse=True)
