@@ -41,7 +41,9 @@ class AuditEntry(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("操作人")
     )
     actor_name = models.CharField(_("操作账号"), max_length=150, blank=True)
-    action = models.CharField(_("事件"), max_length=30, choices=Action.choices, db_index=True)
+    # No `choices` on the column: the list of actions grows with the platform, and each new one would
+    # otherwise be a migration of this table. `record` only takes members of `Action`.
+    action = models.CharField(_("事件"), max_length=30, db_index=True)
     target = models.CharField(_("对象"), max_length=200, blank=True)
     ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
     detail = models.JSONField(_("详情"), default=dict, blank=True)
@@ -53,7 +55,7 @@ class AuditEntry(models.Model):
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.get_action_display()}"
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action_label}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
@@ -62,3 +64,11 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ValueError("audit entries are append-only")
+
+    @property
+    def action_label(self) -> str:
+        """The action's Chinese name (the code itself for one no longer in `Action`)."""
+        try:
+            return str(self.Action(self.action).label)
+        except ValueError:
+            return self.action

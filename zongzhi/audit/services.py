@@ -39,6 +39,7 @@ def audit_record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry to the chain, inside the caller's transaction when there is one."""
+    action = AuditEntry.Action(action)  # a ValueError for an action the log does not know
     with transaction.atomic(savepoint=False):  # part of the caller's transaction when there is one
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
