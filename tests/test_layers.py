@@ -24,7 +24,16 @@ PACKAGE = ROOT / "zongzhi"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
         "helpers",
-        ("zongzhi.crypto", "zongzhi.identity", "zongzhi.bulk", "zongzhi.documents", "zongzhi.forms", "zongzhi.inputs"),
+        (
+            "zongzhi.crypto",
+            "zongzhi.identity",
+            "zongzhi.bulk",
+            "zongzhi.documents",
+            "zongzhi.forms",
+            "zongzhi.inputs",
+            "zongzhi.requestlog",
+            "zongzhi.health",
+        ),
     ),
     ("models", ()),
     ("access", ("zongzhi.access",)),

@@ -6,6 +6,7 @@ DATABASE_URL  default sqlite:///var/zongzhi.sqlite3 (WAL mode)
 ALLOWED_HOSTS comma separated, prod only
 """
 
+import datetime
 import os
 import secrets
 from pathlib import Path
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "zongzhi.requestlog.RequestIdMiddleware",  # first: every later log line carries the request id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before the session is looked up: a NUL byte reaches no query, not even the session's.
@@ -189,6 +191,9 @@ SMS_SIGNATURE = os.environ.get("ZONGZHI_SMS_SIGNATURE", "锡林郭勒盟综治�
 CLIENT_IP_HEADER = os.environ.get("ZONGZHI_CLIENT_IP_HEADER", "")
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# /readyz reports the worker behind when a queued task has waited longer than this (the scheduler
+# queues a sweep every 10 minutes, so a stopped worker shows within a quarter of an hour).
+WORKER_MAX_LAG = datetime.timedelta(seconds=int(os.environ.get("ZONGZHI_WORKER_MAX_LAG", "900")))
 
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
@@ -202,9 +207,29 @@ if PROD:
     CSRF_COOKIE_SECURE = True
     CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
+# ZONGZHI_LOG_FORMAT=json (the default in production): one JSON object a line with the request id;
+# "text" for a person reading a terminal. ZONGZHI_ACCESS_LOG=1 logs every request (method, path
+# without the query string, status, milliseconds); production servers leave gunicorn's off.
+LOG_FORMAT = os.environ.get("ZONGZHI_LOG_FORMAT", "json" if PROD else "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("ZONGZHI_LOG_FORMAT must be json or text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "zongzhi.requestlog.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "zongzhi.requestlog.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "zongzhi.access": {
+            "handlers": ["console"],
+            "level": "INFO" if os.environ.get("ZONGZHI_ACCESS_LOG", "1" if PROD else "0") == "1" else "WARNING",
+            "propagate": False,
+        },
+    },
 }
