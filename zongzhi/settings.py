@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "zongzhi.transfer",
     "zongzhi.portal",
     "zongzhi.dashboards",
+    "zongzhi.ops",
 ]
 
 MIDDLEWARE = [
