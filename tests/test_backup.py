@@ -129,3 +129,45 @@ def test_restore_refuses_a_changed_backup_and_other_keys(
     assert changed.returncode == 1
     assert f"备份文件已被改动（校验和不符）：{database.name}" in changed.stderr
     assert _manage(target, "backup", str(folder)).returncode == 1  # never into a folder that holds something
+
+
+CASES_DIGEST = (
+    "import hashlib; from zongzhi.cases.models import Case; "
+    "rows = Case.objects.order_by('pk').values_list('number', 'status', 'created_at', 'version')[:500]; "
+    "print(len(rows), hashlib.sha256(repr(list(rows)).encode()).hexdigest())"
+)
+
+
+def test_a_sqlite_pilot_moves_into_a_new_postgresql_database(source: dict[str, str], tmp_path: Path) -> None:
+    if not source["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("the move starts from a SQLite pilot: it runs in the SQLite run (PostgreSQL is its target)")
+    pg = os.environ.get("PG_URL", "postgres://postgres@127.0.0.1:5432/zongzhi").rsplit("/", 1)[0]
+    name = f"zongzhi_move_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = psycopg.connect(f"{pg}/postgres", autocommit=True)
+    except psycopg.OperationalError:
+        if os.environ.get("ZONGZHI_REQUIRE_PG") == "1":
+            raise
+        pytest.skip(f"no PostgreSQL answers at {pg} to move the pilot into")
+    admin.execute(f'CREATE DATABASE "{name}"')
+    target = {**source, "DATABASE_URL": f"{pg}/{name}", "ZONGZHI_VAR_DIR": str(tmp_path)}
+    try:
+        pilot = source["DATABASE_URL"].removeprefix("sqlite:///")
+        moved = _manage(target, "move_to_postgresql", pilot)
+        assert moved.returncode == 0, moved.stderr
+        assert "迁入完成并核对无误" in moved.stdout
+        for table in ("cases_case", "cases_caseevent", "cases_party", "audit_auditentry", "dashboards_casefact"):
+            if table != "audit_auditentry":  # the move adds its own entry to the chain
+                assert _count(target["DATABASE_URL"], table) == _count(source["DATABASE_URL"], table)
+        assert (
+            _count(target["DATABASE_URL"], "audit_auditentry") == _count(source["DATABASE_URL"], "audit_auditentry") + 1
+        )
+        assert _parties_digest(target) == _parties_digest(source)
+        cases = _manage(target, "shell", "-c", CASES_DIGEST)
+        assert cases.stdout == _manage(source, "shell", "-c", CASES_DIGEST).stdout  # times, states, versions
+        assert _manage(target, "rollups", "--verify").returncode == 0
+        again = _manage(target, "move_to_postgresql", pilot)
+        assert again.returncode == 1 and "目标数据库已有数据" in again.stderr
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
