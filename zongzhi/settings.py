@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "zongzhi.replica.ReplicaReadsMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "zongzhi.accounts.middleware.IdleTimeoutMiddleware",
@@ -122,6 +123,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, so a browser-test server process can share it; ZONGZHI_TEST_DB separates parallel runs.
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("ZONGZHI_TEST_DB") or str(VAR_DIR / "test.sqlite3")}
+# A PostgreSQL streaming replica for dashboards, lists and exports (zongzhi/replica.py, docs/deploy.md).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL")
+    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=0 if not PROD else 60)
+    DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 2}
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["zongzhi.replica.ReplicaRouter"]
+# After a replica failed to answer, reads go to the primary for this long before the replica is tried again.
+REPLICA_RETRY_SECONDS = int(os.environ.get("ZONGZHI_REPLICA_RETRY_SECONDS", "30"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
