@@ -276,6 +276,17 @@ ROUTES: dict[str, list[Probe]] = {
         post("/staff/grid/households/{household_xilinhot}/claim/", answers(302, grid=404)),
         post("/staff/grid/households/{household_out}/claim/", answers(404, league=302)),
     ],
+    "staff/grid/households/<str:code>/season/": [
+        post("/staff/grid/households/{household}/season/", answers(302), {"summer_from": "05-10"}),
+        post("/staff/grid/households/{household_out}/season/", answers(404, league=302), {"summer_from": "05-10"}),
+    ],
+    "staff/grid/seasons/": [
+        Probe("/staff/grid/seasons/", answers(200)),
+        post(
+            "/staff/grid/seasons/", answers(302), {"county": XILINHOT, "summer_from": "05-01", "winter_from": "11-01"}
+        ),
+        post("/staff/grid/seasons/", answers(404, league=302), {"county": DUOLUN, "summer_from": "05-01"}),
+    ],
     "staff/grid/residents/<int:pk>/unmask/": [
         post("/staff/grid/residents/{resident}/unmask/", answers(302)),
         post("/staff/grid/residents/{resident_out}/unmask/", answers(404, league=302)),
