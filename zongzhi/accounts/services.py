@@ -258,7 +258,9 @@ def membership_grant(
 def membership_revoke(*, actor: User, membership: Membership, request: HttpRequest | None = None) -> None:
     """Take a business role away (the security administrator, never on their own account)."""
     user = membership.user
-    why = _rights_refusal(actor, user, access.may_grant_role(actor, membership.role))
+    why = _rights_refusal(actor, user, access.may_grant_rights(actor))
+    if not why and membership.role in ADMIN_ROLES:
+        why = _("管理员角色只能在服务器上用命令行授予或撤销。")
     if why:
         attempt = f"revoke_role:{membership.role}"
         raise _refused(actor=actor, target=user.username, attempt=attempt, message=why, request=request)
