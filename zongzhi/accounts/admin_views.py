@@ -303,8 +303,17 @@ def reset(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("accounts:reset", found.pk)
         except PermissionDenied as refused:
             return _refused_page(request, refused)
+    me = acting_user(request).pk
     waiting = found.status == CredentialReset.Status.PENDING and not found.is_expired(timezone.now())
-    response = render(request, "accounts/reset.html", {"reset": found, "temporary": temporary, "waiting": waiting})
+    context = {
+        "reset": found,
+        "temporary": temporary,
+        "waiting": waiting,
+        # The service decides; the page offers only what this administrator may do.
+        "may_confirm": waiting and me not in (found.requested_by_id, found.target_id),
+        "may_cancel": waiting and (me == found.requested_by_id or me != found.target_id),
+    }
+    response = render(request, "accounts/reset.html", context)
     if temporary is not None:
         response["Cache-Control"] = "no-store"  # the temporary password is on this page, once
     return response
