@@ -309,3 +309,14 @@ def test_a_temporary_password_not_changed_in_time_stops_working(base: str) -> No
     client.get("/staff/login/")
     late = client.post_form("/staff/login/", {"username": clerk.username, "password": "Initial-Window-2026"})
     assert late.status == 200 and "临时密码已过期" in late.text
+
+
+def test_the_system_administrator_does_not_deactivate_itself(base: str) -> None:
+    sysadmin = logged_in(base, "demo-sysadmin")
+    me = who("demo-sysadmin")
+    since = mark()
+    answer = sysadmin.post_form(f"/staff/admin/users/{me.pk}/", {"edit": "1", "full_name": me.full_name})
+    refused(answer, "不能停用本人账号")
+    me.refresh_from_db()
+    assert me.is_active
+    assert [r["attempt"] for r in refusals(since, "demo-sysadmin")] == ["update"]
