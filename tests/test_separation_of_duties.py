@@ -320,3 +320,43 @@ def test_the_system_administrator_does_not_deactivate_itself(base: str) -> None:
     me.refresh_from_db()
     assert me.is_active
     assert [r["attempt"] for r in refusals(since, "demo-sysadmin")] == ["update"]
+
+
+def test_an_initial_password_is_replaced_at_the_first_login_after_enrolment(base: str) -> None:
+    clerk = services.user_create(
+        actor=None, username=f"t-first-{uuid.uuid4().hex[:6]}", full_name="新人", password=None
+    )
+    services.membership_grant(
+        actor=None, user=clerk, role=Role.INTAKE_CLERK, center=Center.objects.get(code="ZZ-152502"), cli=True
+    )
+    secadmin = logged_in(base, "demo-secadmin")
+    found = secadmin.get(f"/staff/security/?q={clerk.username}")
+    assert f'href="/staff/security/users/{clerk.pk}/"' in found.text
+    region = secadmin.post_form(
+        f"/staff/security/users/{clerk.pk}/", {"grant_region": "1", "region_code": "152502000000"}
+    )
+    assert region.status == 302
+    sysadmin = logged_in(base, "demo-sysadmin")
+    page = f"/staff/admin/users/{clerk.pk}/"
+    assert sysadmin.post_form(page, {"set_password": "1", "password": "Initial-Window-2026"}).status == 302
+    client = HttpClient(base)
+    client.get("/staff/login/")
+    first = client.post_form("/staff/login/", {"username": clerk.username, "password": "Initial-Window-2026"})
+    assert first.status == 302 and first.headers["location"] == "/staff/login/enrol/"
+    assert client.get("/staff/login/enrol/").status == 200  # the QR code of a new device
+    device = TOTPDevice.objects.get(user=clerk, confirmed=False)
+    enrolled = client.post_form("/staff/login/enrol/", {"token": totp_code(device)})
+    assert enrolled.status == 302 and enrolled.headers["location"] == "/staff/login/password/"
+    assert client.get("/staff/cases/").status == 302  # no session before the new password
+    changed = client.post_form("/staff/login/password/", {"password": NEW_PASSWORD, "again": NEW_PASSWORD})
+    assert changed.status == 302 and changed.headers["location"] == "/staff/"
+    assert client.get("/staff/cases/").status == 200
+    # Used now: its password is no longer the system administrator's to set.
+    assert "该账号已经使用过" in sysadmin.get(page).text
+    actions = AuditEntry.objects.filter(target=clerk.username).order_by("id").values_list("action", "actor_name")
+    assert [a for a in actions if a[0] in ("password_set", "totp_enrolled", "password_changed", "login")] == [
+        ("password_set", "demo-sysadmin"),
+        ("totp_enrolled", clerk.username),
+        ("password_changed", clerk.username),
+        ("login", clerk.username),
+    ]
