@@ -170,6 +170,14 @@ ROUTES: dict[str, list[Probe]] = {
     "staff/audit/": [Probe("/staff/audit/", only("auditor"))],
     "staff/regions/new/": [Probe("/staff/regions/new/", only("sysadmin"))],
     "staff/centers/presences/new/": [Probe("/staff/centers/presences/new/", only("sysadmin"))],
+    "staff/centers/service-areas/": [
+        Probe("/staff/centers/service-areas/", only("sysadmin")),
+        post(
+            "/staff/centers/service-areas/",
+            only("sysadmin", status=302),
+            {"add": "1", "org_code": "152531-D05", "region_code": XILINHOT},
+        ),
+    ],
     "staff/cases/config/": [Probe("/staff/cases/config/", only("sysadmin"))],
     "staff/cases/config/<str:what>/": [post("/staff/cases/config/calendar/", only("sysadmin", status=302))],
     # ---- centers ---------------------------------------------------------------------------------

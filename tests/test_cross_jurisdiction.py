@@ -179,6 +179,29 @@ def test_coordination_outside_the_county_only_with_serving_orgs(base: str, helpe
     assert reply.status == 200, reply.text[:500]
 
 
+def test_the_system_administrator_lists_a_partner_on_its_page_and_takes_it_off(base: str) -> None:
+    sysadmin = logged_in(base, "demo-sysadmin")
+    page = sysadmin.get("/staff/centers/service-areas/")
+    assert page.status == 200 and "盟司法局" in page.text
+    add = {"add": "1", "org_code": HELPER, "region_code": XILINHOT}
+    missing = sysadmin.post_form("/staff/centers/service-areas/", {**add, "org_code": "152531-D99"})
+    assert missing.status == 422 and "单位代码：单位代码“152531-D99”不存在。" in missing.text
+    own = sysadmin.post_form("/staff/centers/service-areas/", {**add, "org_code": "152502-D05"})
+    assert own.status == 422 and "服务区划“锡林浩特市”在" in own.text and "本旗县之内，无需设置" in own.text
+    refused = logged_in(base, "demo-director").post_form("/staff/centers/service-areas/", add)
+    assert refused.status == 403
+    assert not ServiceArea.objects.filter(org__code=HELPER).exists()
+    assert sysadmin.post_form("/staff/centers/service-areas/", add).status == 302
+    area = ServiceArea.objects.get(org__code=HELPER, region__code=XILINHOT)
+    case = accepted()
+    assert f'value="{HELPER}"' in logged_in(base, "demo-director").get(f"/staff/cases/{case.number}/").text
+    assert sysadmin.post_form("/staff/centers/service-areas/", {"remove": str(area.pk)}).status == 302
+    assert not ServiceArea.objects.filter(org__code=HELPER).exists()
+    assert f'value="{HELPER}"' not in logged_in(base, "demo-director").get(f"/staff/cases/{case.number}/").text
+    trail = AuditEntry.objects.filter(target=HELPER, actor_name="demo-sysadmin").order_by("id")
+    assert list(trail.values_list("action", flat=True)) == ["service_area_added", "service_area_removed"]
+
+
 @pytest.mark.django_db
 def test_league_departments_are_seeded_to_serve_every_county_and_the_choices_offer_only_serving_orgs() -> None:
     league = Region.objects.get(level="league")

@@ -61,7 +61,9 @@ def service_area_add(*, actor: Any, org: Org, region: Region, request: HttpReque
     if actor is not None and not access.may_manage_accounts(actor):
         raise PermissionDenied(_("只有系统管理员可以设置跨辖区服务范围。"))
     if region.prefix.startswith(org.region_code[:6]):
-        raise ValidationError({"region": [_("“%(o)s”本就办理本旗县的案件，无需设置。") % {"o": org.name}]})
+        raise ValidationError(
+            {"region": [_("服务区划“%(r)s”在“%(o)s”本旗县之内，无需设置。") % {"r": region.name, "o": org.name}]}
+        )
     with transaction.atomic():
         area, created = ServiceArea.objects.get_or_create(org=org, region=region, defaults={"prefix": region.prefix})
         if created:
