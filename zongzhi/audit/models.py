@@ -42,6 +42,7 @@ class AuditEntry(models.Model):
         PASSWORD_CHANGED = "password_changed", _("本人修改密码")
         SERVICE_AREA_ADDED = "service_area_added", _("设置跨辖区服务范围")
         SERVICE_AREA_REMOVED = "service_area_removed", _("取消跨辖区服务范围")
+        DATA_MOVED = "data_moved", _("试点数据迁入 PostgreSQL")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     # PROTECT: an account with a history is deactivated, never deleted (the log is append-only).
