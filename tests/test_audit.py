@@ -33,9 +33,7 @@ def test_chain_is_intact_and_breaks_when_a_row_is_altered(db) -> None:  # type: 
             cursor.execute(f"UPDATE {table} SET target = %s WHERE id = %s", ["mallory", first.pk])
         with pytest.raises(DatabaseError), transaction.atomic():
             cursor.execute(f"DELETE FROM {table} WHERE id = %s", [first.pk])
-        if connection.vendor == "postgresql":
-            with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-                cursor.execute(f"TRUNCATE {table}")
+        if connection.vendor == "postgresql":  # TRUNCATE refused: test_audit_tamper.py (outside a transaction)
             cursor.execute("SET LOCAL session_replication_role = replica")
         else:
             cursor.execute("DROP TRIGGER audit_append_only_update")
