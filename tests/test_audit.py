@@ -2,18 +2,20 @@
 checkpoints; retention of at least 180 days. Tampering from outside: test_audit_tamper.py."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import DatabaseError, connection, transaction
 from django_tasks_db.models import DBTaskResult
 
 from tests.conftest import verified_client
 from tests.test_settings import manage
 from zongzhi.accounts.models import User
-from zongzhi.audit import keys
+from zongzhi.audit import checkpoints, keys
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_checkpoint, audit_record, audit_verify
 from zongzhi.audit.tasks import audit_checkpoint_task
@@ -193,3 +195,37 @@ def test_prod_refuses_to_run_without_the_audit_keys(tmp_path: Path) -> None:
     result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode != 0 and "ZONGZHI_AUDIT_KEY must be set" in result.stderr + result.stdout
     assert not (tmp_path / "audit_key").exists()
+
+
+def test_the_receiver_checks_checkpoints_with_the_public_key_alone(
+    django_db_setup, django_db_blocker, settings, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    server_dir, received = tmp_path / "server", tmp_path / "received"
+    settings.AUDIT_CHECKPOINT_DIR = server_dir
+    with django_db_blocker.unblock():
+        audit_checkpoint()
+        audit_checkpoint()
+    public = f"{keys.public_key_text(keys.signing_keys().private.public_key())}"
+    shutil.copytree(server_dir, received)
+
+    def receiver(*args: str) -> subprocess.CompletedProcess[str]:
+        # No DATABASE_URL, no key of the server: only what the receiver holds.
+        env = {"PATH": "/usr/bin:/bin"}
+        return subprocess.run(
+            [sys.executable, "scripts/audit_receiver.py", *args], cwd=ROOT, capture_output=True, text=True, env=env
+        )
+
+    ok = receiver(public, str(received), str(server_dir))
+    assert ok.returncode == 0 and "检查点完好：共 2 个，最新为检查点 #2（" in ok.stdout, ok.stderr
+    stranger = keys.public_key_text(Ed25519PrivateKey.generate().public_key())
+    assert "由未知的签名密钥" in receiver(stranger, str(received)).stderr
+
+    # Someone with the server's signing key rewrites its history: the receiver's copy tells.
+    for path in server_dir.glob("checkpoints-*.jsonl"):
+        path.unlink()
+    with django_db_blocker.unblock():
+        checkpoints.write(head_id=1, head_hash="0" * 64, count=1)
+    rewritten = receiver(public, str(received), str(server_dir))
+    assert rewritten.returncode == 1
+    assert "新副本中的检查点 #1" in rewritten.stderr and "服务器上的检查点被改写" in rewritten.stderr
+    assert "少于已接收的 2 个：服务器上的检查点被删除" in rewritten.stderr

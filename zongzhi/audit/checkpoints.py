@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -88,9 +89,14 @@ def _lines(where: Path) -> Iterator[tuple[str, str]]:
                     yield f"{path.name}:{number}", line.rstrip("\n")
 
 
-def read(where: Path | None = None) -> tuple[list[Checkpoint], list[Problem]]:
-    """Every checkpoint in the directory in order, and what is wrong with the lines that fail."""
-    public = keys.signing_keys().public
+def read(
+    where: Path | None = None, public: dict[str, Ed25519PublicKey] | None = None
+) -> tuple[list[Checkpoint], list[Problem]]:
+    """Every checkpoint in the directory in order, and what is wrong with the lines that fail.
+
+    `public`: the signers' public keys by key id (a receiver's); by default this server's.
+    """
+    public = keys.signing_keys().public if public is None else public
     found: list[Checkpoint] = []
     problems: list[Problem] = []
     prev = GENESIS
