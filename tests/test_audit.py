@@ -229,3 +229,59 @@ def test_the_receiver_checks_checkpoints_with_the_public_key_alone(
     assert rewritten.returncode == 1
     assert "新副本中的检查点 #1" in rewritten.stderr and "服务器上的检查点被改写" in rewritten.stderr
     assert "少于已接收的 2 个：服务器上的检查点被删除" in rewritten.stderr
+
+
+LEGACY_ROWS = """
+import datetime
+from django.db import connection
+from zongzhi.audit.models import AuditEntry
+from zongzhi.audit.services import GENESIS, _legacy_digest
+prev = GENESIS
+for n in range(3):  # as the version before the keyed chain wrote them: plain SM3, no key_id column yet
+    at = datetime.datetime(2026, 11, 30, 8, n, tzinfo=datetime.UTC)
+    entry = AuditEntry(at=at, actor_name="alice", action="login", target="alice", detail={"n": n})
+    entry.hash = _legacy_digest(prev, entry)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_auditentry (at, actor_name, action, target, detail, prev_hash, hash)"
+            " VALUES (%s, 'alice', 'login', 'alice', %s, %s, %s)",
+            [at, '{"n": ' + str(n) + '}', prev, entry.hash],
+        )
+    prev = entry.hash
+"""
+
+
+def test_a_log_written_before_the_key_still_verifies_after_the_upgrade(tmp_path: Path) -> None:
+    """Migrated to the previous schema, written the previous way, then migrated on: nothing rewritten, all verifies."""
+    env = {
+        "ZONGZHI_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'old.sqlite3'}",
+        "ZONGZHI_AUDIT_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
+    }
+    assert manage(env, "migrate", "audit", "0006", "-v0").returncode == 0
+    written = manage(env, "shell", "-c", LEGACY_ROWS)
+    assert written.returncode == 0, written.stderr
+    upgraded = manage(env, "migrate", "-v0")
+    assert upgraded.returncode == 0, upgraded.stderr
+    before = manage(env, "audit_verify")
+    assert (
+        before.returncode == 0 and "共 3 条记录" in before.stdout and "最早的 3 条为启用密钥前的记录" in before.stdout
+    )
+    appended = manage(
+        env,
+        "shell",
+        "-c",
+        "from zongzhi.audit.services import audit_record; audit_record(action='logout', actor_name='alice')",
+    )
+    assert appended.returncode == 0, appended.stderr
+    assert manage(env, "audit_checkpoint").returncode == 0
+    after = manage(env, "audit_verify")
+    assert after.returncode == 0 and "共 4 条记录" in after.stdout and "最新检查点 #1（" in after.stdout, after.stderr
+    # The database still refuses to change them after the table was rebuilt for the new column.
+    changed = manage(
+        env,
+        "shell",
+        "-c",
+        "from django.db import connection; connection.cursor().execute(\"UPDATE audit_auditentry SET target = 'x'\")",
+    )
+    assert changed.returncode != 0 and "append-only" in changed.stderr
