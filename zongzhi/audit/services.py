@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from zongzhi.audit import checkpoints, keys
 from zongzhi.audit.checkpoints import Checkpoint
 from zongzhi.audit.models import AuditEntry
+from zongzhi.cases.models import CaseEvent
 
 GENESIS = checkpoints.GENESIS
 LEGACY = ""  # the key id of the entries chained before the chain had a key (plain SM3)
@@ -124,7 +125,7 @@ def audit_record(
     return entry
 
 
-def audit_case_event(event: Any) -> AuditEntry:
+def audit_case_event(event: CaseEvent) -> AuditEntry:
     """The audit entry of a case's timeline event (`cases.events.observe`), in the event's transaction."""
     return audit_record(
         action=AuditEntry.Action.CASE_ACTION,
