@@ -34,6 +34,7 @@ class AuditEntry(models.Model):
         CONFIG_CHANGED = "config_changed", _("修改业务配置")
         DATA_IMPORTED = "data_imported", _("批量导入")
         DATA_EXPORTED = "data_exported", _("导出列表")
+        DATA_MOVED = "data_moved", _("试点数据迁入 PostgreSQL")
         CASE_ACTION = "case_action", _("办理案件")
         DOCUMENT_PRINTED = "document_printed", _("打印文书")
         FILE_DOWNLOADED = "file_downloaded", _("下载文件")

@@ -33,6 +33,7 @@ GENESIS = checkpoints.GENESIS
 LEGACY = ""  # the key id of the entries chained before the chain had a key (plain SM3)
 _CHAIN_LOCK = 0x5A5A_0001  # PostgreSQL advisory lock key serialising appends to the chain
 _SHOWN_BREAKS = 20
+CHAIN_BREAKS = ("edited", "unlinked", "unknown_key", "legacy_after_keyed")
 
 _request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar("audit_request", default=None)
 
@@ -184,6 +185,11 @@ class Verification:
     @property
     def intact(self) -> bool:
         return not self.breaks
+
+    @property
+    def chain_breaks(self) -> list[Break]:
+        """The breaks found in the entries themselves, leaving the checkpoints aside (a restored copy's check)."""
+        return [b for b in self.breaks if b.kind in CHAIN_BREAKS]
 
     def lines(self) -> list[str]:
         """What the command prints and the audit page shows, in Chinese."""
