@@ -15,6 +15,7 @@ import base64
 import binascii
 import functools
 import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -155,6 +156,14 @@ def signing_keys() -> SigningKeys:
     if signing.private.private_bytes_raw() in chain_keys().keys.values():
         raise ImproperlyConfigured("ZONGZHI_AUDIT_SIGNING_KEY must not be a chain key (ZONGZHI_AUDIT_KEY)")
     return signing
+
+
+def fingerprints() -> dict[str, str]:
+    """Each chain key's id → the first 16 hex digits of a keyed SHA-256 of it (tells keys apart, reveals nothing)."""
+    return {
+        key_id: hmac.new(b"zongzhi audit key fingerprint", key, hashlib.sha256).hexdigest()[:16]
+        for key_id, key in sorted(chain_keys().keys.items())
+    }
 
 
 def signature_valid(public: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:

@@ -13,7 +13,7 @@ import contextvars
 import hashlib
 import hmac
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +33,7 @@ GENESIS = checkpoints.GENESIS
 LEGACY = ""  # the key id of the entries chained before the chain had a key (plain SM3)
 _CHAIN_LOCK = 0x5A5A_0001  # PostgreSQL advisory lock key serialising appends to the chain
 _SHOWN_BREAKS = 20
-CHAIN_BREAKS = ("edited", "unlinked", "unknown_key", "legacy_after_keyed")
+CHAIN_BREAKS = ("edited", "key_mismatch", "unlinked", "unknown_key", "legacy_after_keyed")
 
 _request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar("audit_request", default=None)
 
@@ -221,6 +221,9 @@ def _entry_breaks(chain: keys.ChainKeys, result: Verification, heads: set[int]) 
     """Walk the chain, noting every break; returns (hash, entries up to it) of each checkpoint head seen."""
     seen: dict[int, tuple[str, int]] = {}
     prev, previous_id, keyed = GENESIS, None, False
+    made: Counter[str] = Counter()  # entries by key id
+    failed: dict[str, list[int]] = {}  # key id -> [entries failing their HMAC, the first of them]
+    shown_key: dict[int, str] = {}  # entry id of a listed `edited` break -> its key id
 
     def note(kind: str, entry_id: int, message: str) -> None:
         if len(result.breaks) < _SHOWN_BREAKS:
@@ -259,11 +262,26 @@ def _entry_breaks(chain: keys.ChainKeys, result: Verification, heads: set[int]) 
                     _("第 %(id)d 条记录使用未知密钥“%(k)s”：伪造，或缺少已停用的密钥。")
                     % {"id": entry.pk, "k": entry.key_id},
                 )
-            elif not hmac.compare_digest(_keyed_digest(key, entry.prev_hash, entry), entry.hash):
-                note("edited", entry.pk, _("第 %(id)d 条记录被改动：内容与其 HMAC-SM3 不符。") % {"id": entry.pk})
+            else:
+                made[entry.key_id] += 1
+                if not hmac.compare_digest(_keyed_digest(key, entry.prev_hash, entry), entry.hash):
+                    failed.setdefault(entry.key_id, [0, entry.pk])[0] += 1
+                    shown_key[entry.pk] = entry.key_id
+                    note("edited", entry.pk, _("第 %(id)d 条记录被改动：内容与其 HMAC-SM3 不符。") % {"id": entry.pk})
         if entry.pk in heads:
             seen[entry.pk] = (entry.hash, result.checked)
         prev, previous_id = entry.hash, entry.pk
+    for key_id, (count, first) in failed.items():
+        if count == made[key_id] and count > 1:
+            # Every entry of a key fails: one finding, not thousands (a wrong key looks exactly like this).
+            listed = [b for b in result.breaks if b.kind == "edited" and shown_key.get(b.entry_id or 0) == key_id]
+            result.breaks = [b for b in result.breaks if b not in listed]
+            result.more_breaks -= count - len(listed)
+            message = _(
+                "带密钥“%(k)s”的全部 %(n)d 条记录都与本服务器的该密钥不符（第一条为第 %(id)d 条）："
+                "整条链被改动后重新计算，或本服务器配置的不是写入这些记录的密钥。"
+            ) % {"k": key_id, "n": count, "id": first}
+            result.breaks.insert(0, Break("key_mismatch", first, message))
     result.head_id = previous_id
     return seen
 
