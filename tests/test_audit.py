@@ -289,3 +289,17 @@ def test_a_log_written_before_the_key_still_verifies_after_the_upgrade(tmp_path:
         "from django.db import connection; connection.cursor().execute(\"UPDATE audit_auditentry SET target = 'x'\")",
     )
     assert changed.returncode != 0 and "append-only" in changed.stderr
+
+
+def test_entries_carry_the_visitors_address_behind_the_proxy(db, settings) -> None:  # type: ignore[no-untyped-def]
+    from django.test import RequestFactory
+
+    settings.CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    behind = RequestFactory().get("/", HTTP_X_REAL_IP="10.1.2.3", REMOTE_ADDR="127.0.0.1")
+    assert audit_record(action=AuditEntry.Action.LOGIN, actor_name="a", request=behind).ip == "10.1.2.3"
+    garbled = RequestFactory().get("/", HTTP_X_REAL_IP="not an address")
+    assert audit_record(action=AuditEntry.Action.LOGIN, actor_name="a", request=garbled).ip is None
+    settings.CLIENT_IP_HEADER = ""
+    direct = RequestFactory().get("/", HTTP_X_REAL_IP="10.1.2.3", REMOTE_ADDR="192.0.2.7")
+    assert audit_record(action=AuditEntry.Action.LOGIN, actor_name="a", request=direct).ip == "192.0.2.7"
+    assert audit_verify().intact

@@ -12,6 +12,7 @@ import contextlib
 import contextvars
 import hashlib
 import hmac
+import ipaddress
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -68,9 +70,15 @@ def _keyed_digest(key: bytes, prev_hash: str, entry: AuditEntry) -> str:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The visitor's address: behind the production proxy, the header it passes it in (CLIENT_IP_HEADER)."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    header = settings.CLIENT_IP_HEADER
+    given = (header and request.META.get(header)) or request.META.get("REMOTE_ADDR") or ""
+    try:
+        return str(ipaddress.ip_address(given.strip()))
+    except ValueError:
+        return None  # not an address: the entry is still written, without one
 
 
 @contextlib.contextmanager
