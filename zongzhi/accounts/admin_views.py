@@ -329,7 +329,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if who:
         entries = entries.filter(Q(actor_name=who) | Q(target=who))
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "actions": AuditEntry.Action.choices, "action": action, "who": who}
+    context: dict[str, object] = {"page": page, "actions": AuditEntry.Action.choices, "action": action, "who": who}
     if "verify" in request.GET:
         context["chain"] = audit_verify()
     return render(request, "accounts/audit_log.html", context)

@@ -221,8 +221,8 @@ for _entry in catalogue.ACTIONS.values():
 @router.get("/{number}/attachments/{aid}")
 def download(request: HttpRequest, number: str, aid: int) -> FileResponse:
     """Served only to those who may see the case (same 404 otherwise)."""
-    case = selectors.case_for_action(_user(request), number)
+    user = _user(request)
+    case = selectors.case_for_action(user, number)
     attachment = get_object_or_404(case.attachments.all(), pk=aid)
-    return FileResponse(
-        attachment.file.open("rb"), content_type=attachment.content_type, as_attachment=True, filename=attachment.name
-    )
+    opened = services.attachment_download(case=case, attachment=attachment, actor=user)
+    return FileResponse(opened, content_type=attachment.content_type, as_attachment=True, filename=attachment.name)

@@ -1511,6 +1511,27 @@ def case_link(*, case: Case, other: Case, actor: User) -> Case:
     return other
 
 
+def attachment_download(*, case: Case, attachment: Attachment, actor: User) -> Any:
+    """The attachment's file, open for reading; every download is an audit entry (pages and API alike)."""
+    audit_record(
+        action=AuditEntry.Action.FILE_DOWNLOADED,
+        actor=actor,
+        target=f"{case.number}/attachment:{attachment.pk}",
+        detail={"what": "案件附件", "case": case.number, "file": attachment.name, "size": attachment.size},
+    )
+    return attachment.file.open("rb")
+
+
+def document_print(*, case: Case, doc: str, actor: User, document_id: str | None, fmt: str) -> None:
+    """Write the audit entry of a case document shown for printing (`html`) or downloaded as PDF."""
+    audit_record(
+        action=AuditEntry.Action.DOCUMENT_PRINTED,
+        actor=actor,
+        target=f"{case.number}/{doc}",
+        detail={"case": case.number, "document": doc, "id": document_id or "", "format": fmt},
+    )
+
+
 @catalogue.performs("unmask")
 def party_unmask(*, case: Case, actor: User, party: Party, reason: str, request: Any = None) -> tuple[str, str]:
     """The full ID number and phone of a party, for those handling the case; every look is audited."""

@@ -1,5 +1,5 @@
-"""python manage.py scheduler [--every SECONDS] [--once]: queue the deadline sweep on a clock, and the
-seasonal switch of herder households once a day."""
+"""python manage.py scheduler [--every SECONDS] [--once]: queue the deadline sweep and an audit checkpoint
+on a clock, and the seasonal switch of herder households once a day."""
 
 import datetime
 import time
@@ -10,6 +10,7 @@ from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from zongzhi.audit.tasks import audit_checkpoint_task
 from zongzhi.cases.tasks import sweep_deadlines_task
 from zongzhi.grid.tasks import seasonal_switch_task
 
@@ -20,13 +21,13 @@ def _switched_today() -> bool:
     return DBTaskResult.objects.filter(task_path=seasonal_switch_task.module_path, enqueued_at__gte=midnight).exists()
 
 
-def _waiting() -> bool:
-    """A sweep is already queued and not yet picked up (the worker is busy or down)."""
-    return DBTaskResult.objects.ready().filter(task_path=sweep_deadlines_task.module_path).exists()
+def _waiting(task: Any) -> bool:
+    """The task is already queued and not yet picked up (the worker is busy or down)."""
+    return DBTaskResult.objects.ready().filter(task_path=task.module_path).exists()
 
 
 class Command(BaseCommand):
-    help = "Every --every seconds, queue the deadline sweep for the task worker (db_worker)."
+    help = "Every --every seconds, queue the deadline sweep and an audit checkpoint for the task worker (db_worker)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--every", type=int, default=600, help="seconds between sweeps (default 600)")
@@ -53,7 +54,7 @@ class Command(BaseCommand):
 
     def _tick(self) -> None:
         # Sweeps are idempotent, but a stopped worker should not come back to a pile of them.
-        if _waiting():
+        if _waiting(sweep_deadlines_task):
             self.stdout.write("上一次期限巡检尚未执行，本次不再排队。")
         else:
             result = sweep_deadlines_task.enqueue()
@@ -61,4 +62,10 @@ class Command(BaseCommand):
         if not _switched_today():
             result = seasonal_switch_task.enqueue()
             self.stdout.write(f"季节转场已排队：{result.id}")
+        # A checkpoint records the chain as the worker finds it: one waiting is as good as two.
+        if _waiting(audit_checkpoint_task):
+            self.stdout.write("上一次审计检查点尚未写入，本次不再排队。")
+        else:
+            result = audit_checkpoint_task.enqueue()
+            self.stdout.write(f"审计检查点已排队：{result.id}")
         self.stdout.flush()  # the log is a file: show each tick as it happens
