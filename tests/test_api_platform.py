@@ -319,7 +319,7 @@ def test_a_director_reviews_a_village_grades_an_item_and_records_how_it_was_hand
 # ---- meetings ----------------------------------------------------------------------------------------
 
 
-def _next_month() -> datetime.date:
+def next_month() -> datetime.date:
     today = timezone.localdate()
     return (today.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
 
@@ -334,7 +334,7 @@ def test_a_director_convenes_a_meeting_decides_an_item_and_archives_it(
         townships = Region.objects.filter(code__startswith="152502", level="township").order_by("code")
         township = max(townships, key=lambda t: agenda_cases(t).count())
         region = Region.objects.get(code=XILINHOT) if auth == "session" else township
-    body = {"region": region.name, "held_on": _next_month().isoformat(), "attendees": "公安、司法、信访"}
+    body = {"region": region.name, "held_on": next_month().isoformat(), "attendees": "公安、司法、信访"}
     meeting = ok(director.post_json("/api/v1/meetings", body), 201)
     assert meeting["region"] == region.code and meeting["status"] == "preparing" and meeting["items"]
     twice = director.post_json("/api/v1/meetings", body)

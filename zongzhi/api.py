@@ -130,6 +130,15 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> Any:
     )
 
 
+@api.exception_handler(HttpError)
+def refused(request: HttpRequest, exc: HttpError) -> Any:
+    """ninja's own refusals; a body that is not JSON at all is bad input like any other (422, never 400)."""
+    if exc.status_code == 400:
+        message = "请求体不是有效的 JSON（或表单），无法读取。"
+        return api.create_response(request, {"detail": message, "errors": {"body": [message]}}, status=422)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404) -> Any:
     return api.create_response(request, {"detail": "未找到。"}, status=404)

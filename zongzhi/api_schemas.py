@@ -43,15 +43,12 @@ def refusals(*statuses: int) -> dict[int, type[ErrorOut]]:
 READ = refusals(401, 403, 404, 422)
 WRITE = refusals(401, 403, 404, 409, 422)
 
-# A file answer (a download): declared with its media type, the errors beside it as JSON.
-FILE = {
-    "responses": {
-        200: {
-            "description": "文件",
-            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-        }
-    }
-}
+
+def file_answer(*media_types: str) -> dict[str, Any]:
+    """`openapi_extra` of a download: its 200 is a file of one of these types (the errors stay JSON)."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"responses": {200: {"description": "文件", "content": dict.fromkeys(media_types, binary)}}}
+
 
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"每页条数（1–{MAX_LIMIT}）")]

@@ -17,7 +17,7 @@ from pydantic import model_validator
 from zongzhi import access
 from zongzhi.accounts.models import User
 from zongzhi.api_access import require_resource
-from zongzhi.api_schemas import FILE, WRITE, Cursor, Filter, Id, Limit, page_schema, paged, refusals
+from zongzhi.api_schemas import WRITE, Cursor, Filter, Id, Limit, file_answer, page_schema, paged, refusals
 from zongzhi.cases import actions, catalogue, selectors, services
 from zongzhi.cases.models import State
 from zongzhi.cases.presenters import case_detail, case_row, intake_result
@@ -267,7 +267,11 @@ for _entry in catalogue.ACTIONS.values():
     )(_action_endpoint(_entry))
 
 
-@router.get("/{number}/attachments/{aid}", response=refusals(401, 403, 404, 422), openapi_extra=FILE)
+@router.get(
+    "/{number}/attachments/{aid}",
+    response=refusals(401, 403, 404, 422),
+    openapi_extra=file_answer(*services.ALLOWED_UPLOADS),
+)
 def download(request: HttpRequest, number: str, aid: Id) -> FileResponse:
     """Served only to those who may see the case (same 404 otherwise)."""
     _business(request)

@@ -32,7 +32,7 @@ class PresenceOut(Schema):
     center_name: str
     mode: str
     weekdays: list[int]
-    on_duty: bool
+    on_duty_today: bool  # on the day asked for (today unless `day` is given)
 
 
 class CenterOut(Schema):
@@ -91,7 +91,7 @@ def _presence(p: Presence, day: datetime.date) -> dict[str, Any]:
         "center_name": p.center.name,
         "mode": p.mode,
         "weekdays": p.weekdays,
-        "on_duty": p.on_duty(day),
+        "on_duty_today": p.on_duty(day),
     }
 
 

@@ -33,8 +33,8 @@ class OpenDayOut(Schema):
     center: str
     center_name: str
     day: datetime.date
-    starts: datetime.time
-    ends: datetime.time
+    starts: str  # 09:00
+    ends: str
     capacity: int
     booked: int
     places_left: int
@@ -57,8 +57,8 @@ def _open_day(d: OpenDay) -> dict[str, Any]:
         "center": d.center.code,
         "center_name": d.center.name,
         "day": d.day,
-        "starts": d.starts,
-        "ends": d.ends,
+        "starts": d.starts.strftime("%H:%M"),
+        "ends": d.ends.strftime("%H:%M"),
         "capacity": d.capacity,
         "booked": d.booked,
         "places_left": d.places_left,
@@ -91,13 +91,16 @@ def open_day(request: HttpRequest, pk: Id) -> dict[str, Any]:
     return {**_open_day(found), "bookings": bookings}
 
 
+Clock = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="时:分，如 09:00")]
+
+
 class OpenDayIn(Schema):
     """A day a center (code or name) opens to visitors, from `starts` to `ends`, with `capacity` places."""
 
     center: str
     day: datetime.date
-    starts: datetime.time
-    ends: datetime.time
+    starts: Clock
+    ends: Clock
     capacity: Annotated[int, Field(ge=1, le=1000)]
 
 
@@ -114,6 +117,10 @@ def open_day_new(request: HttpRequest, payload: OpenDayIn) -> Status:
     if found is None:
         raise ValidationError({"center": [_("综治中心“%(c)s”不存在或不在您的辖区。") % {"c": typed[:40]}]})
     created = open_day_schedule(
-        center=found, day=payload.day, starts=payload.starts, ends=payload.ends, capacity=payload.capacity
+        center=found,
+        day=payload.day,
+        starts=datetime.time.fromisoformat(payload.starts),
+        ends=datetime.time.fromisoformat(payload.ends),
+        capacity=payload.capacity,
     )
     return Status(201, _open_day(created))

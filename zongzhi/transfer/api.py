@@ -15,7 +15,7 @@ from ninja.files import UploadedFile
 from zongzhi import access
 from zongzhi.accounts.models import User
 from zongzhi.api_access import require_resource
-from zongzhi.api_schemas import FILE, READ, WRITE, Cursor, Id, Limit, page_schema, paged
+from zongzhi.api_schemas import READ, WRITE, Cursor, Id, Limit, file_answer, page_schema, paged
 from zongzhi.transfer import export_jobs, jobs
 from zongzhi.transfer.exports import LISTS
 from zongzhi.transfer.models import ExportJob, ImportJob
@@ -124,7 +124,7 @@ def import_cancel(request: HttpRequest, pk: Id) -> dict[str, Any]:
     return _import(_own_import(user, pk))
 
 
-@router.get("/imports/{pk}/rejects", response=READ, openapi_extra=FILE)
+@router.get("/imports/{pk}/rejects", response=READ, openapi_extra=file_answer(XLSX))
 def import_rejects(request: HttpRequest, pk: Id) -> FileResponse:
     """The rows that were not imported, as XLSX with the reason in the last column (404 when there are none)."""
     job = _own_import(_importer(request, "imports:read"), pk)
@@ -204,7 +204,7 @@ def export_job(request: HttpRequest, pk: Id) -> dict[str, Any]:
     return _export(_own_export(_exporter(request, "exports:read"), pk))
 
 
-@router.get("/exports/{pk}/download", response=READ, tags=["exports"], openapi_extra=FILE)
+@router.get("/exports/{pk}/download", response=READ, tags=["exports"], openapi_extra=file_answer(XLSX, "text/csv"))
 def export_download(request: HttpRequest, pk: Id) -> FileResponse:
     """The file once the job is done (404 before)."""
     job = _own_export(_exporter(request, "exports:read"), pk)
