@@ -4,14 +4,14 @@ yurt stations, village risk reviews and the graded items; the same selectors and
 import datetime
 from typing import Annotated, Any, cast
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from zongzhi import access
-from zongzhi.accounts.models import User
+from zongzhi.accounts.models import Role, User
 from zongzhi.api_access import require_resource
 from zongzhi.api_schemas import READ, WRITE, Cursor, Filter, Id, Limit, page_schema, paged
 from zongzhi.cases import services as case_services
@@ -20,6 +20,7 @@ from zongzhi.cases.models import Case
 from zongzhi.cases.selectors import category_by_code_or_name
 from zongzhi.centers.models import Org
 from zongzhi.grid.models import Household
+from zongzhi.grid.selectors import residents_visible
 from zongzhi.regions.models import Region
 from zongzhi.regions.selectors import region_by_code_or_name, region_get, regions_visible
 
@@ -39,6 +40,15 @@ def _user(request: HttpRequest) -> User:
 def _scope(request: HttpRequest, permission: str) -> access.Scope:
     require_resource(request, permission)
     return access.business_scope(request.user)
+
+
+def _reviewer(request: HttpRequest, permission: str, *, handlers: bool = False) -> access.Scope:
+    """Reviews are for center directors and leaders (and the handling list for intake clerks too), as on the pages."""
+    scope = _scope(request, permission)
+    allowed = reviews.REVIEW_ROLES | ({Role.INTAKE_CLERK} if handlers else set())
+    if not access.roles_of(request.user) & allowed:
+        raise PermissionDenied(_("只有中心主任和政法委领导可以组织风险研判。"))
+    return scope
 
 
 def _under(rows: QuerySet[Any], scope: access.Scope, region: str) -> QuerySet[Any]:
@@ -198,11 +208,12 @@ class VisitCaseIn(Schema):
 @router.post("/visits/{pk}/case", response={201: CaseRefOut, **WRITE})
 def visit_case(request: HttpRequest, pk: Id, payload: VisitCaseIn) -> Status:
     """Report a dispute found on a visit (channel 网格员上报); at most one per visit."""
-    _scope(request, "visits:write")
+    scope = _scope(request, "visits:write")
     require_resource(request, "cases:write")
     user = _user(request)
     found = selectors.visit_get(user, pk)
-    applicant = found.household.residents.filter(pk=payload.applicant).first() if payload.applicant else None
+    # Any resident the caller sees: the service checks first who may report, then that they live there.
+    applicant = residents_visible(scope).filter(pk=payload.applicant).first() if payload.applicant else None
     if payload.applicant and applicant is None:
         raise ValidationError({"applicant": [_("申请人不是被走访户的成员。")]})
     case = services.visit_case_raise(
@@ -687,14 +698,14 @@ def _review(r: RiskReview) -> dict[str, Any]:
 @router.get("/risk-reviews", response={200: page_schema(ReviewOut), **READ}, tags=["reviews"])
 def risk_reviews(request: HttpRequest, region: Filter = "", cursor: Cursor = "", limit: Limit = 50) -> dict[str, Any]:
     """Village risk reviews (研判) of the caller's jurisdiction, newest first."""
-    scope = _scope(request, "reviews:read")
+    scope = _reviewer(request, "reviews:read")
     rows = _under(selectors.reviews_visible(_user(request)), scope, region)
     return paged(rows, keys=("-id",), cursor=cursor, limit=limit, show=_review)
 
 
 @router.get("/risk-reviews/{pk}", response={200: ReviewDetailOut, **READ}, tags=["reviews"])
 def risk_review(request: HttpRequest, pk: Id) -> dict[str, Any]:
-    _scope(request, "reviews:read")
+    _reviewer(request, "reviews:read")
     found = selectors.review_get(_user(request), pk)
     return {**_review(found), "items": [_risk_item(i) for i in found.items.all()]}
 
@@ -709,7 +720,7 @@ class ReviewIn(Schema):
 
 @router.post("/risk-reviews", response={201: ReviewDetailOut, **WRITE}, tags=["reviews"])
 def risk_review_new(request: HttpRequest, payload: ReviewIn) -> Status:
-    scope = _scope(request, "reviews:write")
+    scope = _reviewer(request, "reviews:write")
     user = _user(request)
     villages = regions_visible(scope).filter(level=Region.Level.VILLAGE)
     village = region_by_code_or_name(villages, payload.village, field="village", label=_("嘎查村"))
@@ -735,7 +746,7 @@ def _grade(typed: str) -> str:
 @router.post("/risk-items/{pk}/decide", response={200: RiskItemOut, **WRITE}, tags=["reviews"])
 def risk_item_decide(request: HttpRequest, pk: Id, payload: DecideIn) -> dict[str, Any]:
     """Decide and grade an item; a case graded above the center holding it is lifted there."""
-    _scope(request, "reviews:write")
+    _reviewer(request, "reviews:write")
     user = _user(request)
     item = reviews.risk_item_decide(
         item=selectors.risk_item_get(user, pk), actor=user, decision=payload.decision, grade=_grade(payload.grade)
@@ -746,7 +757,7 @@ def risk_item_decide(request: HttpRequest, pk: Id, payload: DecideIn) -> dict[st
 @router.get("/risk-items", response={200: page_schema(RiskItemOut), **READ}, tags=["reviews"])
 def risk_items(request: HttpRequest, done: bool = False, cursor: Cursor = "", limit: Limit = 50) -> dict[str, Any]:
     """Items graded to the centers of the caller's jurisdiction: waiting for a handling record, or `done`."""
-    _scope(request, "reviews:read")
+    _reviewer(request, "reviews:read", handlers=True)
     user = _user(request)
     rows = selectors.handled_items(user) if done else selectors.handling_items(user)
     return paged(rows, keys=("id",), cursor=cursor, limit=limit, show=_risk_item)
@@ -759,7 +770,7 @@ class DoneIn(Schema):
 @router.post("/risk-items/{pk}/done", response={200: RiskItemOut, **WRITE}, tags=["reviews"])
 def risk_item_done(request: HttpRequest, pk: Id, payload: DoneIn) -> dict[str, Any]:
     """The handling center records how the item was dealt with, which closes it."""
-    _scope(request, "reviews:write")
+    _reviewer(request, "reviews:write", handlers=True)
     user = _user(request)
     item = reviews.risk_item_done(item=selectors.handling_item_get(user, pk), actor=user, note=payload.note)
     return _risk_item(selectors.handling_item_get(user, item.pk))
