@@ -16,7 +16,7 @@ from zongzhi import access
 from zongzhi.accounts.models import User
 from zongzhi.api_access import require_resource
 from zongzhi.api_schemas import READ, WRITE, Cursor, Id, Limit, file_answer, page_schema, paged
-from zongzhi.transfer import export_jobs, jobs
+from zongzhi.transfer import export_jobs, jobs, selectors
 from zongzhi.transfer.exports import LISTS
 from zongzhi.transfer.models import ExportJob, ImportJob
 
@@ -82,7 +82,7 @@ def _import(job: ImportJob) -> dict[str, Any]:
 
 
 def _own_import(user: User, pk: int) -> ImportJob:
-    return get_object_or_404(ImportJob.objects.filter(created_by=user), pk=pk)
+    return get_object_or_404(selectors.imports_of(user), pk=pk)
 
 
 @router.post("/imports", response={201: ImportJobOut, **WRITE})
@@ -103,7 +103,7 @@ def import_new(
 def imports(request: HttpRequest, cursor: Cursor = "", limit: Limit = 50) -> dict[str, Any]:
     """The caller's own imports, newest first."""
     user = _importer(request, "imports:read")
-    return paged(ImportJob.objects.filter(created_by=user), keys=("-id",), cursor=cursor, limit=limit, show=_import)
+    return paged(selectors.imports_of(user), keys=("-id",), cursor=cursor, limit=limit, show=_import)
 
 
 @router.get("/imports/{pk}", response={200: ImportJobOut, **READ})
@@ -179,7 +179,7 @@ def _exporter(request: HttpRequest, permission: str) -> User:
 
 
 def _own_export(user: User, pk: int) -> ExportJob:
-    return get_object_or_404(ExportJob.objects.filter(created_by=user), pk=pk)
+    return get_object_or_404(selectors.exports_of(user), pk=pk)
 
 
 @router.post("/exports", response={202: ExportJobOut, **WRITE}, tags=["exports"])
@@ -196,7 +196,7 @@ def export_new(request: HttpRequest, payload: ExportIn) -> Status:
 def exports(request: HttpRequest, cursor: Cursor = "", limit: Limit = 50) -> dict[str, Any]:
     """The caller's own exports, newest first."""
     user = _exporter(request, "exports:read")
-    return paged(ExportJob.objects.filter(created_by=user), keys=("-id",), cursor=cursor, limit=limit, show=_export)
+    return paged(selectors.exports_of(user), keys=("-id",), cursor=cursor, limit=limit, show=_export)
 
 
 @router.get("/exports/{pk}", response={200: ExportJobOut, **READ}, tags=["exports"])
