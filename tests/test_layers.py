@@ -33,6 +33,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "zongzhi.inputs",
             "zongzhi.api_schemas",
             "zongzhi.api_access",
+            "zongzhi.requestlog",
+            "zongzhi.health",
         ),
     ),
     ("models", ()),
@@ -51,6 +53,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("stats", ("zongzhi.stats",)),
     ("demo", ("zongzhi.demo",)),
     ("home", ("zongzhi.home",)),
+    ("ops", ("zongzhi.ops",)),
     ("project", ("zongzhi.api", "zongzhi.urls", "zongzhi.settings", "zongzhi.wsgi", "zongzhi")),
 ]
 # Part of the schema too: the region-code rules the models are built on, and the case core that `access`

@@ -16,6 +16,7 @@ from typing import Any
 
 import pydantic
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +24,7 @@ from pydantic_core import PydanticUndefined
 
 from zongzhi import access, inputs
 from zongzhi.accounts.models import User
-from zongzhi.cases import catalogue, selectors, services
+from zongzhi.cases import catalogue, events, selectors, services
 from zongzhi.cases.catalogue import ACTIONS, Action, Params
 from zongzhi.cases.models import (
     Case,
@@ -34,6 +35,7 @@ from zongzhi.cases.models import (
     Supervision,
 )
 from zongzhi.centers.models import Org, Room
+from zongzhi.centers.selectors import org_serves, orgs_serving
 
 ROWS = 6  # instalment rows offered on the page
 
@@ -53,8 +55,9 @@ class Done:
 
 
 def org_choices(case: Case) -> QuerySet[Org]:
-    """The orgs a case can be pushed or addressed to: those of the case's county."""
-    return Org.objects.filter(region_code__startswith=case.region_code[:6]).exclude(kind="mediation_committee")
+    """The orgs a case can be pushed or addressed to: those of the case's county, and those configured
+    as serving it (league departments, listed partners: `ServiceArea`)."""
+    return orgs_serving(case.region_code).exclude(kind="mediation_committee")
 
 
 def _my_handling_orgs(case: Case, user: User) -> QuerySet[Org]:
@@ -133,9 +136,21 @@ def _resolve(kind: str, value: Any, title: str, case: Case, user: User) -> Any:
             found = CourtReferral.objects.filter(case=case, pk=pk).first()
         elif kind == "party":
             found = Party.objects.filter(case=case, pk=pk).first()
+    if found is None and kind == "org":
+        elsewhere = Org.objects.filter(code=raw).first()
+        if elsewhere is not None and not org_serves(elsewhere, case.region_code):
+            raise not_serving(title, elsewhere, case)
     if found is None:
         raise _not_here(title, raw)
     return found
+
+
+def not_serving(title: str, org: Org, case: Case) -> ValidationError:
+    """The refusal of an org outside the case's county that is not configured as serving it."""
+    return ValidationError(
+        _("%(t)s“%(o)s”不在本案所在旗县，也未设置为服务本旗县，不能接收本案；请选择本旗县的单位或服务本旗县的单位。")
+        % {"t": title, "o": org.name}
+    )
 
 
 def _extra(info: Any) -> dict[str, Any]:
@@ -297,7 +312,10 @@ def run(
         kwargs["upload"] = upload
     if name == "unmask":
         kwargs["request"] = request
-    result = entry.service(case=case, actor=actor, **kwargs)
+    # One transaction for the whole action, and the dashboards follow the case once at its end, however
+    # many events the action appends (a transfer, say, is a transition and new assignments).
+    with transaction.atomic(), events.follow_once():
+        result = entry.service(case=case, actor=actor, **kwargs)
     fresh = result if isinstance(result, Case) else case
     return Done(case=fresh, action=entry, result=result, details=_details(name, result), kwargs=kwargs)
 
