@@ -38,11 +38,12 @@ class HttpClient:
 
     base: str
     cookies: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every request (a bearer token)
 
     def request(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> Response:
         url = urlsplit(self.base)
         connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=60)
-        sent = {"Host": url.netloc, **(headers or {})}
+        sent = {"Host": url.netloc, **self.headers, **(headers or {})}
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if method == "POST" and "csrftoken" in self.cookies:
@@ -72,11 +73,16 @@ class HttpClient:
             )
         return self._multipart(path, pairs, files)
 
+    def get_json(self, path: str, **query: Any) -> Response:
+        return self.request("GET", f"{path}?{urlencode(query)}" if query else path)
+
     def post_json(self, path: str, data: dict[str, Any]) -> Response:
         return self.request("POST", path, json.dumps(data).encode(), {"Content-Type": "application/json"})
 
-    def post_files(self, path: str, files: dict[str, tuple[str, bytes]]) -> Response:
-        return self._multipart(path, [], files)
+    def post_files(
+        self, path: str, files: dict[str, tuple[str, bytes]], fields: dict[str, str] | None = None
+    ) -> Response:
+        return self._multipart(path, list((fields or {}).items()), files)
 
     def _multipart(self, path: str, pairs: list[tuple[str, str]], files: dict[str, tuple[str, bytes]]) -> Response:
         boundary = uuid.uuid4().hex

@@ -38,7 +38,7 @@ def test_openapi_documents_every_action_its_parameters_and_its_refusals() -> Non
     document = verified_client(User.objects.get(username="demo-director")).get("/api/v1/openapi.json").json()
     for name, entry in ACTIONS.items():
         operation = document["paths"][f"/api/v1/cases/{{number}}/actions/{name}"]["post"]
-        assert set(operation["responses"]) == {"200", "403", "404", "409", "422"}, name
+        assert set(operation["responses"]) == {"200", "401", "403", "404", "409", "422"}, name
         if entry.upload:
             assert "multipart/form-data" in operation["requestBody"]["content"], name
             continue

@@ -23,10 +23,12 @@ from urllib.parse import urlencode
 
 import psycopg
 import pytest
+from django.urls import URLResolver, get_resolver
 
 from tests.browsing import ROOT, _database_url
 from tests.http_client import HttpClient, logged_in
 from zongzhi.accounts.models import Jurisdiction
+from zongzhi.replica import REPLICA_VIEWS
 
 PG_BIN = Path("/usr/lib/postgresql") / (
     os.listdir("/usr/lib/postgresql")[0] if Path("/usr/lib/postgresql").exists() else ""
@@ -185,3 +187,17 @@ def test_the_platform_keeps_working_when_the_replica_is_down(
         str(PG_BIN / "bin/pg_ctl"), "-D", str(replica["data"]), "-l", str(replica["data"] / "log"), "-w", "start"
     )
     assert restarted.returncode == 0, restarted.stderr
+
+
+def _view_names(patterns: list, namespace: str = "") -> Iterator[str]:  # type: ignore[type-arg]
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _view_names(entry.url_patterns, inner)
+        elif entry.name:
+            yield f"{namespace}{entry.name}"
+
+
+def test_every_replica_view_is_a_route() -> None:
+    """A renamed page or API operation must not silently fall back to the primary."""
+    assert set(_view_names(get_resolver().url_patterns)) >= REPLICA_VIEWS

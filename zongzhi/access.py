@@ -102,6 +102,13 @@ def may_read_business(user: Any) -> bool:
     return bool(roles_of(user) & BUSINESS_ROLES) and not scope_of(user).is_empty
 
 
+def business_scope(user: Any) -> Scope:
+    """The user's scope, or PermissionDenied for a user who reads no business content (the administrators)."""
+    if not may_read_business(user):
+        raise PermissionDenied(_("您的角色无权读取业务数据。"))
+    return scope_of(user)
+
+
 def may_manage_accounts(user: Any) -> bool:
     """The system administrator: opens accounts, edits them, sets initial passwords, runs the configuration."""
     return Role.SYS_ADMIN in roles_of(user)

@@ -1,27 +1,31 @@
 """JSON API under /api/v1/ (OpenAPI at /api/v1/docs). Same selectors, same access as the pages."""
 
-import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
-from django.utils import timezone
 from ninja import NinjaAPI, Schema
-from ninja.errors import HttpError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from zongzhi import access
 from zongzhi.accounts.services import token_user
+from zongzhi.api_access import require_resource
+from zongzhi.api_schemas import READ, Filter
 from zongzhi.cases import actions, catalogue
 from zongzhi.cases.api import router as cases_router
 from zongzhi.cases.workflow import Conflict
-from zongzhi.centers.selectors import center_duty, center_get, centers_visible
-from zongzhi.grid.selectors import resident_search
-from zongzhi.identity import mask_phone, mask_resident_id
-from zongzhi.regions.models import Region
-from zongzhi.regions.selectors import Figures, region_children, region_figures, region_get, region_roots
+from zongzhi.centers.api import router as centers_router
+from zongzhi.dashboards.api import router as dashboards_router
+from zongzhi.field.api import router as field_router
+from zongzhi.grid.api import router as grid_router
+from zongzhi.home.api import router as open_days_router
+from zongzhi.meetings.api import router as meetings_router
+from zongzhi.regions.api import router as regions_router
+from zongzhi.regions.selectors import region_get
 from zongzhi.stats import platform_stats
+from zongzhi.transfer.api import router as transfer_router
 
 
 class VerifiedSession(SessionAuth):
@@ -75,78 +79,7 @@ class MeOut(Schema):
     jurisdictions: list[str]
 
 
-class FiguresOut(Schema):
-    regions: dict[str, int]
-    centers: int
-    grid_workers: int
-    party_groups: int
-    block_heads: int
-
-
-class RegionOut(Schema):
-    code: str
-    level: str
-    kind: str
-    name: str
-    name_mn: str
-    pastoral: bool
-    parent: str | None
-    centroid: list[float] | None
-
-
-class RegionChildOut(RegionOut):
-    figures: FiguresOut
-
-
-class RegionDetailOut(RegionOut):
-    figures: FiguresOut
-    boundary: dict | None
-
-
-class RoomOut(Schema):
-    zone: str
-    kind: str
-    name: str
-
-
-class PresenceOut(Schema):
-    org: str
-    org_name: str
-    mode: str
-    weekdays: list[int]
-    on_duty_today: bool
-
-
-class CenterOut(Schema):
-    code: str
-    name: str
-    level: str
-    region: str
-
-
-class CenterDetailOut(CenterOut):
-    rooms: list[RoomOut]
-    presences: list[PresenceOut]
-
-
-def _region(region: Region) -> dict[str, Any]:
-    return {
-        "code": region.code,
-        "level": region.level,
-        "kind": region.kind,
-        "name": region.name,
-        "name_mn": region.name_mn,
-        "pastoral": region.pastoral,
-        "parent": region.parent.code if region.parent_id and region.parent else None,
-        "centroid": [region.centroid_lng, region.centroid_lat] if region.centroid_lng is not None else None,
-    }
-
-
-def _figures(figures: Figures) -> dict[str, Any]:
-    return figures.__dict__
-
-
-@api.get("/me", response=MeOut)
+@api.get("/me", response={200: MeOut, **READ})
 def me(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     return {
@@ -165,65 +98,10 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@api.get("/regions", response=list[RegionOut])
-def regions(request: HttpRequest) -> list[dict[str, Any]]:
-    """The top regions of the caller's jurisdiction."""
-    scope = _business(request)
-    return [_region(r) for r in region_roots(scope).select_related("parent")]
-
-
-@api.get("/regions/{code}", response=RegionDetailOut)
-def region(request: HttpRequest, code: str) -> dict[str, Any]:
-    scope = _business(request)
-    found = region_get(scope, code)
-    return {**_region(found), "figures": _figures(region_figures(scope, found)), "boundary": found.boundary}
-
-
-@api.get("/regions/{code}/children", response=list[RegionChildOut])
-def region_children_api(request: HttpRequest, code: str) -> list[dict[str, Any]]:
-    scope = _business(request)
-    parent = region_get(scope, code)
-    return [{**_region(child), "figures": _figures(figures)} for child, figures in region_children(scope, parent)]
-
-
-@api.get("/centers", response=list[CenterOut])
-def centers(request: HttpRequest, level: str | None = None, region: str | None = None) -> list[dict[str, Any]]:
-    scope = _business(request)
-    under = region_get(scope, region).prefix if region else None
-    return [
-        {"code": c.code, "name": c.name, "level": c.level, "region": c.region_code}
-        for c in centers_visible(scope, level=level, under=under)[:1000]
-    ]
-
-
-@api.get("/centers/{code}", response=CenterDetailOut)
-def center(request: HttpRequest, code: str, day: datetime.date | None = None) -> dict[str, Any]:
-    scope = _business(request)
-    found = center_get(scope, code)
-    duty = center_duty(found, day or timezone.localdate())
-    on_duty = {p.pk for p in duty.on_duty}
-    return {
-        "code": found.code,
-        "name": found.name,
-        "level": found.level,
-        "region": found.region_code,
-        "rooms": [{"zone": r.zone, "kind": r.kind, "name": r.name} for r in found.rooms.all()],
-        "presences": [
-            {
-                "org": p.org.code,
-                "org_name": p.org.name,
-                "mode": p.mode,
-                "weekdays": p.weekdays,
-                "on_duty_today": p.pk in on_duty,
-            }
-            for p in found.presences.all()
-        ],
-    }
-
-
-@api.get("/stats")
-def stats(request: HttpRequest, region: str | None = None) -> dict[str, Any]:
+@api.get("/stats", response={200: dict[str, Any], **READ}, tags=["dashboards"])
+def stats(request: HttpRequest, region: Filter = "") -> dict[str, Any]:
     """The platform figures of `platform_stats`, for the caller's jurisdiction."""
+    require_resource(request, "dashboards:read")
     scope = _business(request)
     if region:
         found = region_get(scope, region)
@@ -231,25 +109,34 @@ def stats(request: HttpRequest, region: str | None = None) -> dict[str, Any]:
     return platform_stats(scope)
 
 
-@api.get("/residents")
-def residents(request: HttpRequest, q: str) -> list[dict[str, Any]]:
-    """Residents by name (1–2 characters: prefix) or exact ID, in the caller's jurisdiction; masked."""
-    scope = _business(request)
-    return [
-        {
-            "id": r.pk,
-            "name": r.name,
-            "household": r.household.code,
-            "grid": r.region_code,
-            "id_number": mask_resident_id(r.id_number),
-            "phone": mask_phone(r.phone),
-            "relation": r.relation,
-        }
-        for r in resident_search(scope, q)
-    ]
-
-
 api.add_router("/cases", cases_router)
+for _router in (
+    regions_router,
+    centers_router,
+    grid_router,
+    field_router,
+    meetings_router,
+    transfer_router,
+    dashboards_router,
+    open_days_router,
+):
+    api.add_router("", _router)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> Any:
+    return api.create_response(
+        request, {"detail": "请先登录（会话与动态口令），或带上有效的访问令牌（Bearer）。"}, status=401
+    )
+
+
+@api.exception_handler(HttpError)
+def refused(request: HttpRequest, exc: HttpError) -> Any:
+    """ninja's own refusals; a body that is not JSON at all is bad input like any other (422, never 400)."""
+    if exc.status_code == 400:
+        message = "请求体不是有效的 JSON（或表单），无法读取。"
+        return api.create_response(request, {"detail": message, "errors": {"body": [message]}}, status=422)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 @api.exception_handler(Http404)

@@ -42,8 +42,11 @@ REPLICA_VIEWS = frozenset(
         "api:stats",
         "api:regions",
         "api:region",
-        "api:region_children_api",
+        "api:region_children",
         "api:centers",
+        "api:dashboard",
+        "api:households",
+        "api:residents",
     }
 )
 PRIMARY_ONLY_APPS = frozenset({"accounts", "sessions", "auth", "contenttypes", "otp_totp", "django_otp", "audit"})

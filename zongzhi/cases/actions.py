@@ -170,6 +170,8 @@ def _bind(entry: Action, params: Params, case: Case, user: User) -> dict[str, An
                 value = [_resolve(kind, v, info.title or name, case, user) for v in value if str(v).strip()]
             elif kind:
                 value = _resolve(kind, value, info.title or name, case, user)
+                if value is None and info.is_required():  # sent empty: a required reference left blank
+                    raise ValidationError(_("请填写%(t)s。") % {"t": info.title or name})
         except ValidationError as error:
             errors[name] = error.messages
             continue

@@ -16,10 +16,13 @@ from pydantic import model_validator
 
 from zongzhi import access
 from zongzhi.accounts.models import User
+from zongzhi.api_access import require_resource
+from zongzhi.api_schemas import WRITE, Cursor, Filter, Id, Limit, file_answer, page_schema, paged, refusals
 from zongzhi.cases import actions, catalogue, selectors, services
-from zongzhi.cases.models import Category, State
+from zongzhi.cases.models import State
 from zongzhi.cases.presenters import case_detail, case_row, intake_result
 from zongzhi.regions.models import Region
+from zongzhi.regions.selectors import region_by_code_or_name
 
 router = Router(tags=["cases"])
 
@@ -28,7 +31,8 @@ def _user(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-def _business(request: HttpRequest) -> None:
+def _business(request: HttpRequest, permission: str = "cases:read") -> None:
+    require_resource(request, permission)
     if access.is_admin(_user(request)) and not access.may_read_business(_user(request)):
         raise PermissionDenied(_("管理员不查看业务内容。"))
 
@@ -75,23 +79,80 @@ class CaseIn(Schema):
         return data
 
 
-def _lookup(model: Any, field: str, value: str, label: str) -> Any:
-    found = model.objects.filter(**{field: value}).first()
-    if found is None:
-        raise ValidationError({label: [_("“%(v)s”不存在。") % {"v": value}]})
-    return found
+class PartyOut(Schema):
+    kind: str
+    role: str
+    name: str
+    id_number: str  # a resident ID masked (first 6, last 4); credit codes and passports as they are
+    nationality: str
+    phone: str  # masked (3 + 4)
 
 
-@router.post("", response={201: dict})
+class CaseRowOut(Schema):
+    number: str
+    title: str
+    state: str
+    state_label: str
+    category: str
+    region: str
+    region_name: str
+    center: str
+    risk_level: str
+    channel: str
+    registered_at: str
+    due_at: str | None
+    awaiting_director: bool
+    version: int
+
+
+class IntakeOut(CaseRowOut):
+    description: str
+    amount: str | None
+    people_involved: int
+    major: bool
+    risk_suggested: str
+    risk_reasons: list[str]
+    repeats: list[dict[str, Any]]
+    owner: str
+    parties: list[PartyOut]
+    allowed_actions: list[str]
+
+
+class CaseDetailOut(CaseRowOut):
+    description: str
+    amount: str | None
+    people_involved: int
+    foreign_related: bool
+    major: bool
+    risk_suggested: str
+    risk_reasons: list[str]
+    owner: str
+    outcome: str
+    escalations: int
+    parties: list[PartyOut]
+    assignments: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    supervisions: list[dict[str, Any]]
+    allowed_actions: list[str]
+
+
+CasePage = page_schema(CaseRowOut)
+
+
+@router.post("", response={201: IntakeOut, **refusals(401, 403, 422)})
 def create_case(request: HttpRequest, payload: CaseIn) -> Status:
-    """Register a dispute (受理登记); the caller becomes its accountable owner."""
-    _business(request)
+    """Register a dispute (受理登记); the caller becomes its accountable owner.
+
+    `category` is a category's code or name, `region` a region's code or name (a name several regions
+    share is refused, listing their codes).
+    """
+    _business(request, "cases:write")
     user = _user(request)
-    region = _lookup(Region, "code", payload.region, "region")
+    region = region_by_code_or_name(Region.objects.all(), payload.region, field="region", label=_("发生地区划"))
     related = list(selectors.cases_visible(user).filter(number__in=payload.related)) if payload.related else []
     case = services.case_intake(
         actor=user,
-        category=_lookup(Category, "code", payload.category, "category"),
+        category=selectors.category_by_code_or_name(payload.category),
         title=payload.title,
         description=payload.description,
         region=region,
@@ -112,45 +173,33 @@ def create_case(request: HttpRequest, payload: CaseIn) -> Status:
     return Status(201, intake_result(case, user))
 
 
-@router.get("")
+@router.get("", response={200: CasePage, **refusals(401, 403, 404, 422)})
 def list_cases(
     request: HttpRequest,
-    q: str = "",
-    state: str = "",
-    category: str = "",
-    risk: str = "",
-    channel: str = "",
-    region: str = "",
-    queue: str = "",
+    q: Filter = "",
+    state: Filter = "",
+    category: Filter = "",
+    risk: Filter = "",
+    channel: Filter = "",
+    region: Filter = "",
+    queue: Filter = "",
     since: datetime.date | None = None,
     until: datetime.date | None = None,
-    page: int = 1,
-    page_size: int = 20,
+    cursor: Cursor = "",
+    limit: Limit = 50,
 ) -> dict[str, Any]:
-    """Cases visible to the caller, filtered and paged (page_size at most 100)."""
+    """Cases visible to the caller, filtered, newest registered first, paged by cursor."""
     _business(request)
     user = _user(request)
-    page_size = max(1, min(page_size, 100))
     cases = selectors.queue(user, queue) if queue else selectors.cases_visible(user)
     cases = selectors.cases_filtered(cases, selectors.Filters(q, state, category, risk, channel, region, since, until))
-    total = cases.count()
-    start = (max(page, 1) - 1) * page_size
-    rows = list(selectors.for_list(cases)[start : start + page_size])
-    return {"count": total, "page": page, "page_size": page_size, "results": [case_row(c) for c in rows]}
+    return paged(selectors.for_list(cases), keys=("-id",), cursor=cursor, limit=limit, show=case_row)
 
 
-@router.get("/{number}")
+@router.get("/{number}", response={200: CaseDetailOut, **refusals(401, 403, 404, 422)})
 def get_case(request: HttpRequest, number: str) -> dict[str, Any]:
     _business(request)
     return case_detail(selectors.case_get(_user(request), number, related=selectors.API_RELATED), _user(request))
-
-
-class ErrorOut(Schema):
-    """Why a request was refused: a Chinese message, and for 422 the messages by field."""
-
-    detail: str
-    errors: dict[str, list[str]] | None = None
-    version: int | None = None
 
 
 class ActionOut(Schema):
@@ -164,7 +213,7 @@ class ActionOut(Schema):
     result: dict[str, Any]
 
 
-REFUSALS: dict[int, Any] = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+REFUSALS: dict[int, Any] = WRITE
 
 
 def _action_endpoint(entry: catalogue.Action) -> Any:
@@ -172,7 +221,7 @@ def _action_endpoint(entry: catalogue.Action) -> Any:
 
     def endpoint(request: HttpRequest, number: str, **kwargs: Any) -> dict[str, Any]:
         user = _user(request)
-        _business(request)
+        _business(request, "cases:write")
         case = selectors.case_for_action(user, number)
         payload = kwargs.get("payload")
         done = actions.run(
@@ -218,9 +267,14 @@ for _entry in catalogue.ACTIONS.values():
     )(_action_endpoint(_entry))
 
 
-@router.get("/{number}/attachments/{aid}")
-def download(request: HttpRequest, number: str, aid: int) -> FileResponse:
+@router.get(
+    "/{number}/attachments/{aid}",
+    response=refusals(401, 403, 404, 422),
+    openapi_extra=file_answer(*services.ALLOWED_UPLOADS),
+)
+def download(request: HttpRequest, number: str, aid: Id) -> FileResponse:
     """Served only to those who may see the case (same 404 otherwise)."""
+    _business(request)
     user = _user(request)
     case = selectors.case_for_action(user, number)
     attachment = get_object_or_404(case.attachments.all(), pk=aid)

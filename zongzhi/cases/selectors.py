@@ -4,11 +4,13 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Case as DbCase
 from django.db.models import Count, Max, Prefetch, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zongzhi import access
 from zongzhi.cases.models import (
@@ -16,6 +18,7 @@ from zongzhi.cases.models import (
     Assignment,
     Case,
     CaseEvent,
+    Category,
     CoordinationRequest,
     Party,
     State,
@@ -223,3 +226,24 @@ def imported_cases(originals: list[str]) -> dict[str, ImportedCase]:
         handled = n != n_imported or version != last
         found[original] = ImportedCase(pk, number, version, state, region, registered, closed, outcome, handled)
     return found
+
+
+def category_by_code_or_name(text: str, *, field: str = "category") -> Category:
+    """The active dispute category a person typed: its code (`labour`) or its name (劳动争议).
+
+    A name two categories share is refused, naming their codes; ValidationError keyed by `field`.
+    """
+    typed = text.strip()
+    active = Category.objects.filter(active=True)
+    found = active.filter(code=typed).first() or None
+    if found is not None:
+        return found
+    named = list(active.filter(name=typed).order_by("code")[:5]) if typed else []
+    if len(named) == 1:
+        return named[0]
+    if named:
+        codes = "、".join(c.code for c in named)
+        raise ValidationError(
+            {field: [_("有多个纠纷类别名为“%(n)s”（%(c)s），请填写类别代码。") % {"n": typed, "c": codes}]}
+        )
+    raise ValidationError({field: [_("纠纷类别“%(n)s”不存在或已停用。") % {"n": typed[:40]}]})

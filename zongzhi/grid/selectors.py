@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from zongzhi.access import Scope
 from zongzhi.crypto import blind_index
-from zongzhi.grid.models import BlockHead, GridWorker, Household, HouseholdMove, PartyGroup, Resident
+from zongzhi.grid.models import BlockHead, ClaimConflict, GridWorker, Household, HouseholdMove, PartyGroup, Resident
 from zongzhi.identity import normalize_resident_id, resident_id_errors
 from zongzhi.regions import codes
 from zongzhi.regions.models import Region
@@ -92,6 +92,20 @@ def claim_rates_by_child(scope: Scope, region: Region) -> dict[str, tuple[int, i
 
 def unclaimed_households(scope: Scope) -> QuerySet[Household]:
     return households_visible(scope).filter(claimed_by__isnull=True).select_related("grid", "village")
+
+
+def resident_lookup(scope: Scope, *, id_number: str = "", phone: str = "", limit: int = 50) -> list[Resident]:
+    """Residents under the scope with exactly this resident ID or this phone, through their blind indexes."""
+    residents = residents_visible(scope).select_related("household")
+    if id_number.strip():
+        residents = residents.filter(id_index=resident_id_index(id_number))
+    if phone.strip():
+        residents = residents.filter(phone_index=phone_index(phone))
+    return list(residents.order_by("id")[:limit])
+
+
+def claim_conflicts_visible(scope: Scope) -> QuerySet[ClaimConflict]:
+    return ClaimConflict.objects.filter(scope.q()).select_related("household", "holder__grid", "claimant__grid")
 
 
 def recent_moves(grids: list[Region], days: int = 7) -> list[HouseholdMove]:

@@ -10,6 +10,7 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -28,7 +29,22 @@ LIST_SIZE = 60
 
 
 def _centers(user: object) -> list[Center]:
-    return list(Center.objects.filter(access.scope_of(user).q()).exclude(level=Center.Level.VILLAGE).order_by("code"))
+    return list(centers_for_open_days(user).order_by("code"))
+
+
+def centers_for_open_days(user: object) -> QuerySet[Center]:
+    """The centers of the user's jurisdiction that hold open days (not the village stations)."""
+    return Center.objects.filter(access.scope_of(user).q()).exclude(level=Center.Level.VILLAGE)
+
+
+def open_days_visible(user: object) -> QuerySet[OpenDay]:
+    """The open days of those centers (the same 404 outside them as for a missing one)."""
+    return OpenDay.objects.filter(center__in=centers_for_open_days(user)).select_related("center")
+
+
+def bookings_of(open_day: OpenDay) -> QuerySet[OpenDayBooking]:
+    """Who booked a (scope-checked) open day, first booked first; phones are masked where shown."""
+    return OpenDayBooking.objects.filter(open_day=open_day).order_by("booked_at", "id")
 
 
 @staff_page(access.may_read_business)

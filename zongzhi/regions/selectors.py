@@ -3,9 +3,11 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Substr
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from zongzhi.access import Scope
 from zongzhi.centers.models import Center
@@ -102,3 +104,24 @@ def region_children(scope: Scope, region: Region) -> list[tuple[Region, Figures]
     figures = figures_by_child(scope, region)
     children = regions_visible(scope).filter(parent=region).order_by("code")
     return [(child, figures.get(child.prefix, Figures())) for child in children]
+
+
+def region_by_code_or_name(regions: QuerySet[Region], text: str, *, field: str, label: str) -> Region:
+    """The region of `regions` a person typed: its code, or its name when one region there has it.
+
+    A name several regions share (every township has a 第一网格) is refused, listing their codes.
+    Raises ValidationError keyed by `field`, in Chinese.
+    """
+    typed = text.strip()
+    found = regions.filter(code=typed).first() if typed.isdigit() else None
+    if found is not None:
+        return found
+    named = list(regions.filter(name=typed).order_by("code")[:6]) if typed else []
+    if len(named) == 1:
+        return named[0]
+    if named:
+        choices = "、".join(f"{r.code}" for r in named[:5])
+        raise ValidationError(
+            {field: [_("有多个%(l)s名为“%(n)s”（%(c)s），请填写区划代码。") % {"l": label, "n": typed, "c": choices}]}
+        )
+    raise ValidationError({field: [_("%(l)s“%(n)s”不存在或不在您的辖区。") % {"l": label, "n": typed[:40]}]})

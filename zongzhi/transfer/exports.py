@@ -172,10 +172,9 @@ def _write_xlsx(title: str, headers: tuple[str, ...], rows: Iterator[tuple[Any, 
     return count
 
 
-def export_list(*, actor: Any, name: str, fmt: str, params: QueryDict, request: Any = None) -> tuple[IO[bytes], int]:
-    """The list as a file (rewound, in a temporary file) and its row count; audited."""
+def export_write(*, actor: Any, name: str, fmt: str, params: QueryDict, out: IO[bytes], request: Any = None) -> int:
+    """Write the list into `out` and return its row count; audited with the filters."""
     found = LISTS[name]
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the response, which closes it
     rows = found.rows(actor, params)
     count = _write_csv(found.headers, rows, out) if fmt == "csv" else _write_xlsx(found.title, found.headers, rows, out)
     shown = {k: v for k, v in params.items() if v and k != "page"}
@@ -186,5 +185,12 @@ def export_list(*, actor: Any, name: str, fmt: str, params: QueryDict, request: 
         request=request,
         detail={"format": fmt, "filters": shown, "rows": count},
     )
+    return count
+
+
+def export_list(*, actor: Any, name: str, fmt: str, params: QueryDict, request: Any = None) -> tuple[IO[bytes], int]:
+    """The list as a file (rewound, in a temporary file) and its row count; audited."""
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the response, which closes it
+    count = export_write(actor=actor, name=name, fmt=fmt, params=params, out=out, request=request)
     out.seek(0)
     return out, count

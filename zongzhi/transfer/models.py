@@ -54,3 +54,30 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.CANCELLED, self.Status.FAILED)
+
+
+class ExportJob(models.Model):
+    """One list export asked for through the API: the worker writes the file, its owner downloads it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("出错")
+
+    list_name = models.CharField(_("列表"), max_length=30)
+    fmt = models.CharField(_("格式"), max_length=4)
+    filters = models.JSONField(_("筛选条件"), default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows = models.PositiveIntegerField(null=True, blank=True)
+    path = models.CharField(max_length=500, blank=True)  # under var/exports, masked like every export
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("导出任务")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.list_name}.{self.fmt}"

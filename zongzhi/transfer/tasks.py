@@ -4,6 +4,7 @@ from typing import Any
 
 from django_tasks import task
 
+from zongzhi.transfer.export_jobs import export_job_run
 from zongzhi.transfer.jobs import job_run
 
 
@@ -11,3 +12,9 @@ from zongzhi.transfer.jobs import job_run
 def import_task(job_id: int) -> dict[str, Any]:
     """Carry out one uploaded import; its report is the task's result (and stored on the job)."""
     return job_run(job_id)
+
+
+@task()
+def export_task(job_id: int) -> int:
+    """Write one export asked for through the API; returns its row count."""
+    return export_job_run(job_id)
