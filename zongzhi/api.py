@@ -19,6 +19,8 @@ from zongzhi.cases.workflow import Conflict
 from zongzhi.centers.selectors import center_duty, center_get, centers_visible
 from zongzhi.grid.selectors import resident_search
 from zongzhi.identity import mask_phone, mask_resident_id
+from zongzhi.outbox.api import router as events_router
+from zongzhi.outbox.api import webhooks_router
 from zongzhi.regions.models import Region
 from zongzhi.regions.selectors import Figures, region_children, region_figures, region_get, region_roots
 from zongzhi.stats import platform_stats
@@ -250,6 +252,8 @@ def residents(request: HttpRequest, q: str) -> list[dict[str, Any]]:
 
 
 api.add_router("/cases", cases_router)
+api.add_router("/events", events_router)
+api.add_router("/webhooks", webhooks_router)
 
 
 @api.exception_handler(Http404)

@@ -34,6 +34,8 @@ class AuditEntry(models.Model):
         CONFIG_CHANGED = "config_changed", _("修改业务配置")
         DATA_IMPORTED = "data_imported", _("批量导入")
         DATA_EXPORTED = "data_exported", _("导出列表")
+        WEBHOOK_SUBSCRIBED = "webhook_subscribed", _("订阅事件推送")
+        WEBHOOK_REDELIVERED = "webhook_redelivered", _("重新投递事件")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     # PROTECT: an account with a history is deactivated, never deleted (the log is append-only).

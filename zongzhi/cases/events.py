@@ -22,12 +22,19 @@ from zongzhi.cases.models import Case, CaseEvent, State
 
 LABELS: dict[str, Any] = {}
 _subscribers: list[Callable[[int], None]] = []
+_appended: list[Callable[[Case, CaseEvent], None]] = []
 
 
 def subscribe(listener: Callable[[int], None]) -> None:
     """Call `listener(case_id)` inside the transaction of every event appended (app `ready()` registers)."""
     if listener not in _subscribers:
         _subscribers.append(listener)
+
+
+def subscribe_appended(listener: Callable[[Case, CaseEvent], None]) -> None:
+    """Call `listener(case, row)` inside the transaction after each event row is written (the outbox)."""
+    if listener not in _appended:
+        _appended.append(listener)
 
 
 _deferred: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("deferred_cases", default=None)
@@ -406,7 +413,7 @@ def append(
     else:
         for listener in _subscribers:
             listener(case.pk)
-    return CaseEvent.objects.create(
+    row = CaseEvent.objects.create(
         case=case,
         region_code=case.region_code,
         kind=event.kind,
@@ -418,6 +425,9 @@ def append(
         version=case.version,
         data={k: v for k, v in event.data().items() if v not in ("", None, [], ())},
     )
+    for appended in _appended:
+        appended(case, row)
+    return row
 
 
 def label(event: CaseEvent) -> str:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from zongzhi import access, inputs
 from zongzhi.accounts.models import Role, User
 from zongzhi.cases import services as case_services
+from zongzhi.outbox.services import visit_recorded
 from zongzhi.cases.models import Case, Category
 from zongzhi.centers.models import Center, Org
 from zongzhi.grid.models import GridWorker, Household, Resident
@@ -133,6 +134,7 @@ def visit_record(
         )
         for photo in photos:
             _photo_save(visit, photo)
+        visit_recorded(visit)
     return visit
 
 
