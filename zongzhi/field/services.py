@@ -20,10 +20,10 @@ from django.utils.translation import gettext as _
 from zongzhi import access, inputs
 from zongzhi.accounts.models import Role, User
 from zongzhi.cases import services as case_services
-from zongzhi.outbox.services import visit_recorded
 from zongzhi.cases.models import Case, Category
 from zongzhi.centers.models import Center, Org
 from zongzhi.grid.models import GridWorker, Household, Resident
+from zongzhi.outbox.services import visit_recorded
 from zongzhi.regions.models import Region
 
 from .models import (

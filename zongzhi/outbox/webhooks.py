@@ -49,7 +49,7 @@ def _check_kinds(kinds: list[str]) -> list[str]:
         kind = kind.strip()
         if not kind:
             continue
-        if len(kind) > 40 or not all(c.isalnum() or c in "._*" for c in kind):
+        if len(kind) > 40 or not all(c.isascii() and (c.isalnum() or c in "._*") for c in kind):
             raise ValidationError(
                 {"kinds": [_("事件类型“%(k)s”无效：只能含字母、数字、点、下划线和 *。") % {"k": kind[:40]}]}
             )

@@ -8,6 +8,7 @@ from django.db import DatabaseError, close_old_connections
 from django_tasks_db.models import DBTaskResult
 
 from zongzhi.cases.tasks import sweep_deadlines_task
+from zongzhi.outbox.clock import clock_task
 
 
 def _waiting() -> bool:
@@ -48,4 +49,6 @@ class Command(BaseCommand):
         else:
             result = sweep_deadlines_task.enqueue()
             self.stdout.write(f"期限巡检已排队：{result.id}")
+            # The calendar's outbox events (instalments due or overdue, last month's figures), told once each.
+            clock_task.enqueue()
         self.stdout.flush()  # the log is a file: show each tick as it happens

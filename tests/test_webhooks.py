@@ -1,0 +1,117 @@
+"""Webhooks: a receiver on loopback that drops the connection, times out, answers 500, then recovers.
+
+Bob's department system subscribes by bearer token over HTTP; the task worker (a real `db_worker`
+process) publishes and sends after each commit. After dropping repeated delivery ids Bob has every
+event exactly once, each case's events in order, every signature valid. A receiver that never recovers
+gets a dead letter after the configured attempts.
+"""
+
+import collections
+from collections.abc import Iterator
+
+import pytest
+
+from tests.service_accounts import bearer, service_account
+from tests.task_worker import task_worker, wait_until
+from tests.test_case_lifecycle import register, who
+from tests.webhook_receiver import receiving
+from zongzhi.cases import services
+from zongzhi.outbox.models import Delivery, Event, Subscription
+
+SECRET = "bob-shared-secret-0123456789abcdef"
+
+
+@pytest.fixture
+def committed(django_db_blocker) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    with django_db_blocker.unblock():
+        yield
+
+
+def three_cases(title: str) -> list[str]:
+    numbers = []
+    for i in range(3):
+        case = register(title=f"{title}{i}")
+        case = services.case_accept(case=case, actor=who("intake"), version=case.version)
+        numbers.append(case.number)
+    return numbers
+
+
+def test_every_event_arrives_once_in_order_signed_through_failures(server: dict[str, str], committed: None) -> None:
+    _bob, token = service_account("hook-bob", region="152502000000")
+    with receiving(SECRET, ["drop", "slow", "500"], slow_seconds=2.5) as receiver:
+        status, created = bearer(
+            server["url"],
+            token,
+            "POST",
+            "/api/v1/webhooks",
+            {"name": "部门系统", "url": receiver.url, "kinds": ["case.*"], "region_prefix": "152502", "secret": SECRET},
+        )
+        assert status == 201, created
+        assert created["secret"] == SECRET and created["kinds"] == ["case.*"]
+        numbers = three_cases("推送测试")
+        expected = set(Event.objects.filter(case__number__in=numbers).values_list("pk", flat=True))
+        assert len(expected) == 6
+
+        def arrived() -> set[int]:
+            return {r.event["id"] for r in receiver.unique().values()} & expected
+
+        with task_worker(server["database_url"]):
+            wait_until(lambda: arrived() == expected)
+        assert arrived() == expected
+        assert receiver.answers[:4] == ["drop", "slow", "500", "ok"]
+        assert all(r.valid for r in receiver.received)
+        assert len(receiver.received) > len(receiver.unique())  # repeats came, and were dropped by id
+        kept = sorted(receiver.unique().values(), key=lambda r: r.at)
+        mine = [r for r in kept if r.event["id"] in expected]
+        assert collections.Counter(r.event["id"] for r in mine) == dict.fromkeys(expected, 1)
+        for number in numbers:
+            seqs = [r.event["seq"] for r in mine if r.event["case"] == number]
+            kinds = [r.event["kind"] for r in mine if r.event["case"] == number]
+            assert seqs == sorted(seqs) and kinds == ["case.intake", "case.accept"]
+        subscription = Subscription.objects.get(pk=created["id"])
+        first = subscription.deliveries.order_by("seq").first()
+        assert first is not None
+        answers = [a.status for a in first.attempts_made.order_by("at", "id")]
+        assert answers == [None, None, 500, 200]
+        assert not subscription.deliveries.filter(status=Delivery.Status.DEAD).exists()
+        Subscription.objects.filter(pk=subscription.pk).update(active=False)
+
+
+def test_a_receiver_that_never_recovers_gets_a_dead_letter(server: dict[str, str], committed: None) -> None:
+    _bob, token = service_account("hook-bob", region="152502000000")
+    with receiving(SECRET, ["500"] * 50) as receiver:
+        status, created = bearer(
+            server["url"],
+            token,
+            "POST",
+            "/api/v1/webhooks",
+            {"name": "总是失败", "url": receiver.url, "kinds": ["case.accept"], "secret": SECRET, "max_attempts": 3},
+        )
+        assert status == 201, created
+        case = register(title="死信测试")
+        case = services.case_accept(case=case, actor=who("intake"), version=case.version)
+        subscription = Subscription.objects.get(pk=created["id"])
+        with task_worker(server["database_url"]):
+            wait_until(lambda: subscription.deliveries.filter(status=Delivery.Status.DEAD).exists())
+        delivery = subscription.deliveries.get()
+        assert delivery.status == Delivery.Status.DEAD and delivery.attempts == 3
+        assert delivery.event.case_number == case.number and delivery.event.kind == "case.accept"
+        assert receiver.answers == ["500"] * 3
+        Subscription.objects.filter(pk=subscription.pk).update(active=False)
+
+
+def test_a_subscription_with_a_bad_address_is_refused_naming_the_field(server: dict[str, str], committed: None) -> None:
+    _bob, token = service_account("hook-bob", region="152502000000")
+    status, answer = bearer(
+        server["url"], token, "POST", "/api/v1/webhooks", {"name": "坏地址", "url": "ftp://x", "kinds": ["case.*"]}
+    )
+    assert status == 422
+    assert list(answer["errors"]) == ["url"] and "http://" in answer["errors"]["url"][0]
+    status, answer = bearer(
+        server["url"],
+        token,
+        "POST",
+        "/api/v1/webhooks",
+        {"name": "坏类型", "url": "http://127.0.0.1:9/x", "kinds": ["案件"]},
+    )
+    assert status == 422 and "kinds" in answer["errors"]
