@@ -20,6 +20,7 @@ from zongzhi.dashboards.models import Tally
 from zongzhi.outbox.services import event_record
 from zongzhi.regions.models import Region
 
+OVERDUE_WINDOW = datetime.timedelta(days=7)
 FIGURES = (
     "cases",
     "closed",
@@ -48,7 +49,10 @@ def instalment_events(today: datetime.date) -> int:
     """The unpaid instalments coming due soon or overdue, each told once of each."""
     told = 0
     soon = today + datetime.timedelta(days=settings.SMS_INSTALMENT_NOTICE_DAYS)
-    rows = Instalment.objects.filter(paid_on__isnull=True, due_on__lte=soon).select_related("agreement__case")
+    # Overdue for a week at most: a first tick on old data does not tell of years-old instalments.
+    rows = Instalment.objects.filter(
+        paid_on__isnull=True, due_on__lte=soon, due_on__gte=today - OVERDUE_WINDOW
+    ).select_related("agreement__case")
     for instalment in rows.order_by("due_on", "id")[:5000]:
         case = instalment.agreement.case
         overdue = instalment.due_on < today

@@ -34,35 +34,31 @@ def _when(value: str) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _center(case: Case) -> dict[str, str]:
-    return {"center": case.center.name, "phone": case.center.phone or _("中心值班电话")}
+def _contact(case: Case) -> str:
+    if case.center.phone:
+        return _("咨询电话：%(phone)s。") % {"phone": case.center.phone}
+    return _("咨询请联系%(center)s。") % {"center": case.center.name}
 
 
 def _accepted(case: Case, event: Event, receipt: str) -> str:
-    text = _("您的纠纷已受理，案件编号 %(number)s。咨询请致电%(center)s %(phone)s。") % {
-        "number": case.number,
-        **_center(case),
-    }
+    text = _("您的纠纷已受理，案件编号 %(number)s。") % {"number": case.number}
     if receipt:
         text += _("网上查询码 %(code)s，请妥善保管。") % {"code": receipt}
-    return text
+    return text + _contact(case)
 
 
 def _session(case: Case, event: Event, receipt: str) -> str:
     detail = event.data.get("detail", {})
-    return _("您的案件 %(number)s 定于 %(time)s 在%(room)s调解，请准时参加。咨询电话 %(phone)s。") % {
+    text = _("您的案件 %(number)s 定于 %(time)s 在%(room)s调解，请准时参加。") % {
         "number": case.number,
         "time": _when(detail.get("starts_at", event.at.isoformat())),
         "room": detail.get("room", ""),
-        **_center(case),
     }
+    return text + _contact(case)
 
 
 def _agreement(case: Case, event: Event, receipt: str) -> str:
-    return _("您的案件 %(number)s 已达成调解协议，请按协议约定履行。咨询电话 %(phone)s。") % {
-        "number": case.number,
-        **_center(case),
-    }
+    return _("您的案件 %(number)s 已达成调解协议，请按协议约定履行。") % {"number": case.number} + _contact(case)
 
 
 def _instalment_due(case: Case, event: Event, receipt: str) -> str:
@@ -74,12 +70,12 @@ def _instalment_due(case: Case, event: Event, receipt: str) -> str:
 
 
 def _instalment_overdue(case: Case, event: Event, receipt: str) -> str:
-    return _("案件 %(number)s 调解协议约定 %(date)s 履行的款项 %(amount)s 元已逾期，请尽快履行或致电 %(phone)s。") % {
+    text = _("案件 %(number)s 调解协议约定 %(date)s 履行的款项 %(amount)s 元已逾期，请尽快履行。") % {
         "number": case.number,
         "amount": event.data.get("amount", ""),
         "date": event.data.get("due_on", ""),
-        **_center(case),
     }
+    return text + _contact(case)
 
 
 def _closed(case: Case, event: Event, receipt: str) -> str:
@@ -87,10 +83,11 @@ def _closed(case: Case, event: Event, receipt: str) -> str:
 
 
 def _follow_up(case: Case, event: Event, receipt: str) -> str:
-    return _("%(center)s已就案件 %(number)s 完成回访，感谢您的配合。如有问题请致电 %(phone)s。") % {
+    text = _("%(center)s已就案件 %(number)s 完成回访，感谢您的配合。") % {
         "number": case.number,
-        **_center(case),
+        "center": case.center.name,
     }
+    return text + _contact(case)
 
 
 # The outbox kinds a party is told of, and how.
@@ -153,21 +150,31 @@ def _messages_of(event: Event, now: datetime.datetime) -> list[SmsMessage]:
     return messages
 
 
-def fan_out() -> int:
+def fan_out(*, windows: int = 20) -> int:
     """Turn the published events since the SMS cursor into messages; returns how many were queued."""
+    queued = 0
+    for _window in range(windows):
+        done, count = _fan_out_window()
+        queued += count
+        if done:
+            break
+    return queued
+
+
+def _fan_out_window() -> tuple[bool, int]:
     cursor, _created = Cursor.objects.get_or_create(name=CURSOR)
     window = list(Event.objects.filter(seq__gt=cursor.seq).order_by("seq")[:BATCH])
     if not window:
-        return 0
+        return True, 0
     now = timezone.now()
     messages = [m for e in window if e.kind in NOTICES and e.case_id for m in _messages_of(e, now)]
     with transaction.atomic():
         if not Cursor.objects.filter(pk=cursor.pk, seq=cursor.seq).update(seq=window[-1].seq):
-            return 0  # another worker took this window
+            return True, 0  # another worker took this window
         SmsMessage.objects.bulk_create(messages, ignore_conflicts=True)
         carried = {m.case_id for m in messages if m.notice == "accepted"}
         SmsReceipt.objects.filter(case_id__in=carried).delete()  # told once; no copy kept
-    return len(messages)
+    return len(window) < BATCH, len(messages)
 
 
 def _quiet_until(now: datetime.datetime) -> datetime.datetime | None:
@@ -200,10 +207,10 @@ def _backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=min(settings.SMS_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
-def send_due(*, budget: int = 100) -> dict[str, int]:
-    """Send the messages that are due, oldest first; each is claimed before the gateway is called."""
+def send_due(*, budget: int = 100, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Send the messages due at `now`, oldest first; each is claimed before the gateway is called."""
     counts = {"sent": 0, "deferred": 0, "failed": 0, "opted_out": 0}
-    now = timezone.now()
+    now = now or timezone.now()
     due = list(
         SmsMessage.objects.filter(status=SmsMessage.Status.QUEUED, next_attempt_at__lte=now).order_by(
             "next_attempt_at", "id"
