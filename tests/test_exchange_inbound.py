@@ -2,6 +2,7 @@
 
 import json
 import time
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ def delivery(delivery_id: str = "6f1c1b1e-0000-4000-8000-000000000001") -> bytes
 def test_signed_fresh_deliveries_are_kept_once_and_others_refused() -> None:
     exchange.source_set(name="xilingol", secret=SECRET)
     body, now = delivery(), int(time.time())
-    args = {"source": "xilingol", "body": body, "delivery": "6f1c1b1e-0000-4000-8000-000000000001"}
+    args: dict[str, Any] = {"source": "xilingol", "body": body, "delivery": "6f1c1b1e-0000-4000-8000-000000000001"}
     assert exchange.receive(**args, timestamp=str(now), signature="v1=" + sign(SECRET, now, body)) == "stored"
     assert exchange.receive(**args, timestamp=str(now), signature="v1=" + sign(SECRET, now, body)) == "repeated"
     assert exchange.receive(

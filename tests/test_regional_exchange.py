@@ -6,6 +6,7 @@ Both ends are configuration only: `exchange_source` on the regional platform (wh
 secret) and `webhook_subscribe` here (what to push where). The league's task worker sends.
 """
 
+import datetime
 import os
 import socket
 import subprocess
@@ -129,7 +130,7 @@ def test_the_regional_platform_receives_major_cases_and_monthly_figures(
         services.case_accept(case=ordinary, actor=who("intake"), version=ordinary.version)
         today = timezone.localdate()
         figures_events(today)
-        month = (today.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
+        month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
         league = Region.objects.get(code="152500000000")
         expected_cases = month_figures(league, month)["cases"]
 
