@@ -31,6 +31,7 @@ from zongzhi.outbox.models import Attempt, Delivery, Event, Subscription
 from zongzhi.outbox.selectors import event_out, events_q
 
 FAN_OUT_BATCH = 500
+SEND_BATCH = 50  # deliveries read at once; the lease is renewed after each batch
 LEASE = datetime.timedelta(minutes=2)
 SIGNATURE_HEADER = "Zongzhi-Signature"
 TIMESTAMP_HEADER = "Zongzhi-Timestamp"
@@ -204,27 +205,31 @@ def _claim(subscription: Subscription) -> bool:
     return bool(Subscription.objects.filter(free, pk=subscription.pk).update(lease_until=now + LEASE))
 
 
-def deliver(subscription: Subscription, *, budget: int = 200) -> dict[str, int]:
+def deliver(subscription: Subscription, *, budget: int = 1000) -> dict[str, int]:
     """Send the subscription's due deliveries in order, stopping at the first failure (it waits its backoff)."""
     counts = {"delivered": 0, "failed": 0, "dead": 0}
     if not _claim(subscription):
         return counts
     try:
-        for _n in range(budget):
-            delivery = (
+        sent = 0
+        while sent < budget:
+            batch = list(
                 Delivery.objects.select_related("event")
                 .filter(subscription=subscription, status=Delivery.Status.PENDING)
-                .order_by("seq")
-                .first()
+                .order_by("seq")[:SEND_BATCH]
             )
-            if delivery is None or delivery.next_attempt_at > timezone.now():
+            if not batch:
                 break
-            started = time.monotonic()
-            status, error = _post(subscription, delivery)
-            outcome = _record(subscription, delivery, status, error, int((time.monotonic() - started) * 1000))
-            counts[outcome] += 1
-            if outcome == "failed":
-                break
+            for delivery in batch:
+                if delivery.next_attempt_at > timezone.now():
+                    return counts  # the head waits for its retry, and everything behind it
+                started = time.monotonic()
+                status, error = _post(subscription, delivery)
+                outcome = _record(subscription, delivery, status, error, int((time.monotonic() - started) * 1000))
+                counts[outcome] += 1
+                sent += 1
+                if outcome == "failed":
+                    return counts
             Subscription.objects.filter(pk=subscription.pk).update(lease_until=timezone.now() + LEASE)
     finally:
         Subscription.objects.filter(pk=subscription.pk).update(lease_until=None)
