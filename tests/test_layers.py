@@ -32,6 +32,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "zongzhi.forms",
             "zongzhi.inputs",
             "zongzhi.portal.sms",  # the SMS gateway: settings and HTTP, no business code
+            "zongzhi.requestlog",
+            "zongzhi.health",
         ),
     ),
     ("models", ()),
@@ -52,6 +54,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("stats", ("zongzhi.stats",)),
     ("demo", ("zongzhi.demo",)),
     ("home", ("zongzhi.home",)),
+    ("ops", ("zongzhi.ops",)),
     ("project", ("zongzhi.api", "zongzhi.urls", "zongzhi.settings", "zongzhi.wsgi", "zongzhi")),
 ]
 # Part of the schema too: the region-code rules the models are built on, and the case core that `access`

@@ -36,6 +36,7 @@ class AuditEntry(models.Model):
         DATA_EXPORTED = "data_exported", _("导出列表")
         WEBHOOK_SUBSCRIBED = "webhook_subscribed", _("订阅事件推送")
         WEBHOOK_REDELIVERED = "webhook_redelivered", _("重新投递事件")
+        DATA_MOVED = "data_moved", _("试点数据迁入 PostgreSQL")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     # PROTECT: an account with a history is deactivated, never deleted (the log is append-only).
