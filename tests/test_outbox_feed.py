@@ -121,3 +121,23 @@ def test_an_event_committed_late_with_an_earlier_id_is_not_skipped(server: dict[
     after, _cursor = feed_all(server["url"], bob, cursor)
     assert [e["kind"] for e in after if e["kind"].startswith("test.")] == ["test.early"]
     assert [e["id"] for e in after if e["kind"] == "test.early"] == early_id
+
+
+@pytest.mark.django_db
+def test_visits_and_claims_write_their_events_without_personal_data() -> None:
+    from tests.test_field import record
+    from tests.test_grid_registry import add_person, new_household
+    from zongzhi.accounts.models import User
+    from zongzhi.grid import services as grid_services
+
+    gao = User.objects.get(username="demo-gridworker")
+    household = new_household(gao, gao.grid_worker.grid)
+    person = add_person(gao, household, 21)
+    grid_services.household_claim(actor=gao, household=household)
+    claimed = Event.objects.get(kind="claim.made", data__household=household.code)
+    assert claimed.region_code == household.region_code and claimed.case is None
+    visit = record(gao, household)
+    visited = Event.objects.get(kind="visit.recorded", data__visit=visit.pk)
+    assert visited.region_code == household.region_code
+    for event in (claimed, visited):
+        assert person.id_number not in str(event.data) and person.name not in str(event.data)
