@@ -141,3 +141,23 @@ def test_visits_and_claims_write_their_events_without_personal_data() -> None:
     assert visited.region_code == household.region_code
     for event in (claimed, visited):
         assert person.id_number not in str(event.data) and person.name not in str(event.data)
+
+
+def test_the_feed_with_a_session_is_the_persons_scope(server: dict[str, str], committed: None) -> None:
+    """A person (the Xilinhot leader's session, not a token) reads the same feed within their jurisdiction."""
+    from tests.browsing import Http
+
+    case = register(title="会话读取事件流")
+    leader = Http(server, "demo-leader")
+    seen: list[dict[str, object]] = []
+    after = "0"
+    while True:
+        answer = leader.get(f"/api/v1/events?after={after}&limit=500")
+        assert answer.status == 200, answer.text[:300]
+        page = answer.json()
+        seen += page["events"]
+        if page["next"] == after:
+            break
+        after = page["next"]
+    assert case.number in {e["case"] for e in seen}
+    assert all(str(e["region_code"]).startswith("152502") or e["case"] for e in seen)

@@ -115,3 +115,23 @@ def test_a_subscription_with_a_bad_address_is_refused_naming_the_field(server: d
         {"name": "坏类型", "url": "http://127.0.0.1:9/x", "kinds": ["案件"]},
     )
     assert status == 422 and "kinds" in answer["errors"]
+
+
+@pytest.mark.django_db
+def test_in_production_a_receiver_is_https_and_not_this_network(settings) -> None:  # type: ignore[no-untyped-def]
+    from django.core.exceptions import ValidationError
+
+    from zongzhi.outbox.webhooks import subscription_create
+
+    settings.WEBHOOK_PUBLIC_ONLY = True  # as in production
+    account, _token = service_account("hook-prod", region="152502000000")
+    for url in ("http://example.org/hook", "https://127.0.0.1/hook", "https://10.1.2.3/hook", "https://localhost/x"):
+        with pytest.raises(ValidationError) as refused:
+            subscription_create(user=account, actor=account, name="生产", url=url, kinds=[])
+        assert "内网" in refused.value.message_dict["url"][0]
+    subscription, _secret = subscription_create(
+        user=account, actor=account, name="生产", url="https://region.example.org/hook", kinds=[]
+    )
+    assert subscription.pk
+    settings.WEBHOOK_ALLOWED_HOSTS = ["10.1.2.3"]
+    assert subscription_create(user=account, actor=account, name="内网平台", url="https://10.1.2.3/hook", kinds=[])

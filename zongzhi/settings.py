@@ -211,6 +211,9 @@ WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("ZONGZHI_WEBHOOK_TIMEOUT", "10"))
 WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("ZONGZHI_WEBHOOK_BACKOFF", "30"))
 WEBHOOK_BACKOFF_MAX = float(os.environ.get("ZONGZHI_WEBHOOK_BACKOFF_MAX", str(6 * 3600)))
 WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("ZONGZHI_WEBHOOK_MAX_ATTEMPTS", "10"))
+# In prod a receiver must be https and not a loopback or private address, unless its host is listed here.
+WEBHOOK_PUBLIC_ONLY = PROD
+WEBHOOK_ALLOWED_HOSTS = [h for h in os.environ.get("ZONGZHI_WEBHOOK_ALLOWED_HOSTS", "").split(",") if h]
 
 # SMS notices to parties: Mongolian only where the gateway accepts it; no messages in the quiet hours
 # ("21-8": from 21:00 to 08:00 local time; "0-0": none); at most so many messages an hour to one phone.

@@ -9,6 +9,7 @@ from sending the same deliveries at once.
 import datetime
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 import time
@@ -77,6 +78,8 @@ def subscription_create(
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500:
         errors["url"] = [_("接收地址应为 http:// 或 https:// 开头的完整网址。")]
+    elif settings.WEBHOOK_PUBLIC_ONLY and not _public(parts.scheme, parts.hostname):
+        errors["url"] = [_("接收地址应为 https:// 开头的外部地址，不能是本机或内网地址。")]
     if region_prefix and not region_prefix.isdigit():
         errors["region_prefix"] = [_("辖区代码前缀只能是数字。")]
     if max_attempts is not None and not 1 <= max_attempts <= 50:
@@ -113,6 +116,20 @@ def subscription_create(
             detail={"subscription": subscription.pk, "url": url, "kinds": kinds},
         )
     return subscription, secret
+
+
+def _public(scheme: str, host: str) -> bool:
+    """In production a receiver is reached over https, never at this machine or a private address
+    (a subscription must not make the server call its own network); WEBHOOK_ALLOWED_HOSTS may name exceptions."""
+    if host in settings.WEBHOOK_ALLOWED_HOSTS:
+        return True
+    if scheme != "https" or host == "localhost":
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return True  # a name: resolved by the receiver's DNS, checked by the operator who grants the right
+    return address.is_global
 
 
 def _kinds_q(kinds: list[str]) -> Q:
