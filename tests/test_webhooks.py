@@ -135,3 +135,28 @@ def test_in_production_a_receiver_is_https_and_not_this_network(settings) -> Non
     assert subscription.pk
     settings.WEBHOOK_ALLOWED_HOSTS = ["10.1.2.3"]
     assert subscription_create(user=account, actor=account, name="内网平台", url="https://10.1.2.3/hook", kinds=[])
+
+
+def test_two_workers_at_once_send_each_delivery_once(server: dict[str, str], committed: None) -> None:
+    """The subscription's lease and the cursor's conditional update: no delivery goes twice at once."""
+    from zongzhi.outbox.tasks import dispatch_task
+
+    _bob, token = service_account("hook-bob", region="152502000000")
+    with receiving(SECRET) as receiver:
+        status, created = bearer(
+            server["url"],
+            token,
+            "POST",
+            "/api/v1/webhooks",
+            {"name": "两个进程", "url": receiver.url, "kinds": ["case.*"], "secret": SECRET},
+        )
+        assert status == 201, created
+        numbers = three_cases("并发推送") + three_cases("并发推送乙")
+        expected = set(Event.objects.filter(case__number__in=numbers).values_list("pk", flat=True))
+        for _n in range(6):
+            dispatch_task.enqueue()  # several waiting: both workers take one at the same time
+        with task_worker(server["database_url"]), task_worker(server["database_url"]):
+            wait_until(lambda: {r.event["id"] for r in receiver.unique().values()} >= expected)
+        mine = [r for r in receiver.received if r.event["id"] in expected]
+        assert sorted(r.event["id"] for r in mine) == sorted(expected)  # each once, not even a repeat
+        Subscription.objects.filter(pk=created["id"]).update(active=False)
