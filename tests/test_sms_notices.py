@@ -244,3 +244,18 @@ def test_instalments_due_and_overdue_are_told_once_each(gateway: Path) -> None:
     assert "已逾期" in inbox(gateway, "13804790001")
     kinds = list(SmsMessage.objects.filter(case=case).order_by("id").values_list("notice", flat=True))
     assert kinds == ["accepted", "agreement", "instalment_due", "instalment_overdue"]
+
+
+@pytest.mark.django_db
+def test_an_imported_ledger_sends_its_parties_nothing(gateway: Path, tmp_path: Path) -> None:
+    from tests.messy_files import write_xlsx
+    from tests.test_import_reimport import HEADERS, imported, ledger
+
+    rows = [[*row, "13904790033"] for row in ledger({"T-SMS": ("达成调解协议", "2024-05-20")})]
+    report = imported(write_xlsx(tmp_path / "sms.xlsx", [*HEADERS, "联系电话"], rows), who("director"))
+    assert report.inserted == 2, report.problems
+    case = Case.objects.get(original_number="T-SMS")
+    assert any(p.phone == "13904790033" for p in case.parties.all())
+    dispatch()
+    assert not SmsMessage.objects.filter(case=case).exists()
+    assert inbox(gateway, "13904790033") == ""

@@ -150,6 +150,12 @@ def _messages_of(event: Event, now: datetime.datetime) -> list[SmsMessage]:
     return messages
 
 
+def _told(event: Event) -> bool:
+    """A party hears of what happens on the platform; an imported ledger's history is not news to them."""
+    detail = event.data.get("detail") or {}
+    return event.kind in NOTICES and bool(event.case_id) and not detail.get("imported")
+
+
 def fan_out(*, windows: int = 20) -> int:
     """Turn the published events since the SMS cursor into messages; returns how many were queued."""
     queued = 0
@@ -167,7 +173,7 @@ def _fan_out_window() -> tuple[bool, int]:
     if not window:
         return True, 0
     now = timezone.now()
-    messages = [m for e in window if e.kind in NOTICES and e.case_id for m in _messages_of(e, now)]
+    messages = [m for e in window if _told(e) for m in _messages_of(e, now)]
     with transaction.atomic():
         if not Cursor.objects.filter(pk=cursor.pk, seq=cursor.seq).update(seq=window[-1].seq):
             return True, 0  # another worker took this window
