@@ -2,11 +2,12 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
+from zongzhi import access
 from zongzhi.api_access import require_resource
 from zongzhi.outbox import publishing, webhooks
 from zongzhi.outbox.selectors import event_out, events_visible, subscriptions_visible
@@ -105,6 +106,8 @@ def subscriptions(request: HttpRequest) -> list[dict[str, Any]]:
 def subscribe(request: HttpRequest, body: SubscriptionIn) -> tuple[int, dict[str, Any]]:
     """Subscribe the calling account; the signing secret is in this answer only."""
     require_resource(request, "webhooks:write")
+    if not access.may_read_business(request.user):
+        raise PermissionDenied(_("您的角色无权订阅事件推送。"))
     row, secret = webhooks.subscription_create(
         user=request.user,
         actor=request.user,

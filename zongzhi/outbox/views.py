@@ -9,6 +9,7 @@ import uuid
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -63,12 +64,20 @@ def redeliver(request: HttpRequest, pk: int, delivery: uuid.UUID) -> HttpRespons
 @require_POST
 def inbound(request: HttpRequest, source: str) -> HttpResponse:
     """The upper-level instance's receiving end of a lower instance's webhook."""
+    signature = request.headers.get("Zongzhi-Signature", "")
+    timestamp = request.headers.get("Zongzhi-Timestamp", "")
+    if not signature or not timestamp:
+        return JsonResponse({"detail": "签名无效或已过期。"}, status=401)
+    try:
+        body = request.body
+    except RawPostDataException:  # a form post, already parsed: no webhook
+        return JsonResponse({"detail": "内容无法解析。"}, status=400)
     outcome = exchange.receive(
         source=source,
-        body=request.body,
+        body=body,
         delivery=request.headers.get("Zongzhi-Delivery", ""),
-        timestamp=request.headers.get("Zongzhi-Timestamp", ""),
-        signature=request.headers.get("Zongzhi-Signature", ""),
+        timestamp=timestamp,
+        signature=signature,
     )
     if outcome == "refused":
         return JsonResponse({"detail": "签名无效或已过期。"}, status=401)
