@@ -5,7 +5,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from zongzhi import access
 from zongzhi.api_access import require_resource
@@ -103,7 +103,7 @@ def subscriptions(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @webhooks_router.post("", response={201: SubscriptionCreatedOut, 403: ErrorOut, 422: ErrorOut})
-def subscribe(request: HttpRequest, body: SubscriptionIn) -> tuple[int, dict[str, Any]]:
+def subscribe(request: HttpRequest, body: SubscriptionIn) -> Status:
     """Subscribe the calling account; the signing secret is in this answer only."""
     require_resource(request, "webhooks:write")
     if not access.may_read_business(request.user):
@@ -119,4 +119,4 @@ def subscribe(request: HttpRequest, body: SubscriptionIn) -> tuple[int, dict[str
         secret=body.secret,
         max_attempts=body.max_attempts,
     )
-    return 201, {**_subscription(row), "secret": secret}
+    return Status(201, {**_subscription(row), "secret": secret})
