@@ -108,12 +108,12 @@ def test_the_regional_platform_receives_major_cases_and_monthly_figures(
     server: dict[str, str], regional: dict[str, str], django_db_blocker
 ) -> None:  # type: ignore[no-untyped-def]
     with django_db_blocker.unblock():
-        service_account("regional-platform", region="152500000000")
+        platform, _token = service_account("regional-platform", region="152500000000")
         inbound = f"{regional['url']}/exchange/inbound/xilingol"
         out = _manage(
             server["database_url"],
             "webhook_subscribe",
-            "regional-platform",
+            platform.username,
             inbound,
             "--kinds",
             "case.*,figures.monthly",
