@@ -36,7 +36,16 @@ class AuditEntry(models.Model):
         DATA_EXPORTED = "data_exported", _("导出列表")
         WEBHOOK_SUBSCRIBED = "webhook_subscribed", _("订阅事件推送")
         WEBHOOK_REDELIVERED = "webhook_redelivered", _("重新投递事件")
+        ADMIN_REFUSED = "admin_refused", _("管理操作被拒绝")
+        CREDENTIAL_RESET_REQUESTED = "credential_reset_requested", _("申请重置凭据")
+        CREDENTIAL_RESET_CONFIRMED = "credential_reset_confirmed", _("复核并重置凭据")
+        CREDENTIAL_RESET_CANCELLED = "credential_reset_cancelled", _("撤销凭据重置申请")
+        PASSWORD_SET = "password_set", _("设置初始密码")
+        PASSWORD_CHANGED = "password_changed", _("本人修改密码")
+        SERVICE_AREA_ADDED = "service_area_added", _("设置跨辖区服务范围")
+        SERVICE_AREA_REMOVED = "service_area_removed", _("取消跨辖区服务范围")
         DATA_MOVED = "data_moved", _("试点数据迁入 PostgreSQL")
+        SEASONAL_SWITCH = "seasonal_switch", _("牧户季节转场")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     # PROTECT: an account with a history is deactivated, never deleted (the log is append-only).

@@ -1,14 +1,24 @@
-"""python manage.py scheduler [--every SECONDS] [--once]: queue the deadline sweep on a clock."""
+"""python manage.py scheduler [--every SECONDS] [--once]: queue the deadline sweep on a clock, and the
+seasonal switch of herder households once a day."""
 
+import datetime
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, close_old_connections
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from zongzhi.cases.tasks import sweep_deadlines_task
+from zongzhi.grid.tasks import seasonal_switch_task
 from zongzhi.outbox.clock import clock_task
+
+
+def _switched_today() -> bool:
+    """Today's seasonal switch is queued or done already (it runs once a day, the first tick after midnight)."""
+    midnight = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time()))
+    return DBTaskResult.objects.filter(task_path=seasonal_switch_task.module_path, enqueued_at__gte=midnight).exists()
 
 
 def _waiting() -> bool:
@@ -51,4 +61,7 @@ class Command(BaseCommand):
             self.stdout.write(f"期限巡检已排队：{result.id}")
             # The calendar's outbox events (instalments due or overdue, last month's figures), told once each.
             clock_task.enqueue()
+        if not _switched_today():
+            result = seasonal_switch_task.enqueue()
+            self.stdout.write(f"季节转场已排队：{result.id}")
         self.stdout.flush()  # the log is a file: show each tick as it happens
