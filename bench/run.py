@@ -123,6 +123,11 @@ def main() -> None:
 
         measure_import()
 
+    if os.environ.get("BENCH_WEBHOOKS", "1") == "1":  # commit → webhook receipt through the task worker
+        from bench.webhooks import measure as measure_webhooks
+
+        measure_webhooks()
+
     from bench.dashboards import measure as measure_dashboards
 
     measure_dashboards(client)  # BENCH_DASHBOARD_CASES=10000000 by default: ~45 minutes (load 13, rebuild 31)

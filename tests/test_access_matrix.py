@@ -46,6 +46,10 @@ from zongzhi.field.models import ServiceType
 from zongzhi.grid import services as grid_services
 from zongzhi.grid.models import GridWorker, Household
 from zongzhi.meetings import services as meeting_services
+from zongzhi.outbox.models import Delivery
+from zongzhi.outbox.publishing import publish
+from zongzhi.outbox.services import event_record
+from zongzhi.outbox.webhooks import subscription_create
 from zongzhi.portal.models import OpenDay
 from zongzhi.regions.models import Region
 from zongzhi.transfer.export_jobs import export_job_create, export_job_run
@@ -588,6 +592,31 @@ ROUTES: dict[str, list[Probe]] = {
             "{intake}",
         )
     ],
+    # ---- what flows out: the event feed, webhooks, the upper-level exchange --------------------
+    # Everyone reads their own events (the administrators: none) and subscribes with a business role.
+    "GET api/v1/events": [
+        Probe("/api/v1/events?after=0", answers(200, admins=200)),
+        Probe("/api/v1/events?after=x", answers(422, admins=422)),
+    ],
+    "GET api/v1/webhooks": [Probe("/api/v1/webhooks", answers(200, admins=200))],
+    "POST api/v1/webhooks": [
+        api_post("/api/v1/webhooks", answers(201), {"name": "测试", "url": "http://127.0.0.1:9/x", "kinds": ["case.*"]})
+    ],
+    # The delivery log: every subscription for the security administrator, its own for the answerable
+    # person (the director); anyone else finds nothing, like a missing one.
+    "staff/integration/webhooks/": [Probe("/staff/integration/webhooks/", answers(200, admins=200))],
+    "staff/integration/webhooks/<int:pk>/": [
+        Probe("/staff/integration/webhooks/{subscription}/", only("director", "secadmin", others=404)),
+    ],
+    "staff/integration/webhooks/<int:pk>/deliveries/<uuid:delivery>/redeliver/": [
+        post(
+            "/staff/integration/webhooks/{subscription}/deliveries/{delivery}/redeliver/",
+            only("director", "secadmin", status=302, others=404),
+        ),
+    ],
+    "staff/integration/exchange/": [Probe("/staff/integration/exchange/", answers(200))],
+    # Another instance's push: unsigned, it is refused whoever sends it.
+    "exchange/inbound/<slug:source>": [post("/exchange/inbound/xilingol", public(401))],
     # ---- the public portal -----------------------------------------------------------------------
     "": [Probe("/", public())],
     "language/": [post("/language/", public(302), {"language": "mn", "next": "/"})],
@@ -777,10 +806,13 @@ def world(db, tmp_path: Path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         prepared |= {f"act_{name}": ready.number, f"body_{name}": body}
         # On the Duolun case the version sent is that case's own, so the answer is who may, not a conflict.
         prepared[f"body_out_{name}"] = {**body, "version": case_out.version} if "version" in body else body
+    hook, dead = _dead_letter(case)
     reset = account_services.credential_reset_request(
         actor=who("sysadmin"), target=who("intake"), kind="totp", reason="手机丢失"
     )
     return prepared | {
+        "subscription": hook,
+        "delivery": dead,
         "grid": grid.code,
         "user": who("intake").pk,
         "reset": reset.pk,
@@ -873,6 +905,22 @@ def world(db, tmp_path: Path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         },
         "payment": {"paid_on": timezone.localdate().isoformat(), "paid_amount": "100"},
     }
+
+
+def _dead_letter(case: Case) -> tuple[int, str]:
+    """A webhook of a department system, answerable to the Xilinhot director, with one dead delivery."""
+    account, _created = User.objects.get_or_create(username="svc-matrix")
+    hook, _secret = subscription_create(
+        user=account, actor=who("director"), name="矩阵", url="http://127.0.0.1:9/hook", kinds=["case.*"]
+    )
+    event = event_record(kind="case.accept", case=case, region_code=case.region_code, data={})
+    publish()
+    assert event is not None
+    event.refresh_from_db()
+    dead = Delivery.objects.create(
+        subscription=hook, event=event, seq=event.seq or 0, status="dead", attempts=1, next_attempt_at=timezone.now()
+    )
+    return hook.pk, str(dead.pk)
 
 
 def _open_day(center: str) -> OpenDay:

@@ -79,3 +79,17 @@ def test_only_directors_and_leaders_import(client_as) -> None:  # type: ignore[n
     assert client_as("liaison").get("/staff/transfer/import/").status_code == 403
     assert client_as("auditor").get("/staff/transfer/import/").status_code == 403
     assert client_as("leader").get("/staff/transfer/import/").status_code == 200
+
+
+def test_a_finished_import_is_told_in_the_outbox(client_as, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from zongzhi.outbox.models import Event
+
+    director = client_as("director")
+    rows = [["HW-9", GRID, "哈斯", "户主", "蒙古族", person_id(309)]]
+    assert upload(director, write_xlsx(tmp_path / "o.xlsx", HEADERS, rows)).status_code == 302
+    job = ImportJob.objects.latest("id")
+    job_run(job.pk)
+    told = Event.objects.get(kind="import.finished", data__job=job.pk)
+    assert told.data["status"] == "done" and told.data["report"]["inserted"] == 1
+    assert told.region_code == "152502"  # the director's jurisdiction
+    assert person_id(309) not in str(told.data) and "哈斯" not in str(told.data)

@@ -22,6 +22,8 @@ from zongzhi.field.api import router as field_router
 from zongzhi.grid.api import router as grid_router
 from zongzhi.home.api import router as open_days_router
 from zongzhi.meetings.api import router as meetings_router
+from zongzhi.outbox.api import router as events_router
+from zongzhi.outbox.api import webhooks_router
 from zongzhi.regions.api import router as regions_router
 from zongzhi.regions.selectors import region_get
 from zongzhi.stats import platform_stats
@@ -121,6 +123,8 @@ for _router in (
     open_days_router,
 ):
     api.add_router("", _router)
+api.add_router("/events", events_router)
+api.add_router("/webhooks", webhooks_router)
 
 
 @api.exception_handler(AuthenticationError)

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "zongzhi.transfer",
     "zongzhi.portal",
     "zongzhi.dashboards",
+    "zongzhi.outbox",
     "zongzhi.ops",
 ]
 
@@ -218,6 +219,26 @@ except ValueError:
     raise ImproperlyConfigured("ZONGZHI_AUDIT_RETENTION_DAYS must be a whole number of days (at least 180)") from None
 if AUDIT_RETENTION_DAYS < 180:
     raise ImproperlyConfigured("ZONGZHI_AUDIT_RETENTION_DAYS must be at least 180 (audit logs are kept six months)")
+
+# Webhooks (docs/integration.md): how long a receiver may take, the retry backoff (base × 2^n, capped)
+# and the attempts before a delivery is dead-lettered (a subscription may set its own).
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("ZONGZHI_WEBHOOK_TIMEOUT", "10"))
+WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("ZONGZHI_WEBHOOK_BACKOFF", "30"))
+WEBHOOK_BACKOFF_MAX = float(os.environ.get("ZONGZHI_WEBHOOK_BACKOFF_MAX", str(6 * 3600)))
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("ZONGZHI_WEBHOOK_MAX_ATTEMPTS", "10"))
+# In prod a receiver must be https and not a loopback or private address, unless its host is listed here.
+WEBHOOK_PUBLIC_ONLY = PROD
+WEBHOOK_ALLOWED_HOSTS = [h for h in os.environ.get("ZONGZHI_WEBHOOK_ALLOWED_HOSTS", "").split(",") if h]
+
+# SMS notices to parties: Mongolian only where the gateway accepts it; no messages in the quiet hours
+# ("21-8": from 21:00 to 08:00 local time; "0-0": none); at most so many messages an hour to one phone.
+SMS_MONGOLIAN = os.environ.get("ZONGZHI_SMS_MONGOLIAN", "0") == "1"
+_quiet = os.environ.get("ZONGZHI_SMS_QUIET_HOURS", "21-8").split("-")
+SMS_QUIET_HOURS = (int(_quiet[0]), int(_quiet[1]))
+SMS_PER_PHONE_PER_HOUR = int(os.environ.get("ZONGZHI_SMS_PER_PHONE_PER_HOUR", "3"))
+SMS_MAX_ATTEMPTS = int(os.environ.get("ZONGZHI_SMS_MAX_ATTEMPTS", "5"))
+SMS_BACKOFF_SECONDS = float(os.environ.get("ZONGZHI_SMS_BACKOFF", "60"))
+SMS_INSTALMENT_NOTICE_DAYS = int(os.environ.get("ZONGZHI_SMS_INSTALMENT_DAYS", "3"))
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # /readyz reports the worker behind when a queued task has waited longer than this (the scheduler

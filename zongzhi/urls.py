@@ -5,6 +5,7 @@ from django.urls import include, path
 from zongzhi.api import api
 from zongzhi.health import healthz, readyz
 from zongzhi.home import urls as home_urls
+from zongzhi.outbox.views import inbound as exchange_inbound
 
 urlpatterns = [
     path("healthz", healthz),
@@ -19,6 +20,8 @@ urlpatterns = [
     path("staff/meetings/", include("zongzhi.meetings.urls")),
     path("staff/transfer/", include("zongzhi.transfer.urls")),
     path("staff/dashboards/", include("zongzhi.dashboards.urls")),
+    path("staff/integration/", include("zongzhi.outbox.urls")),
+    path("exchange/inbound/<slug:source>", exchange_inbound, name="exchange_inbound"),
     path("api/v1/", api.urls),
     path("", include("zongzhi.portal.urls")),
 ]

@@ -34,6 +34,8 @@ class AuditEntry(models.Model):
         CONFIG_CHANGED = "config_changed", _("修改业务配置")
         DATA_IMPORTED = "data_imported", _("批量导入")
         DATA_EXPORTED = "data_exported", _("导出列表")
+        WEBHOOK_SUBSCRIBED = "webhook_subscribed", _("订阅事件推送")
+        WEBHOOK_REDELIVERED = "webhook_redelivered", _("重新投递事件")
         ADMIN_REFUSED = "admin_refused", _("管理操作被拒绝")
         CREDENTIAL_RESET_REQUESTED = "credential_reset_requested", _("申请重置凭据")
         CREDENTIAL_RESET_CONFIRMED = "credential_reset_confirmed", _("复核并重置凭据")

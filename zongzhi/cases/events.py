@@ -24,6 +24,7 @@ from zongzhi.cases.models import Case, CaseEvent, State
 LABELS: dict[str, Any] = {}
 _subscribers: list[Callable[[int], None]] = []
 _observers: list[Callable[[CaseEvent], Any]] = []
+_appended: list[Callable[[Case, CaseEvent], None]] = []
 
 
 def subscribe(listener: Callable[[int], None]) -> None:
@@ -37,6 +38,12 @@ def observe(listener: Callable[[CaseEvent], Any]) -> None:
     except a historical ledger's (`imported`); the audit app's `ready()` registers the audit chain's."""
     if listener not in _observers:
         _observers.append(listener)
+
+
+def subscribe_appended(listener: Callable[[Case, CaseEvent], None]) -> None:
+    """Call `listener(case, row)` inside the transaction after each event row is written (the outbox)."""
+    if listener not in _appended:
+        _appended.append(listener)
 
 
 _deferred: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("deferred_cases", default=None)
@@ -438,6 +445,8 @@ def append(
         if not event.imported:
             for observer in _observers:
                 observer(row)
+        for appended in _appended:
+            appended(case, row)
     return row
 
 

@@ -23,6 +23,7 @@ from zongzhi.cases import services as case_services
 from zongzhi.cases.models import Case, Category
 from zongzhi.centers.models import Center, Org
 from zongzhi.grid.models import GridWorker, Household, Resident
+from zongzhi.outbox.services import visit_recorded
 from zongzhi.regions.models import Region
 
 from .models import (
@@ -133,6 +134,7 @@ def visit_record(
         )
         for photo in photos:
             _photo_save(visit, photo)
+        visit_recorded(visit)
     return visit
 
 

@@ -15,6 +15,7 @@ from zongzhi.audit.services import audit_record
 from zongzhi.grid.models import ClaimConflict, GridWorker, Household, Resident
 from zongzhi.grid.selectors import phone_index, resident_id_index
 from zongzhi.identity import normalize_resident_id, resident_id_errors
+from zongzhi.outbox.services import household_claimed
 from zongzhi.regions import codes
 from zongzhi.regions.models import Region
 
@@ -185,6 +186,7 @@ def household_claim(*, actor: Any, household: Household) -> Household | ClaimCon
             return conflict
         Household.objects.filter(pk=current.pk).update(claimed_by=worker, claimed_grid=worker.grid, claimed_at=now)
         current.claimed_by, current.claimed_grid_id, current.claimed_at = worker, worker.grid_id, now
+        household_claimed(current, worker)
     return current
 
 

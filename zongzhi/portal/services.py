@@ -23,6 +23,7 @@ from zongzhi.audit.services import audit_record
 from zongzhi.cases import services as case_services
 from zongzhi.cases.models import OPEN_STATES, Case, Category, FollowUp, Party, State
 from zongzhi.crypto import blind_index
+from zongzhi.outbox.services import sms_preference_set, sms_receipt_keep
 from zongzhi.portal import sms, throttle
 from zongzhi.portal.models import Application, PhoneCode
 from zongzhi.regions import codes
@@ -245,6 +246,8 @@ def application_submit(
             language=language,
             submitted_at=case.registered_at,
         )
+        sms_receipt_keep(case=case, code=code)
+        sms_preference_set(phone=phone, language=language)
         for upload in files:
             case_services.attachment_add(case=case, actor=actor, upload=upload)
     return application, code

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from zongzhi import access
 from zongzhi.accounts.models import Role
+from zongzhi.outbox.services import import_finished
 from zongzhi.transfer.engine import run_import
 from zongzhi.transfer.kinds import kind_of
 from zongzhi.transfer.models import ImportJob
@@ -155,11 +156,13 @@ def job_run(job_id: int) -> dict[str, Any]:
     finally:
         channel.close()
     status = ImportJob.Status.CANCELLED if report.cancelled else ImportJob.Status.DONE
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=status,
-        report=report.as_dict(),
-        rejects_path=str(rejects) if rejects.exists() else "",
-        finished_at=timezone.now(),
-    )
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=status,
+            report=report.as_dict(),
+            rejects_path=str(rejects) if rejects.exists() else "",
+            finished_at=timezone.now(),
+        )
+        import_finished(job, status, report.as_dict())
     Path(job.path).unlink(missing_ok=True)
     return report.as_dict()

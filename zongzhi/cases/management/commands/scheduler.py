@@ -13,6 +13,7 @@ from django_tasks_db.models import DBTaskResult
 from zongzhi.audit.tasks import audit_checkpoint_task
 from zongzhi.cases.tasks import sweep_deadlines_task
 from zongzhi.grid.tasks import seasonal_switch_task
+from zongzhi.outbox.clock import clock_task
 
 
 def _switched_today() -> bool:
@@ -59,6 +60,8 @@ class Command(BaseCommand):
         else:
             result = sweep_deadlines_task.enqueue()
             self.stdout.write(f"期限巡检已排队：{result.id}")
+            # The calendar's outbox events (instalments due or overdue, last month's figures), told once each.
+            clock_task.enqueue()
         if not _switched_today():
             result = seasonal_switch_task.enqueue()
             self.stdout.write(f"季节转场已排队：{result.id}")

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class OutboxConfig(AppConfig):
+    name = "zongzhi.outbox"
+    label = "outbox"
+
+    def ready(self) -> None:
+        # Every case event is told outside through the outbox; the case core does not know it exists.
+        from zongzhi.cases import events
+        from zongzhi.outbox import services
+
+        events.subscribe_appended(services.case_event_recorded)
