@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,6 +20,8 @@ from django_tasks_db.models import DBTaskResult
 from tests.browsing import ROOT, _database_url
 from tests.http_client import HttpClient
 from zongzhi.cases.tasks import sweep_deadlines_task
+from zongzhi.outbox.publishing import publish
+from zongzhi.outbox.services import event_record
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +43,7 @@ def gunicorn(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[d
         # Tasks queued by earlier tests wait forever (no worker runs in the suite): readiness is
         # checked with a lag no test run reaches; the lag itself is tested in-process below.
         "ZONGZHI_WORKER_MAX_LAG": "864000",
+        "ZONGZHI_OUTBOX_MAX_LAG": "864000",
     }
     gunicorn_bin = str(Path(sys.executable).with_name("gunicorn"))
     with log.open("wb") as out:
@@ -69,7 +73,7 @@ def test_gunicorn_answers_health_and_readiness(gunicorn: dict[str, object]) -> N
     ready = client.request("GET", "/readyz")
     assert ready.status == 200
     checks = ready.json()["checks"]
-    assert checks["database"]["ok"] and checks["worker"]["ok"]
+    assert checks["database"]["ok"] and checks["worker"]["ok"] and checks["outbox"]["ok"]
 
 
 def test_gunicorn_serves_requests_side_by_side(gunicorn: dict[str, object]) -> None:
@@ -100,6 +104,7 @@ def test_each_request_has_an_id_in_the_answer_and_in_a_json_log_line(gunicorn: d
 @pytest.mark.django_db
 def test_readiness_reports_a_worker_that_stopped_picking_up_tasks(client: Client) -> None:
     DBTaskResult.objects.ready().delete()  # tasks earlier tests queued, with no worker running
+    publish(limit=100_000)  # and the events they left unpublished
     assert client.get("/readyz").status_code == 200
     result = sweep_deadlines_task.enqueue()
     DBTaskResult.objects.filter(pk=result.id).update(enqueued_at=timezone.now() - datetime.timedelta(hours=1))
@@ -108,3 +113,16 @@ def test_readiness_reports_a_worker_that_stopped_picking_up_tasks(client: Client
     worker = answer.json()["checks"]["worker"]
     assert worker["ok"] is False and 3600 <= worker["figure"]["oldest_waiting_seconds"] < 3660
     assert answer.json()["checks"]["database"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_readiness_reports_an_outbox_nobody_publishes(client: Client) -> None:
+    DBTaskResult.objects.ready().delete()
+    publish(limit=100_000)
+    assert client.get("/readyz").json()["checks"]["outbox"]["ok"] is True
+    late = timezone.now() - datetime.timedelta(hours=1)
+    event_record(kind="figures.monthly", region_code="152502000000", data={}, at=late, key=f"readyz-{uuid.uuid4()}")
+    answer = client.get("/readyz")
+    assert answer.status_code == 503
+    assert answer.json()["checks"]["outbox"]["ok"] is False
+    assert answer.json()["checks"]["outbox"]["figure"]["unpublished_late"] >= 1

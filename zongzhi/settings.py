@@ -244,6 +244,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # /readyz reports the worker behind when a queued task has waited longer than this (the scheduler
 # queues a sweep every 10 minutes, so a stopped worker shows within a quarter of an hour).
 WORKER_MAX_LAG = datetime.timedelta(seconds=int(os.environ.get("ZONGZHI_WORKER_MAX_LAG", "900")))
+# … and the outbox behind when a committed event has waited longer than this to be published.
+OUTBOX_MAX_LAG = datetime.timedelta(seconds=int(os.environ.get("ZONGZHI_OUTBOX_MAX_LAG", "300")))
 
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
