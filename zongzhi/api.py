@@ -6,19 +6,21 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from zongzhi import access
-from zongzhi.accounts.services import token_user
+from zongzhi.api_access import require_resource
 from zongzhi.cases import actions, catalogue
 from zongzhi.cases.api import router as cases_router
 from zongzhi.cases.workflow import Conflict
 from zongzhi.centers.selectors import center_duty, center_get, centers_visible
 from zongzhi.grid.selectors import resident_search
 from zongzhi.identity import mask_phone, mask_resident_id
+from zongzhi.integration.services import token_authenticate
 from zongzhi.regions.models import Region
 from zongzhi.regions.selectors import Figures, region_children, region_figures, region_get, region_roots
 from zongzhi.stats import platform_stats
@@ -35,13 +37,18 @@ class VerifiedSession(SessionAuth):
 
 
 class BearerToken(HttpBearer):
-    """`Authorization: Bearer <token>` from `manage.py issue_token`: a service account."""
+    """`Authorization: Bearer <token>` of a service account (zongzhi.integration); never CSRF-checked.
+
+    A token that is unknown, expired, revoked or of a deactivated account is refused (401) outright,
+    rather than falling through to the session's CSRF check. People have no tokens.
+    """
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = token_user(token)
-        if user is not None:
-            request.user = user
-        return user
+        found = token_authenticate(request, token)
+        if found is None:
+            raise HttpError(401, _("令牌无效、已过期或已吊销。"))
+        request.user = found.account.user
+        return found.account.user
 
 
 api = NinjaAPI(
@@ -55,7 +62,8 @@ api = NinjaAPI(
 )
 
 
-def _business(request: HttpRequest) -> access.Scope:
+def _business(request: HttpRequest, resource: str) -> access.Scope:
+    require_resource(request, resource)
     if not access.may_read_business(request.user):
         raise HttpError(403, "您的角色无权读取业务数据。")
     return access.scope_of(request.user)
@@ -168,27 +176,27 @@ def me(request: HttpRequest) -> dict[str, Any]:
 @api.get("/regions", response=list[RegionOut])
 def regions(request: HttpRequest) -> list[dict[str, Any]]:
     """The top regions of the caller's jurisdiction."""
-    scope = _business(request)
+    scope = _business(request, "regions:read")
     return [_region(r) for r in region_roots(scope).select_related("parent")]
 
 
 @api.get("/regions/{code}", response=RegionDetailOut)
 def region(request: HttpRequest, code: str) -> dict[str, Any]:
-    scope = _business(request)
+    scope = _business(request, "regions:read")
     found = region_get(scope, code)
     return {**_region(found), "figures": _figures(region_figures(scope, found)), "boundary": found.boundary}
 
 
 @api.get("/regions/{code}/children", response=list[RegionChildOut])
 def region_children_api(request: HttpRequest, code: str) -> list[dict[str, Any]]:
-    scope = _business(request)
+    scope = _business(request, "regions:read")
     parent = region_get(scope, code)
     return [{**_region(child), "figures": _figures(figures)} for child, figures in region_children(scope, parent)]
 
 
 @api.get("/centers", response=list[CenterOut])
 def centers(request: HttpRequest, level: str | None = None, region: str | None = None) -> list[dict[str, Any]]:
-    scope = _business(request)
+    scope = _business(request, "centers:read")
     under = region_get(scope, region).prefix if region else None
     return [
         {"code": c.code, "name": c.name, "level": c.level, "region": c.region_code}
@@ -198,7 +206,7 @@ def centers(request: HttpRequest, level: str | None = None, region: str | None =
 
 @api.get("/centers/{code}", response=CenterDetailOut)
 def center(request: HttpRequest, code: str, day: datetime.date | None = None) -> dict[str, Any]:
-    scope = _business(request)
+    scope = _business(request, "centers:read")
     found = center_get(scope, code)
     duty = center_duty(found, day or timezone.localdate())
     on_duty = {p.pk for p in duty.on_duty}
@@ -224,7 +232,7 @@ def center(request: HttpRequest, code: str, day: datetime.date | None = None) ->
 @api.get("/stats")
 def stats(request: HttpRequest, region: str | None = None) -> dict[str, Any]:
     """The platform figures of `platform_stats`, for the caller's jurisdiction."""
-    scope = _business(request)
+    scope = _business(request, "dashboards:read")
     if region:
         found = region_get(scope, region)
         scope = access.Scope.of_region(found.code, found.level)
@@ -234,7 +242,7 @@ def stats(request: HttpRequest, region: str | None = None) -> dict[str, Any]:
 @api.get("/residents")
 def residents(request: HttpRequest, q: str) -> list[dict[str, Any]]:
     """Residents by name (1–2 characters: prefix) or exact ID, in the caller's jurisdiction; masked."""
-    scope = _business(request)
+    scope = _business(request, "residents:read")
     return [
         {
             "id": r.pk,

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "zongzhi.transfer",
     "zongzhi.portal",
     "zongzhi.dashboards",
+    "zongzhi.integration",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # After the session's user is known: idempotency keys belong to a caller (docs/integration.md).
+    "zongzhi.integration.middleware.ApiCallMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "zongzhi.accounts.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -187,6 +190,12 @@ SMS_SIGNATURE = os.environ.get("ZONGZHI_SMS_SIGNATURE", "锡林郭勒盟综治�
 # The request header (e.g. HTTP_X_REAL_IP) in which the reverse proxy passes the visitor's address,
 # for the portal's per-address rate limits. Unset: REMOTE_ADDR (a header anyone can set is not trusted).
 CLIENT_IP_HEADER = os.environ.get("ZONGZHI_CLIENT_IP_HEADER", "")
+
+# Service accounts (docs/integration.md): a token's life, and how long a rotated one keeps working.
+SERVICE_TOKEN_DAYS = int(os.environ.get("ZONGZHI_SERVICE_TOKEN_DAYS", "90"))
+SERVICE_TOKEN_GRACE_SECONDS = int(os.environ.get("ZONGZHI_SERVICE_TOKEN_GRACE_SECONDS", str(60 * 60)))
+# How long an API POST's Idempotency-Key is remembered (and its first answer replayed).
+IDEMPOTENCY_KEY_HOURS = int(os.environ.get("ZONGZHI_IDEMPOTENCY_KEY_HOURS", "24"))
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

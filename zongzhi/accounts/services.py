@@ -1,8 +1,6 @@
 """Every write on accounts: logging in, lockout, TOTP, users, roles and jurisdictions."""
 
 import datetime
-import hashlib
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +16,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zongzhi import access, inputs
-from zongzhi.accounts.models import ApiToken, Jurisdiction, Membership, Role, User
+from zongzhi.accounts.models import Jurisdiction, Membership, Role, User
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
 from zongzhi.centers.models import Center, Org
@@ -77,6 +75,10 @@ def login_check_password(*, username: str, password: str, request: HttpRequest) 
     if inputs.NUL in username or inputs.NUL in password:  # no account has one; PostgreSQL cannot even look
         return LoginResult(None, wrong)
     user = User.objects.filter(username=username).first()
+    if user is not None and access.is_service_account(user):
+        # Another system's account: it has no password and never logs in, whatever is typed.
+        audit_record(action=Action.LOGIN_FAILED, actor=user, target=username, request=request, detail={"service": True})
+        return LoginResult(None, wrong)
     if user is not None and is_locked(user):
         audit_record(action=Action.LOGIN_WHILE_LOCKED, actor=user, target=username, request=request)
         return LoginResult(None, _locked_message(user.locked_until))  # type: ignore[arg-type]
@@ -206,6 +208,8 @@ def user_update(
 
 
 def user_set_password(*, actor: User, user: User, password: str, request: HttpRequest | None = None) -> None:
+    if access.is_service_account(user):
+        raise ValidationError({"password": [_("服务账号不能设置密码，它只用令牌访问接口。")]})
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -246,8 +250,11 @@ def membership_grant(
     return membership
 
 
-def membership_revoke(*, actor: User, membership: Membership, request: HttpRequest | None = None) -> None:
-    if not access.may_grant_role(actor, membership.role):
+def membership_revoke(
+    *, actor: User, membership: Membership, request: HttpRequest | None = None, cli: bool = False
+) -> None:
+    """Take a role away; `cli` for callers that checked the actor's right themselves (service accounts)."""
+    if not cli and not access.may_grant_role(actor, membership.role):
         raise ValidationError({"role": [_("您无权撤销该角色。")]})
     with transaction.atomic():
         detail: dict[str, Any] = {"role": membership.role}
@@ -281,30 +288,3 @@ def jurisdiction_revoke(*, actor: User, jurisdiction: Jurisdiction, request: Htt
         audit_record(
             action=Action.JURISDICTION_REVOKED, actor=actor, target=username, request=request, detail={"region": code}
         )
-
-
-def token_issue(*, user: User, name: str, actor_name: str = "cli") -> str:
-    """Create a bearer token for `user`; only its hash is stored, the token is shown once."""
-    inputs.check_text(ApiToken, {"name": name})
-    token = "zz_" + secrets.token_urlsafe(32)
-    with transaction.atomic():
-        ApiToken.objects.create(
-            user=user, name=name, key_hash=hashlib.sha256(token.encode()).hexdigest(), prefix=token[:10]
-        )
-        audit_record(action=Action.TOKEN_ISSUED, actor_name=actor_name, target=user.username, detail={"name": name})
-    return token
-
-
-def token_user(token: str) -> User | None:
-    """The active user a bearer token belongs to, or None."""
-    found = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=hashlib.sha256(token.encode()).hexdigest(), revoked=False, user__is_active=True)
-        .first()
-    )
-    if found is None:
-        return None
-    now = timezone.now()
-    if found.last_used_at is None or now - found.last_used_at > datetime.timedelta(minutes=1):
-        ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)  # a write per minute, not per request
-    return found.user

@@ -16,6 +16,7 @@ from pydantic import model_validator
 
 from zongzhi import access
 from zongzhi.accounts.models import User
+from zongzhi.api_access import require_resource
 from zongzhi.cases import actions, catalogue, selectors, services
 from zongzhi.cases.models import Category, State
 from zongzhi.cases.presenters import case_detail, case_row, intake_result
@@ -28,7 +29,8 @@ def _user(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-def _business(request: HttpRequest) -> None:
+def _business(request: HttpRequest, resource: str) -> None:
+    require_resource(request, resource)
     if access.is_admin(_user(request)) and not access.may_read_business(_user(request)):
         raise PermissionDenied(_("管理员不查看业务内容。"))
 
@@ -85,7 +87,7 @@ def _lookup(model: Any, field: str, value: str, label: str) -> Any:
 @router.post("", response={201: dict})
 def create_case(request: HttpRequest, payload: CaseIn) -> Status:
     """Register a dispute (受理登记); the caller becomes its accountable owner."""
-    _business(request)
+    _business(request, "cases:write")
     user = _user(request)
     region = _lookup(Region, "code", payload.region, "region")
     related = list(selectors.cases_visible(user).filter(number__in=payload.related)) if payload.related else []
@@ -128,7 +130,7 @@ def list_cases(
     page_size: int = 20,
 ) -> dict[str, Any]:
     """Cases visible to the caller, filtered and paged (page_size at most 100)."""
-    _business(request)
+    _business(request, "cases:read")
     user = _user(request)
     page_size = max(1, min(page_size, 100))
     cases = selectors.queue(user, queue) if queue else selectors.cases_visible(user)
@@ -141,7 +143,7 @@ def list_cases(
 
 @router.get("/{number}")
 def get_case(request: HttpRequest, number: str) -> dict[str, Any]:
-    _business(request)
+    _business(request, "cases:read")
     return case_detail(selectors.case_get(_user(request), number, related=selectors.API_RELATED), _user(request))
 
 
@@ -172,7 +174,7 @@ def _action_endpoint(entry: catalogue.Action) -> Any:
 
     def endpoint(request: HttpRequest, number: str, **kwargs: Any) -> dict[str, Any]:
         user = _user(request)
-        _business(request)
+        _business(request, "cases:write")
         case = selectors.case_for_action(user, number)
         payload = kwargs.get("payload")
         done = actions.run(
@@ -221,6 +223,7 @@ for _entry in catalogue.ACTIONS.values():
 @router.get("/{number}/attachments/{aid}")
 def download(request: HttpRequest, number: str, aid: int) -> FileResponse:
     """Served only to those who may see the case (same 404 otherwise)."""
+    require_resource(request, "cases:read")
     case = selectors.case_for_action(_user(request), number)
     attachment = get_object_or_404(case.attachments.all(), pk=aid)
     return FileResponse(
