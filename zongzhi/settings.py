@@ -197,6 +197,9 @@ SERVICE_TOKEN_GRACE_SECONDS = int(os.environ.get("ZONGZHI_SERVICE_TOKEN_GRACE_SE
 # How long an API POST's Idempotency-Key is remembered (and its first answer replayed).
 IDEMPOTENCY_KEY_HOURS = int(os.environ.get("ZONGZHI_IDEMPOTENCY_KEY_HOURS", "24"))
 
+# Queued by `manage.py scheduler` on each tick, besides the deadline sweep (by path: any app may add one).
+SCHEDULED_TASKS = ["zongzhi.integration.tasks.idempotency_keys_expire_task"]
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 X_FRAME_OPTIONS = "DENY"

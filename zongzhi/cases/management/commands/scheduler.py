@@ -1,18 +1,21 @@
-"""python manage.py scheduler [--every SECONDS] [--once]: queue the deadline sweep on a clock."""
+"""python manage.py scheduler [--every SECONDS] [--once]: queue the deadline sweep and the other periodic
+tasks of settings.SCHEDULED_TASKS on a clock."""
 
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, close_old_connections
+from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 
 from zongzhi.cases.tasks import sweep_deadlines_task
 
 
-def _waiting() -> bool:
-    """A sweep is already queued and not yet picked up (the worker is busy or down)."""
-    return DBTaskResult.objects.ready().filter(task_path=sweep_deadlines_task.module_path).exists()
+def _waiting(task: Any) -> bool:
+    """The task is already queued and not yet picked up (the worker is busy or down)."""
+    return DBTaskResult.objects.ready().filter(task_path=task.module_path).exists()
 
 
 class Command(BaseCommand):
@@ -43,9 +46,14 @@ class Command(BaseCommand):
 
     def _tick(self) -> None:
         # Sweeps are idempotent, but a stopped worker should not come back to a pile of them.
-        if _waiting():
+        if _waiting(sweep_deadlines_task):
             self.stdout.write("上一次期限巡检尚未执行，本次不再排队。")
         else:
             result = sweep_deadlines_task.enqueue()
             self.stdout.write(f"期限巡检已排队：{result.id}")
+        # The other periodic tasks, by path (apps above the cases, such as the idempotency keys' expiry).
+        for path in settings.SCHEDULED_TASKS:
+            task = import_string(path)
+            if not _waiting(task):
+                self.stdout.write(f"定期任务已排队：{path} {task.enqueue().id}")
         self.stdout.flush()  # the log is a file: show each tick as it happens
