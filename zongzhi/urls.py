@@ -28,5 +28,7 @@ urlpatterns = [
     path("staff/transfer/", include("zongzhi.transfer.urls")),
     path("staff/dashboards/", include("zongzhi.dashboards.urls")),
     path("api/v1/", api.urls),
+    path("open311/v2/", include("zongzhi.integration.open311")),
+    path("staff/integration/", include("zongzhi.integration.urls")),
     path("", include("zongzhi.portal.urls")),
 ]

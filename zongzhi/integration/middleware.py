@@ -128,6 +128,8 @@ class ApiCallMiddleware:
     def _caller(self, request: HttpRequest) -> int | None:
         """Who sends the request: the service account a valid token belongs to, or the logged-in person."""
         raw = services.bearer_of(request)
+        if raw is None and request.path.startswith("/open311/"):
+            raw = request.POST.get("api_key") or request.GET.get("api_key") or None
         if raw is not None:
             token = services.token_authenticate(request, raw)
             return token.account.user_id if token is not None else None
