@@ -1,11 +1,13 @@
 """Intake and transitions through a real server process against bare endpoints behind the same server.
 
+The server: bench/server.py (gunicorn by default, BENCH_SERVER=runserver for Django's own).
 Each case goes intake → accept → assign → sign_for. The department system (a service account of
 Xilinhot's 司法局, bearer token, no cookie) registers the case and signs for it; the township
 center's director (a session with its CSRF token: accepting and assigning stay with people) accepts
 and assigns it. The bare endpoints (bench/urls.py) do the same inserts and updates behind the same
-server, authentication and JSON parsing, without rules, checks, events' typing or the audit of each
-call. Sequential requests over HTTP keep-alive-free connections, as tests/http_client does; the
+server, authentication and JSON parsing, without rules, checks or typed events (the audit entry of
+each service-account call, written by the middleware, is common to both). Sequential requests, a
+new connection each, as tests/http_client makes them; the
 ratio is of the medians per step and of cases per second over the whole flow. A third run sends an
 Idempotency-Key with every POST, to show what remembering the answers costs.
 """
@@ -21,7 +23,7 @@ from typing import Any
 
 from django.core.management import call_command
 
-from bench.server import serving
+from bench.server import SERVER, serving
 from tests.http_client import HttpClient
 from zongzhi.identity import make_resident_id
 
@@ -145,7 +147,7 @@ def measure(rounds: int) -> None:
             per_second = rounds / (time.perf_counter() - started)
             results[label] = (per_second, {s: statistics.median(times[s]) for s in STEPS})
     bare_rate, bare_steps = results["bare"]
-    print(f"\ncase writes through a real server ({rounds} cases each: intake → accept → assign → sign_for)")
+    print(f"\ncase writes through a real server, {SERVER} ({rounds} cases each: intake → accept → assign → sign_for)")
     print("  intake and sign_for: a department system's bearer token; accept and assign: a director's session + CSRF")
     print(f"  {'run':<28} {'cases/s':>8} {'ratio':>6}  " + "  ".join(f"{s + ' p50 ms':>16}" for s in STEPS))
     for label, (rate, steps) in results.items():

@@ -1,11 +1,10 @@
 """A real server process for the benchmark, on the bench database, serving bench.urls.
 
-`runserver` is the only server the project has today; BENCH_SERVER_COMMAND (a command line with
-{port}) runs another (gunicorn, when it comes) the same way.
+BENCH_SERVER=gunicorn (the default: the production server, deploy/gunicorn.conf.py, its workers and
+threads from ZONGZHI_WORKERS / ZONGZHI_THREADS) or runserver (Django's development server).
 """
 
 import os
-import shlex
 import socket
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+SERVER = os.environ.get("BENCH_SERVER", "gunicorn")
 
 
 @contextmanager
@@ -24,13 +24,12 @@ def serving() -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    command = os.environ.get("BENCH_SERVER_COMMAND", "")
-    argv = (
-        shlex.split(command.format(port=port))
-        if command
-        else [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
-    )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "ZONGZHI_DEBUG": "0"}
+    if SERVER == "runserver":
+        argv = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+    else:
+        argv = [str(Path(sys.executable).with_name("gunicorn")), "--config", "deploy/gunicorn.conf.py"]
+        env["ZONGZHI_BIND"] = f"127.0.0.1:{port}"
     process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
