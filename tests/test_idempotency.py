@@ -67,6 +67,17 @@ def test_a_refusal_is_replayed_too(system: HttpClient) -> None:
     assert (again.status, again.body) == (422, first.body)
 
 
+def test_a_refused_caller_keeps_the_key_free(server: dict[str, str], committed: None) -> None:
+    """A session POST without its CSRF token (403) is not remembered: sent again with it, it runs."""
+    key, title = uuid.uuid4().hex, f"先缺CSRF{uuid.uuid4().hex[:6]}"
+    with_csrf = logged_in(server["url"], "demo-intake")
+    without = HttpClient(server["url"], cookies={"sessionid": with_csrf.cookies["sessionid"]})
+    assert post(without, key, body(title=title)).status == 403
+    again = post(with_csrf, key, body(title=title))
+    assert again.status == 201 and "idempotent-replayed" not in again.headers
+    assert Case.objects.filter(title=title).count() == 1
+
+
 def test_the_same_key_with_another_body_is_a_422(system: HttpClient) -> None:
     key, title = uuid.uuid4().hex, f"幂等冲突{uuid.uuid4().hex[:6]}"
     assert post(system, key, body(title=title)).status == 201

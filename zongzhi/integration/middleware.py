@@ -2,8 +2,8 @@
 
 The key's row is inserted first, in the transaction the whole request then runs in, so that a
 second request with the same key waits for the first (PostgreSQL's unique index; SQLite's write
-lock) and answers with its stored response instead of running again. An answer of 500 or more is
-rolled back with everything the request wrote: the key stays free for a retry.
+lock) and answers with its stored response instead of running again. An answer of 500 or more, 401
+or 403 is rolled back with everything the request wrote: the key stays free for a retry.
 """
 
 import datetime
@@ -92,8 +92,9 @@ def _idempotent(
                 services.api_call_audit(request, response.status_code, replayed=response.status_code != 422)
                 return response
             response = get_response(request)
-            # A server error, or a caller the API did not recognise: nothing is kept, a retry runs anew.
-            if response.status_code >= 500 or response.status_code == 401 or response.streaming:
+            # A server error, or a caller not recognised or not allowed (a missing CSRF token, a right
+            # not yet granted): nothing is kept, so the retry once that is fixed runs anew.
+            if response.status_code >= 500 or response.status_code in (401, 403) or response.streaming:
                 raise _Failed(response)
             row.status = response.status_code
             row.content_type = response.get("Content-Type", "")
