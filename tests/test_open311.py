@@ -174,3 +174,17 @@ def test_a_civic_app_registers_online_cases_and_closed_cases_say_so(server: dict
     [one] = client.get(f"{BASE}/requests/{number}.json?api_key={key}").json()
     assert (one["status"], one["status_notes"]) == ("closed", "不予受理")
     assert json.dumps(one, ensure_ascii=False).count(number) == 1
+
+
+def test_a_hotline_retry_with_its_idempotency_key_registers_once(
+    server: dict[str, str], hotline: tuple[ServiceAccount, str]
+) -> None:
+    _account, key = hotline
+    client = HttpClient(server["url"])
+    fields = report(key)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Idempotency-Key": uuid.uuid4().hex}
+    first = client.request("POST", f"{BASE}/requests.json", urllib.parse.urlencode(fields).encode(), headers)
+    again = client.request("POST", f"{BASE}/requests.json", urllib.parse.urlencode(fields).encode(), headers)
+    assert first.status == again.status == 200 and first.body == again.body
+    assert again.headers["idempotent-replayed"] == "true"
+    assert Case.objects.filter(description=fields["description"]).count() == 1
