@@ -150,7 +150,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("动态口令已重置，该用户下次登录时重新绑定。"))
                 return redirect("accounts:user_detail", user.pk)
         except ValidationError as error:
-            for form in (membership, password, edit):
+            for form in (membership, jurisdiction, password, edit):
                 if form.is_bound:
                     apply_errors(form, error)
     context = {

@@ -13,6 +13,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zongzhi import access, inputs
@@ -23,6 +24,7 @@ from zongzhi.centers.models import Center, Org
 from zongzhi.regions.models import Region
 
 Action = AuditEntry.Action
+_SERVICE_ACCOUNT = _lazy("这是服务账号：其单位、辖区由安全管理员在“服务账号”页面设置。")
 
 
 @dataclass
@@ -232,7 +234,12 @@ def membership_grant(
     request: HttpRequest | None = None,
     cli: bool = False,
 ) -> Membership:
-    """Give a user a role. Administrator roles only from the command line (三员分立)."""
+    """Give a user a role. Administrator roles only from the command line (三员分立).
+
+    A service account's user gets its one role from zongzhi.integration (`cli`), never from these pages.
+    """
+    if not cli and access.is_service_account(user):
+        raise ValidationError({"role": [_SERVICE_ACCOUNT]})
     if not cli and (actor is None or not access.may_grant_role(actor, role)):
         raise ValidationError({"role": [_("您无权授予该角色。")]})
     if role not in Role.values:
@@ -254,6 +261,8 @@ def membership_revoke(
     *, actor: User, membership: Membership, request: HttpRequest | None = None, cli: bool = False
 ) -> None:
     """Take a role away; `cli` for callers that checked the actor's right themselves (service accounts)."""
+    if not cli and access.is_service_account(membership.user):
+        raise ValidationError({"role": [_SERVICE_ACCOUNT]})
     if not cli and not access.may_grant_role(actor, membership.role):
         raise ValidationError({"role": [_("您无权撤销该角色。")]})
     with transaction.atomic():
@@ -264,8 +273,11 @@ def membership_revoke(
 
 
 def jurisdiction_grant(
-    *, actor: User | None, user: User, region: Region, request: HttpRequest | None = None
+    *, actor: User | None, user: User, region: Region, request: HttpRequest | None = None, cli: bool = False
 ) -> Jurisdiction:
+    """Give a user a region; a service account's regions only through zongzhi.integration (`cli`)."""
+    if not cli and access.is_service_account(user):
+        raise ValidationError({"region_code": [_SERVICE_ACCOUNT]})
     with transaction.atomic():
         jurisdiction, _created = Jurisdiction.objects.get_or_create(
             user=user, region=region, defaults={"prefix": region.prefix}
@@ -281,7 +293,11 @@ def jurisdiction_grant(
     return jurisdiction
 
 
-def jurisdiction_revoke(*, actor: User, jurisdiction: Jurisdiction, request: HttpRequest | None = None) -> None:
+def jurisdiction_revoke(
+    *, actor: User, jurisdiction: Jurisdiction, request: HttpRequest | None = None, cli: bool = False
+) -> None:
+    if not cli and access.is_service_account(jurisdiction.user):
+        raise ValidationError({"region_code": [_SERVICE_ACCOUNT]})
     with transaction.atomic():
         username, code = jurisdiction.user.username, jurisdiction.region.code
         jurisdiction.delete()

@@ -93,7 +93,7 @@ def service_account_create(
         )
         membership_grant(actor=actor, user=user, role=SERVICE_ROLE, org=org, request=request, cli=True)
         for region in regions:
-            jurisdiction_grant(actor=actor, user=user, region=region, request=request)
+            jurisdiction_grant(actor=actor, user=user, region=region, request=request, cli=True)
         audit_record(
             action=Action.SERVICE_ACCOUNT_CREATED,
             actor=actor,
@@ -146,9 +146,9 @@ def service_account_update(
         wanted = {r.pk for r in regions}
         for jurisdiction in Jurisdiction.objects.filter(user=user).select_related("region", "user"):
             if jurisdiction.region_id not in wanted:
-                jurisdiction_revoke(actor=actor, jurisdiction=jurisdiction, request=request)
+                jurisdiction_revoke(actor=actor, jurisdiction=jurisdiction, request=request, cli=True)
         for region in regions:
-            jurisdiction_grant(actor=actor, user=user, region=region, request=request)
+            jurisdiction_grant(actor=actor, user=user, region=region, request=request, cli=True)
         account.org = org
         account.permissions = granted
         account.open311_channel = open311_channel
