@@ -7,9 +7,10 @@ center's director (a session with its CSRF token: accepting and assigning stay w
 and assigns it. The bare endpoints (bench/urls.py) do the same inserts and updates behind the same
 server, authentication and JSON parsing, without rules, checks or typed events (the audit entry of
 each service-account call, written by the middleware, is common to both). Sequential requests, a
-new connection each, as tests/http_client makes them; the
-ratio is of the medians per step and of cases per second over the whole flow. A third run sends an
-Idempotency-Key with every POST, to show what remembering the answers costs.
+new connection each, as tests/http_client makes them; the ratio is of the medians per step and of
+cases per second over the whole flow. The runs are interleaved case by case, so that a shared
+machine's changing load falls on all of them alike. The third run sends an Idempotency-Key with
+every POST, to show what remembering the answers costs.
 """
 
 import datetime
@@ -127,25 +128,29 @@ def measure(rounds: int) -> None:
 
     VILLAGES[:] = Region.objects.filter(level="village", code__startswith=TOWNSHIP).values_list("code", flat=True)
     token = _service_token()
-    results: dict[str, tuple[float, dict[str, float]]] = {}
+    labels = ("bare", "platform", "platform + Idempotency-Key")
+    times: dict[str, dict[str, list[float]]] = {label: {s: [] for s in STEPS} for label in labels}
+    elapsed = dict.fromkeys(labels, 0.0)
     with serving() as url:
         session = _director_session(url)
-        runs = (
-            ("bare", Caller(HttpClient(url), token), Caller(session)),
-            ("platform", Caller(HttpClient(url), token), Caller(session)),
-            ("platform + Idempotency-Key", Caller(HttpClient(url), token, True), Caller(session, idempotent=True)),
-        )
-        for label, system, director in runs:
-            flow = _flows(system, director)["bare" if label == "bare" else "platform"]
-            warm: dict[str, list[float]] = {s: [] for s in STEPS}
-            for i in range(5):
-                flow(900_000 + len(results) * 10 + i, warm)
-            times: dict[str, list[float]] = {s: [] for s in STEPS}
-            started = time.perf_counter()
-            for i in range(rounds):
-                flow(len(results) * 100_000 + i, times)
-            per_second = rounds / (time.perf_counter() - started)
-            results[label] = (per_second, {s: statistics.median(times[s]) for s in STEPS})
+        runs = {
+            "bare": (Caller(HttpClient(url), token), Caller(session)),
+            "platform": (Caller(HttpClient(url), token), Caller(session)),
+            "platform + Idempotency-Key": (Caller(HttpClient(url), token, True), Caller(session, idempotent=True)),
+        }
+        flows = {label: _flows(*callers)["bare" if label == "bare" else "platform"] for label, callers in runs.items()}
+        for i in range(5):  # warm every worker's imports and caches
+            for n, label in enumerate(labels):
+                flows[label](900_000 + n * 10 + i, {s: [] for s in STEPS})
+        # Interleaved, case by case: on a shared machine the load drifts, and each run sees the same drift.
+        for i in range(rounds):
+            for n, label in enumerate(labels):
+                started = time.perf_counter()
+                flows[label](n * 100_000 + i, times[label])
+                elapsed[label] += time.perf_counter() - started
+    results = {
+        label: (rounds / elapsed[label], {s: statistics.median(times[label][s]) for s in STEPS}) for label in labels
+    }
     bare_rate, bare_steps = results["bare"]
     print(f"\ncase writes through a real server, {SERVER} ({rounds} cases each: intake → accept → assign → sign_for)")
     print("  intake and sign_for: a department system's bearer token; accept and assign: a director's session + CSRF")
