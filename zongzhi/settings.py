@@ -110,10 +110,12 @@ TEMPLATES = [
     },
 ]
 
+# Seconds a server thread keeps its database connection (ZONGZHI_CONN_MAX_AGE; 60 in production).
+CONN_MAX_AGE = int(os.environ.get("ZONGZHI_CONN_MAX_AGE", "60" if PROD else "0"))
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'zongzhi.sqlite3'}",
-        conn_max_age=0 if not PROD else 60,
+        conn_max_age=CONN_MAX_AGE,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -130,7 +132,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if os.environ.get("DATABASE_REPLICA_URL"):
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL")
-    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=0 if not PROD else 60)
+    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=CONN_MAX_AGE)
     DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 2}
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["zongzhi.replica.ReplicaRouter"]
