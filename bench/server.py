@@ -24,7 +24,8 @@ def serving() -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "ZONGZHI_DEBUG": "0"}
+    # Server threads keep their database connections, as in production (ZONGZHI_CONN_MAX_AGE).
+    env = {"ZONGZHI_CONN_MAX_AGE": "60", **os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "ZONGZHI_DEBUG": "0"}
     if SERVER == "runserver":
         argv = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
     else:
