@@ -109,6 +109,10 @@ def main() -> None:
 
     measure(int(os.environ.get("BENCH_CASES", "200")))
 
+    from bench.audit import measure as measure_audit
+
+    measure_audit(int(os.environ.get("BENCH_AUDIT", "2000")))
+
     if os.environ.get("BENCH_RESIDENTS", "1") == "1":  # ~1.1 million residents: several minutes
         from bench.residents import measure as measure_residents
 

@@ -5,6 +5,7 @@ intake (窗口受理员), director, liaison, mediator, gridworker (one grid), le
 (盟 leader, whole league), and the three administrators sysadmin, secadmin, auditor.
 """
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,13 +29,20 @@ DUOLUN = "152531000000"
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_test_environment, django_db_blocker):  # type: ignore[no-untyped-def]
+def django_db_setup(django_test_environment, django_db_blocker, tmp_path_factory):  # type: ignore[no-untyped-def]
     """Create the test database and seed the whole league once.
 
     Always created, even when only browser tests (which hold no `db` fixture) are selected.
-    Each `db` test then runs in a transaction rolled back after it.
+    Each `db` test then runs in a transaction rolled back after it. The audit checkpoints of this
+    database go to a directory of its own (for the server and command processes too): those of an
+    earlier run describe a database that is gone.
     """
+    from django.conf import settings
     from django.test.utils import setup_databases, teardown_databases
+
+    checkpoints = tmp_path_factory.mktemp("audit-checkpoints")
+    os.environ["ZONGZHI_AUDIT_CHECKPOINT_DIR"] = str(checkpoints)
+    settings.AUDIT_CHECKPOINT_DIR = checkpoints
 
     with django_db_blocker.unblock():
         config = setup_databases(verbosity=0, interactive=False, aliases={"default"})  # type: ignore[arg-type]

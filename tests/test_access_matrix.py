@@ -34,6 +34,7 @@ from tests.conftest import DUOLUN, XILINHOT, verified_client
 from tests.messy_files import person_id, write_xlsx
 from tests.test_field import household_in, record
 from tests.test_portal_open_days import schedule
+from zongzhi.accounts import services as account_services
 from zongzhi.accounts.models import User
 from zongzhi.cases import services as case_services
 from zongzhi.cases.catalogue import ACTIONS
@@ -136,6 +137,7 @@ ROUTES: dict[str, list[Probe]] = {
     "staff/login/": [Probe("/staff/login/", public())],
     "staff/login/totp/": [Probe("/staff/login/totp/", public(302))],  # no password step yet: back to login
     "staff/login/enrol/": [Probe("/staff/login/enrol/", public(302))],
+    "staff/login/password/": [Probe("/staff/login/password/", public(302))],  # no login under way: back to login
     "staff/logout/": [post("/staff/logout/", public(302))],
     # ---- pages above the apps ------------------------------------------------------------------
     "staff/": [Probe("/staff/", answers(200, admins=200))],
@@ -165,6 +167,15 @@ ROUTES: dict[str, list[Probe]] = {
     ],
     "staff/security/": [Probe("/staff/security/", only("secadmin"))],
     "staff/security/unlock/<int:pk>/": [post("/staff/security/unlock/{user}/", only("secadmin", status=302))],
+    "staff/security/users/<int:pk>/": [
+        Probe("/staff/security/users/{user}/", only("secadmin")),
+        Probe("/staff/security/users/999999999/", only("secadmin", status=404)),
+    ],
+    "staff/credential-resets/": [Probe("/staff/credential-resets/", only(*ADMINS))],
+    "staff/credential-resets/<int:pk>/": [
+        Probe("/staff/credential-resets/{reset}/", only(*ADMINS)),
+        Probe("/staff/credential-resets/999999999/", only(*ADMINS, status=404)),
+    ],
     "staff/audit/": [Probe("/staff/audit/", only("auditor"))],
     "staff/integration/accounts/": [Probe("/staff/integration/accounts/", only("secadmin"))],
     "staff/integration/accounts/new/": [Probe("/staff/integration/accounts/new/", only("secadmin"))],
@@ -191,6 +202,14 @@ ROUTES: dict[str, list[Probe]] = {
     "open311/v2/requests/<str:number>.<str:fmt>": [Probe("/open311/v2/requests/{case}.json", public(403))],
     "staff/regions/new/": [Probe("/staff/regions/new/", only("sysadmin"))],
     "staff/centers/presences/new/": [Probe("/staff/centers/presences/new/", only("sysadmin"))],
+    "staff/centers/service-areas/": [
+        Probe("/staff/centers/service-areas/", only("sysadmin")),
+        post(
+            "/staff/centers/service-areas/",
+            only("sysadmin", status=302),
+            {"add": "1", "org_code": "152531-D05", "region_code": XILINHOT},
+        ),
+    ],
     "staff/cases/config/": [Probe("/staff/cases/config/", only("sysadmin"))],
     "staff/cases/config/<str:what>/": [post("/staff/cases/config/calendar/", only("sysadmin", status=302))],
     # ---- centers ---------------------------------------------------------------------------------
@@ -299,6 +318,17 @@ ROUTES: dict[str, list[Probe]] = {
     "staff/grid/households/<str:code>/claim/": [
         post("/staff/grid/households/{household_xilinhot}/claim/", answers(302, grid=404)),
         post("/staff/grid/households/{household_out}/claim/", answers(404, league=302)),
+    ],
+    "staff/grid/households/<str:code>/season/": [
+        post("/staff/grid/households/{household}/season/", answers(302), {"summer_from": "05-10"}),
+        post("/staff/grid/households/{household_out}/season/", answers(404, league=302), {"summer_from": "05-10"}),
+    ],
+    "staff/grid/seasons/": [
+        Probe("/staff/grid/seasons/", answers(200)),
+        post(
+            "/staff/grid/seasons/", answers(302), {"county": XILINHOT, "summer_from": "05-01", "winter_from": "11-01"}
+        ),
+        post("/staff/grid/seasons/", answers(404, league=302), {"county": DUOLUN, "summer_from": "05-01"}),
     ],
     "staff/grid/residents/<int:pk>/unmask/": [
         post("/staff/grid/residents/{resident}/unmask/", answers(302)),
@@ -612,9 +642,13 @@ def world(db, tmp_path: Path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         prepared |= {f"act_{name}": ready.number, f"body_{name}": body}
         # On the Duolun case the version sent is that case's own, so the answer is who may, not a conflict.
         prepared[f"body_out_{name}"] = {**body, "version": case_out.version} if "version" in body else body
+    reset = account_services.credential_reset_request(
+        actor=who("sysadmin"), target=who("intake"), kind="totp", reason="手机丢失"
+    )
     return prepared | {
         "grid": grid.code,
         "user": who("intake").pk,
+        "reset": reset.pk,
         "case": case.number,
         "case_out": case_out.number,
         "attachment": attachment.pk,

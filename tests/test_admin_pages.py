@@ -1,4 +1,4 @@
-"""The system administrator opens accounts, grants roles and jurisdictions, sets rotas.
+"""The system administrator opens accounts and sets rotas; the security administrator grants roles and jurisdictions.
 
 Bad input is refused with a Chinese message naming the field, and nothing is half-saved.
 """
@@ -46,18 +46,24 @@ def test_weak_passwords_are_refused(sysadmin: Client, password: str, message: st
     assert User.objects.count() == before
 
 
-def test_open_an_account_grant_role_and_jurisdiction_then_they_see_it(sysadmin: Client) -> None:
+@pytest.fixture
+def secadmin(db) -> Client:  # type: ignore[no-untyped-def]
+    return verified_client(User.objects.get(username="demo-secadmin"))
+
+
+def test_open_an_account_grant_role_and_jurisdiction_then_they_see_it(sysadmin: Client, secadmin: Client) -> None:
     response = sysadmin.post(
         "/staff/admin/users/new/", {"username": "wang.clerk", "full_name": "王受理", "password": "Steppe-Window-2025"}
     )
     assert response.status_code == 302
     user = User.objects.get(username="wang.clerk")
-    url = f"/staff/admin/users/{user.pk}/"
+    assert user.password_temporary_until is not None  # changed at the first login
+    url = f"/staff/security/users/{user.pk}/"
     assert (
-        sysadmin.post(url, {"grant_role": "1", "role": "intake_clerk", "center_code": "ZZ-152502"}).status_code == 302
+        secadmin.post(url, {"grant_role": "1", "role": "intake_clerk", "center_code": "ZZ-152502"}).status_code == 302
     )
-    assert sysadmin.post(url, {"grant_region": "1", "region_code": XILINHOT}).status_code == 302
-    bad = sysadmin.post(url, {"grant_role": "1", "role": "intake_clerk", "center_code": "ZZ-999"}).content.decode()
+    assert secadmin.post(url, {"grant_region": "1", "region_code": XILINHOT}).status_code == 302
+    bad = secadmin.post(url, {"grant_role": "1", "role": "intake_clerk", "center_code": "ZZ-999"}).content.decode()
     assert "中心编码：" in bad and "不存在" in bad
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -72,9 +78,9 @@ def test_open_an_account_grant_role_and_jurisdiction_then_they_see_it(sysadmin: 
     }
 
 
-def test_sysadmin_cannot_grant_administrator_roles(sysadmin: Client) -> None:
+def test_security_administrator_cannot_grant_administrator_roles(secadmin: Client) -> None:
     target = User.objects.get(username="demo-intake")
-    response = sysadmin.post(f"/staff/admin/users/{target.pk}/", {"grant_role": "1", "role": "sec_admin"})
+    response = secadmin.post(f"/staff/security/users/{target.pk}/", {"grant_role": "1", "role": "sec_admin"})
     assert response.status_code == 200
     assert "角色：" in response.content.decode()
     assert not Membership.objects.filter(user=target, role="sec_admin").exists()

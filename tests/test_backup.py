@@ -27,11 +27,18 @@ def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 @pytest.fixture(scope="module")
 def source(django_db_setup, django_db_blocker) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The environment of the seeded test database, with its data key spelled out for the copy."""
+    """The environment of the seeded test database, with its data and audit keys spelled out for the copy."""
     with django_db_blocker.unblock():
         url = _database_url()
-    key = os.environ.get("ZONGZHI_DATA_KEY") or (Path(settings.VAR_DIR) / "data_key").read_text()
-    return {**os.environ, "DATABASE_URL": url, "ZONGZHI_DATA_KEY": key}
+    keys = {
+        variable: os.environ.get(variable) or (Path(settings.VAR_DIR) / file).read_text()
+        for variable, file in (
+            ("ZONGZHI_DATA_KEY", "data_key"),
+            ("ZONGZHI_AUDIT_KEY", "audit_key"),
+            ("ZONGZHI_AUDIT_SIGNING_KEY", "audit_signing_key"),
+        )
+    }
+    return {**os.environ, "DATABASE_URL": url, **keys}
 
 
 @pytest.fixture
@@ -120,6 +127,10 @@ def test_restore_refuses_a_changed_backup_and_other_keys(
     refused = _manage(other_key, "restore", str(folder))
     assert refused.returncode == 1
     assert "数据密钥与备份时的不同" in refused.stderr
+    other_audit_key = {**target, "ZONGZHI_AUDIT_KEY": "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="}
+    refused = _manage(other_audit_key, "restore", str(folder))
+    assert refused.returncode == 1
+    assert "审计密钥与备份时的不同" in refused.stderr
 
     database = next(p for p in folder.iterdir() if p.name.startswith("database."))
     with database.open("r+b") as handle:

@@ -1,19 +1,22 @@
 """Who sees a case and who may act on it: roles × in/out of jurisdiction × assigned or not.
 
 The case lies in Xilinhot and is pushed to Xilinhot's 司法局 (lead) and, across the county line,
-to Duolun's 司法局 (co-handler): Duolun's liaison sees it because it was assigned to them, Duolun's
-intake clerk does not; the grid worker's scope is one grid; the administrators read no cases.
+to Duolun's 司法局 (co-handler, configured as serving Xilinhot): Duolun's liaison sees it because it
+was assigned to them, Duolun's intake clerk does not; the grid worker's scope is one grid; the
+administrators read no cases.
 """
 
 import pytest
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.conftest import verified_client
+from tests.conftest import XILINHOT, verified_client
 from tests.test_case_lifecycle import register, who
 from zongzhi.accounts.models import User
 from zongzhi.cases import services
 from zongzhi.centers.models import Org
+from zongzhi.centers.services import service_area_add
+from zongzhi.regions.models import Region
 
 
 def client_for(username: str) -> Client:
@@ -44,12 +47,14 @@ ADMINS = ["demo-sysadmin", "demo-secadmin", "demo-auditor"]
 def number(db) -> str:  # type: ignore[no-untyped-def]
     case = register()
     case = services.case_act(case=case, action="accept", actor=who("intake"), version=case.version)
+    partner = Org.objects.get(code="152531-D05")
+    service_area_add(actor=None, org=partner, region=Region.objects.get(code=XILINHOT))
     services.case_assign(
         case=case,
         actor=who("director"),
         version=case.version,
         lead=Org.objects.get(code="152502-D05"),
-        co=[Org.objects.get(code="152531-D05")],
+        co=[partner],
     )
     return case.number
 

@@ -1,6 +1,7 @@
 """Every catalogue action × every persona, through the case page's form and through the API, over real
 HTTP against the live server (session cookie and CSRF token): both answer the same, both agree with
-`access.case_may`, and an allowed action writes the same events on both sides.
+`access.case_may`, and an allowed action writes the same events on both sides, each of them an entry
+of the audit chain naming the persona.
 
 For each action two twin cases are prepared (through the services) in a state where the action is
 available to someone; each persona then posts the action's form to one twin and its API body to
@@ -14,8 +15,9 @@ from tests.catalogue_cases import BODIES, PREPARED
 from tests.http_client import HttpClient, Response, logged_in
 from zongzhi import access
 from zongzhi.accounts.models import User
+from zongzhi.audit.models import AuditEntry
 from zongzhi.cases.catalogue import ACTIONS
-from zongzhi.cases.models import Case
+from zongzhi.cases.models import Case, CaseEvent
 
 PERSONAS = ["intake", "director", "liaison", "mediator", "gridworker", "leader", "judge", "league", "sysadmin"]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
@@ -47,6 +49,20 @@ def _body(name: str, case: Case) -> dict[str, Any]:
     return body
 
 
+def _last_event() -> int:
+    return CaseEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def _unaudited(since: int, cases: tuple[Case, Case], user: User) -> list[str]:
+    """The events written since `since` on the twins that have no audit entry of `user`."""
+    events = list(CaseEvent.objects.filter(case__in=cases, pk__gt=since).values_list("pk", "kind"))
+    entries = AuditEntry.objects.filter(
+        action=AuditEntry.Action.CASE_ACTION, detail__event_id__in=[e for e, _k in events]
+    )
+    audited = {entry.detail["event_id"] for entry in entries if entry.actor_id == user.pk}
+    return [kind for pk, kind in events if pk not in audited]
+
+
 def _succeeded(name: str, page: Response) -> bool:
     # A page action redirects back to the case (PRG); unmasking answers with the page showing the numbers once.
     return page.status == 302 or (name == "unmask" and page.status == 200)
@@ -68,7 +84,7 @@ def test_every_action_for_every_persona_agrees_on_page_and_api(server, django_db
                 for attribute in ("_zongzhi_case_roles", "_zongzhi_held", "_zongzhi_scope"):
                     user.__dict__.pop(attribute, None)
                 expected = access.case_may(user, Case.objects.get(pk=on_page.pk), name)
-                before = _snapshot(on_page), _snapshot(on_api)
+                before, since = (_snapshot(on_page), _snapshot(on_api)), _last_event()
                 page = _page(clients[persona], on_page, name, _body(name, on_page))
                 api = _api(clients[persona], on_api, name, _body(name, on_api))
                 after = _snapshot(on_page), _snapshot(on_api)
@@ -84,6 +100,8 @@ def test_every_action_for_every_persona_agrees_on_page_and_api(server, django_db
                     api_new = after[1][2][len(before[1][2]) :]
                     if page_new != api_new or (not page_new and name != "unmask"):
                         problems.append(f"{where}: events {page_new} on the page, {api_new} by the API")
+                    if unaudited := _unaudited(since, twins, user):
+                        problems.append(f"{where}: events {unaudited} are not in the audit chain")
                     if after[0][0] != after[1][0] or after[0][1] - before[0][1] != after[1][1] - before[1][1]:
                         problems.append(f"{where}: state/version {before} → {after}")
                     twins = None

@@ -10,10 +10,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from tests.conftest import verified_client
+from tests.conftest import XILINHOT, verified_client
 from zongzhi.access import Scope
 from zongzhi.accounts.models import User
-from zongzhi.grid import selectors, services
+from zongzhi.grid import seasons, selectors, services
 from zongzhi.grid.models import ClaimConflict, GridWorker, Household, Resident
 from zongzhi.identity import make_resident_id
 from zongzhi.regions.models import Region
@@ -146,12 +146,12 @@ def test_the_responsible_grid_follows_the_season(gao: User, grid_a: Region, grid
     household = new_household(gao, grid_a, herder=True, summer_grid=grid_b, winter_grid=grid_a)
     add_person(gao, household, 14)
     services.household_claim(actor=gao, household=household)
-    assert services.seasonal_switch(day=datetime.date(2027, 7, 1)) >= 1
+    assert seasons.seasonal_switch(day=datetime.date(2027, 7, 1), counties=[XILINHOT])[XILINHOT] >= 1
     household.refresh_from_db()
     assert household.grid == grid_b and household.claimed_grid == grid_b  # never unclaimed in between
     assert household.claimed_by is not None and household.claimed_by.grid == grid_b
-    assert services.seasonal_switch(day=datetime.date(2027, 7, 2)) == 0
-    services.seasonal_switch(day=datetime.date(2028, 1, 15))
+    assert seasons.seasonal_switch(day=datetime.date(2027, 7, 2), counties=[XILINHOT]) == {XILINHOT: 0}
+    seasons.seasonal_switch(day=datetime.date(2028, 1, 15))
     household.refresh_from_db()
     assert household.grid == grid_a and household.claimed_grid == grid_a
 

@@ -69,6 +69,8 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ("zongzhi/dashboards/apps.py", "zongzhi.cases.events"): "AppConfig.ready: apps.py loads before the models",
     ("zongzhi/dashboards/apps.py", "zongzhi.dashboards.rollups"): "AppConfig.ready: apps.py loads before the models",
     ("zongzhi/transfer/jobs.py", "zongzhi.transfer.tasks"): "the task wraps job_run: a top-level import is circular",
+    ("zongzhi/audit/apps.py", "zongzhi.cases.events"): "AppConfig.ready: apps.py loads before the models",
+    ("zongzhi/audit/apps.py", "zongzhi.audit.services"): "AppConfig.ready: apps.py loads before the models",
 }
 
 

@@ -155,7 +155,7 @@ def test_a_service_account_never_logs_in_with_a_password(server, committed) -> N
     assert "sessionid" not in client.cookies
 
 
-def test_only_the_security_administrator_manages_service_accounts(committed) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_security_administrator_manages_service_accounts(django_db_setup, committed) -> None:  # type: ignore[no-untyped-def]
     from django.core.exceptions import PermissionDenied
 
     account, _raw = open_account("cases:read")
@@ -163,16 +163,16 @@ def test_only_the_security_administrator_manages_service_accounts(committed) -> 
         service_token_rotate(actor=User.objects.get(username="demo-sysadmin"), token=account.tokens.get())
 
 
-def test_the_accounts_pages_cannot_change_a_service_accounts_rights(committed) -> None:  # type: ignore[no-untyped-def]
-    """Its role and regions are the security administrator's, on the service-account page."""
+def test_the_accounts_pages_cannot_change_a_service_accounts_rights(django_db_setup, committed) -> None:  # type: ignore[no-untyped-def]
+    """Its role and regions are set on the service-account page, not on the accounts' rights page."""
     from tests.conftest import verified_client
 
     account, _raw = open_account("cases:read")
-    sysadmin = verified_client(User.objects.get(username="demo-sysadmin"))
-    url = f"/staff/admin/users/{account.user_id}/"
-    granted = sysadmin.post(url, {"grant_role": "1", "role": "center_director", "center_code": "ZZ-152502"})
-    assert granted.status_code == 200 and "这是服务账号" in granted.content.decode()
-    widened = sysadmin.post(url, {"grant_region": "1", "region_code": "152500000000"})
-    assert widened.status_code == 200 and "这是服务账号" in widened.content.decode()
+    secadmin = verified_client(User.objects.get(username="demo-secadmin"))
+    url = f"/staff/security/users/{account.user_id}/"
+    granted = secadmin.post(url, {"grant_role": "1", "role": "center_director", "center_code": "ZZ-152502"})
+    assert granted.status_code == 403 and "这是服务账号" in granted.content.decode()
+    widened = secadmin.post(url, {"grant_region": "1", "region_code": "152500000000"})
+    assert widened.status_code == 403 and "这是服务账号" in widened.content.decode()
     assert list(account.user.memberships.values_list("role", flat=True)) == ["dept_liaison"]
     assert list(account.user.jurisdictions.values_list("prefix", flat=True)) == ["152502"]

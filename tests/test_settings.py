@@ -26,6 +26,8 @@ def test_prod_settings_pass_check_deploy(tmp_path: Path) -> None:
         "ALLOWED_HOSTS": "zongzhi.example.cn",
         "ZONGZHI_VAR_DIR": str(tmp_path),
         "ZONGZHI_DATA_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "ZONGZHI_AUDIT_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "ZONGZHI_AUDIT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
     }
     result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr + result.stdout

@@ -103,16 +103,23 @@ def may_read_business(user: Any) -> bool:
 
 
 def may_manage_accounts(user: Any) -> bool:
+    """The system administrator: opens accounts, edits them, sets initial passwords, runs the configuration."""
     return Role.SYS_ADMIN in roles_of(user)
 
 
+def may_grant_rights(user: Any) -> bool:
+    """The security administrator: grants and revokes roles, jurisdictions and service-account rights."""
+    return Role.SEC_ADMIN in roles_of(user)
+
+
 def may_manage_security(user: Any) -> bool:
+    """The security administrator: lockouts and login failures."""
     return Role.SEC_ADMIN in roles_of(user)
 
 
 def may_manage_service_accounts(user: Any) -> bool:
-    """Service accounts' org, jurisdiction, rights and tokens are granted by the security administrator."""
-    return may_manage_security(user)
+    """Service accounts' org, jurisdiction, rights and tokens: the administrator who grants rights."""
+    return may_grant_rights(user)
 
 
 def is_service_account(user: Any) -> bool:
@@ -124,9 +131,19 @@ def may_read_audit(user: Any) -> bool:
     return Role.AUDIT_ADMIN in roles_of(user)
 
 
+def may_handle_credential_resets(user: Any) -> bool:
+    """Any of the three administrators requests a credential reset, or confirms another's request."""
+    return is_admin(user)
+
+
 def may_grant_role(user: Any, role: str) -> bool:
-    """The system administrator grants business roles; administrator roles only by the CLI."""
-    return may_manage_accounts(user) and role in BUSINESS_ROLES
+    """The security administrator grants business roles; administrator roles only from the command line."""
+    return may_grant_rights(user) and role in BUSINESS_ROLES
+
+
+def holds_admin_role(account: Any) -> bool:
+    """Whether an account (not the acting user: read fresh, active or not) holds an administrator role."""
+    return account.memberships.filter(role__in=ADMIN_ROLES).exists()
 
 
 def require(allowed: bool) -> None:

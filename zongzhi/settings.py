@@ -4,6 +4,9 @@ ZONGZHI_ENV   dev (default) or prod
 SECRET_KEY    required in prod; in dev a random key is kept in var/secret_key
 DATABASE_URL  default sqlite:///var/zongzhi.sqlite3 (WAL mode)
 ALLOWED_HOSTS comma separated, prod only
+ZONGZHI_AUDIT_CHECKPOINT_DIR   where the signed audit checkpoints are appended (default var/audit-checkpoints)
+ZONGZHI_AUDIT_RETENTION_DAYS   how long audit entries are kept, at least 180 (default 180)
+The audit keys: zongzhi/audit/keys.py and docs/audit.md.
 """
 
 import datetime
@@ -75,6 +78,8 @@ MIDDLEWARE = [
     "zongzhi.requestlog.RequestIdMiddleware",  # first: every later log line carries the request id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Entries written deep inside a service (a case event's) carry the address of the request.
+    "zongzhi.audit.middleware.AuditRequestMiddleware",
     # Before the session is looked up: a NUL byte reaches no query, not even the session's.
     "zongzhi.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -215,6 +220,16 @@ IDEMPOTENCY_KEY_HOURS = int(os.environ.get("ZONGZHI_IDEMPOTENCY_KEY_HOURS", "24"
 
 # Queued by `manage.py scheduler` on each tick, besides the deadline sweep (by path: any app may add one).
 SCHEDULED_TASKS = ["zongzhi.integration.tasks.idempotency_keys_expire_task"]
+
+# The audit log (docs/audit.md): checkpoints outside the database, entries kept at least 180 days
+# (等保 2.0 level 3, 网络安全法 §21: logs kept no less than six months).
+AUDIT_CHECKPOINT_DIR = Path(os.environ.get("ZONGZHI_AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints"))
+try:
+    AUDIT_RETENTION_DAYS = int(os.environ.get("ZONGZHI_AUDIT_RETENTION_DAYS", "180"))
+except ValueError:
+    raise ImproperlyConfigured("ZONGZHI_AUDIT_RETENTION_DAYS must be a whole number of days (at least 180)") from None
+if AUDIT_RETENTION_DAYS < 180:
+    raise ImproperlyConfigured("ZONGZHI_AUDIT_RETENTION_DAYS must be at least 180 (audit logs are kept six months)")
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # /readyz reports the worker behind when a queued task has waited longer than this (the scheduler

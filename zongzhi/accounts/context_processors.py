@@ -17,5 +17,6 @@ def persona(request: HttpRequest) -> dict[str, Any]:
             "accounts": access.may_manage_accounts(user),
             "security": access.may_manage_security(user),
             "audit": access.may_read_audit(user),
+            "resets": access.may_handle_credential_resets(user),
         }
     }

@@ -1,7 +1,10 @@
 """Staff accounts, their memberships (org or center + role) and jurisdictions (region prefixes)."""
 
+import datetime
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zongzhi.centers.models import Center, Org
@@ -33,6 +36,9 @@ class User(AbstractUser):
     full_name = models.CharField(_("姓名"), max_length=50, blank=True)
     failed_logins = models.PositiveSmallIntegerField(_("连续登录失败次数"), default=0)
     locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
+    # Set with a password someone else chose (initial or reset): it must be changed at the next
+    # login, and stops working at this time.
+    password_temporary_until = models.DateTimeField(_("临时密码有效期至"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("账号")
@@ -96,3 +102,46 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… {self.name}"
+
+
+class CredentialReset(models.Model):
+    """A reset of an account's password or second factor: requested by one administrator, confirmed
+    by a second one (neither the requester nor the target), before it expires (三员分立, 双人复核)."""
+
+    class Kind(models.TextChoices):
+        PASSWORD = "password", _("密码")
+        TOTP = "totp", _("动态口令")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待复核")
+        CONFIRMED = "confirmed", _("已复核并重置")
+        CANCELLED = "cancelled", _("已撤销")
+
+    target = models.ForeignKey(User, models.PROTECT, related_name="credential_resets", verbose_name=_("账号"))
+    kind = models.CharField(_("重置内容"), max_length=10, choices=Kind.choices)
+    reason = models.CharField(_("理由"), max_length=200)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(User, models.PROTECT, related_name="+", verbose_name=_("申请人"))
+    requested_at = models.DateTimeField(_("申请时间"))
+    expires_at = models.DateTimeField(_("有效期至"))
+    decided_by = models.ForeignKey(
+        User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("复核人")
+    )
+    decided_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("凭据重置")
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.target} {self.get_kind_display()} {self.get_status_display()}"
+
+    def is_expired(self, now: datetime.datetime) -> bool:
+        return self.status == self.Status.PENDING and self.expires_at <= now
+
+    @property
+    def state_label(self) -> str:
+        """The status as the pages show it: a pending request past its time reads as expired."""
+        if self.is_expired(timezone.now()):
+            return str(_("已过期"))
+        return str(self.get_status_display())

@@ -1,30 +1,37 @@
 """Every write on accounts: logging in, lockout, TOTP, users, roles and jurisdictions."""
 
 import datetime
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zongzhi import access, inputs
-from zongzhi.accounts.models import Jurisdiction, Membership, Role, User
+from zongzhi.accounts.models import (
+    ADMIN_ROLES,
+    BUSINESS_ROLES,
+    CredentialReset,
+    Jurisdiction,
+    Membership,
+    Role,
+    User,
+)
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
 from zongzhi.centers.models import Center, Org
 from zongzhi.regions.models import Region
 
 Action = AuditEntry.Action
-_SERVICE_ACCOUNT = _lazy("这是服务账号：其单位、辖区由安全管理员在“服务账号”页面设置。")
 
 
 @dataclass
@@ -96,6 +103,16 @@ def login_check_password(*, username: str, password: str, request: HttpRequest) 
             )
             return LoginResult(None, wrong)
         return LoginResult(None, _register_failure(user, request, factor="password") or wrong)
+    until = authenticated.password_temporary_until  # type: ignore[union-attr]
+    if until is not None and until <= timezone.now():
+        audit_record(
+            action=Action.LOGIN_FAILED,
+            actor=authenticated,
+            target=username,
+            request=request,
+            detail={"factor": "password", "temporary_password_expired": True},
+        )
+        return LoginResult(None, _("临时密码已过期，请联系管理员重新申请重置密码。"))
     return LoginResult(authenticated)  # type: ignore[arg-type]
 
 
@@ -146,14 +163,182 @@ def totp_enrol_confirm(*, user: User, token: str, request: HttpRequest) -> Login
     return LoginResult(user)
 
 
-def totp_reset(*, actor: User, user: User, request: HttpRequest | None = None) -> None:
-    """Remove a user's TOTP devices; they enrol again at the next login."""
+# ---- administration (三员分立) -------------------------------------------------------------------
+#
+# The system administrator runs accounts, the security administrator grants rights and unlocks,
+# the audit administrator reads the audit. Nobody acts on their own rights or credentials, an
+# administrator's credentials are reset only by two others (`credential_reset_*`), and an account is
+# either an administrator's or a business user's, never both. Every refusal is audited too.
+
+TEMPORARY_PASSWORD_HOURS = 72  # an initial or reset password stops working if not changed by then
+CREDENTIAL_RESET_HOURS = 24  # a reset request not confirmed by then lapses
+
+
+def _refused(*, actor: User | None, target: str, attempt: str, message: str, request: HttpRequest | None) -> Exception:
+    """Audit a refused administrator action (outside any transaction that rolls back) and give the error to raise."""
+    audit_record(
+        action=Action.ADMIN_REFUSED,
+        actor=actor,
+        actor_name="cli" if actor is None else "",
+        target=target,
+        request=request,
+        detail={"attempt": attempt, "reason": message},
+    )
+    return PermissionDenied(message)
+
+
+def _lock_account(user: User) -> None:
+    """Serialise changes of one account's rights: a row lock on PostgreSQL (SQLite's IMMEDIATE
+    transactions already queue writers), so two concurrent grants see each other's result."""
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+
+
+def _rights_refusal(actor: User | None, user: User, allowed: bool) -> str:
+    """Why `actor` may not change `user`'s roles or jurisdictions ('' when they may)."""
+    if actor is None:
+        return ""  # the command line, on the server itself
+    if not allowed:
+        return _("只有安全管理员可以授予或撤销角色和辖区（三员分立）。")
+    if actor.pk == user.pk:
+        return _("不能修改本人的角色或辖区。")
+    return ""
+
+
+def _service_account_refusal(user: User, cli: bool) -> str:
+    """A service account's role and regions are set only through zongzhi.integration (`cli`)."""
+    if not cli and access.is_service_account(user):
+        return _("这是服务账号：其单位、辖区由安全管理员在“服务账号”页面设置。")
+    return ""
+
+
+def _role_clash(user: User, role: str) -> str:
+    """Why `role` cannot join the account's other rights ('' when it can)."""
+    held = set(Membership.objects.filter(user=user).exclude(role=role).values_list("role", flat=True))
+    if role in ADMIN_ROLES:
+        if held & ADMIN_ROLES:
+            return _("一个账号只能担任一种管理员角色（三员分立）。")
+        if held & BUSINESS_ROLES or Jurisdiction.objects.filter(user=user).exists():
+            return _("该账号已有业务角色或辖区，不能再担任管理员（管理员账号不兼任业务角色）。")
+    elif held & ADMIN_ROLES:
+        return _("该账号是管理员账号，不能授予业务角色（管理员账号不兼任业务角色）。")
+    return ""
+
+
+def membership_grant(
+    *,
+    actor: User | None,
+    user: User,
+    role: str,
+    org: Org | None = None,
+    center: Center | None = None,
+    request: HttpRequest | None = None,
+    cli: bool = False,
+) -> Membership:
+    """Give a user a role: business roles by the security administrator, administrator roles only from the CLI."""
+    if role not in Role.values:
+        raise ValidationError({"role": [_("未知角色“%(role)s”。") % {"role": role}]})
+    attempt = f"grant_role:{role}"
+    if not cli:
+        allowed = actor is not None and access.may_grant_role(actor, role)
+        if actor is None or role in ADMIN_ROLES:
+            why = _("管理员角色只能在服务器上用命令行授予。")
+        else:
+            why = _rights_refusal(actor, user, allowed) or _service_account_refusal(user, cli)
+        if why:
+            raise _refused(actor=actor, target=user.username, attempt=attempt, message=why, request=request)
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user).delete()
-        audit_record(action=Action.TOTP_RESET, actor=actor, target=user.username, request=request)
+        _lock_account(user)
+        clash = _role_clash(user, role)
+        if not clash:
+            membership, _created = Membership.objects.get_or_create(user=user, role=role, org=org, center=center)
+            audit_record(
+                action=Action.ROLE_GRANTED,
+                actor=actor,
+                actor_name="cli" if actor is None else "",
+                target=user.username,
+                request=request,
+                detail={"role": role, "org": org.code if org else None, "center": center.code if center else None},
+            )
+    if clash:
+        raise _refused(actor=actor, target=user.username, attempt=attempt, message=clash, request=request)
+    return membership
+
+
+def membership_revoke(
+    *, actor: User, membership: Membership, request: HttpRequest | None = None, cli: bool = False
+) -> None:
+    """Take a business role away (the security administrator, never on their own account)."""
+    user = membership.user
+    why = _rights_refusal(actor, user, access.may_grant_rights(actor)) or _service_account_refusal(user, cli)
+    if not why and membership.role in ADMIN_ROLES:
+        why = _("管理员角色只能在服务器上用命令行授予或撤销。")
+    if why:
+        attempt = f"revoke_role:{membership.role}"
+        raise _refused(actor=actor, target=user.username, attempt=attempt, message=why, request=request)
+    with transaction.atomic():
+        detail: dict[str, Any] = {"role": membership.role}
+        membership.delete()
+        audit_record(action=Action.ROLE_REVOKED, actor=actor, target=user.username, request=request, detail=detail)
+
+
+def jurisdiction_grant(
+    *, actor: User | None, user: User, region: Region, request: HttpRequest | None = None, cli: bool = False
+) -> Jurisdiction:
+    """Let a business user see a region (the security administrator, or the CLI when `actor` is None)."""
+    attempt = f"grant_region:{region.code}"
+    why = _rights_refusal(actor, user, actor is not None and access.may_grant_rights(actor))
+    why = why or _service_account_refusal(user, cli)
+    if why:
+        raise _refused(actor=actor, target=user.username, attempt=attempt, message=why, request=request)
+    with transaction.atomic():
+        _lock_account(user)
+        clash = access.holds_admin_role(user)
+        if not clash:
+            jurisdiction, _created = Jurisdiction.objects.get_or_create(
+                user=user, region=region, defaults={"prefix": region.prefix}
+            )
+            audit_record(
+                action=Action.JURISDICTION_GRANTED,
+                actor=actor,
+                actor_name="cli" if actor is None else "",
+                target=user.username,
+                request=request,
+                detail={"region": region.code},
+            )
+    if clash:
+        why = _("管理员账号不授予辖区：辖区会打开业务数据（三员分立）。")
+        raise _refused(actor=actor, target=user.username, attempt=attempt, message=why, request=request)
+    return jurisdiction
+
+
+def jurisdiction_revoke(
+    *, actor: User, jurisdiction: Jurisdiction, request: HttpRequest | None = None, cli: bool = False
+) -> None:
+    """Take a region away (the security administrator, never on their own account)."""
+    user, code = jurisdiction.user, jurisdiction.region.code
+    why = _rights_refusal(actor, user, access.may_grant_rights(actor)) or _service_account_refusal(user, cli)
+    if why:
+        raise _refused(actor=actor, target=user.username, attempt=f"revoke_region:{code}", message=why, request=request)
+    with transaction.atomic():
+        jurisdiction.delete()
+        audit_record(
+            action=Action.JURISDICTION_REVOKED,
+            actor=actor,
+            target=user.username,
+            request=request,
+            detail={"region": code},
+        )
 
 
 def user_unlock(*, actor: User, user: User, request: HttpRequest | None = None) -> None:
+    """Lift a lockout (the security administrator, not on their own account)."""
+    why = ""
+    if not access.may_manage_security(actor):
+        why = _("只有安全管理员可以解锁账号。")
+    elif actor.pk == user.pk:
+        why = _("不能为本人账号解锁。")
+    if why:
+        raise _refused(actor=actor, target=user.username, attempt="unlock", message=why, request=request)
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(locked_until=None, failed_logins=0)
         audit_record(action=Action.UNLOCKED, actor=actor, target=user.username, request=request)
@@ -167,7 +352,13 @@ def user_create(
     password: str | None,
     request: HttpRequest | None = None,
 ) -> User:
-    """Open an account. Without a password the account cannot log in until one is set."""
+    """Open an account. Without a password the account cannot log in until one is set.
+
+    A password the system administrator chose is temporary: it must be changed at the first login.
+    """
+    if actor is not None and not access.may_manage_accounts(actor):
+        why = _("只有系统管理员可以开设账号。")
+        raise _refused(actor=actor, target=username[:150], attempt="create", message=why, request=request)
     username = username.strip()
     errors = inputs.text_errors(User, {"username": username, "full_name": full_name})
     if not username:
@@ -187,6 +378,8 @@ def user_create(
             candidate.set_unusable_password()
         else:
             candidate.set_password(password)
+            if actor is not None:
+                candidate.password_temporary_until = _temporary_until()
         candidate.save()
         audit_record(action=Action.USER_CREATED, actor=actor, target=username, request=request)
     return candidate
@@ -195,6 +388,14 @@ def user_create(
 def user_update(
     *, actor: User, user: User, full_name: str, is_active: bool, request: HttpRequest | None = None
 ) -> None:
+    """Edit an account's name and whether it is active (the system administrator)."""
+    why = ""
+    if not access.may_manage_accounts(actor):
+        why = _("只有系统管理员可以修改账号。")
+    elif actor.pk == user.pk and not is_active:
+        why = _("不能停用本人账号。")
+    if why:
+        raise _refused(actor=actor, target=user.username, attempt="update", message=why, request=request)
     inputs.check_text(User, {"full_name": full_name})
     with transaction.atomic():
         user.full_name = full_name.strip()
@@ -209,98 +410,201 @@ def user_update(
         )
 
 
+def initial_password_refusal(actor: User, user: User) -> str:
+    """Why `actor` may not set `user`'s initial password ('' when they may)."""
+    if not access.may_manage_accounts(actor):
+        return _("只有系统管理员可以设置初始密码。")
+    if actor.pk == user.pk:
+        return _("不能在管理页面重置本人密码。")
+    if access.holds_admin_role(user):
+        return _("管理员账号的密码只能由一名管理员申请、另一名管理员复核后重置。")
+    if user.last_login is not None:
+        return _("该账号已经使用过：重置密码须由一名管理员申请、另一名管理员复核。")
+    return ""
+
+
 def user_set_password(*, actor: User, user: User, password: str, request: HttpRequest | None = None) -> None:
+    """Set the initial password of a business account not used yet (temporary: changed at the first login)."""
     if access.is_service_account(user):
         raise ValidationError({"password": [_("服务账号不能设置密码，它只用令牌访问接口。")]})
+    why = initial_password_refusal(actor, user)
+    if why:
+        raise _refused(actor=actor, target=user.username, attempt="set_password", message=why, request=request)
     try:
         validate_password(password, user)
     except ValidationError as exc:
         raise ValidationError({"password": list(exc.messages)}) from exc
     with transaction.atomic():
         user.set_password(password)
-        user.save(update_fields=["password"])
-        audit_record(
-            action=Action.USER_UPDATED, actor=actor, target=user.username, request=request, detail={"password": "set"}
+        user.password_temporary_until = _temporary_until()
+        user.save(update_fields=["password", "password_temporary_until"])
+        audit_record(action=Action.PASSWORD_SET, actor=actor, target=user.username, request=request)
+
+
+def totp_reset(*, actor: User, user: User, request: HttpRequest | None = None) -> None:
+    """Refused: a second factor is reset only through a confirmed `CredentialReset`."""
+    why = _("动态口令只能由一名管理员申请、另一名管理员复核后重置。")
+    raise _refused(actor=actor, target=user.username, attempt="reset_totp", message=why, request=request)
+
+
+def _temporary_until() -> datetime.datetime:
+    return timezone.now() + datetime.timedelta(hours=TEMPORARY_PASSWORD_HOURS)
+
+
+def password_change_required(user: User) -> bool:
+    """Whether the user logs in with a password someone else chose (initial or reset)."""
+    return user.password_temporary_until is not None
+
+
+def password_change(*, user: User, password: str, request: HttpRequest | None = None) -> None:
+    """The user replaces a temporary password with one of their own (at login, after both factors)."""
+    if user.check_password(password):
+        raise ValidationError({"password": [_("新密码不能与临时密码相同。")]})
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": list(exc.messages)}) from exc
+    with transaction.atomic():
+        user.set_password(password)
+        user.password_temporary_until = None
+        user.save(update_fields=["password", "password_temporary_until"])
+        audit_record(action=Action.PASSWORD_CHANGED, actor=user, target=user.username, request=request)
+
+
+# ---- two-person credential reset -----------------------------------------------------------------
+
+
+def credential_reset_request(
+    *, actor: User, target: User, kind: str, reason: str, request: HttpRequest | None = None
+) -> CredentialReset:
+    """An administrator asks for another account's password or second factor to be reset."""
+    attempt = f"reset_request:{kind}"
+    why = ""
+    if not access.may_handle_credential_resets(actor):
+        why = _("只有管理员可以申请重置凭据。")
+    elif actor.pk == target.pk:
+        why = _("不能为本人申请重置密码或动态口令，请联系另外两名管理员。")
+    if why:
+        raise _refused(actor=actor, target=target.username, attempt=attempt, message=why, request=request)
+    errors = inputs.text_errors(CredentialReset, {"reason": reason})
+    if kind not in CredentialReset.Kind.values:
+        errors["kind"] = [_("请选择重置内容。")]
+    if not reason.strip() and "reason" not in errors:
+        errors["reason"] = [_("请填写重置理由。")]
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        _lock_account(target)
+        waiting = CredentialReset.objects.filter(
+            target=target, kind=kind, status=CredentialReset.Status.PENDING, expires_at__gt=now
+        ).exists()
+        if waiting:
+            raise ValidationError({"kind": [_("该账号已有一项同类重置申请待复核。")]})
+        reset = CredentialReset.objects.create(
+            target=target,
+            kind=kind,
+            reason=reason.strip(),
+            requested_by=actor,
+            requested_at=now,
+            expires_at=now + datetime.timedelta(hours=CREDENTIAL_RESET_HOURS),
         )
+        audit_record(
+            action=Action.CREDENTIAL_RESET_REQUESTED,
+            actor=actor,
+            target=target.username,
+            request=request,
+            detail={"reset": reset.pk, "kind": kind, "reason": reset.reason, "until": reset.expires_at.isoformat()},
+        )
+    return reset
 
 
-def membership_grant(
-    *,
-    actor: User | None,
-    user: User,
-    role: str,
-    org: Org | None = None,
-    center: Center | None = None,
-    request: HttpRequest | None = None,
-    cli: bool = False,
-) -> Membership:
-    """Give a user a role. Administrator roles only from the command line (三员分立).
+def _confirm_refusal(actor: User, reset: CredentialReset, now: datetime.datetime) -> str:
+    if not access.may_handle_credential_resets(actor):
+        return _("只有管理员可以复核凭据重置。")
+    if actor.pk == reset.requested_by_id:
+        return _("申请人不能复核自己的申请，须由另一名管理员复核。")
+    if actor.pk == reset.target_id:
+        return _("不能复核本人账号的重置申请。")
+    if reset.status != CredentialReset.Status.PENDING:
+        return _("该申请已处理（%(s)s），不能再复核。") % {"s": reset.get_status_display()}
+    if reset.expires_at <= now:
+        return _("该申请已过期，请重新申请。")
+    return ""
 
-    A service account's user gets its one role from zongzhi.integration (`cli`), never from these pages.
+
+def credential_reset_confirm(*, actor: User, reset: CredentialReset, request: HttpRequest | None = None) -> str | None:
+    """A second administrator confirms: the reset is done. Returns the temporary password (shown once).
+
+    A password reset sets a random temporary password the target must change at the next login,
+    within TEMPORARY_PASSWORD_HOURS; the second factor stays. A second-factor reset removes the
+    devices: the target enrols a new one at the next login, with their own password. Either ends the
+    target's sessions (Django's session hash and django-otp's device check).
     """
-    if not cli and access.is_service_account(user):
-        raise ValidationError({"role": [_SERVICE_ACCOUNT]})
-    if not cli and (actor is None or not access.may_grant_role(actor, role)):
-        raise ValidationError({"role": [_("您无权授予该角色。")]})
-    if role not in Role.values:
-        raise ValidationError({"role": [_("未知角色“%(role)s”。") % {"role": role}]})
+    now = timezone.now()
+    attempt = f"reset_confirm:{reset.kind}"
     with transaction.atomic():
-        membership, _created = Membership.objects.get_or_create(user=user, role=role, org=org, center=center)
-        audit_record(
-            action=Action.ROLE_GRANTED,
-            actor=actor,
-            actor_name="cli" if actor is None else "",
-            target=user.username,
-            request=request,
-            detail={"role": role, "org": org.code if org else None, "center": center.code if center else None},
-        )
-    return membership
+        locked = CredentialReset.objects.select_for_update().select_related("target").get(pk=reset.pk)
+        why = _confirm_refusal(actor, locked, now)
+        temporary: str | None = None
+        if not why:
+            target = locked.target
+            if locked.kind == CredentialReset.Kind.PASSWORD:
+                temporary = _temporary_password()
+                target.set_password(temporary)
+                target.password_temporary_until = _temporary_until()
+                target.save(update_fields=["password", "password_temporary_until"])
+            else:
+                TOTPDevice.objects.filter(user=target).delete()
+            CredentialReset.objects.filter(pk=locked.pk).update(
+                status=CredentialReset.Status.CONFIRMED, decided_by=actor, decided_at=now
+            )
+            audit_record(
+                action=Action.CREDENTIAL_RESET_CONFIRMED,
+                actor=actor,
+                target=target.username,
+                request=request,
+                detail={"reset": locked.pk, "kind": locked.kind, "requested_by": locked.requested_by.username},
+            )
+    if why:
+        raise _refused(actor=actor, target=locked.target.username, attempt=attempt, message=why, request=request)
+    reset.status, reset.decided_by, reset.decided_at = CredentialReset.Status.CONFIRMED, actor, now
+    return temporary
 
 
-def membership_revoke(
-    *, actor: User, membership: Membership, request: HttpRequest | None = None, cli: bool = False
-) -> None:
-    """Take a role away; `cli` for callers that checked the actor's right themselves (service accounts)."""
-    if not cli and access.is_service_account(membership.user):
-        raise ValidationError({"role": [_SERVICE_ACCOUNT]})
-    if not cli and not access.may_grant_role(actor, membership.role):
-        raise ValidationError({"role": [_("您无权撤销该角色。")]})
+def credential_reset_cancel(*, actor: User, reset: CredentialReset, request: HttpRequest | None = None) -> None:
+    """The requester withdraws a pending request, or another administrator turns it down."""
+    now = timezone.now()
     with transaction.atomic():
-        detail: dict[str, Any] = {"role": membership.role}
-        username = membership.user.username
-        membership.delete()
-        audit_record(action=Action.ROLE_REVOKED, actor=actor, target=username, request=request, detail=detail)
+        locked = CredentialReset.objects.select_for_update().select_related("target").get(pk=reset.pk)
+        why = ""
+        if not access.may_handle_credential_resets(actor):
+            why = _("只有管理员可以撤销凭据重置申请。")
+        elif actor.pk == locked.target_id and actor.pk != locked.requested_by_id:
+            why = _("不能处理本人账号的重置申请。")
+        elif locked.status != CredentialReset.Status.PENDING:
+            why = _("该申请已处理（%(s)s）。") % {"s": locked.get_status_display()}
+        if not why:
+            CredentialReset.objects.filter(pk=locked.pk).update(
+                status=CredentialReset.Status.CANCELLED, decided_by=actor, decided_at=now
+            )
+            audit_record(
+                action=Action.CREDENTIAL_RESET_CANCELLED,
+                actor=actor,
+                target=locked.target.username,
+                request=request,
+                detail={"reset": locked.pk, "kind": locked.kind},
+            )
+    if why:
+        attempt = f"reset_cancel:{locked.kind}"
+        raise _refused(actor=actor, target=locked.target.username, attempt=attempt, message=why, request=request)
+    reset.status = CredentialReset.Status.CANCELLED
 
 
-def jurisdiction_grant(
-    *, actor: User | None, user: User, region: Region, request: HttpRequest | None = None, cli: bool = False
-) -> Jurisdiction:
-    """Give a user a region; a service account's regions only through zongzhi.integration (`cli`)."""
-    if not cli and access.is_service_account(user):
-        raise ValidationError({"region_code": [_SERVICE_ACCOUNT]})
-    with transaction.atomic():
-        jurisdiction, _created = Jurisdiction.objects.get_or_create(
-            user=user, region=region, defaults={"prefix": region.prefix}
-        )
-        audit_record(
-            action=Action.JURISDICTION_GRANTED,
-            actor=actor,
-            actor_name="cli" if actor is None else "",
-            target=user.username,
-            request=request,
-            detail={"region": region.code},
-        )
-    return jurisdiction
+_READABLE = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"  # no 0/O, 1/l/I to misread
 
 
-def jurisdiction_revoke(
-    *, actor: User, jurisdiction: Jurisdiction, request: HttpRequest | None = None, cli: bool = False
-) -> None:
-    if not cli and access.is_service_account(jurisdiction.user):
-        raise ValidationError({"region_code": [_SERVICE_ACCOUNT]})
-    with transaction.atomic():
-        username, code = jurisdiction.user.username, jurisdiction.region.code
-        jurisdiction.delete()
-        audit_record(
-            action=Action.JURISDICTION_REVOKED, actor=actor, target=username, request=request, detail={"region": code}
-        )
+def _temporary_password() -> str:
+    """16 random characters in groups of four, easy to read out and type."""
+    raw = "".join(secrets.choice(_READABLE) for _ in range(16))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))

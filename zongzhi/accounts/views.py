@@ -2,17 +2,19 @@
 
 import time
 from io import BytesIO
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
 from django import forms
 from django.conf import settings
 from django.contrib.auth import login, logout
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
@@ -20,10 +22,12 @@ from zongzhi.accounts import services
 from zongzhi.accounts.models import User
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
+from zongzhi.forms import apply_errors
 
 PENDING_USER = "zongzhi_pending_user"
 PENDING_AT = "zongzhi_pending_at"
 NEXT = "zongzhi_next"
+VERIFIED = "zongzhi_pending_verified"  # both factors passed, a temporary password still to replace
 
 
 class PasswordForm(forms.Form):
@@ -48,7 +52,35 @@ def _pending_user(request: HttpRequest) -> User | None:
     return User.objects.filter(pk=user_id, is_active=True).first()
 
 
+class NewPasswordForm(forms.Form):
+    password = forms.CharField(
+        label=gettext_lazy("新密码"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+        help_text=gettext_lazy("至少 12 位，不能是常见密码或纯数字。"),
+    )
+    again = forms.CharField(
+        label=gettext_lazy("再次输入新密码"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") and data.get("again") and data["password"] != data["again"]:
+            self.add_error("again", gettext("两次输入的新密码不一致。"))
+        return data
+
+
 def _finish_login(request: HttpRequest, user: User) -> HttpResponse:
+    """Both factors passed. A temporary password (initial or reset) is replaced before the session opens."""
+    if services.password_change_required(user):
+        request.session[VERIFIED] = user.pk
+        return redirect("accounts:password_change")
+    return _open_session(request, user)
+
+
+def _open_session(request: HttpRequest, user: User) -> HttpResponse:
     next_url = request.session.get(NEXT) or ""
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     device = services.totp_device(user)
@@ -119,6 +151,23 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
     qr = mark_safe(_qr_svg(device.config_url))  # noqa: S308 - an SVG we drew ourselves from our own URL
     context = {"form": form, "error": error, "qr": qr, "secret": secret, "pending": user}
     return render(request, "accounts/enrol.html", context)
+
+
+def password_change_view(request: HttpRequest) -> HttpResponse:
+    """After both factors, a temporary password is replaced by the user's own before the session opens."""
+    user = _pending_user(request)
+    if user is None or request.session.get(VERIFIED) != user.pk or not services.password_change_required(user):
+        return redirect("accounts:login")
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_change(user=user, password=form.cleaned_data["password"], request=request)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            request.session.pop(VERIFIED, None)
+            return _open_session(request, user)
+    return render(request, "accounts/password_change.html", {"form": form, "pending": user})
 
 
 @require_POST

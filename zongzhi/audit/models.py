@@ -1,4 +1,4 @@
-"""The append-only, hash-chained audit log."""
+"""The append-only audit log, chained by HMAC-SM3 and anchored by signed checkpoints (docs/audit.md)."""
 
 from typing import Any
 
@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AuditEntry(models.Model):
-    """One security-relevant event; `hash` chains it to the entry before (SM3)."""
+    """One security-relevant event; `hash` chains it to the entry before (HMAC-SM3 under the key `key_id`)."""
 
     class Action(models.TextChoices):
         LOGIN = "login", _("登录成功")
@@ -40,7 +40,19 @@ class AuditEntry(models.Model):
         CONFIG_CHANGED = "config_changed", _("修改业务配置")
         DATA_IMPORTED = "data_imported", _("批量导入")
         DATA_EXPORTED = "data_exported", _("导出列表")
+        ADMIN_REFUSED = "admin_refused", _("管理操作被拒绝")
+        CREDENTIAL_RESET_REQUESTED = "credential_reset_requested", _("申请重置凭据")
+        CREDENTIAL_RESET_CONFIRMED = "credential_reset_confirmed", _("复核并重置凭据")
+        CREDENTIAL_RESET_CANCELLED = "credential_reset_cancelled", _("撤销凭据重置申请")
+        PASSWORD_SET = "password_set", _("设置初始密码")
+        PASSWORD_CHANGED = "password_changed", _("本人修改密码")
+        SERVICE_AREA_ADDED = "service_area_added", _("设置跨辖区服务范围")
+        SERVICE_AREA_REMOVED = "service_area_removed", _("取消跨辖区服务范围")
         DATA_MOVED = "data_moved", _("试点数据迁入 PostgreSQL")
+        SEASONAL_SWITCH = "seasonal_switch", _("牧户季节转场")
+        CASE_ACTION = "case_action", _("办理案件")
+        DOCUMENT_PRINTED = "document_printed", _("打印文书")
+        FILE_DOWNLOADED = "file_downloaded", _("下载文件")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     # PROTECT: an account with a history is deactivated, never deleted (the log is append-only).
@@ -55,6 +67,8 @@ class AuditEntry(models.Model):
     ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
     detail = models.JSONField(_("详情"), default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
+    # The chain key the hash was made with ("": an entry from before the chain had a key, plain SM3).
+    key_id = models.CharField(max_length=16, blank=True, default="")
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:

@@ -35,6 +35,7 @@ from zongzhi.cases.models import (
     Supervision,
 )
 from zongzhi.centers.models import Org, Room
+from zongzhi.centers.selectors import org_serves, orgs_serving
 
 ROWS = 6  # instalment rows offered on the page
 
@@ -54,8 +55,9 @@ class Done:
 
 
 def org_choices(case: Case) -> QuerySet[Org]:
-    """The orgs a case can be pushed or addressed to: those of the case's county."""
-    return Org.objects.filter(region_code__startswith=case.region_code[:6]).exclude(kind="mediation_committee")
+    """The orgs a case can be pushed or addressed to: those of the case's county, and those configured
+    as serving it (league departments, listed partners: `ServiceArea`)."""
+    return orgs_serving(case.region_code).exclude(kind="mediation_committee")
 
 
 def _my_handling_orgs(case: Case, user: User) -> QuerySet[Org]:
@@ -134,9 +136,21 @@ def _resolve(kind: str, value: Any, title: str, case: Case, user: User) -> Any:
             found = CourtReferral.objects.filter(case=case, pk=pk).first()
         elif kind == "party":
             found = Party.objects.filter(case=case, pk=pk).first()
+    if found is None and kind == "org":
+        elsewhere = Org.objects.filter(code=raw).first()
+        if elsewhere is not None and not org_serves(elsewhere, case.region_code):
+            raise not_serving(title, elsewhere, case)
     if found is None:
         raise _not_here(title, raw)
     return found
+
+
+def not_serving(title: str, org: Org, case: Case) -> ValidationError:
+    """The refusal of an org outside the case's county that is not configured as serving it."""
+    return ValidationError(
+        _("%(t)s“%(o)s”不在本案所在旗县，也未设置为服务本旗县，不能接收本案；请选择本旗县的单位或服务本旗县的单位。")
+        % {"t": title, "o": org.name}
+    )
 
 
 def _extra(info: Any) -> dict[str, Any]:

@@ -224,8 +224,8 @@ for _entry in catalogue.ACTIONS.values():
 def download(request: HttpRequest, number: str, aid: int) -> FileResponse:
     """Served only to those who may see the case (same 404 otherwise)."""
     require_resource(request, "cases:read")
-    case = selectors.case_for_action(_user(request), number)
+    user = _user(request)
+    case = selectors.case_for_action(user, number)
     attachment = get_object_or_404(case.attachments.all(), pk=aid)
-    return FileResponse(
-        attachment.file.open("rb"), content_type=attachment.content_type, as_attachment=True, filename=attachment.name
-    )
+    opened = services.attachment_download(case=case, attachment=attachment, actor=user)
+    return FileResponse(opened, content_type=attachment.content_type, as_attachment=True, filename=attachment.name)

@@ -16,18 +16,27 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from zongzhi.cases.models import Case, CaseEvent, State
 
 LABELS: dict[str, Any] = {}
 _subscribers: list[Callable[[int], None]] = []
+_observers: list[Callable[[CaseEvent], Any]] = []
 
 
 def subscribe(listener: Callable[[int], None]) -> None:
     """Call `listener(case_id)` inside the transaction of every event appended (app `ready()` registers)."""
     if listener not in _subscribers:
         _subscribers.append(listener)
+
+
+def observe(listener: Callable[[CaseEvent], Any]) -> None:
+    """Call `listener(event_row)` inside the transaction of every event appended, once its row is written,
+    except a historical ledger's (`imported`); the audit app's `ready()` registers the audit chain's."""
+    if listener not in _observers:
+        _observers.append(listener)
 
 
 _deferred: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("deferred_cases", default=None)
@@ -400,24 +409,36 @@ def append(
     from_state: str = "",
     to_state: str = "",
 ) -> CaseEvent:
-    """Append one event to the case's timeline (inside the service's transaction); subscribers follow."""
+    """Append one event to the case's timeline (inside the service's transaction); subscribers follow.
+
+    Observers (the audit chain) see the row in the same transaction: this is the one place every change
+    to a case passes, whoever makes it (pages, API, the field app, the portal, the sweep). A historical
+    ledger's events (`imported`) are not observed: the import's own audit entry records the run.
+    """
     if (pending := _deferred.get()) is not None:
         pending.add(case.pk)
     else:
         for listener in _subscribers:
             listener(case.pk)
-    return CaseEvent.objects.create(
-        case=case,
-        region_code=case.region_code,
-        kind=event.kind,
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_name=(getattr(actor, "full_name", "") or actor.get_username()) if getattr(actor, "pk", None) else "系统",
-        at=at,
-        from_state=from_state,
-        to_state=to_state or from_state or case.state,
-        version=case.version,
-        data={k: v for k, v in event.data().items() if v not in ("", None, [], ())},
-    )
+    with transaction.atomic(savepoint=False):  # the caller's transaction when there is one
+        row = CaseEvent.objects.create(
+            case=case,
+            region_code=case.region_code,
+            kind=event.kind,
+            actor=actor if getattr(actor, "pk", None) else None,
+            actor_name=(getattr(actor, "full_name", "") or actor.get_username())
+            if getattr(actor, "pk", None)
+            else "系统",
+            at=at,
+            from_state=from_state,
+            to_state=to_state or from_state or case.state,
+            version=case.version,
+            data={k: v for k, v in event.data().items() if v not in ("", None, [], ())},
+        )
+        if not event.imported:
+            for observer in _observers:
+                observer(row)
+    return row
 
 
 def label(event: CaseEvent) -> str:

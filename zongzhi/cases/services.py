@@ -49,6 +49,7 @@ from zongzhi.cases.models import (
 from zongzhi.cases.numbering import next_case_number
 from zongzhi.cases.risk import suggest_risk
 from zongzhi.centers.models import Center, Org, Room
+from zongzhi.centers.selectors import org_serves
 from zongzhi.crypto import blind_index
 from zongzhi.identity import (
     normalize_resident_id,
@@ -225,6 +226,21 @@ def case_holder(case: Case) -> tuple[Org | None, Center | None]:
         if lead is not None:
             return lead.org, None
     return None, case.center
+
+
+def _require_serving(case: Case, field: str, title: str, *orgs: Org) -> None:
+    """Refuse an org outside the case's county that is not configured as serving it (one check for
+    every caller: the catalogue's choices offer only serving orgs, imports and scripts come here too)."""
+    for org in orgs:
+        if not org_serves(org, case.region_code):
+            raise ValidationError(
+                {
+                    field: [
+                        _("%(t)s“%(o)s”不在本案所在旗县，也未设置为服务本旗县，不能接收本案。")
+                        % {"t": title, "o": org.name},
+                    ]
+                }
+            )
 
 
 def _handle_days(handle_days: int | None) -> None:
@@ -520,6 +536,8 @@ def case_assign(
     """分流指派: push the case to a lead org and co-handlers, each with sign-for and handling deadlines."""
     case = _lock(case)
     access.require_case(actor, case, "assign", version=version)
+    _require_serving(case, "lead", _("主办单位"), lead)
+    _require_serving(case, "co", _("协办单位"), *co)
     if lead in co:
         raise ValidationError({"co": [_("主办单位不能同时是协办单位。")]})
     if len(set(co)) != len(co):
@@ -621,6 +639,7 @@ def case_transfer(
     case = _lock(case)
     access.require_case(actor, case, "transfer", version=version)
     workflow.check(case, "transfer", reason)
+    _require_serving(case, "to_org", _("转至单位"), to_org)
     _handle_days(handle_days)
     lead = _live_lead(case)
     if lead is not None and lead.org_id == to_org.pk:
@@ -686,6 +705,7 @@ def co_handler_add(*, case: Case, actor: User, version: int, org: Org) -> Case:
     """Add a co-handler (联合调处) to a case already pushed."""
     case = _lock(case)
     access.require_case(actor, case, "co_handler", version=version)
+    _require_serving(case, "org", _("协办单位"), org)
     live = [Assignment.Status.PENDING, Assignment.Status.SIGNED]
     if case.assignments.filter(org=org, status__in=live).exists():
         raise ValidationError({"org": [_("“%(o)s”已在办理本案。") % {"o": org.name}]})
@@ -735,6 +755,7 @@ def coordination_request(*, case: Case, actor: User, to_org: Org, message: str) 
     access.require_case(actor, case, "coordination")
     if not message.strip():
         raise ValidationError({"message": [_("请填写请求协调的事项。")]})
+    _require_serving(case, "to_org", _("请求协调的单位"), to_org)
     mine = access.org_ids_of(actor)
     handling = case.assignments.filter(status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED])
     from_org = (
@@ -1488,6 +1509,27 @@ def case_link(*, case: Case, other: Case, actor: User) -> Case:
         case.related.add(other)
         events.append(case, events.CaseLinked(number=other.number), actor=actor, at=timezone.now())
     return other
+
+
+def attachment_download(*, case: Case, attachment: Attachment, actor: User) -> Any:
+    """The attachment's file, open for reading; every download is an audit entry (pages and API alike)."""
+    audit_record(
+        action=AuditEntry.Action.FILE_DOWNLOADED,
+        actor=actor,
+        target=f"{case.number}/attachment:{attachment.pk}",
+        detail={"what": "案件附件", "case": case.number, "file": attachment.name, "size": attachment.size},
+    )
+    return attachment.file.open("rb")
+
+
+def document_print(*, case: Case, doc: str, actor: User, document_id: str | None, fmt: str) -> None:
+    """Write the audit entry of a case document shown for printing (`html`) or downloaded as PDF."""
+    audit_record(
+        action=AuditEntry.Action.DOCUMENT_PRINTED,
+        actor=actor,
+        target=f"{case.number}/{doc}",
+        detail={"case": case.number, "document": doc, "id": document_id or "", "format": fmt},
+    )
 
 
 @catalogue.performs("unmask")

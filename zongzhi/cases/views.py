@@ -286,17 +286,22 @@ def case_do(request: HttpRequest, number: str, what: str) -> HttpResponse:
 
 @staff_page(access.may_read_business)
 def attachment(request: HttpRequest, number: str, pk: int) -> FileResponse:
-    case = selectors.case_get(acting_user(request), number)
+    user = acting_user(request)
+    case = selectors.case_get(user, number)
     found = get_object_or_404(case.attachments.all(), pk=pk)
-    return FileResponse(found.file.open("rb"), content_type=found.content_type, as_attachment=True, filename=found.name)
+    opened = services.attachment_download(case=case, attachment=found, actor=user)
+    return FileResponse(opened, content_type=found.content_type, as_attachment=True, filename=found.name)
 
 
 @staff_page(access.may_read_business)
 def print_document(request: HttpRequest, number: str, doc: str) -> HttpResponse:
     """A4 print view of a document (受理登记表, 调解协议书, 督办函, 回访记录); `?format=pdf` downloads it."""
-    case = selectors.case_get(acting_user(request), number)
+    user = acting_user(request)
+    case = selectors.case_get(user, number)
     document = documents.build(case, doc, request.GET.get("id"))
-    if request.GET.get("format") == "pdf":
+    fmt = "pdf" if request.GET.get("format") == "pdf" else "html"
+    services.document_print(case=case, doc=doc, actor=user, document_id=request.GET.get("id"), fmt=fmt)
+    if fmt == "pdf":
         response = HttpResponse(documents.pdf(document), content_type="application/pdf")
         response["Content-Disposition"] = f"attachment; filename*=UTF-8''{documents.filename(case, doc)}"
         return response

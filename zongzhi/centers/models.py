@@ -90,6 +90,25 @@ class Org(models.Model):
         return self.name
 
 
+class ServiceArea(models.Model):
+    """A region outside its own county that an org takes cases of (a league department, a listed partner).
+
+    Cases are assigned and coordinated only to the orgs of the case's county and to orgs with a
+    service area covering the case's region; an org sees the cases pushed to it, nothing else there.
+    """
+
+    org = models.ForeignKey(Org, models.CASCADE, related_name="service_areas", verbose_name=_("单位"))
+    region = models.ForeignKey(Region, models.PROTECT, related_name="+", verbose_name=_("服务区划"))
+    prefix = models.CharField(_("区划代码前缀"), max_length=15, db_index=True)
+
+    class Meta:
+        verbose_name = _("跨辖区服务范围")
+        constraints = [models.UniqueConstraint(fields=["org", "region"], name="service_area_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.org} → {self.region}"
+
+
 class Room(models.Model):
     """A functional room in one of a center's three zones."""
 

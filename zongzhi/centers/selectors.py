@@ -3,11 +3,11 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from zongzhi.access import Scope
-from zongzhi.centers.models import Center, Org, Presence, Room
+from zongzhi.centers.models import Center, Org, Presence, Room, ServiceArea
 
 
 def centers_visible(scope: Scope, *, level: str | None = None, under: str | None = None) -> QuerySet[Center]:
@@ -30,6 +30,24 @@ def center_get(scope: Scope, code: str) -> Center:
 
 def orgs_visible(scope: Scope) -> QuerySet[Org]:
     return Org.objects.filter(scope.q())
+
+
+def _covering_prefixes(region_code: str) -> list[str]:
+    """Every prefix a region code starts with, from the province down to itself."""
+    return [region_code[:n] for n in (2, 4, 6, 9, 12, 15) if n <= len(region_code)]
+
+
+def orgs_serving(region_code: str) -> QuerySet[Org]:
+    """The orgs that take cases of a region: those of its county, and those with a service area over it."""
+    areas = ServiceArea.objects.filter(prefix__in=_covering_prefixes(region_code))
+    return Org.objects.filter(Q(region_code__startswith=region_code[:6]) | Q(pk__in=areas.values("org_id")))
+
+
+def org_serves(org: Org, region_code: str) -> bool:
+    """Whether `org` may be pushed or asked about a case of that region (see `orgs_serving`)."""
+    if org.region_code.startswith(region_code[:6]):
+        return True
+    return ServiceArea.objects.filter(org=org, prefix__in=_covering_prefixes(region_code)).exists()
 
 
 @dataclass

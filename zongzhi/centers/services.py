@@ -1,13 +1,17 @@
 """Writes on centers and the presence of orgs at them."""
 
-from django.core.exceptions import ValidationError
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from zongzhi import access
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
-from zongzhi.centers.models import Center, Org, Presence
+from zongzhi.centers.models import Center, Org, Presence, ServiceArea
+from zongzhi.regions.models import Region
 
 
 def weekday_errors(mode: str, weekdays: list[int]) -> list[str]:
@@ -47,3 +51,45 @@ def presence_set(
             detail={"mode": mode, "weekdays": sorted(weekdays)},
         )
     return presence
+
+
+def service_area_add(*, actor: Any, org: Org, region: Region, request: HttpRequest | None = None) -> ServiceArea:
+    """Let an org take cases of a region outside its own county (a league department, a listed partner).
+
+    Configuration: the system administrator on the page or the command line (`actor` None).
+    """
+    if actor is not None and not access.may_manage_accounts(actor):
+        raise PermissionDenied(_("只有系统管理员可以设置跨辖区服务范围。"))
+    if region.prefix.startswith(org.region_code[:6]):
+        raise ValidationError(
+            {"region": [_("服务区划“%(r)s”在“%(o)s”本旗县之内，无需设置。") % {"r": region.name, "o": org.name}]}
+        )
+    with transaction.atomic():
+        area, created = ServiceArea.objects.get_or_create(org=org, region=region, defaults={"prefix": region.prefix})
+        if created:
+            audit_record(
+                action=AuditEntry.Action.SERVICE_AREA_ADDED,
+                actor=actor,
+                actor_name="cli" if actor is None else "",
+                target=org.code,
+                request=request,
+                detail={"org": org.code, "region": region.code},
+            )
+    return area
+
+
+def service_area_remove(*, actor: Any, area: ServiceArea, request: HttpRequest | None = None) -> None:
+    """Stop an org taking new cases of that region (cases already pushed to it stay with it)."""
+    if actor is not None and not access.may_manage_accounts(actor):
+        raise PermissionDenied(_("只有系统管理员可以设置跨辖区服务范围。"))
+    with transaction.atomic():
+        detail = {"org": area.org.code, "region": area.region.code}
+        area.delete()
+        audit_record(
+            action=AuditEntry.Action.SERVICE_AREA_REMOVED,
+            actor=actor,
+            actor_name="cli" if actor is None else "",
+            target=detail["org"],
+            request=request,
+            detail=detail,
+        )

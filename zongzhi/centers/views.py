@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -12,9 +12,10 @@ from django.utils.translation import gettext_lazy
 from zongzhi import access
 from zongzhi.accounts.decorators import staff_page
 from zongzhi.centers import services
-from zongzhi.centers.models import Center, Org, Presence
+from zongzhi.centers.models import Center, Org, Presence, ServiceArea
 from zongzhi.centers.selectors import center_duty, center_get, centers_visible, rooms_by_zone
 from zongzhi.forms import apply_errors, by_code
+from zongzhi.regions.models import Region
 from zongzhi.regions.selectors import region_ancestors
 
 
@@ -96,3 +97,49 @@ def presence_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("入驻设置已保存。"))
             return redirect("centers:presence_new")
     return render(request, "centers/presence_form.html", {"form": form})
+
+
+class ServiceAreaForm(forms.Form):
+    org_code = forms.CharField(label=gettext_lazy("单位代码"), max_length=30)
+    region_code = forms.CharField(label=gettext_lazy("服务区划代码"), max_length=15)
+
+    def clean_org_code(self) -> Org:
+        return by_code(Org, self.cleaned_data["org_code"], _("单位代码"))
+
+    def clean_region_code(self) -> Region:
+        return by_code(Region, self.cleaned_data["region_code"], _("区划代码"))
+
+
+@staff_page(access.may_manage_accounts)
+def service_areas(request: HttpRequest) -> HttpResponse:
+    """The system administrator lists which orgs take cases outside their county (league departments, partners)."""
+    form = ServiceAreaForm(request.POST if "add" in request.POST else None)
+    if request.method == "POST":
+        if "remove" in request.POST:
+            raw = request.POST["remove"]
+            area = get_object_or_404(
+                ServiceArea.objects.select_related("org", "region"), pk=int(raw) if raw.isdigit() else 0
+            )
+            services.service_area_remove(actor=request.user, area=area, request=request)
+            messages.success(
+                request, _("已取消：%(o)s 不再接收 %(r)s 的新案件。") % {"o": area.org.name, "r": area.region.name}
+            )
+            return redirect("centers:service_areas")
+        if form.is_valid():
+            try:
+                area = services.service_area_add(
+                    actor=request.user,
+                    org=form.cleaned_data["org_code"],
+                    region=form.cleaned_data["region_code"],
+                    request=request,
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(
+                    request, _("已设置：%(o)s 可接收 %(r)s 的案件。") % {"o": area.org.name, "r": area.region.name}
+                )
+                return redirect("centers:service_areas")
+    areas = ServiceArea.objects.select_related("org", "region").order_by("region__code", "org__code")
+    status = 422 if form.errors else 200
+    return render(request, "centers/service_areas.html", {"form": form, "areas": areas}, status=status)

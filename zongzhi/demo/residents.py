@@ -39,7 +39,8 @@ from zongzhi.demo import places
 from zongzhi.demo.case_history import LIVE_DAYS, PHONE_PREFIXES, stored_anchor
 from zongzhi.demo.plan import XILINHOT, Plan, allocate, build_plan
 from zongzhi.grid.models import BlockHead, GridWorker, Household, Resident
-from zongzhi.grid.services import SUMMER_MONTHS, phone_index, resident_id_index
+from zongzhi.grid.seasons import county_calendar
+from zongzhi.grid.services import phone_index, resident_id_index
 from zongzhi.identity import make_resident_id
 from zongzhi.regions.models import Region
 
@@ -321,13 +322,16 @@ def household_rows(
     households: list[PHousehold], refs: _Refs, today: datetime.date, claims_end: datetime.datetime
 ) -> Rows:
     """Household rows (HOUSEHOLD_COLUMNS) and resident rows (RESIDENT_COLUMNS, the household's code first)."""
-    summer = today.month in SUMMER_MONTHS
+    calendars: dict[str, bool] = {}  # county code → whether its herders are on the summer pasture today
     region = refs.regions
     homes: list[tuple[Any, ...]] = []
     people: list[tuple[Any, ...]] = []
     for h in households:
         grid = h.grid
-        now = grid.summer if h.herder and summer else grid.code
+        county = grid.code[:6] + "000000"
+        if county not in calendars:
+            calendars[county] = county_calendar(county).season_on(today) == "summer"
+        now = grid.summer if h.herder and calendars[county] else grid.code
         heads = refs.block_heads.get(grid.code)
         worker = claimed_grid = claimed_at = None
         workers = refs.workers.get(now)

@@ -17,6 +17,7 @@ from zongzhi.accounts.models import Jurisdiction, Membership, User
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
 from zongzhi.centers.models import Center, DisputeDomain, Org, Presence, Room
+from zongzhi.centers.services import service_area_add
 from zongzhi.dashboards import geo, rollups
 from zongzhi.demo import places
 from zongzhi.demo.case_history import seed_case_history
@@ -70,6 +71,7 @@ def seed(*, scale: str = "league", seed_value: int = 2025, plan: Plan | None = N
         inserted["regions"] = _seed_regions(plan, county)
         inserted["centers"] = _seed_centers(plan, county)
         inserted["orgs"], inserted["rooms"], inserted["presences"] = _seed_orgs(plan, county)
+        inserted["service_areas"] = _seed_service_areas()
         inserted["accounts"], inserted["memberships"], inserted["jurisdictions"] = _seed_accounts(
             plan, county, seed_value
         )
@@ -198,6 +200,17 @@ def _seed_orgs(plan: Plan, county: str | None) -> tuple[int, int, int]:
         Presence, presences, lambda p: (p.org_id, p.center_id), set(Presence.objects.values_list("org_id", "center_id"))
     )
     return inserted, room_count, presence_count
+
+
+def _seed_service_areas() -> int:
+    """League departments serve every county (through the service, which audits each new one)."""
+    added = 0
+    for league in Region.objects.filter(level=codes.LEAGUE):
+        departments = Org.objects.filter(kind=Org.Kind.DEPARTMENT, region=league).exclude(service_areas__region=league)
+        for org in departments.order_by("code"):
+            service_area_add(actor=None, org=org, region=league)
+            added += 1
+    return added
 
 
 def _seed_accounts(plan: Plan, county: str | None, seed_value: int) -> tuple[int, int, int]:

@@ -106,6 +106,9 @@ class Household(models.Model):
         Region, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("认领网格")
     )
     claimed_at = models.DateTimeField(_("认领时间"), null=True, blank=True)
+    # A herder household's own moving days (MM-DD), where they differ from its county's calendar.
+    summer_from = models.CharField(_("本户转场夏营地日期"), max_length=5, blank=True)
+    winter_from = models.CharField(_("本户返回冬营地日期"), max_length=5, blank=True)
 
     class Meta:
         verbose_name = _("户")
@@ -178,3 +181,56 @@ class ClaimConflict(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
     winner = models.ForeignKey(GridWorker, models.PROTECT, null=True, blank=True, related_name="+")
+
+
+class SeasonCalendar(models.Model):
+    """When a county's herder households move: to the summer pasture on `summer_from`, back to the
+    winter quarters on `winter_from` (month-day, MM-DD). A county without one uses the defaults."""
+
+    DEFAULT_SUMMER, DEFAULT_WINTER = "05-01", "11-01"
+
+    county = models.OneToOneField(Region, models.PROTECT, related_name="season_calendar", verbose_name=_("旗县市区"))
+    summer_from = models.CharField(_("转场夏营地日期"), max_length=5, default=DEFAULT_SUMMER)
+    winter_from = models.CharField(_("返回冬营地日期"), max_length=5, default=DEFAULT_WINTER)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("修改人")
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("转场日历")
+
+    def __str__(self) -> str:
+        return f"{self.county} {self.summer_from}/{self.winter_from}"
+
+
+class HouseholdMove(models.Model):
+    """One seasonal move of a household between its pastures' grids, as the switch made it."""
+
+    class Season(models.TextChoices):
+        SUMMER = "summer", _("夏营地")
+        WINTER = "winter", _("冬营地")
+
+    household = models.ForeignKey(Household, models.CASCADE, related_name="moves", verbose_name=_("户"))
+    season = models.CharField(_("转入"), max_length=10, choices=Season.choices)
+    from_grid = models.ForeignKey(Region, models.PROTECT, related_name="+", verbose_name=_("原网格"))
+    to_grid = models.ForeignKey(Region, models.PROTECT, related_name="+", verbose_name=_("新网格"))
+    claimed_by_before = models.ForeignKey(
+        GridWorker, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("原认领网格员")
+    )
+    claimed_by_after = models.ForeignKey(
+        GridWorker, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("新认领网格员")
+    )
+    day = models.DateField(_("转场日"))
+    at = models.DateTimeField(_("记录时间"))
+
+    class Meta:
+        verbose_name = _("季节转场记录")
+        ordering = ["-day", "household_id"]
+        indexes = [
+            models.Index(fields=["to_grid", "day"], name="move_to_grid_day"),
+            models.Index(fields=["from_grid", "day"], name="move_from_grid_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household} → {self.to_grid} ({self.day})"

@@ -1,14 +1,16 @@
 """Reading the grid's people through the actor's scope."""
 
+import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Collate, Substr
+from django.utils import timezone
 
 from zongzhi.access import Scope
 from zongzhi.crypto import blind_index
-from zongzhi.grid.models import BlockHead, GridWorker, Household, PartyGroup, Resident
+from zongzhi.grid.models import BlockHead, GridWorker, Household, HouseholdMove, PartyGroup, Resident
 from zongzhi.identity import normalize_resident_id, resident_id_errors
 from zongzhi.regions import codes
 from zongzhi.regions.models import Region
@@ -90,3 +92,20 @@ def claim_rates_by_child(scope: Scope, region: Region) -> dict[str, tuple[int, i
 
 def unclaimed_households(scope: Scope) -> QuerySet[Household]:
     return households_visible(scope).filter(claimed_by__isnull=True).select_related("grid", "village")
+
+
+def recent_moves(grids: list[Region], days: int = 7) -> list[HouseholdMove]:
+    """The seasonal moves into or out of the grids in the last `days` days, newest first."""
+    since = timezone.localdate() - datetime.timedelta(days=days)
+    ids = [g.pk for g in grids]
+    return list(
+        HouseholdMove.objects.filter(Q(to_grid_id__in=ids) | Q(from_grid_id__in=ids), day__gte=since)
+        .select_related("household", "from_grid", "to_grid")
+        .order_by("-day", "household__code")[:200]
+    )
+
+
+def counties_visible(scope: Scope) -> list[Region]:
+    """The counties the scope covers or lies in (a township's director sees its county's calendar)."""
+    counties = Region.objects.filter(level=codes.COUNTY).order_by("code")
+    return [c for c in counties if scope.covers(c.code) or any(p.startswith(c.prefix) for p in scope.prefixes if p)]

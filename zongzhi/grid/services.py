@@ -1,6 +1,5 @@
-"""Writes on the grid registry: households, residents, claiming (认领) and the seasonal switch."""
+"""Writes on the grid registry: households, residents and claiming (认领); seasonal moves are in `seasons`."""
 
-import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,15 +17,6 @@ from zongzhi.grid.selectors import phone_index, resident_id_index
 from zongzhi.identity import normalize_resident_id, resident_id_errors
 from zongzhi.regions import codes
 from zongzhi.regions.models import Region
-
-SUMMER_MONTHS = range(5, 11)  # May–October on the summer pasture (夏营地), the rest of the year in winter quarters
-
-
-def season_grid(household: Household, day: datetime.date) -> Region:
-    """The grid responsible for the household on `day`: its summer or winter pasture for herders."""
-    if household.herder and household.summer_grid_id and household.winter_grid_id:
-        return household.summer_grid if day.month in SUMMER_MONTHS else household.winter_grid  # type: ignore[return-value]
-    return household.grid
 
 
 def _grid_under(grid: Region | None, village: Region, field: str) -> dict[str, list[str]]:
@@ -223,29 +213,6 @@ def claim_conflict_resolve(*, actor: Any, conflict: ClaimConflict, winner: GridW
             target=conflict.household.code,
             detail={"claim_conflict": conflict.pk, "winner": winner.code},
         )
-
-
-def seasonal_switch(*, day: datetime.date | None = None) -> int:
-    """Move herder households to the grid of the season; their claim goes with them. Returns households moved."""
-    day = day or timezone.localdate()
-    moved = 0
-    herders = Household.objects.filter(herder=True, summer_grid__isnull=False, winter_grid__isnull=False)
-    for household in herders.select_related("summer_grid", "winter_grid", "grid").iterator(chunk_size=1000):
-        target = season_grid(household, day)
-        if target.pk == household.grid_id:
-            continue
-        # The new grid's worker takes the household over, so it is never without a responsible grid.
-        worker = GridWorker.objects.filter(grid=target).order_by("-full_time", "code").first()
-        with transaction.atomic():
-            Household.objects.filter(pk=household.pk).update(
-                grid=target,
-                region_code=target.code,
-                claimed_by=worker if household.claimed_by_id else None,
-                claimed_grid=target if household.claimed_by_id and worker else None,
-            )
-            Resident.objects.filter(household=household).update(region_code=target.code)
-        moved += 1
-    return moved
 
 
 def resident_unmask(*, actor: Any, resident: Resident, reason: str, request: Any = None) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from zongzhi import access
 from zongzhi.accounts.decorators import acting_user, staff_page
 from zongzhi.forms import flash_errors
-from zongzhi.grid import selectors, services
+from zongzhi.grid import seasons, selectors, services
 from zongzhi.grid.models import ClaimConflict, GridWorker, Resident
 from zongzhi.identity import mask_phone, mask_resident_id
 from zongzhi.regions.models import Region
@@ -33,10 +33,16 @@ def my_grid(request: HttpRequest) -> HttpResponse:
     found = [(r, mask_resident_id(r.id_number)) for r in selectors.resident_search(scope, query)] if query else []
     shown_query = mask_resident_id(query) if len(query) == 18 and query[:17].isdigit() else query
     claimed, registered = selectors.claim_rate(scope)
+    arriving, leaving = seasons.this_week([g.pk for g in grids]) if grids else ([], [])
+    other_grids = {c.from_grid_id for c in arriving} | {c.to_grid_id for c in leaving}
+    names = dict(Region.objects.filter(pk__in=other_grids).values_list("pk", "name"))
     return render(
         request,
         "grid/my_grid.html",
         {
+            "arriving": [(c, names[c.from_grid_id]) for c in arriving],
+            "leaving": [(c, names[c.to_grid_id]) for c in leaving],
+            "moved": selectors.recent_moves(grids) if grids else [],
             "grids": grids,
             "page": page,
             "q": shown_query,
@@ -57,11 +63,14 @@ def household_detail(request: HttpRequest, code: str) -> HttpResponse:
         selectors.households_visible(scope).select_related("grid", "village", "claimed_by"), code=code
     )
     residents = [(r, mask_resident_id(r.id_number), mask_phone(r.phone)) for r in household.residents.all()]
+    herder = household.herder and household.summer_grid_id and household.winter_grid_id
     return render(
         request,
         "grid/household.html",
         {
             "household": household,
+            "calendar": seasons.county_calendar(household.region_code[:6] + "000000") if herder else None,
+            "moves": household.moves.select_related("from_grid", "to_grid")[:20] if herder else [],
             "residents": residents,
             "relations": Resident.Relation.choices,
             "languages": Resident.Language.choices,
@@ -204,3 +213,48 @@ def resident_unmask(request: HttpRequest, pk: int) -> HttpResponse:
             % {"n": resident.name, "i": id_number, "p": phone or "—"},
         )
     return redirect("grid:household", resident.household.code)
+
+
+@staff_page(access.may_read_business)
+def season_calendars(request: HttpRequest) -> HttpResponse:
+    """The moving days of the counties in the user's jurisdiction; a center director sets them."""
+    user = acting_user(request)
+    scope = access.scope_of(user)
+    counties = list(selectors.counties_visible(scope))
+    if request.method == "POST":
+        county = get_object_or_404(Region, code=request.POST.get("county", ""), pk__in=[c.pk for c in counties])
+        try:
+            seasons.calendar_set(
+                actor=user,
+                county=county,
+                summer_from=request.POST.get("summer_from", "").strip(),
+                winter_from=request.POST.get("winter_from", "").strip(),
+            )
+        except ValidationError as error:
+            flash_errors(request, error)
+        else:
+            messages.success(request, _("%(c)s的转场日历已保存。") % {"c": county.name})
+        return redirect("grid:seasons")
+    rows = [(county, seasons.county_calendar(county.code)) for county in counties]
+    may_set = "center_director" in access.roles_of(user)
+    return render(request, "grid/seasons.html", {"rows": rows, "may_set": may_set})
+
+
+@require_POST
+@staff_page(access.may_read_business)
+def household_season(request: HttpRequest, code: str) -> HttpResponse:
+    """A herder household's own moving days (empty: its county's)."""
+    user = acting_user(request)
+    household = get_object_or_404(selectors.households_visible(access.scope_of(user)), code=code)
+    try:
+        seasons.household_days_set(
+            actor=user,
+            household=household,
+            summer_from=request.POST.get("summer_from", "").strip(),
+            winter_from=request.POST.get("winter_from", "").strip(),
+        )
+    except (ValidationError, PermissionDenied) as error:
+        flash_errors(request, error)
+    else:
+        messages.success(request, _("本户的转场日期已保存。"))
+    return redirect("grid:household", household.code)

@@ -15,6 +15,8 @@ from django.views.decorators.http import require_POST
 
 from zongzhi import access
 from zongzhi.accounts.decorators import acting_user, staff_page
+from zongzhi.audit.models import AuditEntry
+from zongzhi.audit.services import audit_record
 from zongzhi.forms import flash_errors
 from zongzhi.transfer import exports, jobs
 from zongzhi.transfer.kinds import kind_of, kinds
@@ -58,6 +60,13 @@ def template_download(request: HttpRequest, kind: str) -> HttpResponse:
     found = kind_of(kind)
     if found is None:
         return render(request, "404.html", status=404)
+    audit_record(
+        action=AuditEntry.Action.FILE_DOWNLOADED,
+        actor=acting_user(request),
+        target=f"import_template:{kind}",
+        request=request,
+        detail={"what": "导入模板", "kind": kind},
+    )
     response = HttpResponse(template_xlsx(found), content_type=XLSX)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{kind}-template.xlsx"
     return response
@@ -101,6 +110,13 @@ def job_rejects(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
     if path is None or not path.is_file():
         return render(request, "404.html", status=404)
     name = f"{Path(job.file_name).stem}-退回行.xlsx"
+    audit_record(
+        action=AuditEntry.Action.FILE_DOWNLOADED,
+        actor=acting_user(request),
+        target=f"import:{job.pk}/rejects",
+        request=request,
+        detail={"what": "导入退回行", "kind": job.kind, "file": name},
+    )
     return FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type=XLSX)
 
 

@@ -1,16 +1,27 @@
-"""python manage.py scheduler [--every SECONDS] [--once]: queue the deadline sweep and the other periodic
-tasks of settings.SCHEDULED_TASKS on a clock."""
+"""python manage.py scheduler [--every SECONDS] [--once]: queue the deadline sweep and an audit checkpoint
+on a clock, the seasonal switch of herder households once a day, and the periodic tasks of
+settings.SCHEDULED_TASKS (such as the idempotency keys' expiry) on each tick."""
 
+import datetime
 import time
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, close_old_connections
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 
+from zongzhi.audit.tasks import audit_checkpoint_task
 from zongzhi.cases.tasks import sweep_deadlines_task
+from zongzhi.grid.tasks import seasonal_switch_task
+
+
+def _switched_today() -> bool:
+    """Today's seasonal switch is queued or done already (it runs once a day, the first tick after midnight)."""
+    midnight = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time()))
+    return DBTaskResult.objects.filter(task_path=seasonal_switch_task.module_path, enqueued_at__gte=midnight).exists()
 
 
 def _waiting(task: Any) -> bool:
@@ -19,7 +30,7 @@ def _waiting(task: Any) -> bool:
 
 
 class Command(BaseCommand):
-    help = "Every --every seconds, queue the deadline sweep for the task worker (db_worker)."
+    help = "Every --every seconds, queue the deadline sweep and an audit checkpoint for the task worker (db_worker)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--every", type=int, default=600, help="seconds between sweeps (default 600)")
@@ -51,6 +62,15 @@ class Command(BaseCommand):
         else:
             result = sweep_deadlines_task.enqueue()
             self.stdout.write(f"期限巡检已排队：{result.id}")
+        if not _switched_today():
+            result = seasonal_switch_task.enqueue()
+            self.stdout.write(f"季节转场已排队：{result.id}")
+        # A checkpoint records the chain as the worker finds it: one waiting is as good as two.
+        if _waiting(audit_checkpoint_task):
+            self.stdout.write("上一次审计检查点尚未写入，本次不再排队。")
+        else:
+            result = audit_checkpoint_task.enqueue()
+            self.stdout.write(f"审计检查点已排队：{result.id}")
         # The other periodic tasks, by path (apps above the cases, such as the idempotency keys' expiry).
         for path in settings.SCHEDULED_TASKS:
             task = import_string(path)
