@@ -1,37 +1,45 @@
-"""Intake, assign and sign-for through the API against the bare endpoints doing the same writes."""
+"""Intake and transitions through a real server process against bare endpoints behind the same server.
+
+The server: bench/server.py (gunicorn by default, BENCH_SERVER=runserver for Django's own).
+Each case goes intake → accept → assign → sign_for. The department system (a service account of
+Xilinhot's 司法局, bearer token, no cookie) registers the case and signs for it; the township
+center's director (a session with its CSRF token: accepting and assigning stay with people) accepts
+and assigns it. The bare endpoints (bench/urls.py) do the same inserts and updates behind the same
+server, authentication and JSON parsing, without rules, checks or typed events (the audit entry of
+each service-account call, written by the middleware, is common to both). Sequential requests, a
+new connection each, as tests/http_client makes them; the ratio is of the medians per step and of
+cases per second over the whole flow. The runs are interleaved case by case, so that a shared
+machine's changing load falls on all of them alike. The third run sends an Idempotency-Key with
+every POST, to show what remembering the answers costs.
+"""
 
 import datetime
 import io
 import json
+import statistics
 import time
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management import call_command
-from django.test import Client
-from django.test.utils import override_settings
 
+from bench.server import SERVER, serving
+from tests.http_client import HttpClient
 from zongzhi.identity import make_resident_id
 
-
-def _token(username: str) -> str:
-    out = io.StringIO()
-    call_command("issue_token", username, "--name", "bench", stdout=out)
-    return out.getvalue().strip()
-
-
-def _client(username: str) -> Client:
-    return Client(HTTP_AUTHORIZATION=f"Bearer {_token(username)}")
-
-
-VILLAGES: list[str] = []  # Xilinhot's villages: intake spreads over a county, as it does in life
+TOWNSHIP = "152502001"  # one township of Xilinhot: its center's director accepts and assigns
+LEAD = "152502-D05"  # 司法局, the department system's own org: it signs for what it is assigned
+VILLAGES: list[str] = []
+STEPS = ("intake", "accept", "assign", "sign_for")
 
 
 def _body(i: int) -> dict[str, Any]:
     return {
         "category": "neighbour",
         "title": f"相邻关系纠纷{i}",
-        "description": f"第{i}号测试：两户因排水沟发生争执。",
-        "region": VILLAGES[i % len(VILLAGES)] if VILLAGES else "152502001001",
+        "description": f"第{i}号测试：两户因排水沟发生争执，{uuid.uuid4().hex[:8]}。",
+        "region": VILLAGES[i % len(VILLAGES)],
         "parties": [
             {
                 "kind": "person",
@@ -46,42 +54,108 @@ def _body(i: int) -> dict[str, Any]:
     }
 
 
-def _post(client: Client, url: str, data: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(url, json.dumps(data), content_type="application/json")
-    assert response.status_code in (200, 201), (url, response.status_code, response.content[:300])
-    return response.json()
+class Caller:
+    """One caller's HTTP client: a bearer token, or a session with its CSRF token."""
+
+    def __init__(self, client: HttpClient, token: str = "", idempotent: bool = False) -> None:
+        self.client, self.token, self.idempotent = client, token, idempotent
+
+    def post(self, path: str, data: dict[str, Any]) -> tuple[dict[str, Any], float]:
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if self.idempotent:
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+        started = time.perf_counter()
+        answer = self.client.request("POST", path, json.dumps(data).encode(), headers)
+        elapsed = (time.perf_counter() - started) * 1000
+        assert answer.status in (200, 201), (path, answer.status, answer.text[:300])
+        return answer.json(), elapsed
+
+
+def _director_session(url: str) -> HttpClient:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.http_client import logged_in
+    from zongzhi.accounts.models import User
+
+    director = User.objects.get(username=f"director-{TOWNSHIP}")
+    TOTPDevice.objects.get_or_create(user=director, confirmed=True, defaults={"name": "bench"})
+    return logged_in(url, director.username)
+
+
+def _service_token() -> str:
+    out = io.StringIO()
+    call_command(
+        "service_account",
+        f"bench-司法局-{uuid.uuid4().hex[:6]}",
+        "--org",
+        LEAD,
+        "--region",
+        "152502",
+        "--allow",
+        "cases:read,cases:write",
+        stdout=out,
+    )
+    return out.getvalue().strip()
+
+
+def _flows(system: Caller, director: Caller) -> dict[str, Callable[[int, dict[str, list[float]]], None]]:
+    def platform(i: int, times: dict[str, list[float]]) -> None:
+        case, t = system.post("/api/v1/cases", _body(i))
+        times["intake"].append(t)
+        n, v = case["number"], case["version"]
+        answer, t = director.post(f"/api/v1/cases/{n}/actions/accept", {"version": v})
+        times["accept"].append(t)
+        answer, t = director.post(f"/api/v1/cases/{n}/actions/assign", {"version": answer["version"], "lead": LEAD})
+        times["assign"].append(t)
+        _answer, t = system.post(f"/api/v1/cases/{n}/actions/sign_for", {"version": answer["version"]})
+        times["sign_for"].append(t)
+
+    def bare(i: int, times: dict[str, list[float]]) -> None:
+        case, t = system.post("/bench/bare/intake", _body(i))
+        times["intake"].append(t)
+        n = case["number"]
+        for step, caller in (("accept", director), ("assign", director), ("sign_for", system)):
+            _answer, t = caller.post(f"/bench/bare/{n}/{step}", {})
+            times[step].append(t)
+
+    return {"bare": bare, "platform": platform}
 
 
 def measure(rounds: int) -> None:
     from zongzhi.regions.models import Region
 
-    VILLAGES[:] = Region.objects.filter(level="village", code__startswith="152502").values_list("code", flat=True)
-    with override_settings(ROOT_URLCONF="bench.urls"):
-        clerk, director, liaison = _client("demo-intake"), _client("demo-director"), _client("demo-liaison")
-
-        def platform_flow(i: int) -> None:
-            case = _post(clerk, "/api/v1/cases", _body(i))
-            n, v = case["number"], case["version"]
-            v = _post(clerk, f"/api/v1/cases/{n}/actions/accept", {"version": v})["version"]
-            v = _post(director, f"/api/v1/cases/{n}/actions/assign", {"version": v, "lead": "152502-D05"})["version"]
-            _post(liaison, f"/api/v1/cases/{n}/actions/sign_for", {"version": v})
-
-        def bare_flow(i: int) -> None:
-            n = _post(clerk, "/bench/bare/intake", _body(i))["number"]
-            _post(clerk, f"/bench/bare/{n}/accept", {})
-            _post(clerk, f"/bench/bare/{n}/assign", {})
-            _post(liaison, f"/bench/bare/{n}/sign_for", {})
-
-        results = {}
-        for name, flow in (("bare", bare_flow), ("platform", platform_flow)):
-            for i in range(5):
-                flow(100_000 + i)
-            started = time.perf_counter()
-            for i in range(rounds):
-                flow(i + (0 if name == "bare" else 50_000))
-            results[name] = rounds / (time.perf_counter() - started)
-        ratio = results["platform"] / results["bare"]
-        print(f"\ncase writes ({rounds} cases: intake → accept → assign → sign_for through the API)")
-        print(f"  bare endpoints (same inserts/updates, no rules): {results['bare']:7.1f} cases/s")
-        print(f"  platform API (services, checks, events):          {results['platform']:7.1f} cases/s")
-        print(f"  ratio platform / bare: {ratio:.2f}  (target ≥ 0.5)")
+    VILLAGES[:] = Region.objects.filter(level="village", code__startswith=TOWNSHIP).values_list("code", flat=True)
+    token = _service_token()
+    labels = ("bare", "platform", "platform + Idempotency-Key")
+    times: dict[str, dict[str, list[float]]] = {label: {s: [] for s in STEPS} for label in labels}
+    elapsed = dict.fromkeys(labels, 0.0)
+    with serving() as url:
+        session = _director_session(url)
+        runs = {
+            "bare": (Caller(HttpClient(url), token), Caller(session)),
+            "platform": (Caller(HttpClient(url), token), Caller(session)),
+            "platform + Idempotency-Key": (Caller(HttpClient(url), token, True), Caller(session, idempotent=True)),
+        }
+        flows = {label: _flows(*callers)["bare" if label == "bare" else "platform"] for label, callers in runs.items()}
+        for i in range(5):  # warm every worker's imports and caches
+            for n, label in enumerate(labels):
+                flows[label](900_000 + n * 10 + i, {s: [] for s in STEPS})
+        # Interleaved, case by case: on a shared machine the load drifts, and each run sees the same drift.
+        for i in range(rounds):
+            for n, label in enumerate(labels):
+                started = time.perf_counter()
+                flows[label](n * 100_000 + i, times[label])
+                elapsed[label] += time.perf_counter() - started
+    results = {
+        label: (rounds / elapsed[label], {s: statistics.median(times[label][s]) for s in STEPS}) for label in labels
+    }
+    bare_rate, bare_steps = results["bare"]
+    print(f"\ncase writes through a real server, {SERVER} ({rounds} cases each: intake → accept → assign → sign_for)")
+    print("  intake and sign_for: a department system's bearer token; accept and assign: a director's session + CSRF")
+    print(f"  {'run':<28} {'cases/s':>8} {'ratio':>6}  " + "  ".join(f"{s + ' p50 ms':>16}" for s in STEPS))
+    for label, (rate, steps) in results.items():
+        cells = "  ".join(f"{steps[s]:8.2f} ({steps[s] / bare_steps[s]:4.2f}x)" for s in STEPS)
+        print(f"  {label:<28} {rate:8.1f} {rate / bare_rate:6.2f}  {cells}")
+    print("  ratio = platform cases/s ÷ bare cases/s (target ≥ 0.5); (…x) = step p50 ÷ bare step p50")

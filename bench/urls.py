@@ -1,7 +1,8 @@
 """The platform's URLs plus bare endpoints for the benchmark floor (never mounted in production).
 
-The bare endpoints do the same inserts and updates as intake, assign and sign-for, behind the
-same bearer-token authentication and JSON parsing, without validation, rules or access checks.
+The bare endpoints do the same inserts and updates as intake, accept, assign and sign-for, behind the
+same authentication (a service account's bearer token, or a session with its CSRF token) and JSON
+parsing, without validation, rules or access checks.
 """
 
 import datetime
@@ -14,14 +15,14 @@ from django.urls import path
 from django.utils import timezone
 from ninja import NinjaAPI
 
-from zongzhi.api import BearerToken
+from zongzhi.api import BearerToken, VerifiedSession
 from zongzhi.cases.models import Assignment, Case, CaseEvent, Category, Party
 from zongzhi.cases.numbering import next_case_number
 from zongzhi.centers.models import Center, Org
 from zongzhi.regions.models import Region
 from zongzhi.urls import urlpatterns as platform
 
-bare = NinjaAPI(urls_namespace="bare", auth=BearerToken(), docs_url=None, openapi_url=None)
+bare = NinjaAPI(urls_namespace="bare", auth=[BearerToken(), VerifiedSession()], docs_url=None, openapi_url=None)
 
 
 @bare.post("/intake")

@@ -1,8 +1,7 @@
 """The one place tests make an API account for another system and its bearer token.
 
-Where service accounts exist (`zongzhi.integration`), a real one: its org's liaison over the
-jurisdiction, with the rights the outbox's routes need. Before they land, a user with a leader's role
-over the jurisdiction and a token from `accounts.services.token_issue`.
+A real service account (`zongzhi.integration`): its org's liaison over the jurisdiction, with the
+rights the outbox's routes need.
 """
 
 import http.client
@@ -12,7 +11,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from zongzhi.accounts.models import Jurisdiction, Membership, Role, User
+from zongzhi.accounts.models import User
 from zongzhi.centers.models import Org
 from zongzhi.regions.models import Region
 
@@ -21,14 +20,7 @@ RIGHTS = ("events:read", "webhooks:read", "webhooks:write", "cases:read")
 
 def service_account(username: str, *, region: str = "152502000000") -> tuple[User, str]:
     """An account that sees everything under `region`, and a fresh bearer token for it."""
-    found = Region.objects.get(code=region)
-    if importlib.util.find_spec("zongzhi.integration") is not None:
-        return _integration_account(username, found)
-    user, _created = User.objects.get_or_create(username=username, defaults={"full_name": username})
-    Membership.objects.get_or_create(user=user, role=Role.LEADER, org=None, center=None)
-    Jurisdiction.objects.get_or_create(user=user, region=found, defaults={"prefix": found.prefix})
-    token_issue = importlib.import_module("zongzhi.accounts.services").token_issue  # gone with service accounts
-    return user, token_issue(user=user, name="tests")
+    return _integration_account(username, Region.objects.get(code=region))
 
 
 def _integration_account(name: str, region: Region) -> tuple[User, str]:

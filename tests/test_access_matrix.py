@@ -39,12 +39,13 @@ from zongzhi.accounts.models import User
 from zongzhi.cases import services as case_services
 from zongzhi.cases.catalogue import ACTIONS
 from zongzhi.cases.models import OPEN_STATES, Case, CourtReferral, Instalment, State, Supervision
-from zongzhi.centers.models import Center, Room
+from zongzhi.centers.models import Center, Org, Room
 from zongzhi.field import reviews
 from zongzhi.field import services as field_services
 from zongzhi.field.models import ServiceType
 from zongzhi.grid import services as grid_services
 from zongzhi.grid.models import GridWorker, Household
+from zongzhi.integration.services import service_account_create, service_token_issue
 from zongzhi.meetings import services as meeting_services
 from zongzhi.outbox.models import Delivery
 from zongzhi.outbox.publishing import publish
@@ -185,6 +186,29 @@ ROUTES: dict[str, list[Probe]] = {
         Probe("/staff/credential-resets/999999999/", only(*ADMINS, status=404)),
     ],
     "staff/audit/": [Probe("/staff/audit/", only("auditor"))],
+    "staff/integration/accounts/": [Probe("/staff/integration/accounts/", only("secadmin"))],
+    "staff/integration/accounts/new/": [Probe("/staff/integration/accounts/new/", only("secadmin"))],
+    "staff/integration/accounts/<int:pk>/": [
+        Probe("/staff/integration/accounts/{service_account}/", only("secadmin")),
+        Probe("/staff/integration/accounts/999999999/", only("secadmin", status=404)),
+    ],
+    "staff/integration/accounts/<int:pk>/tokens/new/": [
+        post("/staff/integration/accounts/{service_account}/tokens/new/", only("secadmin"), {"days": "30"})
+    ],
+    "staff/integration/tokens/<int:pk>/rotate/": [
+        post("/staff/integration/tokens/{service_token}/rotate/", only("secadmin"))
+    ],
+    "staff/integration/tokens/<int:pk>/revoke/": [
+        post("/staff/integration/tokens/{service_token}/revoke/", only("secadmin", status=302))
+    ],
+    # ---- Open311: discovery and services are public; requests want an api_key, never a session ------
+    "open311/v2/discovery.<str:fmt>": [Probe("/open311/v2/discovery.json", public())],
+    "open311/v2/services.<str:fmt>": [Probe("/open311/v2/services.xml", public())],
+    "open311/v2/requests.<str:fmt>": [
+        Probe("/open311/v2/requests.json", public(403)),
+        post("/open311/v2/requests.json", public(403), {"service_code": "neighbour", "description": "x"}),
+    ],
+    "open311/v2/requests/<str:number>.<str:fmt>": [Probe("/open311/v2/requests/{case}.json", public(403))],
     "staff/regions/new/": [Probe("/staff/regions/new/", only("sysadmin"))],
     "staff/centers/presences/new/": [Probe("/staff/centers/presences/new/", only("sysadmin"))],
     "staff/centers/service-areas/": [
@@ -751,6 +775,15 @@ def world(db, tmp_path: Path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         actor=who("director-152531"), village=dhome.village, held_on=timezone.localdate()
     )
     county = Region.objects.get(code=XILINHOT)
+    service_account = service_account_create(
+        actor=None,
+        name="矩阵测试系统",
+        org=Org.objects.get(code="152502-D05"),
+        regions=[county],
+        permissions=[],
+        cli=True,
+    )
+    service_token, _raw = service_token_issue(actor=None, account=service_account, cli=True)
     unit = field_services.mobile_unit_create(actor=director, name="乌日特一队", county=county)
     unit_out = field_services.mobile_unit_create(
         actor=who("director-152531"), name="乌日特一队", county=Region.objects.get(code=DUOLUN)
@@ -882,6 +915,8 @@ def world(db, tmp_path: Path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "job": job.pk,
         "open_day": open_day.pk,
         "open_day_out": open_day_out.pk,
+        "service_account": service_account.pk,
+        "service_token": service_token.pk,
         "intake": {
             "category": "grassland",
             "title": "草场边界纠纷",

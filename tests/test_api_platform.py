@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from tests.api_tokens import bearer
 from tests.browsing import ROOT
 from tests.conftest import DUOLUN, XILINHOT
 from tests.http_client import HttpClient, Response, logged_in
@@ -35,7 +34,10 @@ from zongzhi.identity import make_resident_id
 from zongzhi.meetings.services import agenda_cases
 from zongzhi.regions.models import Region
 
-AUTH = ["session", "bearer"]
+# The persona flows run as people: a session with its CSRF token. Bearer tokens belong to service
+# accounts (a department system acting as its org's liaison), whose writes tests/test_service_accounts.py
+# and the case API tests drive; a token never stands in for a grid worker or a director.
+AUTH = ["session"]
 Clients = Callable[[str, str], HttpClient]
 
 
@@ -48,9 +50,7 @@ def clients(server: dict[str, str], django_db_blocker: Any) -> Clients:
         if (auth, persona) not in made:
             with django_db_blocker.unblock():
                 username = f"demo-{persona}"
-                made[auth, persona] = (
-                    logged_in(server["url"], username) if auth == "session" else bearer(server["url"], username)
-                )
+                made[auth, persona] = logged_in(server["url"], username)
         return made[auth, persona]
 
     return get

@@ -10,13 +10,14 @@ import datetime
 import json
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from tests.api_tokens import token_for
+from tests.api_tokens import service_token
 from tests.browsing import ARTIFACTS
 from tests.conftest import XILINHOT
 from tests.messy_files import write_xlsx
@@ -113,7 +114,7 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_document(
     server: dict[str, str], django_db_blocker: Any, tmp_path: Path
 ) -> None:
     with django_db_blocker.unblock():
-        token = token_for("demo-director", name="schemathesis")
+        token = service_token(f"schemathesis-{uuid.uuid4().hex[:6]}")
         config = tmp_path / "schemathesis.toml"
         config.write_text(_config(_objects(tmp_path)), encoding="utf-8")
     command = [

@@ -21,7 +21,6 @@ from tests.test_case_api import body
 from tests.test_case_lifecycle import register, who
 from tests.test_field import PNG, household_in, record
 from zongzhi.accounts.models import User
-from zongzhi.accounts.services import token_issue
 from zongzhi.audit.models import AuditEntry
 from zongzhi.cases import services as case_services
 from zongzhi.cases.models import Case, CaseEvent
@@ -41,9 +40,11 @@ def committed(django_db_blocker) -> Iterator[None]:  # type: ignore[no-untyped-d
         yield
 
 
-def api_client(server: dict[str, str], username: str) -> HttpClient:
-    """A department system's client: a bearer token, no session."""
-    token = token_issue(user=User.objects.get(username=username), name="audit-test")
+def api_client(server: dict[str, str]) -> tuple[HttpClient, User]:
+    """A department system's client (a service account of Xilinhot's 司法局): a bearer token, no session."""
+    from tests.test_service_accounts import open_account
+
+    account, token = open_account("cases:read,cases:write")
     client = HttpClient(server["url"])
     original = client.request
 
@@ -51,7 +52,7 @@ def api_client(server: dict[str, str], username: str) -> HttpClient:
         return original(method, path, body, {"Authorization": f"Bearer {token}", **(headers or {})})
 
     client.request = with_token  # type: ignore[method-assign]
-    return client
+    return client, account.user
 
 
 def entries_after(mark: int, action: str) -> list[AuditEntry]:
@@ -78,14 +79,17 @@ def last_event() -> int:
 
 
 def test_case_actions_by_page_and_by_api_are_in_the_chain(server: dict[str, str], committed: None) -> None:
-    intake_api, director_page = api_client(server, "demo-intake"), logged_in(server["url"], "demo-director")
-    # Registration through the API (bearer token).
+    (system, system_user), director_page = api_client(server), logged_in(server["url"], "demo-director")
+    # Registration through the API (a service account's bearer token).
     mark = last_event()
-    answer = intake_api.post_json("/api/v1/cases", body(title="审计覆盖测试"))
+    # Registered for the county (its center's window then accepts it; a village's goes to its township).
+    answer = system.post_json("/api/v1/cases", body(title="审计覆盖测试", region="152502000000"))
     assert answer.status == 201, answer.text[:300]
     case = Case.objects.get(number=answer.json()["number"])
-    assert_events_audited(case, mark, who("intake"))
-    # A transition through the API, then one through the case page's form (session and CSRF).
+    assert_events_audited(case, mark, system_user)
+    # A transition through the API (the clerk's session and CSRF), then one through the case page's form.
+    intake_api = logged_in(server["url"], "demo-intake")
+    case = Case.objects.get(pk=case.pk)
     mark = last_event()
     answer = intake_api.post_json(f"/api/v1/cases/{case.number}/actions/accept", {"version": case.version})
     assert answer.status == 200, answer.text[:300]
@@ -129,7 +133,7 @@ def test_the_sweep_and_other_system_changes_are_audited_as_the_system(db) -> Non
 
 def test_every_print_and_download_is_in_the_chain(server: dict[str, str], committed: None, tmp_path: Path) -> None:
     director, intake = logged_in(server["url"], "demo-director"), logged_in(server["url"], "demo-intake")
-    intake_api = api_client(server, "demo-intake")
+    intake_api = logged_in(server["url"], "demo-intake")  # the API by session (a token's call adds its api_call)
     gridworker = logged_in(server["url"], "demo-gridworker")
     case = register()
     attachment = case_services.attachment_add(

@@ -137,13 +137,23 @@ def test_out_of_jurisdiction_cases_are_404(clerk: Client) -> None:
     assert admin.get("/api/v1/cases").status_code == 403
 
 
-def test_bearer_token_acts_as_its_user(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_service_account_token_acts_as_its_account(db) -> None:  # type: ignore[no-untyped-def]
     out = io.StringIO()
-    call_command("issue_token", "demo-intake", "--name", "portal", stdout=out)
+    call_command(
+        "service_account",
+        "司法局业务系统-api",
+        "--org",
+        "152502-D05",
+        "--region",
+        "152502",
+        "--allow",
+        "cases:read,cases:write",
+        stdout=out,
+    )
     token = out.getvalue().strip()
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     created = post(client, "/api/v1/cases", body())
-    assert created.status_code == 201
+    assert created.status_code == 201 and created.json()["channel"] == "department"
     assert client.get(f"/api/v1/cases/{created.json()['number']}").status_code == 200
     assert Client(HTTP_AUTHORIZATION="Bearer zz_nonsense").get("/api/v1/cases").status_code == 401
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+import uuid
 from typing import Any
 
 import pytest
@@ -109,9 +110,20 @@ def test_the_api_refuses_a_channel_and_sets_it_from_the_caller() -> None:
     assert "channel" not in schema["properties"]
 
 
-def _token(server: dict[str, str], username: str) -> str:
+def _token(server: dict[str, str], org: str) -> str:
     return subprocess.run(
-        [sys.executable, "manage.py", "issue_token", username, "--name", "ddl-channel"],
+        [
+            sys.executable,
+            "manage.py",
+            "service_account",
+            f"ddl-channel-{org}-{uuid.uuid4().hex[:6]}",
+            "--org",
+            org,
+            "--region",
+            "152502",
+            "--allow",
+            "cases:write",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -136,7 +148,7 @@ def _post(server: dict[str, str], token: str, data: dict[str, Any]) -> tuple[int
 
 def test_over_http_a_department_cannot_claim_the_window(server: dict[str, str]) -> None:
     """Against the running server, as a service account of 司法局 (no transaction of ours)."""
-    token = _token(server, "demo-liaison")
+    token = _token(server, "152502-D05")
     status, answer = _post(server, token, body(channel="window", title="接口渠道测试（拒绝）"))
     assert status == 422 and "channel" in answer["errors"], answer
     status, answer = _post(server, token, body(title="接口渠道测试"))

@@ -53,6 +53,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("portal", ("zongzhi.portal",)),
     ("dashboards", ("zongzhi.dashboards",)),
     ("transfer", ("zongzhi.transfer",)),
+    ("integration", ("zongzhi.integration",)),
     ("stats", ("zongzhi.stats",)),
     ("demo", ("zongzhi.demo",)),
     ("home", ("zongzhi.home",)),

@@ -124,6 +124,16 @@ def may_manage_security(user: Any) -> bool:
     return Role.SEC_ADMIN in roles_of(user)
 
 
+def may_manage_service_accounts(user: Any) -> bool:
+    """Service accounts' org, jurisdiction, rights and tokens: the administrator who grants rights."""
+    return may_grant_rights(user)
+
+
+def is_service_account(user: Any) -> bool:
+    """A non-human account of another system (zongzhi.integration): it never logs in, it holds no token of a person."""
+    return getattr(user, "pk", None) is not None and hasattr(user, "service_account")
+
+
 def may_read_audit(user: Any) -> bool:
     return Role.AUDIT_ADMIN in roles_of(user)
 

@@ -4,13 +4,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from zongzhi import access
-from zongzhi.accounts.services import token_user
 from zongzhi.api_access import require_resource
 from zongzhi.api_schemas import READ, Filter
 from zongzhi.cases import actions, catalogue
@@ -21,6 +21,7 @@ from zongzhi.dashboards.api import router as dashboards_router
 from zongzhi.field.api import router as field_router
 from zongzhi.grid.api import router as grid_router
 from zongzhi.home.api import router as open_days_router
+from zongzhi.integration.services import token_authenticate
 from zongzhi.meetings.api import router as meetings_router
 from zongzhi.outbox.api import router as events_router
 from zongzhi.outbox.api import webhooks_router
@@ -41,13 +42,18 @@ class VerifiedSession(SessionAuth):
 
 
 class BearerToken(HttpBearer):
-    """`Authorization: Bearer <token>` from `manage.py issue_token`: a service account."""
+    """`Authorization: Bearer <token>` of a service account (zongzhi.integration); never CSRF-checked.
+
+    A token that is unknown, expired, revoked or of a deactivated account is refused (401) outright,
+    rather than falling through to the session's CSRF check. People have no tokens.
+    """
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = token_user(token)
-        if user is not None:
-            request.user = user
-        return user
+        found = token_authenticate(request, token)
+        if found is None:
+            raise HttpError(401, _("令牌无效、已过期或已吊销。"))
+        request.user = found.account.user
+        return found.account.user
 
 
 api = NinjaAPI(
@@ -61,7 +67,8 @@ api = NinjaAPI(
 )
 
 
-def _business(request: HttpRequest) -> access.Scope:
+def _business(request: HttpRequest, resource: str) -> access.Scope:
+    require_resource(request, resource)
     if not access.may_read_business(request.user):
         raise HttpError(403, "您的角色无权读取业务数据。")
     return access.scope_of(request.user)
@@ -103,8 +110,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
 @api.get("/stats", response={200: dict[str, Any], **READ}, tags=["dashboards"])
 def stats(request: HttpRequest, region: Filter = "") -> dict[str, Any]:
     """The platform figures of `platform_stats`, for the caller's jurisdiction."""
-    require_resource(request, "dashboards:read")
-    scope = _business(request)
+    scope = _business(request, "dashboards:read")
     if region:
         found = region_get(scope, region)
         scope = access.Scope.of_region(found.code, found.level)

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "zongzhi.dashboards",
     "zongzhi.outbox",
     "zongzhi.ops",
+    "zongzhi.integration",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "zongzhi.replica.ReplicaReadsMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # After the session's user is known: idempotency keys belong to a caller (docs/integration.md).
+    "zongzhi.integration.middleware.ApiCallMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "zongzhi.accounts.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -209,6 +212,15 @@ SMS_SIGNATURE = os.environ.get("ZONGZHI_SMS_SIGNATURE", "锡林郭勒盟综治�
 # The request header (e.g. HTTP_X_REAL_IP) in which the reverse proxy passes the visitor's address,
 # for the portal's per-address rate limits. Unset: REMOTE_ADDR (a header anyone can set is not trusted).
 CLIENT_IP_HEADER = os.environ.get("ZONGZHI_CLIENT_IP_HEADER", "")
+
+# Service accounts (docs/integration.md): a token's life, and how long a rotated one keeps working.
+SERVICE_TOKEN_DAYS = int(os.environ.get("ZONGZHI_SERVICE_TOKEN_DAYS", "90"))
+SERVICE_TOKEN_GRACE_SECONDS = int(os.environ.get("ZONGZHI_SERVICE_TOKEN_GRACE_SECONDS", str(60 * 60)))
+# How long an API POST's Idempotency-Key is remembered (and its first answer replayed).
+IDEMPOTENCY_KEY_HOURS = int(os.environ.get("ZONGZHI_IDEMPOTENCY_KEY_HOURS", "24"))
+
+# Queued by `manage.py scheduler` on each tick, besides the deadline sweep (by path: any app may add one).
+SCHEDULED_TASKS = ["zongzhi.integration.tasks.idempotency_keys_expire_task"]
 
 # The audit log (docs/audit.md): checkpoints outside the database, entries kept at least 180 days
 # (等保 2.0 level 3, 网络安全法 §21: logs kept no less than six months).

@@ -23,5 +23,7 @@ urlpatterns = [
     path("staff/integration/", include("zongzhi.outbox.urls")),
     path("exchange/inbound/<slug:source>", exchange_inbound, name="exchange_inbound"),
     path("api/v1/", api.urls),
+    path("open311/v2/", include("zongzhi.integration.open311")),
+    path("staff/integration/", include("zongzhi.integration.urls")),
     path("", include("zongzhi.portal.urls")),
 ]

@@ -86,7 +86,8 @@ class Jurisdiction(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token for a service account; it acts with its user's roles and jurisdiction."""
+    """Retired: the bearer tokens people once had. None is accepted any more (only service accounts'
+    tokens, `zongzhi.integration.ServiceToken`); the table waits for a migration of this app to drop it."""
 
     user = models.ForeignKey(User, models.CASCADE, related_name="api_tokens", verbose_name=_("账号"))
     name = models.CharField(_("用途"), max_length=100)

@@ -1,7 +1,6 @@
 """Every write on accounts: logging in, lockout, TOTP, users, roles and jurisdictions."""
 
 import datetime
-import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,6 @@ from zongzhi import access, inputs
 from zongzhi.accounts.models import (
     ADMIN_ROLES,
     BUSINESS_ROLES,
-    ApiToken,
     CredentialReset,
     Jurisdiction,
     Membership,
@@ -86,6 +84,10 @@ def login_check_password(*, username: str, password: str, request: HttpRequest) 
     if inputs.NUL in username or inputs.NUL in password:  # no account has one; PostgreSQL cannot even look
         return LoginResult(None, wrong)
     user = User.objects.filter(username=username).first()
+    if user is not None and access.is_service_account(user):
+        # Another system's account: it has no password and never logs in, whatever is typed.
+        audit_record(action=Action.LOGIN_FAILED, actor=user, target=username, request=request, detail={"service": True})
+        return LoginResult(None, wrong)
     if user is not None and is_locked(user):
         audit_record(action=Action.LOGIN_WHILE_LOCKED, actor=user, target=username, request=request)
         return LoginResult(None, _locked_message(user.locked_until))  # type: ignore[arg-type]
@@ -202,6 +204,13 @@ def _rights_refusal(actor: User | None, user: User, allowed: bool) -> str:
     return ""
 
 
+def _service_account_refusal(user: User, cli: bool) -> str:
+    """A service account's role and regions are set only through zongzhi.integration (`cli`)."""
+    if not cli and access.is_service_account(user):
+        return _("这是服务账号：其单位、辖区由安全管理员在“服务账号”页面设置。")
+    return ""
+
+
 def _role_clash(user: User, role: str) -> str:
     """Why `role` cannot join the account's other rights ('' when it can)."""
     held = set(Membership.objects.filter(user=user).exclude(role=role).values_list("role", flat=True))
@@ -234,7 +243,7 @@ def membership_grant(
         if actor is None or role in ADMIN_ROLES:
             why = _("管理员角色只能在服务器上用命令行授予。")
         else:
-            why = _rights_refusal(actor, user, allowed)
+            why = _rights_refusal(actor, user, allowed) or _service_account_refusal(user, cli)
         if why:
             raise _refused(actor=actor, target=user.username, attempt=attempt, message=why, request=request)
     with transaction.atomic():
@@ -255,10 +264,12 @@ def membership_grant(
     return membership
 
 
-def membership_revoke(*, actor: User, membership: Membership, request: HttpRequest | None = None) -> None:
+def membership_revoke(
+    *, actor: User, membership: Membership, request: HttpRequest | None = None, cli: bool = False
+) -> None:
     """Take a business role away (the security administrator, never on their own account)."""
     user = membership.user
-    why = _rights_refusal(actor, user, access.may_grant_rights(actor))
+    why = _rights_refusal(actor, user, access.may_grant_rights(actor)) or _service_account_refusal(user, cli)
     if not why and membership.role in ADMIN_ROLES:
         why = _("管理员角色只能在服务器上用命令行授予或撤销。")
     if why:
@@ -271,11 +282,12 @@ def membership_revoke(*, actor: User, membership: Membership, request: HttpReque
 
 
 def jurisdiction_grant(
-    *, actor: User | None, user: User, region: Region, request: HttpRequest | None = None
+    *, actor: User | None, user: User, region: Region, request: HttpRequest | None = None, cli: bool = False
 ) -> Jurisdiction:
     """Let a business user see a region (the security administrator, or the CLI when `actor` is None)."""
     attempt = f"grant_region:{region.code}"
     why = _rights_refusal(actor, user, actor is not None and access.may_grant_rights(actor))
+    why = why or _service_account_refusal(user, cli)
     if why:
         raise _refused(actor=actor, target=user.username, attempt=attempt, message=why, request=request)
     with transaction.atomic():
@@ -299,10 +311,12 @@ def jurisdiction_grant(
     return jurisdiction
 
 
-def jurisdiction_revoke(*, actor: User, jurisdiction: Jurisdiction, request: HttpRequest | None = None) -> None:
+def jurisdiction_revoke(
+    *, actor: User, jurisdiction: Jurisdiction, request: HttpRequest | None = None, cli: bool = False
+) -> None:
     """Take a region away (the security administrator, never on their own account)."""
     user, code = jurisdiction.user, jurisdiction.region.code
-    why = _rights_refusal(actor, user, access.may_grant_rights(actor))
+    why = _rights_refusal(actor, user, access.may_grant_rights(actor)) or _service_account_refusal(user, cli)
     if why:
         raise _refused(actor=actor, target=user.username, attempt=f"revoke_region:{code}", message=why, request=request)
     with transaction.atomic():
@@ -411,6 +425,8 @@ def initial_password_refusal(actor: User, user: User) -> str:
 
 def user_set_password(*, actor: User, user: User, password: str, request: HttpRequest | None = None) -> None:
     """Set the initial password of a business account not used yet (temporary: changed at the first login)."""
+    if access.is_service_account(user):
+        raise ValidationError({"password": [_("服务账号不能设置密码，它只用令牌访问接口。")]})
     why = initial_password_refusal(actor, user)
     if why:
         raise _refused(actor=actor, target=user.username, attempt="set_password", message=why, request=request)
@@ -592,30 +608,3 @@ def _temporary_password() -> str:
     """16 random characters in groups of four, easy to read out and type."""
     raw = "".join(secrets.choice(_READABLE) for _ in range(16))
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
-
-
-def token_issue(*, user: User, name: str, actor_name: str = "cli") -> str:
-    """Create a bearer token for `user`; only its hash is stored, the token is shown once."""
-    inputs.check_text(ApiToken, {"name": name})
-    token = "zz_" + secrets.token_urlsafe(32)
-    with transaction.atomic():
-        ApiToken.objects.create(
-            user=user, name=name, key_hash=hashlib.sha256(token.encode()).hexdigest(), prefix=token[:10]
-        )
-        audit_record(action=Action.TOKEN_ISSUED, actor_name=actor_name, target=user.username, detail={"name": name})
-    return token
-
-
-def token_user(token: str) -> User | None:
-    """The active user a bearer token belongs to, or None."""
-    found = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=hashlib.sha256(token.encode()).hexdigest(), revoked=False, user__is_active=True)
-        .first()
-    )
-    if found is None:
-        return None
-    now = timezone.now()
-    if found.last_used_at is None or now - found.last_used_at > datetime.timedelta(minutes=1):
-        ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)  # a write per minute, not per request
-    return found.user

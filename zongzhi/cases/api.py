@@ -198,7 +198,7 @@ def list_cases(
 
 @router.get("/{number}", response={200: CaseDetailOut, **refusals(401, 403, 404, 422)})
 def get_case(request: HttpRequest, number: str) -> dict[str, Any]:
-    _business(request)
+    _business(request, "cases:read")
     return case_detail(selectors.case_get(_user(request), number, related=selectors.API_RELATED), _user(request))
 
 

@@ -56,6 +56,7 @@ class Case(models.Model):
         MOBILE = "mobile", _("乌日特走访")
         PORTAL = "portal", _("网上申请")
         IMPORT = "import", _("历史导入")
+        HOTLINE = "hotline", _("12345热线")  # through Open311 by the hotline's service account
 
     class Risk(models.TextChoices):
         RED = "red", _("红色")

@@ -34,6 +34,7 @@ COUNTS = (
     "ch_mobile",
     "ch_portal",
     "ch_import",
+    "ch_hotline",
     "risk_red",
     "risk_orange",
     "risk_yellow",
@@ -72,6 +73,7 @@ class Measures(models.Model):
     ch_mobile = models.IntegerField(default=0)
     ch_portal = models.IntegerField(default=0)
     ch_import = models.IntegerField(default=0)
+    ch_hotline = models.IntegerField(default=0)
     risk_red = models.IntegerField(default=0)
     risk_orange = models.IntegerField(default=0)
     risk_yellow = models.IntegerField(default=0)

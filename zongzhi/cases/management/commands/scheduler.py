@@ -1,13 +1,16 @@
 """python manage.py scheduler [--every SECONDS] [--once]: queue the deadline sweep and an audit checkpoint
-on a clock, and the seasonal switch of herder households once a day."""
+on a clock, the seasonal switch of herder households once a day, and the periodic tasks of
+settings.SCHEDULED_TASKS (such as the idempotency keys' expiry) on each tick."""
 
 import datetime
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 
 from zongzhi.audit.tasks import audit_checkpoint_task
@@ -71,4 +74,9 @@ class Command(BaseCommand):
         else:
             result = audit_checkpoint_task.enqueue()
             self.stdout.write(f"审计检查点已排队：{result.id}")
+        # The other periodic tasks, by path (apps above the cases, such as the idempotency keys' expiry).
+        for path in settings.SCHEDULED_TASKS:
+            task = import_string(path)
+            if not _waiting(task):
+                self.stdout.write(f"定期任务已排队：{path} {task.enqueue().id}")
         self.stdout.flush()  # the log is a file: show each tick as it happens
