@@ -188,6 +188,10 @@ SMS_SIGNATURE = os.environ.get("ZONGZHI_SMS_SIGNATURE", "锡林郭勒盟综治�
 # for the portal's per-address rate limits. Unset: REMOTE_ADDR (a header anyone can set is not trusted).
 CLIENT_IP_HEADER = os.environ.get("ZONGZHI_CLIENT_IP_HEADER", "")
 
+# Import rejects files (masked, mode 0600 under var/imports) are deleted this many hours after the
+# import ended, by the scheduler's periodic purge.
+IMPORT_FILES_RETENTION_HOURS = int(os.environ.get("ZONGZHI_IMPORT_FILES_RETENTION_HOURS", "72"))
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 X_FRAME_OPTIONS = "DENY"

@@ -6,9 +6,11 @@ commits), it reports through a second connection on PostgreSQL; SQLite has one w
 there the bar moves from "写入" to done at commit, and a cancel is honoured between chunks of checking.
 """
 
+import datetime
+import os
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,9 +36,42 @@ def may_import(user: Any) -> bool:
 
 
 def import_dir() -> Path:
+    """var/imports: uploads waiting for the worker and rejects files, readable by our user only."""
     path = Path(settings.VAR_DIR) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)  # also when an older version made it with the default mode
     return path
+
+
+def _private_file(path: Path) -> IO[bytes]:
+    """A new file only its owner can read, from the first byte on (no chmod after the write)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+
+
+def import_files_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete rejects files (and uploads of jobs that ended) older than IMPORT_FILES_RETENTION_HOURS.
+
+    Run by the scheduler through `purge_import_files_task`; returns how many files went.
+    """
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(hours=settings.IMPORT_FILES_RETENTION_HOURS)
+    removed = 0
+    for job in ImportJob.objects.filter(finished_at__lt=cutoff).exclude(rejects_path=""):
+        Path(job.rejects_path).unlink(missing_ok=True)
+        ImportJob.objects.filter(pk=job.pk).update(rejects_path="")
+        removed += 1
+    waiting = set(
+        ImportJob.objects.filter(status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]).values_list(
+            "path", flat=True
+        )
+    )
+    kept = set(ImportJob.objects.exclude(rejects_path="").values_list("rejects_path", flat=True))
+    for path in import_dir().iterdir():
+        old = datetime.datetime.fromtimestamp(path.stat().st_mtime, tz=datetime.UTC) < cutoff
+        if path.is_file() and old and str(path) not in waiting | kept:
+            path.unlink(missing_ok=True)  # left by a failed job or a crashed worker
+            removed += 1
+    return removed
 
 
 def job_create(*, actor: Any, kind: str, upload: UploadedFile, dry_run: bool, accept_valid: bool) -> ImportJob:
@@ -52,10 +87,9 @@ def job_create(*, actor: Any, kind: str, upload: UploadedFile, dry_run: bool, ac
     if errors:
         raise ValidationError(errors)
     path = import_dir() / f"{uuid.uuid4().hex}{suffix}"
-    with path.open("wb") as out:
+    with _private_file(path) as out:
         for piece in upload.chunks():
             out.write(piece)
-    path.chmod(0o600)
     with transaction.atomic():
         job = ImportJob.objects.create(
             kind=kind,

@@ -1,4 +1,7 @@
-"""python manage.py scheduler [--every SECONDS] [--once]: queue the deadline sweep on a clock."""
+"""python manage.py scheduler [--every SECONDS] [--once]: queue the periodic tasks on a clock.
+
+Each tick queues the deadline sweep and the purge of expired import rejects files (see docs/security.md).
+"""
 
 import time
 from typing import Any
@@ -8,11 +11,12 @@ from django.db import DatabaseError, close_old_connections
 from django_tasks_db.models import DBTaskResult
 
 from zongzhi.cases.tasks import sweep_deadlines_task
+from zongzhi.transfer.tasks import purge_import_files_task
 
 
-def _waiting() -> bool:
-    """A sweep is already queued and not yet picked up (the worker is busy or down)."""
-    return DBTaskResult.objects.ready().filter(task_path=sweep_deadlines_task.module_path).exists()
+def _waiting(task: Any = sweep_deadlines_task) -> bool:
+    """The task is already queued and not yet picked up (the worker is busy or down)."""
+    return DBTaskResult.objects.ready().filter(task_path=task.module_path).exists()
 
 
 class Command(BaseCommand):
@@ -48,4 +52,6 @@ class Command(BaseCommand):
         else:
             result = sweep_deadlines_task.enqueue()
             self.stdout.write(f"期限巡检已排队：{result.id}")
+        if not _waiting(purge_import_files_task):
+            purge_import_files_task.enqueue()
         self.stdout.flush()  # the log is a file: show each tick as it happens
