@@ -10,6 +10,7 @@ from tests.portal_steps import APPLICATION, apply, sms_code, verify_phone
 from zongzhi.cases.calendar import add_working_days
 from zongzhi.cases.models import Case, State
 from zongzhi.portal.models import Application, PhoneCode
+from zongzhi.portal.sms import outbox_path
 
 pytestmark = pytest.mark.django_db
 PHONE = "13904790001"
@@ -143,9 +144,8 @@ def test_sms_text_is_in_the_visitors_language(django_capture_on_commit_callbacks
     client.cookies["django_language"] = "mn"
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/verify/", {"phone": PHONE, "step": "send"})
-    from django.conf import settings
 
-    text = (settings.SMS_DIR / f"{PHONE}.txt").read_text(encoding="utf-8")
+    text = outbox_path(PHONE).read_text(encoding="utf-8")
     assert "ᠪᠠᠲᠠᠯᠠᠭᠠᠵᠤᠭᠤᠯᠬᠤ ᠺᠣᠳ" in text and len(sms_code(PHONE)) == 6
 
 
