@@ -3,6 +3,7 @@
 import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -12,6 +13,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from zongzhi import access
+from zongzhi.accounts.decorators import staff_page
 from zongzhi.accounts.services import token_user
 from zongzhi.cases import actions, catalogue
 from zongzhi.cases.api import router as cases_router
@@ -52,6 +54,8 @@ api = NinjaAPI(
     # method is tried, which would shut service accounts out of every write.
     auth=[BearerToken(), VerifiedSession()],
     docs_url="/docs",  # Swagger UI from ninja's own static files ("ninja" is an installed app)
+    # In production the docs and openapi.json are for logged-in staff only (docs/security.md).
+    docs_decorator=staff_page() if settings.PROD else None,
 )
 
 

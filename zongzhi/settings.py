@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the body: caps it by its declared length; adds CSP and no-store.
+    "zongzhi.hardening.HardeningMiddleware",
     # Before the session is looked up: a NUL byte reaches no query, not even the session's.
     "zongzhi.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -171,6 +173,16 @@ STORAGES = {
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
+}
+
+# Request bodies are refused (413) past these caps before they are read (zongzhi/hardening.py):
+# API JSON and page forms small, multipart uploads (attachments, photos, materials) larger, imports largest.
+_MB = 1024 * 1024
+BODY_LIMITS = {
+    "api": int(float(os.environ.get("ZONGZHI_BODY_LIMIT_API_MB", "1")) * _MB),
+    "form": int(float(os.environ.get("ZONGZHI_BODY_LIMIT_FORM_MB", "2.5")) * _MB),
+    "upload": int(float(os.environ.get("ZONGZHI_BODY_LIMIT_UPLOAD_MB", "100")) * _MB),
+    "import": int(float(os.environ.get("ZONGZHI_BODY_LIMIT_IMPORT_MB", "201")) * _MB),  # a 200 MB file and its form
 }
 
 # Attachments: never under STATIC, never served directly; views check access and stream them.
