@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 
+from tests import real_files
 from tests.portal_steps import APPLICATION, apply, sms_code, verify_phone
 from zongzhi.cases.calendar import add_working_days
 from zongzhi.cases.models import Case, State
@@ -14,7 +15,7 @@ from zongzhi.portal.sms import outbox_path
 
 pytestmark = pytest.mark.django_db
 PHONE = "13904790001"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+PNG = real_files.PNG
 
 
 def test_applying_needs_a_confirmed_phone_first() -> None:

@@ -7,11 +7,12 @@ import time
 import pytest
 from playwright.sync_api import Browser, Page
 
+from tests import real_files
 from tests.browsing import login, open_action, shot
 from zongzhi.portal.sms import outbox_path
 
 pytestmark = pytest.mark.browser
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+PNG = real_files.PNG
 
 
 def sms_code(phone: str, after: float) -> str:

@@ -89,7 +89,8 @@ def test_login_and_the_main_staff_pages_run_under_the_policy(
     assert violations == []
     # The watch itself works: an inline script added to the page is refused, and reported.
     page.evaluate(
-        "() => { const s = document.createElement('script'); s.textContent = 'window.ran = 1'; document.body.append(s); }"
+        "() => { const s = document.createElement('script'); s.textContent = 'window.ran = 1';"
+        " document.body.append(s); }"
     )
     page.wait_for_function("() => true")
     page.wait_for_timeout(200)

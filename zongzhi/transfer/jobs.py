@@ -9,6 +9,7 @@ there the bar moves from "写入" to done at commit, and a cancel is honoured be
 import datetime
 import os
 import uuid
+import zipfile
 from pathlib import Path
 from typing import IO, Any
 
@@ -74,6 +75,25 @@ def import_files_purge(*, now: datetime.datetime | None = None) -> int:
     return removed
 
 
+def _not_a_table(upload: UploadedFile, suffix: str) -> str | None:
+    """The file opened as what its name says: an XLSX is a workbook archive, a CSV is text."""
+    name = Path(upload.name or "").name
+    upload.seek(0)
+    if suffix == ".xlsx":
+        try:
+            with zipfile.ZipFile(upload) as archive:
+                is_workbook = "xl/workbook.xml" in archive.namelist()
+        except (zipfile.BadZipFile, OSError):
+            is_workbook = False
+        upload.seek(0)
+        return None if is_workbook else _("文件“%(n)s”不是 XLSX 工作簿（无法按 Excel 文件打开）。") % {"n": name}
+    head = upload.read(64 * 1024)
+    upload.seek(0)
+    if b"\0" in head or head.startswith((b"PK\x03\x04", b"%PDF-", b"\x89PNG", b"\xff\xd8\xff", b"\xd0\xcf\x11\xe0")):
+        return _("文件“%(n)s”不是 CSV 文本文件。") % {"n": name}
+    return None
+
+
 def job_create(*, actor: Any, kind: str, upload: UploadedFile, dry_run: bool, accept_valid: bool) -> ImportJob:
     """Keep the upload and queue its import for the worker."""
     errors: dict[str, list[str]] = {}
@@ -84,6 +104,8 @@ def job_create(*, actor: Any, kind: str, upload: UploadedFile, dry_run: bool, ac
         errors["file"] = [_("请上传 XLSX 或 CSV 文件（收到“%(s)s”）。") % {"s": suffix or upload.name}]
     elif (upload.size or 0) > MAX_UPLOAD:
         errors["file"] = [_("文件不能超过 200 MB。")]
+    elif problem := _not_a_table(upload, suffix):
+        errors["file"] = [problem]
     if errors:
         raise ValidationError(errors)
     path = import_dir() / f"{uuid.uuid4().hex}{suffix}"
