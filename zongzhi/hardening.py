@@ -63,8 +63,13 @@ def _too_large(request: HttpRequest, limit: int, status: int = 413) -> HttpRespo
     else:
         message = _("请求内容过大：此类提交不能超过 %(n)s MB。") % {"n": f"{limit / MB:g}"}
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message}, status=status)
-    return render(request, "422.html", {"reason": message}, status=status)
+        response: HttpResponse = JsonResponse({"detail": message}, status=status)
+    else:
+        response = render(request, "422.html", {"reason": message}, status=status)
+    # The client may still be sending: a length lets it read the answer without waiting for the
+    # server to end the connection (a WSGI application may not say `Connection: close` itself).
+    response.headers["Content-Length"] = str(len(response.content))
+    return response
 
 
 def _bounded(request: HttpRequest, limit: int) -> HttpResponse | None:
