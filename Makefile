@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/zongzhi
 export DJANGO_SETTINGS_MODULE := zongzhi.settings
 
-.PHONY: run test setup setup-dev system-deps lint test-sqlite test-pg bench clean
+.PHONY: run serve test setup setup-dev system-deps lint test-sqlite test-pg bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,18 @@ run: setup
 	  $(PY) manage.py scheduler > var/scheduler.log 2>&1 & \
 	  scheduler=$$!; trap "kill $$worker $$scheduler 2>/dev/null" EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:8000
+
+# Production-style serving: gunicorn (deploy/gunicorn.conf.py) with the task worker and the scheduler,
+# on whatever DATABASE_URL and ZONGZHI_* the environment gives (deploy/zongzhi.env.example). No demo data.
+serve: setup
+	$(PY) manage.py migrate --no-input -v0
+	$(PY) manage.py collectstatic --no-input -v0
+	@mkdir -p var
+	@$(PY) manage.py db_worker > var/worker.log 2>&1 & \
+	  worker=$$!; \
+	  $(PY) manage.py scheduler > var/scheduler.log 2>&1 & \
+	  scheduler=$$!; trap "kill $$worker $$scheduler 2>/dev/null" EXIT INT TERM; \
+	  $(VENV)/bin/gunicorn --config deploy/gunicorn.conf.py
 
 lint: setup-dev
 	$(VENV)/bin/ruff format --check .

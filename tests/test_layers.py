@@ -24,7 +24,16 @@ PACKAGE = ROOT / "zongzhi"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
         "helpers",
-        ("zongzhi.crypto", "zongzhi.identity", "zongzhi.bulk", "zongzhi.documents", "zongzhi.forms", "zongzhi.inputs"),
+        (
+            "zongzhi.crypto",
+            "zongzhi.identity",
+            "zongzhi.bulk",
+            "zongzhi.documents",
+            "zongzhi.forms",
+            "zongzhi.inputs",
+            "zongzhi.requestlog",
+            "zongzhi.health",
+        ),
     ),
     ("models", ()),
     ("access", ("zongzhi.access",)),
@@ -42,6 +51,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("stats", ("zongzhi.stats",)),
     ("demo", ("zongzhi.demo",)),
     ("home", ("zongzhi.home",)),
+    ("ops", ("zongzhi.ops",)),
     ("project", ("zongzhi.api", "zongzhi.urls", "zongzhi.settings", "zongzhi.wsgi", "zongzhi")),
 ]
 # Part of the schema too: the region-code rules the models are built on, and the case core that `access`

@@ -254,3 +254,15 @@ class EncryptedTextField(models.TextField):
 
     def get_transform(self, lookup_name: str) -> Any:
         return None
+
+
+def key_fingerprints() -> dict[str, str]:
+    """Each configured data key's version → the first 16 hex digits of a keyed SHA-256 of it.
+
+    Enough to tell whether a backup and a server hold the same keys; nothing about the key itself.
+    """
+    keyring = _keyring()
+    return {
+        version: hmac.new(b"zongzhi key fingerprint", key, hashlib.sha256).hexdigest()[:16]
+        for version, key in sorted(keyring.keys.items())
+    }

@@ -6,6 +6,7 @@ DATABASE_URL  default sqlite:///var/zongzhi.sqlite3 (WAL mode)
 ALLOWED_HOSTS comma separated, prod only
 """
 
+import datetime
 import os
 import secrets
 from pathlib import Path
@@ -66,9 +67,11 @@ INSTALLED_APPS = [
     "zongzhi.transfer",
     "zongzhi.portal",
     "zongzhi.dashboards",
+    "zongzhi.ops",
 ]
 
 MIDDLEWARE = [
+    "zongzhi.requestlog.RequestIdMiddleware",  # first: every later log line carries the request id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the body: caps it by its declared length; adds CSP and no-store.
@@ -80,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "zongzhi.replica.ReplicaReadsMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "zongzhi.accounts.middleware.IdleTimeoutMiddleware",
@@ -105,10 +109,12 @@ TEMPLATES = [
     },
 ]
 
+# Seconds a server thread keeps its database connection (ZONGZHI_CONN_MAX_AGE; 60 in production).
+CONN_MAX_AGE = int(os.environ.get("ZONGZHI_CONN_MAX_AGE", "60" if PROD else "0"))
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'zongzhi.sqlite3'}",
-        conn_max_age=0 if not PROD else 60,
+        conn_max_age=CONN_MAX_AGE,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -121,6 +127,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, so a browser-test server process can share it; ZONGZHI_TEST_DB separates parallel runs.
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("ZONGZHI_TEST_DB") or str(VAR_DIR / "test.sqlite3")}
+# A PostgreSQL streaming replica for dashboards, lists and exports (zongzhi/replica.py, docs/deploy.md).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL")
+    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=CONN_MAX_AGE)
+    DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 2}
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["zongzhi.replica.ReplicaRouter"]
+# After a replica failed to answer, reads go to the primary for this long before the replica is tried again.
+REPLICA_RETRY_SECONDS = int(os.environ.get("ZONGZHI_REPLICA_RETRY_SECONDS", "30"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -205,6 +221,9 @@ CLIENT_IP_HEADER = os.environ.get("ZONGZHI_CLIENT_IP_HEADER", "")
 IMPORT_FILES_RETENTION_HOURS = int(os.environ.get("ZONGZHI_IMPORT_FILES_RETENTION_HOURS", "72"))
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# /readyz reports the worker behind when a queued task has waited longer than this (the scheduler
+# queues a sweep every 10 minutes, so a stopped worker shows within a quarter of an hour).
+WORKER_MAX_LAG = datetime.timedelta(seconds=int(os.environ.get("ZONGZHI_WORKER_MAX_LAG", "900")))
 
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
@@ -218,9 +237,29 @@ if PROD:
     CSRF_COOKIE_SECURE = True
     CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
+# ZONGZHI_LOG_FORMAT=json (the default in production): one JSON object a line with the request id;
+# "text" for a person reading a terminal. ZONGZHI_ACCESS_LOG=1 logs every request (method, path
+# without the query string, status, milliseconds); production servers leave gunicorn's off.
+LOG_FORMAT = os.environ.get("ZONGZHI_LOG_FORMAT", "json" if PROD else "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("ZONGZHI_LOG_FORMAT must be json or text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "zongzhi.requestlog.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "zongzhi.requestlog.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "zongzhi.access": {
+            "handlers": ["console"],
+            "level": "INFO" if os.environ.get("ZONGZHI_ACCESS_LOG", "1" if PROD else "0") == "1" else "WARNING",
+            "propagate": False,
+        },
+    },
 }

@@ -1,22 +1,14 @@
 """URL layout: staff pages under /staff/, the JSON API under /api/v1/, the public portal at /."""
 
-from django.db import connection
-from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
 from zongzhi.api import api
+from zongzhi.health import healthz, readyz
 from zongzhi.home import urls as home_urls
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for the load balancer: the process answers and the database does."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"ok": True})
-
 
 urlpatterns = [
     path("healthz", healthz),
+    path("readyz", readyz),
     path("staff/", include(home_urls)),
     path("staff/", include("zongzhi.accounts.urls")),
     path("staff/regions/", include(home_urls.regions)),

@@ -34,6 +34,7 @@ class AuditEntry(models.Model):
         CONFIG_CHANGED = "config_changed", _("修改业务配置")
         DATA_IMPORTED = "data_imported", _("批量导入")
         DATA_EXPORTED = "data_exported", _("导出列表")
+        DATA_MOVED = "data_moved", _("试点数据迁入 PostgreSQL")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     # PROTECT: an account with a history is deactivated, never deleted (the log is append-only).

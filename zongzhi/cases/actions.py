@@ -16,6 +16,7 @@ from typing import Any
 
 import pydantic
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +24,7 @@ from pydantic_core import PydanticUndefined
 
 from zongzhi import access, inputs
 from zongzhi.accounts.models import User
-from zongzhi.cases import catalogue, selectors, services
+from zongzhi.cases import catalogue, events, selectors, services
 from zongzhi.cases.catalogue import ACTIONS, Action, Params
 from zongzhi.cases.models import (
     Case,
@@ -295,7 +296,10 @@ def run(
         kwargs["upload"] = upload
     if name == "unmask":
         kwargs["request"] = request
-    result = entry.service(case=case, actor=actor, **kwargs)
+    # One transaction for the whole action, and the dashboards follow the case once at its end, however
+    # many events the action appends (a transfer, say, is a transition and new assignments).
+    with transaction.atomic(), events.follow_once():
+        result = entry.service(case=case, actor=actor, **kwargs)
     fresh = result if isinstance(result, Case) else case
     return Done(case=fresh, action=entry, result=result, details=_details(name, result), kwargs=kwargs)
 
