@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from tests import real_files
 from tests.http_client import HttpClient, logged_in
@@ -118,6 +119,7 @@ def test_field_photos_are_decoded(server: dict[str, str], django_db_blocker) -> 
     assert "照片：文件“围栏.png”在图片之外还夹带了其他内容" in page.text, page.text[:2000]
 
 
+@translation.override("zh-hans")
 def test_portal_materials_and_import_files_are_parsed() -> None:
     for name, (content, said) in BAD.items():
         with pytest.raises(ValidationError) as refused:
@@ -127,6 +129,7 @@ def test_portal_materials_and_import_files_are_parsed() -> None:
 
 
 @pytest.mark.django_db
+@translation.override("zh-hans")
 def test_an_import_file_must_open_as_what_its_name_says() -> None:
     from zongzhi.transfer.jobs import job_create
 
