@@ -44,7 +44,9 @@ def people(server: dict[str, str], django_db_blocker) -> dict[str, HttpClient]: 
         return {p: logged_in(server["url"], f"demo-{p}") for p in ("intake", "director", "gridworker")}
 
 
-def test_no_export_holds_a_live_formula(people: dict[str, HttpClient], django_db_blocker) -> None:  # type: ignore[no-untyped-def]
+def test_no_export_holds_a_live_formula(  # type: ignore[no-untyped-def]
+    server: dict[str, str], people: dict[str, HttpClient], django_db_blocker
+) -> None:
     from zongzhi.grid.models import GridWorker
 
     day = persona_day.Day()
@@ -65,7 +67,7 @@ def test_no_export_holds_a_live_formula(people: dict[str, HttpClient], django_db
     day.download(director, "supervisions.xlsx", f"/staff/transfer/export/supervisions.xlsx?region={village}")
     day.download(director, "template.xlsx", "/staff/transfer/import/templates/residents.xlsx")
     pack = persona_day.meeting_pack(day, director)
-    rejects = persona_day.import_with_rejects(day, director, grid, PAYLOADS, django_db_blocker)
+    rejects = persona_day.import_with_rejects(day, director, grid, PAYLOADS, server)
     month = datetime.date.today().strftime("%Y-%m")
     day.download(director, "report.xlsx", f"/staff/dashboards/{persona_day.XILINHOT}/report.xlsx?period={month}")
 

@@ -189,7 +189,7 @@ def test_a_day_leaves_no_number_in_plaintext(  # type: ignore[no-untyped-def]
         day.download(director, f"cases.{fmt}", f"/staff/transfer/export/cases.{fmt}?region={village}")
         day.download(director, f"residents.{fmt}", f"/staff/transfer/export/residents.{fmt}?region={grid}")
     persona_day.meeting_pack(day, director)
-    persona_day.import_with_rejects(day, director, grid, ["那仁", "琪琪格", "苏和", "敖登"], django_db_blocker)
+    persona_day.import_with_rejects(day, director, grid, ["那仁", "琪琪格", "苏和", "敖登"], server)
 
     # A citizen applies on the portal with a phone confirmed by SMS.
     visitor = portal_application(day, server["url"])
