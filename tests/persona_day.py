@@ -162,3 +162,24 @@ def import_with_rejects(day: Day, director: HttpClient, grid: str, names: list[s
     rejected, inserted = len(names) // 2, len(names) - len(names) // 2
     assert f'id="rejected">{rejected}<' in report and f'id="inserted">{inserted}<' in report, report[:2000]
     return day.download(director, "rejects.xlsx", f"/staff/transfer/import/jobs/{job}/rejects.xlsx")
+
+
+def staff(server: dict[str, str], username: str) -> HttpClient:
+    """A staff session logged in through the two real login forms (password, then TOTP), shared with
+    the browser tests' sessions; nothing is written from this process's own database connection."""
+    from tests.browsing import Http
+
+    return HttpClient(server["url"], cookies=dict(Http(server, username).cookies))
+
+
+def issue_token(server: dict[str, str], username: str, name: str) -> str:
+    """A bearer token, issued by the operator's command against the server's database."""
+    out = subprocess.run(
+        [sys.executable, "manage.py", "issue_token", username, "--name", name],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": server["database_url"]},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests import persona_day
-from tests.http_client import HttpClient, logged_in
+from tests.http_client import HttpClient
 from zongzhi import sheets
 
 PAYLOADS = ['=HYPERLINK("http://evil.example/","点此查看")', "+SUM(1,2)", "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd"]
@@ -40,8 +40,7 @@ def csv_cells(content: bytes) -> list[str]:
 
 @pytest.fixture(scope="module")
 def people(server: dict[str, str], django_db_blocker) -> dict[str, HttpClient]:  # type: ignore[no-untyped-def]
-    with django_db_blocker.unblock():
-        return {p: logged_in(server["url"], f"demo-{p}") for p in ("intake", "director", "gridworker")}
+    return {p: persona_day.staff(server, f"demo-{p}") for p in ("intake", "director", "gridworker")}
 
 
 def test_no_export_holds_a_live_formula(  # type: ignore[no-untyped-def]

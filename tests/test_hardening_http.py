@@ -21,8 +21,9 @@ from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory, override_settings
 
+from tests import persona_day
 from tests.browsing import ROOT
-from tests.http_client import HttpClient, logged_in
+from tests.http_client import HttpClient
 from zongzhi.hardening import HardeningMiddleware
 
 MB = 1024 * 1024
@@ -30,8 +31,7 @@ MB = 1024 * 1024
 
 @pytest.fixture(scope="module")
 def director(server: dict[str, str], django_db_blocker) -> HttpClient:  # type: ignore[no-untyped-def]
-    with django_db_blocker.unblock():
-        return logged_in(server["url"], "demo-director")
+    return persona_day.staff(server, "demo-director")
 
 
 def script_src(policy: str) -> str:

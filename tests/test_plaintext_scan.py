@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests import persona_day
-from tests.http_client import HttpClient, Response, logged_in
+from tests.http_client import HttpClient, Response
 from tests.portal_steps import APPLICATION
 from zongzhi.portal.sms import outbox_path
 
@@ -144,8 +144,7 @@ def portal_application(day: persona_day.Day, base: str) -> HttpClient:
 
 @pytest.fixture(scope="module")
 def people(server: dict[str, str], django_db_blocker) -> dict[str, HttpClient]:  # type: ignore[no-untyped-def]
-    with django_db_blocker.unblock():
-        return {p: logged_in(server["url"], f"demo-{p}") for p in ("intake", "director", "gridworker")}
+    return {p: persona_day.staff(server, f"demo-{p}") for p in ("intake", "director", "gridworker")}
 
 
 def test_a_day_leaves_no_number_in_plaintext(  # type: ignore[no-untyped-def]

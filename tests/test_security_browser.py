@@ -51,11 +51,11 @@ def test_login_and_the_main_staff_pages_run_under_the_policy(
     base = server["url"]
     # The login as a person does it, through both forms (not a copied session).
     page.goto(f"{base}/staff/login/")
-    page.fill("#id_username", "demo-director")
+    page.fill("#id_username", "demo-leader")
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/staff/login/totp/")
-    page.fill("#id_token", totp(server, "demo-director"))
+    page.fill("#id_token", totp(server, "demo-leader"))
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/staff/")
     policy = page.evaluate("async () => (await fetch(location.href)).headers.get('content-security-policy')")

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
 from django.utils import translation
 
-from tests import real_files
-from tests.http_client import HttpClient, logged_in
+from tests import persona_day, real_files
+from tests.http_client import HttpClient
 from zongzhi import uploads
 from zongzhi.accounts.models import User
-from zongzhi.accounts.services import token_issue
 from zongzhi.cases.models import Case
 from zongzhi.identity import make_resident_id
 from zongzhi.portal.services import check_files
@@ -57,9 +57,8 @@ def case_body() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def clients(server: dict[str, str], django_db_blocker) -> dict[str, HttpClient]:  # type: ignore[no-untyped-def]
-    with django_db_blocker.unblock():
-        session = logged_in(server["url"], "demo-intake")
-        token = token_issue(user=User.objects.get(username="demo-intake"), name="upload-test")
+    session = persona_day.staff(server, "demo-intake")
+    token = persona_day.issue_token(server, "demo-intake", "upload-test")
     bearer = HttpClient(server["url"])
     bearer_headers = {"Authorization": f"Bearer {token}"}
     original = bearer.request
@@ -91,6 +90,7 @@ def test_case_attachments_are_parsed(clients: dict[str, HttpClient], how: str, d
         accepted = client.post_files(url, {"file": (name, content)})
         assert accepted.status == 200 and accepted.json()["result"]["content_type"] == kind, accepted.text
     with django_db_blocker.unblock():
+        connections["default"].close()  # read what the server committed, not an older snapshot
         assert Case.objects.get(number=number).attachments.count() == 3  # nothing of the refused ones
 
 
@@ -104,17 +104,13 @@ def test_the_case_page_names_the_field(clients: dict[str, HttpClient]) -> None:
 
 
 def test_field_photos_are_decoded(server: dict[str, str], django_db_blocker) -> None:  # type: ignore[no-untyped-def]
-    from zongzhi.grid.models import GridWorker, Household
+    from zongzhi.grid.models import GridWorker
 
+    worker = persona_day.staff(server, "demo-gridworker")
     with django_db_blocker.unblock():
-        worker = logged_in(server["url"], "demo-gridworker")
         grid = GridWorker.objects.get(user__username="demo-gridworker").grid
-    made = worker.post_form("/staff/grid/households/new/", {"grid": grid.code, "address": "上传检查嘎查 7 号"})
-    assert made.status == 302, made.text[:500]
-    with django_db_blocker.unblock():
-        household = Household.objects.filter(grid=grid, address="上传检查嘎查 7 号").order_by("-id").first()
-    assert household is not None
-    fields = {"household": household.code, "kind": "routine", "visited_at": "2026-11-30T10:00", "notes": "入户走访。"}
+    code = persona_day.household(persona_day.Day(), worker, grid.code, "上传检查嘎查 7 号")
+    fields = {"household": code, "kind": "routine", "visited_at": "2026-11-30T10:00", "notes": "入户走访。"}
     page = worker.post_form("/staff/field/visits/new/", fields, {"photos": ("围栏.png", real_files.POLYGLOT)})
     assert "照片：文件“围栏.png”在图片之外还夹带了其他内容" in page.text, page.text[:2000]
 
