@@ -138,7 +138,8 @@ def portal_application(day: persona_day.Day, base: str) -> HttpClient:
     receipt = day.keep("portal", visitor.get("/receipt/"))
     found = re.search(r'id="receipt-code"[^>]*>([^<]+)<', receipt.text)
     assert found
-    day.keep("portal", visitor.post_form("/track/", {"code": found.group(1)}))
+    progress = day.keep("portal", visitor.post_form("/track/", {"receipt": found.group(1)}))
+    assert progress.status == 200 and progress.headers["cache-control"] == "no-store", progress.text[:500]
     return visitor
 
 
