@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from zongzhi.demo.plan import DEMO_PASSWORD
@@ -46,13 +47,16 @@ def server(django_db_setup, django_db_blocker) -> Iterator[dict[str, str]]:  # t
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": _database_url(), "ZONGZHI_DEBUG": "0"}
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    # Its output (request lines, warnings, errors) is kept: the plaintext scan reads it.
+    log = Path(settings.VAR_DIR) / "test-server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -63,7 +67,7 @@ def server(django_db_setup, django_db_blocker) -> Iterator[dict[str, str]]:  # t
     else:
         process.kill()
         raise RuntimeError("the test server did not start")
-    yield {"url": url, "database_url": env["DATABASE_URL"]}
+    yield {"url": url, "database_url": env["DATABASE_URL"], "log": str(log)}
     process.terminate()
     process.wait(10)
     with django_db_blocker.unblock():

@@ -3,8 +3,9 @@
 import re
 from typing import Any
 
-from django.conf import settings
 from django.test import Client
+
+from zongzhi.portal.sms import outbox_path
 
 APPLICATION = {
     "category": "grassland",
@@ -19,7 +20,7 @@ APPLICATION = {
 
 def sms_code(phone: str) -> str:
     """The last code the file SMS gateway delivered to this phone."""
-    text = (settings.SMS_DIR / f"{phone}.txt").read_text(encoding="utf-8")
+    text = outbox_path(phone).read_text(encoding="utf-8")
     found = re.search(r"(?<!\d)(\d{6})(?!\d)", text.split("\n", 1)[1])
     assert found, text
     return found.group(1)

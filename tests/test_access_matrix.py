@@ -29,6 +29,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from ninja.operation import PathView
 
+from tests import real_files
 from tests.catalogue_cases import BODIES, PREPARED
 from tests.conftest import DUOLUN, XILINHOT, verified_client
 from tests.messy_files import person_id, write_xlsx
@@ -62,7 +63,7 @@ ADMINS = ("sysadmin", "secadmin", "auditor")
 PERSONAS = (*STAFF, "gridworker", "league", *ADMINS)
 MISSING_REGION = "152599000000"
 IMPORT_HEADERS = ["户编号", "所在网格", "姓名", "与户主关系", "民族", "身份证号"]
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = real_files.PNG
 
 
 @pytest.fixture(autouse=True)

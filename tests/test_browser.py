@@ -23,7 +23,7 @@ def test_league_leader_logs_in_and_walks_the_tree(page: Page, server: dict[str, 
     assert rows.count() == 13
     xilinhot = page.locator("tr[data-code='152502000000']")
     xilinhot.locator("button.toggle").click()
-    page.wait_for_function("document.querySelectorAll('table.tree tbody tr').length > 13")
+    page.wait_for_function("() => document.querySelectorAll('table.tree tbody tr').length > 13")
     expanded = rows.count()
     assert expanded == 13 + 10  # Xilinhot's ten townships appear under it, in place
     assert page.locator("tr[data-code='152502001000']").is_visible()
@@ -94,7 +94,7 @@ def test_the_whole_lifecycle_in_the_browser(browser: Browser, server: dict[str, 
     clerk.fill("input[name=party1_name]", "巴雅尔")
     clerk.locator("#id_amount").dispatch_event("change")
     # The live risk suggestion (htmx) names the amount rule once the amount is in.
-    clerk.wait_for_function("document.querySelector('#check').innerText.includes('涉及金额')")
+    clerk.wait_for_function("() => document.querySelector('#check').innerText.includes('涉及金额')")
     assert clerk.locator("#check .risk").inner_text() == "黄色"
     clerk.click("form.intake button[type=submit]")
     clerk.wait_for_url("**/staff/cases/1525*/")

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from tests import real_files
 from tests.conftest import verified_client
 from zongzhi.accounts.models import User
 from zongzhi.cases.models import Case
@@ -160,7 +161,7 @@ def test_a_service_account_token_acts_as_its_account(db) -> None:  # type: ignor
 
 def test_attachments_are_type_checked_and_served_only_to_those_who_see_the_case(clerk: Client) -> None:
     number = post(clerk, "/api/v1/cases", body()).json()["number"]
-    png = io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    png = io.BytesIO(real_files.PNG)
     png.name = "现场照片.png"
     uploaded = clerk.post(f"/api/v1/cases/{number}/actions/attachment", {"file": png})
     assert uploaded.status_code == 200 and uploaded.json()["result"]["content_type"] == "image/png"

@@ -11,6 +11,7 @@ persona gets a fresh pair.
 
 from typing import Any
 
+from tests import real_files
 from tests.catalogue_cases import BODIES, PREPARED
 from tests.http_client import HttpClient, Response, logged_in
 from zongzhi import access
@@ -20,7 +21,7 @@ from zongzhi.cases.catalogue import ACTIONS
 from zongzhi.cases.models import Case, CaseEvent
 
 PERSONAS = ["intake", "director", "liaison", "mediator", "gridworker", "leader", "judge", "league", "sysadmin"]
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+PNG = real_files.PNG
 
 
 def _snapshot(case: Case) -> tuple[str, int, list[tuple[str, str, str]]]:

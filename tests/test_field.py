@@ -16,6 +16,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from tests import real_files
 from tests.conftest import verified_client
 from zongzhi.accounts.models import User
 from zongzhi.cases import services as case_services
@@ -29,8 +30,8 @@ from zongzhi.grid.models import GridWorker, Household, Resident
 from zongzhi.identity import make_resident_id
 from zongzhi.regions.models import Region
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+PNG = real_files.PNG
+JPEG = real_files.JPEG
 
 
 def who(name: str) -> User:

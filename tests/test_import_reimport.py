@@ -17,6 +17,7 @@ from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from tests import real_files
 from tests.messy_files import person_id, write_xlsx
 from zongzhi import access
 from zongzhi.accounts.models import User
@@ -103,7 +104,7 @@ def test_a_re_import_after_platform_handling_changes_nothing_and_reports_the_con
         {"version": case["T-B"].version, "lead": "152502-D05"},
     )
     assert assigned.status_code == 200 and assigned.json()["state"] == "assigned"
-    photo = io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    photo = io.BytesIO(real_files.PNG)
     photo.name = "现场.png"
     assert api.post(f"/api/v1/cases/{case['T-C'].number}/actions/attachment", {"file": photo}).status_code == 200
     before = snapshot()

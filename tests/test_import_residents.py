@@ -17,6 +17,7 @@ from zongzhi.access import Scope
 from zongzhi.accounts.models import User
 from zongzhi.grid.models import Household, Resident
 from zongzhi.grid.services import household_register, resident_add, resident_id_index
+from zongzhi.identity import mask_resident_id
 from zongzhi.regions.models import Region
 from zongzhi.transfer.engine import run_import
 from zongzhi.transfer.residents import ResidentsImport
@@ -222,10 +223,13 @@ def test_import_the_valid_rows_and_get_the_rejected_ones_back(tmp_path: Path) ->
     sheet = load_workbook(rejects).active
     values = list(sheet.values)  # type: ignore[union-attr]
     assert values[0][-2:] == ("问题说明", "原文件行号")
-    assert "缺少必填项“姓名”" in values[1][-2] and values[1][-1] == 3
-    # Fixed and uploaded again, the rejected file imports (its extra columns are ignored).
+    assert values[1][-2] == "E列（姓名）：缺少必填项“姓名”。" and values[1][-1] == 3
+    assert values[1][8] == mask_resident_id(person_id(52))  # the file on disk holds no full ID
+    # Fixed and uploaded again (the full ID typed back in), the rejected file imports (its extra
+    # columns are ignored).
     book = load_workbook(rejects)
     book.active["E2"] = "琪琪格"  # type: ignore[index]
+    book.active["I2"] = person_id(52)  # type: ignore[index]
     book.save(rejects)
     again = run(rejects)
     assert again.problems == [] and again.inserted == 1

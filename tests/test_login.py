@@ -42,6 +42,12 @@ def password_step(client: Client, username: str = "alice", password: str = PASSW
     return client.post("/staff/login/", {"username": username, "password": password})
 
 
+def answer(response) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    """The status and the error said on the login page (the rest differs only by the CSRF token)."""
+    said = re.search(r'<div class="error" role="alert">(.*?)</div>', response.content.decode())
+    return response.status_code, said.group(1) if said else ""
+
+
 def actions(username: str) -> list[str]:
     return list(AuditEntry.objects.filter(target=username).order_by("id").values_list("action", flat=True))
 
@@ -95,17 +101,19 @@ def test_first_login_enrols_totp_with_a_locally_drawn_qr_code(alice: User) -> No
 def test_five_failures_lock_for_fifteen_minutes_even_with_the_right_password(alice: User) -> None:
     enrolled(alice)
     client = Client()
-    for _ in range(4):
+    unknown = password_step(Client(), username="nobody-here", password="wrong-password-123")
+    for _ in range(5):
         response = password_step(client, password="wrong-password-123")
-        assert "用户名或密码错误" in response.content.decode()
-    response = password_step(client, password="wrong-password-123")
-    assert "已锁定" in response.content.decode()
+        assert answer(response) == answer(unknown)
     alice.refresh_from_db()
     assert alice.locked_until is not None
     minutes = (alice.locked_until - timezone.now()).total_seconds() / 60
     assert 14.9 < minutes <= 15
-    response = password_step(client)  # the right password, still refused
-    assert response.status_code == 200 and "已锁定" in response.content.decode()
+    # The right password, still refused, and with the answer an unknown user gets: nothing tells
+    # that the account exists or is locked.
+    response = password_step(client)
+    assert answer(response) == answer(unknown)
+    assert "用户名或密码错误" in response.content.decode() and "/totp/" not in response.get("Location", "")
     assert actions("alice")[-7:] == ["login_failed"] * 5 + ["locked", "login_while_locked"]
 
 

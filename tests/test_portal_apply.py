@@ -6,14 +6,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 
+from tests import real_files
 from tests.portal_steps import APPLICATION, apply, sms_code, verify_phone
 from zongzhi.cases.calendar import add_working_days
 from zongzhi.cases.models import Case, State
 from zongzhi.portal.models import Application, PhoneCode
+from zongzhi.portal.sms import outbox_path
 
 pytestmark = pytest.mark.django_db
 PHONE = "13904790001"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+PNG = real_files.PNG
 
 
 def test_applying_needs_a_confirmed_phone_first() -> None:
@@ -143,9 +145,8 @@ def test_sms_text_is_in_the_visitors_language(django_capture_on_commit_callbacks
     client.cookies["django_language"] = "mn"
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/verify/", {"phone": PHONE, "step": "send"})
-    from django.conf import settings
 
-    text = (settings.SMS_DIR / f"{PHONE}.txt").read_text(encoding="utf-8")
+    text = outbox_path(PHONE).read_text(encoding="utf-8")
     assert "ᠪᠠᠲᠠᠯᠠᠭᠠᠵᠤᠭᠤᠯᠬᠤ ᠺᠣᠳ" in text and len(sms_code(PHONE)) == 6
 
 

@@ -5,18 +5,19 @@ import re
 import time
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import Browser, Page
 
+from tests import real_files
 from tests.browsing import login, open_action, shot
+from zongzhi.portal.sms import outbox_path
 
 pytestmark = pytest.mark.browser
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+PNG = real_files.PNG
 
 
 def sms_code(phone: str, after: float) -> str:
     """The code the server's file SMS gateway wrote for the phone after `after` (the server is another process)."""
-    path = settings.SMS_DIR / f"{phone}.txt"
+    path = outbox_path(phone)
     for _ in range(50):
         if path.exists() and path.stat().st_mtime >= after:
             found = re.search(r"(?<!\d)(\d{6})(?!\d)", path.read_text(encoding="utf-8").split("\n", 1)[1])

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from tests import real_files
 from tests.portal_steps import apply, sms_code, verify_phone
 from zongzhi.accounts.models import User
 from zongzhi.cases import services
@@ -19,7 +20,7 @@ from zongzhi.portal.services import RECEIPT_ALPHABET
 
 pytestmark = pytest.mark.django_db
 PHONE = "13904790002"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+PNG = real_files.PNG
 
 
 def without_csrf(page: bytes) -> bytes:

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
@@ -11,6 +12,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from zongzhi import access
+from zongzhi.accounts.decorators import staff_page
 from zongzhi.api_access import require_resource
 from zongzhi.api_schemas import READ, Filter
 from zongzhi.cases import actions, catalogue
@@ -64,6 +66,8 @@ api = NinjaAPI(
     # method is tried, which would shut service accounts out of every write.
     auth=[BearerToken(), VerifiedSession()],
     docs_url="/docs",  # Swagger UI from ninja's own static files ("ninja" is an installed app)
+    # In production the docs and openapi.json are for logged-in staff only (docs/security.md).
+    docs_decorator=staff_page() if settings.PROD else None,
 )
 
 

@@ -258,3 +258,23 @@ def mask_resident_id(value: str) -> str:
 def mask_phone(value: str) -> str:
     """The phone number with only the first 3 and the last 4 digits visible."""
     return _mask(value, 3, 4)
+
+
+# A resident ID (17 digits and a check character) or a mobile number, not inside a longer run of
+# digits (region and grid codes are 12 and 15 digits and stay as they are).
+_ID_OR_MOBILE = re.compile(r"(?<!\d)(?:\d{17}[\dXx]|1[3-9]\d{9})(?![\dXx])")
+
+
+def mask_numbers_in_text(value: str) -> str:
+    """Free text with every valid resident ID and every mobile number in it masked as on screen.
+
+    An 18-digit run is masked only when its check character is right: case numbers have 18 digits too.
+    """
+
+    def masked(found: re.Match[str]) -> str:
+        run = found.group()
+        if len(run) == 11:
+            return mask_phone(run)
+        return mask_resident_id(run) if resident_id_check_char(run[:17]) == run[17].upper() else run
+
+    return _ID_OR_MOBILE.sub(masked, value)

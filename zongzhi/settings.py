@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "zongzhi.requestlog.RequestIdMiddleware",  # first: every later log line carries the request id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the body: caps it by its declared length; adds CSP and no-store.
+    "zongzhi.hardening.HardeningMiddleware",
     # Entries written deep inside a service (a case event's) carry the address of the request.
     "zongzhi.audit.middleware.AuditRequestMiddleware",
     # Before the session is looked up: a NUL byte reaches no query, not even the session's.
@@ -198,6 +200,16 @@ STORAGES = {
     },
 }
 
+# Request bodies are refused (413) past these caps before they are read (zongzhi/hardening.py):
+# API JSON and page forms small, multipart uploads (attachments, photos, materials) larger, imports largest.
+_MB = 1024 * 1024
+BODY_LIMITS = {
+    "api": int(float(os.environ.get("ZONGZHI_BODY_LIMIT_API_MB", "1")) * _MB),
+    "form": int(float(os.environ.get("ZONGZHI_BODY_LIMIT_FORM_MB", "2.5")) * _MB),
+    "upload": int(float(os.environ.get("ZONGZHI_BODY_LIMIT_UPLOAD_MB", "100")) * _MB),
+    "import": int(float(os.environ.get("ZONGZHI_BODY_LIMIT_IMPORT_MB", "201")) * _MB),  # a 200 MB file and its form
+}
+
 # Attachments: never under STATIC, never served directly; views check access and stream them.
 MEDIA_ROOT = VAR_DIR / "media"
 FILE_UPLOAD_PERMISSIONS = 0o600
@@ -251,6 +263,10 @@ SMS_PER_PHONE_PER_HOUR = int(os.environ.get("ZONGZHI_SMS_PER_PHONE_PER_HOUR", "3
 SMS_MAX_ATTEMPTS = int(os.environ.get("ZONGZHI_SMS_MAX_ATTEMPTS", "5"))
 SMS_BACKOFF_SECONDS = float(os.environ.get("ZONGZHI_SMS_BACKOFF", "60"))
 SMS_INSTALMENT_NOTICE_DAYS = int(os.environ.get("ZONGZHI_SMS_INSTALMENT_DAYS", "3"))
+
+# Import rejects files (masked, mode 0600 under var/imports) are deleted this many hours after the
+# import ended, by the scheduler's periodic purge.
+IMPORT_FILES_RETENTION_HOURS = int(os.environ.get("ZONGZHI_IMPORT_FILES_RETENTION_HOURS", "72"))
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # /readyz reports the worker behind when a queued task has waited longer than this (the scheduler

@@ -78,20 +78,31 @@ def _register_failure(user: User, request: HttpRequest | None, *, factor: str) -
         return _locked_message(user.locked_until)
 
 
+def login_failed_message() -> str:
+    """The one answer of the password step to a wrong password, an unknown user and a locked account
+    alike: which of them it was would tell that the username exists."""
+    return _("用户名或密码错误。连续失败 %(n)d 次的账号将锁定 %(m)d 分钟，可联系安全管理员解锁。") % {
+        "n": settings.LOGIN_FAILURE_LIMIT,
+        "m": settings.LOGIN_LOCKOUT_SECONDS // 60,
+    }
+
+
 def login_check_password(*, username: str, password: str, request: HttpRequest) -> LoginResult:
-    """First factor. Refuses locked accounts before looking at the password."""
-    wrong = _("用户名或密码错误。")
+    """First factor. A locked account is refused whatever the password, with the wrong-password answer."""
+    wrong = login_failed_message()
     if inputs.NUL in username or inputs.NUL in password:  # no account has one; PostgreSQL cannot even look
         return LoginResult(None, wrong)
     user = User.objects.filter(username=username).first()
+    # The password is hashed in every case (Django hashes for unknown users too), so the time taken
+    # does not tell a locked account from a wrong password either.
+    authenticated = authenticate(request, username=username, password=password)
     if user is not None and access.is_service_account(user):
         # Another system's account: it has no password and never logs in, whatever is typed.
         audit_record(action=Action.LOGIN_FAILED, actor=user, target=username, request=request, detail={"service": True})
         return LoginResult(None, wrong)
     if user is not None and is_locked(user):
         audit_record(action=Action.LOGIN_WHILE_LOCKED, actor=user, target=username, request=request)
-        return LoginResult(None, _locked_message(user.locked_until))  # type: ignore[arg-type]
-    authenticated = authenticate(request, username=username, password=password)
+        return LoginResult(None, wrong)
     if authenticated is None:
         if user is None:
             audit_record(
@@ -102,7 +113,8 @@ def login_check_password(*, username: str, password: str, request: HttpRequest) 
                 detail={"factor": "password", "unknown_user": True},
             )
             return LoginResult(None, wrong)
-        return LoginResult(None, _register_failure(user, request, factor="password") or wrong)
+        _register_failure(user, request, factor="password")
+        return LoginResult(None, wrong)
     until = authenticated.password_temporary_until  # type: ignore[union-attr]
     if until is not None and until <= timezone.now():
         audit_record(

@@ -21,7 +21,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zongzhi import access, inputs
+from zongzhi import access, inputs, uploads
 from zongzhi.accounts.models import Role, User
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
@@ -1470,6 +1470,10 @@ def attachment_add(*, case: Case, actor: User, upload: UploadedFile) -> Attachme
     head = upload.read(16)
     upload.seek(0)
     content_type = _sniff(head)
+    if content_type in (uploads.JPEG, uploads.PNG, uploads.PDF):
+        _parsed, found = uploads.problem(uploads.read_all(upload), name, (content_type,), _("附件"))
+        if found:
+            raise ValidationError({"file": [found]})
     if content_type is None:
         raise ValidationError(
             {"file": [_("文件“%(n)s”的类型不允许：只接受 JPEG、PNG、PDF 和 MP3/M4A/WAV 录音。") % {"n": name}]}

@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from zongzhi import sheets
 from zongzhi.access import Scope
 from zongzhi.cases.models import Category
 from zongzhi.dashboards.selectors import tallies_visible
@@ -29,15 +30,15 @@ BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 def _sheet(ws: Worksheet, title: str, subtitle: str, headers: list[str], rows: list[list[Any]]) -> None:
     """A table in the layout offices file upward: title, issuing line, boxed header and body."""
     width = len(headers)
-    ws.append([title])
+    sheets.append(ws, [title])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     ws["A1"].font = Font(size=16, bold=True)
     ws["A1"].alignment = Alignment(horizontal="center")
-    ws.append([subtitle])
+    sheets.append(ws, [subtitle])
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
-    ws.append(headers)
+    sheets.append(ws, headers)
     for row in rows:
-        ws.append(row)
+        sheets.append(ws, row)
     for row_cells in ws.iter_rows(min_row=3, max_row=ws.max_row, max_col=width):
         for cell in row_cells:
             cell.border = BOX

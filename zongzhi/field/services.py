@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zongzhi import access, inputs
+from zongzhi import access, inputs, uploads
 from zongzhi.accounts.models import Role, User
 from zongzhi.cases import services as case_services
 from zongzhi.cases.models import Case, Category
@@ -68,9 +68,10 @@ def _photo_errors(photos: Sequence[UploadedFile]) -> list[str]:
         if photo.size is None or photo.size > MAX_PHOTO_BYTES:
             problems.append(_("照片“%(n)s”超过 10 MB。") % {"n": name})
             continue
-        head = photo.read(16)
-        photo.seek(0)
-        if _photo_type(head) is None:
+        kind, parsed = uploads.problem(uploads.read_all(photo), name, (uploads.JPEG, uploads.PNG), _("照片"))
+        if parsed:
+            problems.append(parsed)
+        elif kind is None:
             problems.append(_("文件“%(n)s”不是图片：照片只接受 JPEG 或 PNG 格式。") % {"n": name})
     return problems
 

@@ -58,6 +58,11 @@ def my_grid(request: HttpRequest) -> HttpResponse:
 
 @staff_page(access.may_read_business)
 def household_detail(request: HttpRequest, code: str) -> HttpResponse:
+    return _household_page(request, code)
+
+
+def _household_page(request: HttpRequest, code: str, unmasked: dict[str, str] | None = None) -> HttpResponse:
+    """The household and its members, masked; `unmasked` shows one member's numbers in this answer only."""
     scope = access.scope_of(acting_user(request))
     household = get_object_or_404(
         selectors.households_visible(scope).select_related("grid", "village", "claimed_by"), code=code
@@ -74,6 +79,7 @@ def household_detail(request: HttpRequest, code: str) -> HttpResponse:
             "residents": residents,
             "relations": Resident.Relation.choices,
             "languages": Resident.Language.choices,
+            "unmasked": unmasked,
         },
     )
 
@@ -207,11 +213,9 @@ def resident_unmask(request: HttpRequest, pk: int) -> HttpResponse:
     except (ValidationError, PermissionDenied) as error:
         flash_errors(request, error)
     else:
-        messages.info(
-            request,
-            _("%(n)s：证件号 %(i)s，电话 %(p)s（本次查看已记入审计日志）")
-            % {"n": resident.name, "i": id_number, "p": phone or "—"},
-        )
+        # Shown once in this answer: never in the messages cookie, the session or a URL.
+        shown = {"name": resident.name, "id_number": id_number, "phone": phone or "—"}
+        return _household_page(request, resident.household.code, unmasked=shown)
     return redirect("grid:household", resident.household.code)
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from zongzhi import sheets
 from zongzhi.cases.models import State
 from zongzhi.documents.pdf import Document, Fields, Paragraphs, Table, render_pdf
 
@@ -92,19 +93,19 @@ def pack_xlsx(meeting: DispatchMeeting) -> bytes:
     agenda = workbook.active
     assert agenda is not None
     agenda.title = "会议议程"
-    agenda.append([meeting.title])
-    agenda.append([f"{meeting.center.name}　会议日期：{_date(meeting.held_on)}　主持人：{meeting.chair}"])
-    agenda.append(AGENDA_HEADERS)
+    sheets.append(agenda, [meeting.title])
+    sheets.append(agenda, [f"{meeting.center.name}　会议日期：{_date(meeting.held_on)}　主持人：{meeting.chair}"])
+    sheets.append(agenda, AGENDA_HEADERS)
     items = list(meeting.items.all())
     for item in items:
-        agenda.append(_agenda_row(item))
+        sheets.append(agenda, _agenda_row(item))
     decisions = workbook.create_sheet("决定事项")
-    decisions.append(DECISION_HEADERS)
+    sheets.append(decisions, DECISION_HEADERS)
     for item in items:
-        decisions.append(_decision_row(item))
+        sheets.append(decisions, _decision_row(item))
     minutes = workbook.create_sheet("会议纪要")
-    minutes.append(["参会单位和人员", meeting.attendees])
-    minutes.append(["会议纪要", meeting.minutes])
+    sheets.append(minutes, ["参会单位和人员", meeting.attendees])
+    sheets.append(minutes, ["会议纪要", meeting.minutes])
     for sheet, header_row in ((agenda, 3), (decisions, 1)):
         for cell in sheet[header_row]:
             cell.font = Font(bold=True)

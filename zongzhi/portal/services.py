@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zongzhi import inputs
+from zongzhi import inputs, uploads
 from zongzhi.accounts.models import Jurisdiction, Membership, Role, User
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
@@ -38,7 +38,7 @@ RECEIPT_LENGTH = 12  # 60 bits: guessing one of even a million receipts takes ~1
 MAX_FILES = 5
 MAX_FILES_PER_CASE = 20
 MAX_FILE_BYTES = 10 * 1024 * 1024
-FILE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"%PDF-")  # JPEG, PNG, PDF
+PORTAL_TYPES = (uploads.JPEG, uploads.PNG, uploads.PDF)
 MAX_TEXT = 2000
 
 
@@ -163,9 +163,10 @@ def check_files(files: Sequence[UploadedFile], already: int = 0) -> None:
         if upload.size is None or upload.size > MAX_FILE_BYTES:
             problems.append(_("文件“%(n)s”超过 10 MB。") % {"n": name})
             continue
-        head = upload.read(8)
-        upload.seek(0)
-        if not head.startswith(FILE_SIGNATURES):
+        kind, parsed = uploads.problem(uploads.read_all(upload), name, PORTAL_TYPES, _("材料"))
+        if parsed:
+            problems.append(parsed)
+        elif kind is None:
             problems.append(_("文件“%(n)s”不是照片（JPEG、PNG）或 PDF。") % {"n": name})
     if problems:
         raise ValidationError({"files": problems})

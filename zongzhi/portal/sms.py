@@ -9,10 +9,14 @@ import secrets
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
+
+from zongzhi.crypto import blind_index
+from zongzhi.identity import mask_phone
 
 log = logging.getLogger(__name__)
 
@@ -21,18 +25,24 @@ class SmsError(Exception):
     """The gateway did not accept the message."""
 
 
+def outbox_path(phone: str) -> Path:
+    """Where the file backend leaves the latest message to `phone`: named by the phone's blind index,
+    so var/ holds no phone number."""
+    return settings.SMS_DIR / f"{blind_index(phone)[:32]}.txt"
+
+
 def send_file(phone: str, text: str) -> None:
-    """Write the message to SMS_DIR/<phone>.txt (the latest message wins), for development and tests."""
-    directory = settings.SMS_DIR
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{phone}.txt"
-    temporary = directory / f".{phone}.{secrets.token_hex(4)}"
+    """Write the message to `outbox_path(phone)` (the latest message wins), for development and tests."""
+    path = outbox_path(phone)
+    directory = path.parent
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = directory / f".{path.stem}.{secrets.token_hex(4)}"
     temporary.write_text(f"{timezone.now().isoformat()}\n{text}\n", encoding="utf-8")
     temporary.replace(path)  # atomic: a reader never sees half a message
 
 
 def send_console(phone: str, text: str) -> None:
-    log.warning("SMS to %s: %s", phone, text)
+    log.warning("SMS to %s: %s", mask_phone(phone), text)
 
 
 def send_http(phone: str, text: str) -> None:

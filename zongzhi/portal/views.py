@@ -21,6 +21,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from zongzhi import crypto
 from zongzhi.cases.models import FollowUp
 from zongzhi.identity import mask_phone
 from zongzhi.portal import openday, selectors, services
@@ -42,12 +43,19 @@ def verified_phone(request: HttpRequest) -> str | None:
     at = request.session.get(PHONE_AT_KEY, 0)
     if time.time() - at > VERIFIED_SECONDS:
         return None
-    return request.session.get(PHONE_KEY)
+    sealed = request.session.get(PHONE_KEY)
+    if not sealed:
+        return None
+    try:
+        return crypto.decrypt(sealed)
+    except crypto.DecryptionError:  # sealed with a key this server no longer has: verify again
+        return None
 
 
 def _remember_phone(request: HttpRequest, phone: str) -> None:
     request.session.cycle_key()  # a new session id once the visitor proved something
-    request.session[PHONE_KEY] = phone
+    # Session rows are plain JSON in the database: the phone is kept sealed, as in the encrypted columns.
+    request.session[PHONE_KEY] = crypto.encrypt(phone)
     request.session[PHONE_AT_KEY] = time.time()
 
 

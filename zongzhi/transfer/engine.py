@@ -9,6 +9,8 @@ rerun update what is there instead of duplicating it. Memory holds one chunk plu
 """
 
 import abc
+import datetime
+import os
 import pickle
 import re
 import tempfile
@@ -21,15 +23,26 @@ from typing import IO, Any
 from django.db import reset_queries, transaction
 from django.utils.translation import gettext as _
 
+from zongzhi import sheets
 from zongzhi.access import Scope
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
+from zongzhi.identity import mask_numbers_in_text, mask_phone, mask_resident_id
 from zongzhi.transfer.reader import Column, FileProblem, Row, Table, open_table
 from zongzhi.transfer.report import Problem, Report
 
 CHUNK = 2000
 REASON_HEADER = "问题说明"
 ROW_HEADER = "原文件行号"
+# Columns holding a resident ID or a phone, masked in the rejects file as on screen.
+PERSONAL_COLUMNS: dict[str, Callable[[str], str]] = {
+    "id_number": mask_resident_id,
+    "party_id": mask_resident_id,
+    "phone": mask_phone,
+    "party_phone": mask_phone,
+}
+# Columns of codes (case numbers have 18 digits, like an ID): never taken for personal data.
+CODE_COLUMNS = frozenset({"household", "grid", "summer_grid", "winter_grid", "code", "original", "region", "number"})
 
 
 class Cancelled(Exception):
@@ -121,13 +134,23 @@ def estimate_rows(path: Path) -> int | None:
 
 
 class _Rejects:
-    """The rejected rows with their reasons, streamed into an XLSX the user fixes and re-uploads."""
+    """The rejected rows with their reasons and source position, streamed into an XLSX (mode 0600).
+
+    Resident IDs and phones are masked (their columns whole, and IDs or mobiles typed elsewhere). The
+    file names the row (原文件行号) and, in each reason, the column of each problem: the user fixes
+    the original file there, or types the full numbers back into this one, and uploads it again.
+    """
 
     def __init__(self, path: Path | None, table: Table) -> None:
         self.path = path
         self.book: Any = None
         self.sheet: Any = None
         self.headers = [*table.headers, REASON_HEADER, ROW_HEADER]
+        self.width = len(table.headers)
+        self.masks = {
+            position: PERSONAL_COLUMNS[key] for key, position in table.positions.items() if key in PERSONAL_COLUMNS
+        }
+        self.codes = {position for key, position in table.positions.items() if key in CODE_COLUMNS}
 
     def add(self, row: Row, reasons: list[str]) -> None:
         if self.path is None:
@@ -137,14 +160,29 @@ class _Rejects:
 
             self.book = Workbook(write_only=True)
             self.sheet = self.book.create_sheet(_("退回行"))
-            self.sheet.append(self.headers)
-        cells = list(row.raw) + [None] * (len(self.headers) - 2 - len(row.raw))
-        self.sheet.append([*cells[: len(self.headers) - 2], "；".join(reasons), row.number])
+            sheets.append(self.sheet, self.headers)
+        cells = list(row.raw[: self.width]) + [None] * (self.width - len(row.raw))
+        shown = [self._masked(position, value) for position, value in enumerate(cells)]
+        sheets.append(self.sheet, [*shown, "；".join(reasons), row.number])
+
+    def _masked(self, position: int, value: Any) -> Any:
+        if value is None or isinstance(value, (bool, datetime.date, datetime.datetime, datetime.time)):
+            return value
+        text = str(value) if not isinstance(value, float) or not value.is_integer() else str(int(value))
+        if position in self.masks:
+            return self.masks[position](text)
+        if position in self.codes:
+            return value
+        masked = mask_numbers_in_text(text)
+        return masked if masked != text else value
 
     def close(self) -> bool:
         if self.book is None or self.path is None:
             return False
-        self.book.save(self.path)
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # a file left there before keeps no wider mode
+        with os.fdopen(descriptor, "wb") as out:
+            self.book.save(out)
         return True
 
 
@@ -225,7 +263,10 @@ def _check(
             for key, reason in outcome.problems:
                 column = _where(kind, table, key) if key else ""
                 report.add(Problem(sheet=outcome.row.sheet, row=outcome.row.number, column=column, reason=reason))
-            rejects.add(outcome.row, [reason for _key, reason in outcome.problems])
+            rejects.add(
+                outcome.row,
+                [f"{_where(kind, table, key)}：{reason}" if key else reason for key, reason in outcome.problems],
+            )
         else:
             report.valid += 1
             valid.append(outcome.record)

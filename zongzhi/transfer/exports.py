@@ -17,7 +17,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zongzhi import access
+from zongzhi import access, sheets
 from zongzhi.access import Scope
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
@@ -148,10 +148,10 @@ LISTS = {
 def _write_csv(headers: tuple[str, ...], rows: Iterator[tuple[Any, ...]], out: IO[bytes]) -> int:
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)  # BOM: Excel reads it as UTF-8
     writer = csv.writer(text)
-    writer.writerow(headers)
+    writer.writerow(sheets.csv_row(headers))
     count = 0
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(sheets.csv_row(row))
         count += 1
     text.flush()
     text.detach()
@@ -163,10 +163,10 @@ def _write_xlsx(title: str, headers: tuple[str, ...], rows: Iterator[tuple[Any, 
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title)
-    sheet.append(list(headers))
+    sheets.append(sheet, headers)
     count = 0
     for row in rows:
-        sheet.append(list(row))
+        sheets.append(sheet, row)
         count += 1
     book.save(out)
     return count

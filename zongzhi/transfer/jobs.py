@@ -6,9 +6,12 @@ commits), it reports through a second connection on PostgreSQL; SQLite has one w
 there the bar moves from "写入" to done at commit, and a cancel is honoured between chunks of checking.
 """
 
+import datetime
+import os
 import uuid
+import zipfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -35,9 +38,61 @@ def may_import(user: Any) -> bool:
 
 
 def import_dir() -> Path:
+    """var/imports: uploads waiting for the worker and rejects files, readable by our user only."""
     path = Path(settings.VAR_DIR) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)  # also when an older version made it with the default mode
     return path
+
+
+def _private_file(path: Path) -> IO[bytes]:
+    """A new file only its owner can read, from the first byte on (no chmod after the write)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+
+
+def import_files_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete rejects files (and uploads of jobs that ended) older than IMPORT_FILES_RETENTION_HOURS.
+
+    Run by the scheduler through `purge_import_files_task`; returns how many files went.
+    """
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(hours=settings.IMPORT_FILES_RETENTION_HOURS)
+    removed = 0
+    for job in ImportJob.objects.filter(finished_at__lt=cutoff).exclude(rejects_path=""):
+        Path(job.rejects_path).unlink(missing_ok=True)
+        ImportJob.objects.filter(pk=job.pk).update(rejects_path="")
+        removed += 1
+    waiting = set(
+        ImportJob.objects.filter(status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]).values_list(
+            "path", flat=True
+        )
+    )
+    kept = set(ImportJob.objects.exclude(rejects_path="").values_list("rejects_path", flat=True))
+    for path in import_dir().iterdir():
+        old = datetime.datetime.fromtimestamp(path.stat().st_mtime, tz=datetime.UTC) < cutoff
+        if path.is_file() and old and str(path) not in waiting | kept:
+            path.unlink(missing_ok=True)  # left by a failed job or a crashed worker
+            removed += 1
+    return removed
+
+
+def _not_a_table(upload: UploadedFile, suffix: str) -> str | None:
+    """The file opened as what its name says: an XLSX is a workbook archive, a CSV is text."""
+    name = Path(upload.name or "").name
+    upload.seek(0)
+    if suffix == ".xlsx":
+        try:
+            with zipfile.ZipFile(upload) as archive:
+                is_workbook = "xl/workbook.xml" in archive.namelist()
+        except (zipfile.BadZipFile, OSError):
+            is_workbook = False
+        upload.seek(0)
+        return None if is_workbook else _("文件“%(n)s”不是 XLSX 工作簿（无法按 Excel 文件打开）。") % {"n": name}
+    head = upload.read(64 * 1024)
+    upload.seek(0)
+    if b"\0" in head or head.startswith((b"PK\x03\x04", b"%PDF-", b"\x89PNG", b"\xff\xd8\xff", b"\xd0\xcf\x11\xe0")):
+        return _("文件“%(n)s”不是 CSV 文本文件。") % {"n": name}
+    return None
 
 
 def job_create(*, actor: Any, kind: str, upload: UploadedFile, dry_run: bool, accept_valid: bool) -> ImportJob:
@@ -50,13 +105,14 @@ def job_create(*, actor: Any, kind: str, upload: UploadedFile, dry_run: bool, ac
         errors["file"] = [_("请上传 XLSX 或 CSV 文件（收到“%(s)s”）。") % {"s": suffix or upload.name}]
     elif (upload.size or 0) > MAX_UPLOAD:
         errors["file"] = [_("文件不能超过 200 MB。")]
+    elif problem := _not_a_table(upload, suffix):
+        errors["file"] = [problem]
     if errors:
         raise ValidationError(errors)
     path = import_dir() / f"{uuid.uuid4().hex}{suffix}"
-    with path.open("wb") as out:
+    with _private_file(path) as out:
         for piece in upload.chunks():
             out.write(piece)
-    path.chmod(0o600)
     with transaction.atomic():
         job = ImportJob.objects.create(
             kind=kind,

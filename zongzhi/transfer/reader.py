@@ -19,6 +19,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from zongzhi import sheets
+
 HEADER_SEARCH_ROWS = 10  # the header is among the first rows; titles and notes may sit above it
 SNIFF_BYTES = 256 * 1024
 EXCEL_EPOCH = datetime.date(1899, 12, 30)  # serial day 0 in Excel's 1900 date system (after its 1900 leap bug)
@@ -126,7 +128,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[str, int, tuple[Any, ...]]]:
     with path.open("r", encoding=encoding, newline="") as handle:
         try:
             for number, cells in enumerate(csv.reader(handle, delimiter=delimiter), start=1):
-                yield path.stem, number, tuple(cells)
+                yield path.stem, number, tuple(sheets.from_csv_text(c) for c in cells)
         except UnicodeDecodeError as error:
             raise FileProblem(
                 _("文件编码无法识别（第 %(pos)d 字节附近）：请另存为 UTF-8 或 GBK 编码的 CSV，或 XLSX。")

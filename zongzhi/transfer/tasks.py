@@ -5,7 +5,7 @@ from typing import Any
 from django_tasks import task
 
 from zongzhi.transfer.export_jobs import export_job_run
-from zongzhi.transfer.jobs import job_run
+from zongzhi.transfer.jobs import import_files_purge, job_run
 
 
 @task()
@@ -18,3 +18,9 @@ def import_task(job_id: int) -> dict[str, Any]:
 def export_task(job_id: int) -> int:
     """Write one export asked for through the API; returns its row count."""
     return export_job_run(job_id)
+
+
+@task()
+def purge_import_files_task() -> dict[str, Any]:
+    """Delete import rejects files past their retention period (queued by `manage.py scheduler`)."""
+    return {"removed": import_files_purge()}

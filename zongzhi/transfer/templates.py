@@ -7,6 +7,7 @@ from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
+from zongzhi import sheets
 from zongzhi.transfer.engine import ImportKind
 from zongzhi.transfer.reader import column_letter
 
@@ -35,14 +36,17 @@ def template_xlsx(kind: ImportKind) -> bytes:
             for row in range(3, TEXT_ROWS + 3):
                 sheet.cell(row=row, column=position + 1).number_format = "@"
     notes = book.create_sheet("填写说明")
-    notes.append(["列名", "是否必填", "说明", "也可写作"])
+    sheets.append(notes, ["列名", "是否必填", "说明", "也可写作"])
     for cell in notes[1]:
         cell.font = Font(bold=True)
     for column in kind.columns:
-        notes.append([column.header, "必填" if column.required else "选填", column.note, "、".join(column.synonyms)])
-    notes.append([])
-    notes.append(
-        ["第 2 行是示例，导入前请删除或改为真实数据。日期可写 2025-03-05、2025年3月5日、2025.3.5 或 2025/03/05。"]
+        sheets.append(
+            notes, [column.header, "必填" if column.required else "选填", column.note, "、".join(column.synonyms)]
+        )
+    sheets.append(notes, [])
+    sheets.append(
+        notes,
+        ["第 2 行是示例，导入前请删除或改为真实数据。日期可写 2025-03-05、2025年3月5日、2025.3.5 或 2025/03/05。"],
     )
     notes.column_dimensions["C"].width = 60
     out = io.BytesIO()
