@@ -36,6 +36,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "zongzhi.portal.sms",  # the SMS gateway: settings and HTTP, no business code
             "zongzhi.requestlog",
             "zongzhi.health",
+            "zongzhi.sheets",
+            "zongzhi.uploads",
+            "zongzhi.hardening",
         ),
     ),
     ("models", ()),

@@ -68,7 +68,8 @@ class _Keyring:
     index_key: bytes
 
 
-def _decode_key(encoded: str, name: str) -> bytes:
+def decode_key(encoded: str, name: str) -> bytes:
+    """32 key bytes from their base64 (environment or key file); refused with how to make one."""
     try:
         key = base64.b64decode(encoded.strip(), validate=True)
     except binascii.Error:
@@ -78,12 +79,13 @@ def _decode_key(encoded: str, name: str) -> bytes:
     return key
 
 
-def _dev_data_key(var_dir: Path) -> str:
-    # A per-machine key, generated once like settings._dev_secret_key. Written aside, then linked into place:
-    # the link fails if another process got there first, and nobody ever reads a half-written file.
-    path = var_dir / "data_key"
+def dev_key_file(path: Path) -> str:
+    """A per-machine development key in `path` (base64 of 32 random bytes), made once, mode 0600.
+
+    Written aside, then linked into place: the link fails if another process got there first, and
+    nobody ever reads a half-written file."""
     if not path.exists():
-        draft = var_dir / f"data_key.{secrets.token_hex(8)}"
+        draft = path.with_name(f"{path.name}.{secrets.token_hex(8)}")
         draft.touch(mode=0o600)
         draft.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
         try:
@@ -93,6 +95,10 @@ def _dev_data_key(var_dir: Path) -> str:
         finally:
             draft.unlink()
     return path.read_text()
+
+
+def _dev_data_key(var_dir: Path) -> str:
+    return dev_key_file(var_dir / "data_key")
 
 
 def _derive(key: bytes, label: str, length: int) -> bytes:
@@ -110,14 +116,14 @@ def _load_keyring(prod: bool, var_dir: str, encoded: str, version: str, retired:
         encoded = _dev_data_key(Path(var_dir))
     if not _VERSION.fullmatch(version):
         raise ImproperlyConfigured("ZONGZHI_DATA_KEY_VERSION must be 1-16 lowercase letters or digits, e.g. v2")
-    keys = {version: _decode_key(encoded, "ZONGZHI_DATA_KEY")}
+    keys = {version: decode_key(encoded, "ZONGZHI_DATA_KEY")}
     for item in filter(None, (part.strip() for part in retired.split(","))):
         old_version, _, old_key = item.partition("=")
         if not _VERSION.fullmatch(old_version) or old_version in keys:
             raise ImproperlyConfigured(
                 "ZONGZHI_DATA_KEYS_RETIRED must read v1=<base64>,v0=<base64>, each version once and not the current one"
             )
-        keys[old_version] = _decode_key(old_key, f"ZONGZHI_DATA_KEYS_RETIRED[{old_version}]")
+        keys[old_version] = decode_key(old_key, f"ZONGZHI_DATA_KEYS_RETIRED[{old_version}]")
     return _Keyring(version, keys, _derive(keys[version], "zongzhi blind index", 32))
 
 

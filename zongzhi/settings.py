@@ -232,7 +232,10 @@ SERVICE_TOKEN_GRACE_SECONDS = int(os.environ.get("ZONGZHI_SERVICE_TOKEN_GRACE_SE
 IDEMPOTENCY_KEY_HOURS = int(os.environ.get("ZONGZHI_IDEMPOTENCY_KEY_HOURS", "24"))
 
 # Queued by `manage.py scheduler` on each tick, besides the deadline sweep (by path: any app may add one).
-SCHEDULED_TASKS = ["zongzhi.integration.tasks.idempotency_keys_expire_task"]
+SCHEDULED_TASKS = [
+    "zongzhi.integration.tasks.idempotency_keys_expire_task",
+    "zongzhi.transfer.tasks.purge_import_files_task",  # import rejects files past their retention (security.md)
+]
 
 # The audit log (docs/audit.md): checkpoints outside the database, entries kept at least 180 days
 # (等保 2.0 level 3, 网络安全法 §21: logs kept no less than six months).

@@ -12,13 +12,11 @@ receiver of the checkpoints holds nothing that lets it forge one.
 """
 
 import base64
-import binascii
 import functools
 import hashlib
 import hmac
 import os
 import re
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+
+from zongzhi.crypto import decode_key, dev_key_file
 
 _KEY_ID = re.compile(r"[a-z0-9]{1,16}")
 _NEW_KEY_HINT = "python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'"
@@ -51,32 +51,6 @@ class SigningKeys:
     public: dict[str, Ed25519PublicKey]
 
 
-def _decode(encoded: str, name: str) -> bytes:
-    try:
-        key = base64.b64decode(encoded.strip(), validate=True)
-    except binascii.Error:
-        key = b""
-    if len(key) != 32:
-        raise ImproperlyConfigured(f"{name} must be 32 random bytes in base64; make one with: {_NEW_KEY_HINT}")
-    return key
-
-
-def _dev_key(path: Path) -> str:
-    # Generated once per machine, mode 0600, written aside and linked into place (as crypto's data key):
-    # the link fails if another process got there first, and nobody reads a half-written file.
-    if not path.exists():
-        draft = path.with_name(f"{path.name}.{secrets.token_hex(8)}")
-        draft.touch(mode=0o600)
-        draft.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    return path.read_text()
-
-
 def _encoded(variable: str, prod: bool, var_dir: str, dev_file: str) -> str:
     encoded = os.environ.get(variable, "")
     if encoded:
@@ -85,7 +59,7 @@ def _encoded(variable: str, prod: bool, var_dir: str, dev_file: str) -> str:
         raise ImproperlyConfigured(
             f"{variable} must be set when ZONGZHI_ENV=prod (audit log); make one with: {_NEW_KEY_HINT}"
         )
-    return _dev_key(Path(var_dir) / dev_file)
+    return dev_key_file(Path(var_dir) / dev_file)
 
 
 def public_key_id(public: Ed25519PublicKey) -> str:
@@ -103,7 +77,7 @@ def parse_public_keys(text: str) -> dict[str, Ed25519PublicKey]:
     """Public keys given as comma-separated base64 (ZONGZHI_AUDIT_VERIFY_KEYS), by key id."""
     found: dict[str, Ed25519PublicKey] = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
-        public = Ed25519PublicKey.from_public_bytes(_decode(item, "ZONGZHI_AUDIT_VERIFY_KEYS"))
+        public = Ed25519PublicKey.from_public_bytes(decode_key(item, "ZONGZHI_AUDIT_VERIFY_KEYS"))
         found[public_key_id(public)] = public
     return found
 
@@ -112,14 +86,16 @@ def parse_public_keys(text: str) -> dict[str, Ed25519PublicKey]:
 def _chain_keys(prod: bool, var_dir: str, encoded: str, key_id: str, retired: str) -> ChainKeys:
     if not _KEY_ID.fullmatch(key_id):
         raise ImproperlyConfigured("ZONGZHI_AUDIT_KEY_ID must be 1-16 lowercase letters or digits, e.g. a2")
-    keys = {key_id: _decode(encoded or _encoded("ZONGZHI_AUDIT_KEY", prod, var_dir, "audit_key"), "ZONGZHI_AUDIT_KEY")}
+    keys = {
+        key_id: decode_key(encoded or _encoded("ZONGZHI_AUDIT_KEY", prod, var_dir, "audit_key"), "ZONGZHI_AUDIT_KEY")
+    }
     for item in filter(None, (part.strip() for part in retired.split(","))):
         old_id, _, old_key = item.partition("=")
         if not _KEY_ID.fullmatch(old_id) or old_id in keys:
             raise ImproperlyConfigured(
                 "ZONGZHI_AUDIT_KEYS_RETIRED must read a1=<base64>,a0=<base64>, each id once and not the current one"
             )
-        keys[old_id] = _decode(old_key, f"ZONGZHI_AUDIT_KEYS_RETIRED[{old_id}]")
+        keys[old_id] = decode_key(old_key, f"ZONGZHI_AUDIT_KEYS_RETIRED[{old_id}]")
     return ChainKeys(key_id, keys)
 
 
@@ -136,7 +112,7 @@ def chain_keys() -> ChainKeys:
 
 @functools.lru_cache(maxsize=8)
 def _signing_keys(prod: bool, var_dir: str, encoded: str, older: str) -> SigningKeys:
-    seed = _decode(
+    seed = decode_key(
         encoded or _encoded("ZONGZHI_AUDIT_SIGNING_KEY", prod, var_dir, "audit_signing_key"),
         "ZONGZHI_AUDIT_SIGNING_KEY",
     )

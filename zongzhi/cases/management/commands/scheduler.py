@@ -1,8 +1,8 @@
 """python manage.py scheduler [--every SECONDS] [--once]: queue the periodic tasks on a clock.
 
-Each tick queues the deadline sweep, an audit checkpoint, the outbox's clock, the purge of expired
-import rejects files (docs/security.md) and the tasks of settings.SCHEDULED_TASKS (such as the
-idempotency keys' expiry); the seasonal switch of herder households is queued once a day.
+Each tick queues the deadline sweep, an audit checkpoint, the outbox's clock and the tasks of
+settings.SCHEDULED_TASKS (the idempotency keys' expiry, the purge of expired import rejects files);
+the seasonal switch of herder households is queued once a day.
 """
 
 import datetime
@@ -20,7 +20,6 @@ from zongzhi.audit.tasks import audit_checkpoint_task
 from zongzhi.cases.tasks import sweep_deadlines_task
 from zongzhi.grid.tasks import seasonal_switch_task
 from zongzhi.outbox.clock import clock_task
-from zongzhi.transfer.tasks import purge_import_files_task
 
 
 def _switched_today() -> bool:
@@ -83,6 +82,4 @@ class Command(BaseCommand):
             task = import_string(path)
             if not _waiting(task):
                 self.stdout.write(f"定期任务已排队：{path} {task.enqueue().id}")
-        if not _waiting(purge_import_files_task):
-            purge_import_files_task.enqueue()
         self.stdout.flush()  # the log is a file: show each tick as it happens
