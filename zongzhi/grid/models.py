@@ -107,8 +107,9 @@ class Household(models.Model):
     )
     claimed_at = models.DateTimeField(_("认领时间"), null=True, blank=True)
     # A herder household's own moving days (MM-DD), where they differ from its county's calendar.
-    summer_from = models.CharField(_("本户转场夏营地日期"), max_length=5, blank=True)
-    winter_from = models.CharField(_("本户返回冬营地日期"), max_length=5, blank=True)
+    # db_default: the bulk loaders (the demo residents, the import) write households without these columns.
+    summer_from = models.CharField(_("本户转场夏营地日期"), max_length=5, blank=True, default="", db_default="")
+    winter_from = models.CharField(_("本户返回冬营地日期"), max_length=5, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("户")
