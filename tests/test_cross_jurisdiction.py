@@ -96,7 +96,7 @@ def sees_only(client: HttpClient, number: str, other: str) -> None:
     assert client.get(f"/staff/cases/{other}/").status == 404
     assert client.get(f"/api/v1/cases/{other}").status == 404
     listed = client.get("/api/v1/cases?region=152502&page_size=100").json()
-    assert listed["count"] == 1 and [c["number"] for c in listed["results"]] == [number]
+    assert [c["number"] for c in listed["results"]] == [number]
     assert client.get(f"/staff/regions/{XILINHOT}/").status == 404
     assert client.get("/staff/centers/ZZ-152502/").status == 404
 

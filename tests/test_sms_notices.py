@@ -31,6 +31,7 @@ from zongzhi.outbox.models import SmsMessage
 from zongzhi.outbox.publishing import publish
 from zongzhi.outbox.services import sms_preference_set
 from zongzhi.portal import services as portal
+from zongzhi.portal import sms
 from zongzhi.regions.models import Region
 
 APPLICANT, RESPONDENT = "13904790011", "13904790022"
@@ -47,7 +48,8 @@ def gateway(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
 
 
 def inbox(directory: Path, phone: str) -> str:
-    path = directory / f"{phone}.txt"
+    """The latest message the file gateway wrote for `phone` (its file is named by the phone's blind index)."""
+    path = directory / sms.outbox_path(phone).name
     return path.read_text(encoding="utf-8").split("\n", 1)[1] if path.exists() else ""
 
 

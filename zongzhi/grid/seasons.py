@@ -62,10 +62,13 @@ class Calendar:
         return HouseholdMove.Season.SUMMER if summer else HouseholdMove.Season.WINTER
 
 
+DEFAULT_CALENDAR = Calendar(SeasonCalendar.DEFAULT_SUMMER, SeasonCalendar.DEFAULT_WINTER)
+
+
 def county_calendar(county_code: str) -> Calendar:
     found = SeasonCalendar.objects.filter(county__code=county_code).first()
     if found is None:
-        return Calendar(SeasonCalendar.DEFAULT_SUMMER, SeasonCalendar.DEFAULT_WINTER)
+        return DEFAULT_CALENDAR
     return Calendar(found.summer_from, found.winter_from)
 
 
