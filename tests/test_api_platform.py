@@ -1,6 +1,7 @@
 """The platform API beyond cases, over real HTTP against the live server: every write by the persona who
-does it, with a session and its CSRF token (bearer tokens are service accounts', see AUTH); the jurisdiction (another county's things are 404, like
-missing ones); cursor paging that stays stable while rows are inserted between pages.
+does it, with a session and its CSRF token (bearer tokens are service accounts', see AUTH); the
+jurisdiction (another county's things are 404, like missing ones); cursor paging that stays stable
+while rows are inserted between pages.
 
 These tests hold no transaction of their own (the server writes), so each makes what it needs with
 names of its own; personas are the demo logins (Xilinhot unless said).
