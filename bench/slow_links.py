@@ -41,6 +41,7 @@ NO_CJK_FONTS = """<?xml version="1.0"?>
   <dir>/usr/share/fonts/truetype/dejavu</dir>
   <dir>/usr/share/fonts/truetype/liberation</dir>
   <cachedir>{cache}</cachedir>
+  <include ignore_missing="yes">/etc/fonts/conf.d</include>
 </fontconfig>
 """
 TIMINGS = """() => document.fonts.ready.then(() => {
