@@ -187,15 +187,21 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT = Path(os.environ.get("ZONGZHI_STATIC_ROOT", VAR_DIR / "staticfiles"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = not PROD
+# Hashed names (style.3f2a….css) and compressed copies, written by collectstatic: whitenoise serves
+# a hashed file for ten years as immutable, so a phone on a slow link fetches it once. Production
+# always (`make serve` collects); elsewhere when ZONGZHI_STATIC_MANIFEST=1 (the benchmark and the
+# serving test collect first). `make run` and the tests serve the files as they are in static/,
+# so an edit shows at once and no stale collection can hide it.
+STATIC_MANIFEST = PROD or os.environ.get("ZONGZHI_STATIC_MANIFEST") == "1"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if PROD
+            if STATIC_MANIFEST
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
