@@ -374,7 +374,7 @@ def test_the_mongolian_words_are_shaped_as_chromium_shapes_them(
         image.save(tmp_path / f"word-{name}.png")
     shaped_match, unshaped_match = overlap(ours, theirs), overlap(isolated, theirs)
     assert shaped_match > 0.55, (shaped_match, unshaped_match)
-    assert shaped_match > unshaped_match + 0.15, (shaped_match, unshaped_match)
+    assert shaped_match > unshaped_match + 0.3, (shaped_match, unshaped_match)
 
     # The A4 pages in the browser: the Mongolian one vertical; the full copy printed from its form.
     director = browser.new_context(locale="zh-CN").new_page()
@@ -413,7 +413,8 @@ def crop_pdf(pdf: bytes, folder: Path, box: tuple[float, float, float, float] | 
         return image
     scale = 200 / 72
     x0, y0, x1, y1 = box
-    return image.crop((int(x0 * scale) - 4, int(y0 * scale) - 4, int(x1 * scale) + 4, int(y1 * scale) + 4))
+    # Exactly the word's box: a margin would take in the tail of the word above it in the column.
+    return image.crop((int(x0 * scale), int(y0 * scale), int(x1 * scale) + 1, int(y1 * scale) + 1))
 
 
 @pytest.fixture
