@@ -54,6 +54,7 @@ class AuditEntry(models.Model):
         SEASONAL_SWITCH = "seasonal_switch", _("牧户季节转场")
         CASE_ACTION = "case_action", _("办理案件")
         DOCUMENT_PRINTED = "document_printed", _("打印文书")
+        DOCUMENT_PRINTED_UNMASKED = "document_printed_unmasked", _("打印含当事人完整信息的文书")
         FILE_DOWNLOADED = "file_downloaded", _("下载文件")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
