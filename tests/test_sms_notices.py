@@ -1,7 +1,8 @@
 """SMS notices to the parties, from the outbox through the pluggable gateway.
 
 Bater applies on the portal (in Mongolian) against Qiqige; both have phones. Each is told of their own
-case only: the receipt code goes to the phone that applied, never the other party's name or phone.
+case only: the receipt code goes to the phone that applied as soon as the application is in (the
+'received' notice), never to the other party, nor the other party's name or phone.
 Quiet hours, the per-phone limit, opt-out and the gateway's failures decide when a message goes out.
 """
 
@@ -27,7 +28,7 @@ from zongzhi.cases.services import InstalmentInput
 from zongzhi.centers.models import Org, Room
 from zongzhi.outbox import notices
 from zongzhi.outbox.clock import instalment_events
-from zongzhi.outbox.models import SmsMessage
+from zongzhi.outbox.models import SmsMessage, SmsReceipt
 from zongzhi.outbox.publishing import publish
 from zongzhi.outbox.services import sms_preference_set
 from zongzhi.portal import services as portal
@@ -79,15 +80,42 @@ def portal_case(language: str = "zh-hans") -> tuple[Case, str]:
 
 
 @pytest.mark.django_db
-def test_accepted_tells_each_party_of_their_own_case_and_only_the_applicant_the_receipt(gateway: Path) -> None:
+def test_the_applicant_gets_the_receipt_at_once_and_each_party_hears_of_their_own_case(gateway: Path) -> None:
     case, code = portal_case()
+    assert dispatch()["sent"] == 1
+    received = inbox(gateway, APPLICANT)
+    assert portal.receipt_shown(code) in received and "网上调解申请已提交" in received
+    assert inbox(gateway, RESPONDENT) == ""  # the receipt opens the case: only the applicant's phone has it
+    assert not SmsReceipt.objects.filter(case=case).exists()  # carried once, no copy kept
     services.case_accept(case=case, actor=who("intake"), version=case.version)
     assert dispatch()["sent"] == 2
     mine, theirs = inbox(gateway, APPLICANT), inbox(gateway, RESPONDENT)
-    assert case.number in mine and code in mine and case.center.name in mine
+    assert case.number in mine and case.center.phone in mine and code not in mine
     assert case.number in theirs and code not in theirs
     assert "巴特尔" not in theirs and APPLICANT not in theirs and "其其格" not in mine and RESPONDENT not in mine
     assert dispatch()["sent"] == 0  # told once
+
+
+@pytest.mark.django_db
+def test_every_portal_application_sends_its_receipt_even_if_never_accepted(gateway: Path) -> None:
+    case, code = portal_case()
+    services.case_act(case=case, action="reject", actor=who("intake"), version=case.version, reason="不属于受理范围")
+    dispatch()
+    assert portal.receipt_shown(code) in inbox(gateway, APPLICANT)
+    assert list(SmsMessage.objects.filter(case=case, party__role="applicant").values_list("notice", flat=True)) == [
+        "received"
+    ]
+
+
+@pytest.mark.django_db
+def test_the_console_gateway_logs_no_receipt_code(settings, caplog) -> None:  # type: ignore[no-untyped-def]
+    settings.SMS_BACKEND = "console"
+    _case, code = portal_case()
+    with caplog.at_level("WARNING", logger="zongzhi.portal.sms"):
+        dispatch()
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "网上调解申请已提交" in logged and "****-****-****" in logged
+    assert code not in logged and portal.receipt_shown(code) not in logged and APPLICANT not in logged
 
 
 @pytest.mark.django_db
@@ -95,6 +123,8 @@ def test_phones_and_texts_are_stored_encrypted_only(gateway: Path) -> None:
     case, code = portal_case()
     services.case_accept(case=case, actor=who("intake"), version=case.version)
     dispatch()
+    told = [m.text for m in SmsMessage.objects.filter(case=case, party__role="applicant").order_by("id")]
+    assert len(told) == 2 and portal.receipt_shown(code) in told[0] and code not in told[1]  # told once
     with connection.cursor() as cursor:
         cursor.execute("SELECT phone, phone_index, text FROM outbox_smsmessage WHERE case_id = %s", [case.pk])
         rows = cursor.fetchall()
@@ -102,10 +132,11 @@ def test_phones_and_texts_are_stored_encrypted_only(gateway: Path) -> None:
         events = " ".join(str(r[0]) for r in cursor.fetchall())
         cursor.execute("SELECT code FROM outbox_smsreceipt WHERE case_id = %s", [case.pk])
         receipts = cursor.fetchall()
-    assert len(rows) == 2
+    assert len(rows) == 3  # received (the applicant), accepted (both)
     for row in rows:
         stored = " ".join(str(v) for v in row)
-        assert APPLICANT not in stored and RESPONDENT not in stored and code not in stored
+        assert APPLICANT not in stored and RESPONDENT not in stored
+        assert code not in stored and portal.receipt_shown(code) not in stored
     assert APPLICANT not in events and code not in events
     assert receipts == []  # carried once, then dropped
 
@@ -122,6 +153,8 @@ def test_mongolian_where_the_gateway_accepts_it(gateway: Path, settings) -> None
     dispatch()
     text = inbox(gateway, APPLICANT)
     assert case.number in text and "已受理" not in text and "ᠬᠦᠯᠢᠶᠡᠨ ᠠᠪᠴᠠᠢ" in text
+    received = SmsMessage.objects.get(case=case, notice="received").text
+    assert portal.receipt_shown(_code) in received and "ᠲᠠᠰᠤᠯᠪᠤᠷᠢ" in received and "回执码" not in received
     assert "已受理" in inbox(gateway, RESPONDENT)  # the other party has no such wish
 
 
@@ -131,17 +164,22 @@ def test_quiet_hours_defer_to_the_morning(gateway: Path, settings) -> None:  # t
     case, _code = portal_case()
     services.case_accept(case=case, actor=who("intake"), version=case.version)
     night = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time(23, 30)))
-    assert dispatch(now=night) == {"sent": 0, "deferred": 2, "failed": 0, "opted_out": 0}
+    if night < timezone.now():  # run after 23:30: the messages are due only from now on
+        night += datetime.timedelta(days=1)
+    assert dispatch(now=night) == {"sent": 0, "deferred": 3, "failed": 0, "opted_out": 0}
     message = SmsMessage.objects.filter(case=case).first()
     assert message is not None
     assert timezone.localtime(message.next_attempt_at) == night.replace(hour=8, minute=0) + datetime.timedelta(days=1)
-    assert notices.send_due(now=message.next_attempt_at)["sent"] == 2
+    assert notices.send_due(now=message.next_attempt_at)["sent"] == 3
 
 
 @pytest.mark.django_db
 def test_one_phone_gets_at_most_so_many_an_hour_and_an_opt_out_gets_none(gateway: Path, settings) -> None:  # type: ignore[no-untyped-def]
     settings.SMS_PER_PHONE_PER_HOUR = 1
     case, _code = portal_case()
+    dispatch()
+    # The receipt went out a while ago: this hour's one message is still to come.
+    SmsMessage.objects.filter(case=case, notice="received").update(sent_at=timezone.now() - datetime.timedelta(hours=2))
     case = services.case_accept(case=case, actor=who("intake"), version=case.version)
     dispatch()
     sms_preference_set(phone=RESPONDENT, opt_out=True)

@@ -5,7 +5,8 @@ else a new one), answers it in the `X-Request-ID` header and keeps it in a conte
 log record written while the request runs carries it (`RequestIdFilter`). `JsonFormatter` writes the
 records; settings switch to it with ZONGZHI_LOG_FORMAT=json (the default in production).
 
-A log line never carries a query string or a body: parameters may hold personal data.
+A log line never carries a query string or a body: parameters may hold personal data. Nor a
+portal receipt code, which the QR code's address (`/track/<code>/`) carries: it opens the case.
 """
 
 import contextvars
@@ -23,6 +24,12 @@ REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", d
 _TOKEN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 access_log = logging.getLogger("zongzhi.access")
+_RECEIPT_PATH = re.compile(r"^/track/(?!act/|agreement/)[^/]+/")
+
+
+def logged_path(path: str) -> str:
+    """The path as logged: a receipt code in it replaced by `…`."""
+    return _RECEIPT_PATH.sub("/track/…/", path)
 
 
 def request_id_of(request: HttpRequest) -> str:
@@ -45,7 +52,7 @@ class RequestIdMiddleware:
                 "request",
                 extra={
                     "method": request.method,
-                    "path": request.path,  # never the query string
+                    "path": logged_path(request.path),  # never the query string, nor a receipt code
                     "status": response.status_code,
                     "ms": round((time.perf_counter() - started) * 1000, 1),
                 },

@@ -14,8 +14,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from zongzhi.access import Scope
-from zongzhi.dashboards.selectors import children_figures
-from zongzhi.grid.selectors import claim_rates_by_child
+from zongzhi.dashboards.selectors import children_figures, dashboard
 from zongzhi.regions import codes
 from zongzhi.regions.models import Region
 from zongzhi.regions.selectors import regions_visible
@@ -158,23 +157,16 @@ def children_map(scope: Scope, region: Region, *, figure: str, label: str) -> di
     """GeoJSON of the visible children of `region` (or the region itself, for a grid) with one figure each."""
     if region.child_level is None:
         shapes = [region]
-        figures = {region.code: {"cases": 0}}
+        board = dashboard(scope, region)
+        figures = {region.code: {**board["totals"], **board["rates"]}}
     else:
         shapes = list(regions_visible(scope).filter(parent=region).order_by("code"))
         figures = {f["code"]: f for f in children_figures(scope, region)}
-    rates: dict[str, tuple[int, int]] = {}
-    if figure == "claim_rate" and region.child_level is not None:
-        rates = claim_rates_by_child(scope, region)
     features = []
     for shape in shapes:
         if not shape.boundary:
             continue
         found = figures.get(shape.code, {})
-        if figure == "claim_rate":
-            claimed, registered = rates.get(shape.prefix, (0, 0))
-            value = round(100 * claimed / registered, 1) if registered else None
-        else:
-            value = found.get(figure)
         features.append(
             {
                 "type": "Feature",
@@ -182,15 +174,15 @@ def children_map(scope: Scope, region: Region, *, figure: str, label: str) -> di
                 "properties": {
                     "name": shape.name,
                     "code": shape.code,
-                    "value": value,
+                    "value": found.get(figure),
                     "cases": found.get("cases", 0),
                     "drill": shape.level != codes.GRID,
                 },
             }
         )
     values = [f["properties"]["value"] for f in features if f["properties"]["value"] is not None]
-    if not values and figure == "per_thousand":
-        # No population recorded below the counties: colour by the number of disputes instead.
+    if not values and figure == "per_thousand" and any(f["properties"]["cases"] for f in features):
+        # Neither a population recorded nor anyone in the registry: colour by the number of disputes.
         for feature in features:
             feature["properties"]["value"] = feature["properties"]["cases"]
         values = [f["properties"]["value"] for f in features]
@@ -202,5 +194,6 @@ def children_map(scope: Scope, region: Region, *, figure: str, label: str) -> di
         "label": label,
         "min": min(values, default=0),
         "max": max(values, default=0),
+        "empty": not values,
         "features": features,
     }

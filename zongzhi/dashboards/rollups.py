@@ -9,6 +9,10 @@ and adds the difference to the tallies of the case's region and every region abo
 `rebuild` recomputes everything in SQL; `verify` recounts from the source tables and lists every
 tally that differs.
 
+化解成功 (settled) and 化解不成 (failed) count closed cases by their outcome: a case resolved but not
+yet closed counts in neither, so in any period 化解成功 + 化解不成 ≤ 已结案 (the facts add up the
+same way at every level). Changing this definition needs `manage.py rollups --rebuild` once.
+
 Overdue means: still open and supervised since it fell due (the deadline sweep issues a 提示函 as
 soon as a case passes its `due_at`), so the figure follows the sweep and is the same on a recount.
 """
@@ -117,8 +121,9 @@ def _annotations() -> dict[str, Any]:
             default=Value(0),
             output_field=IntegerField(),
         ),
-        "settled": _flag(outcome__in=SETTLED),
-        "failed": _flag(outcome__in=FAILED),
+        # Counted among the closed cases only, so that 化解成功 never exceeds 已结案 in any period.
+        "settled": _flag(state=State.CLOSED, outcome__in=SETTLED),
+        "failed": _flag(state=State.CLOSED, outcome__in=FAILED),
         **{f"ch_{c}": _flag(channel=c) for c in Case.Channel.values},
         **{f"risk_{r}": _flag(risk_level=r) for r in Case.Risk.values},
         **{f"at_{level}": _flag(center__level=level) for level in ("league", "county", "township", "village")},

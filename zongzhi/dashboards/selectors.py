@@ -17,6 +17,7 @@ from zongzhi.access import Scope
 from zongzhi.cases.models import OPEN_STATES, Case, Category, State
 from zongzhi.centers.models import Org
 from zongzhi.dashboards.models import MEASURES, ORG_MEASURES, DayTally, OrgTally, Tally
+from zongzhi.grid.selectors import RegistryFigures, registry_by_child
 from zongzhi.regions.models import Region
 from zongzhi.regions.selectors import regions_visible
 
@@ -62,10 +63,18 @@ def dashboard(scope: Scope, region: Region, *, since: datetime.date | None = Non
     by_state = {r["state"]: r["n"] for r in rows.values("state").annotate(n=Sum("cases")).order_by()}
     totals["open"] = sum(by_state.get(s, 0) for s in OPEN_STATES)
     categories = _by_category(rows)
+    registry = registry_by_child(scope, region)
+    children = children_figures(scope, region, since=since, registry=registry)
+    own = sum(registry.values(), RegistryFigures())
+    population = region.population or own.living
+    totals["population"] = population
+    rates = _rates(totals)
+    rates["per_thousand"] = round(1000 * totals["cases"] / population, 2) if population else None
+    rates["claim_rate"] = own.claim_rate
     return {
         "region": _region(region),
         "totals": totals,
-        "rates": _rates(totals),
+        "rates": rates,
         "by_state": [
             {"key": s, "name": str(State(s).label), "value": by_state[s]} for s in State.values if by_state.get(s)
         ],
@@ -92,7 +101,7 @@ def dashboard(scope: Scope, region: Region, *, since: datetime.date | None = Non
         ],
         "monthly": _monthly(scope, region),
         "daily": _daily(scope, region),
-        "children": children_figures(scope, region, since=since),
+        "children": children,
         "brand_rooms": brand_rooms(scope, region, since=since),
     }
 
@@ -168,8 +177,22 @@ def _daily(scope: Scope, region: Region) -> list[dict[str, Any]]:
 CHILD_FIGURES = ("cases", "closed", "overdue", "supervised", "agreements", "amount_agreed", "amount_recovered")
 
 
-def children_figures(scope: Scope, region: Region, *, since: datetime.date | None = None) -> list[dict[str, Any]]:
-    """The main figures of each visible child region (for the drill-down table, chart and map)."""
+def children_figures(
+    scope: Scope,
+    region: Region,
+    *,
+    since: datetime.date | None = None,
+    registry: dict[str, RegistryFigures] | None = None,
+) -> list[dict[str, Any]]:
+    """The main figures of each visible child region (for the drill-down table, chart and map).
+
+    每千人纠纷 divides by the child's recorded population (the reference facts of counties and the
+    league) or else by the people the registry has living there (实有人口); 认领率 is claimed
+    registered residents over registered residents, from the grid registry. Both are None (shown
+    as —) where there is nothing to divide by.
+    """
+    if registry is None:
+        registry = registry_by_child(scope, region)
     rows = tallies_visible(scope).filter(parent=region.code)
     if since is not None:
         rows = rows.filter(month__gte=since.replace(day=1))
@@ -179,10 +202,13 @@ def children_figures(scope: Scope, region: Region, *, since: datetime.date | Non
     result = []
     for child in regions_visible(scope).filter(parent=region).order_by("code"):
         figures = sums.get(child.code, {})
-        entry: dict[str, Any] = {**_region(child), "population": child.population or 0}
+        people = registry.get(child.prefix, RegistryFigures())
+        population = child.population or people.living
+        entry: dict[str, Any] = {**_region(child), "population": population}
         entry.update({name: _plain(figures.get(name)) for name in CHILD_FIGURES})
         entry["open"] = figures.get("open_cases") or 0
-        entry["per_thousand"] = round(1000 * entry["cases"] / child.population, 2) if child.population else None
+        entry["per_thousand"] = round(1000 * entry["cases"] / population, 2) if population else None
+        entry["claim_rate"] = people.claim_rate
         result.append(entry)
     return result
 

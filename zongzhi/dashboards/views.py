@@ -39,6 +39,11 @@ def _since(request: HttpRequest) -> tuple[datetime.date | None, str]:
         return None, _("起始月份“%(t)s”格式不对，应为 年-月，例如 2025-01。") % {"t": text}
 
 
+def last_complete_month() -> str:
+    """The month the report offers first: the last one that has ended (`2026-11` on 2026-12-01)."""
+    return f"{timezone.localdate().replace(day=1) - datetime.timedelta(days=1):%Y-%m}"
+
+
 @staff_page(access.may_read_business)
 def home(request: HttpRequest) -> HttpResponse:
     """The dashboard of the top of the actor's jurisdiction."""
@@ -59,7 +64,7 @@ def _context(request: HttpRequest, code: str) -> dict[str, Any]:
         "since": request.GET.get("since", "") if not error else "",
         "error": error,
         "map_figures": MAP_FIGURES,
-        "report_period": f"{timezone.localdate():%Y-%m}",
+        "report_period": last_complete_month(),
     }
 
 
@@ -108,7 +113,7 @@ def report(request: HttpRequest, code: str) -> HttpResponse:
     """The monthly or quarterly statistics table of a region as XLSX (`?period=2026-10` or `2026-Q3`); audited."""
     scope = access.scope_of(request.user)
     region = region_get(scope, code)
-    period = request.GET.get("period", "")
+    period = request.GET.get("period", "").strip() or last_complete_month()
     try:
         content, name = exports.report_xlsx(scope, region, period)
     except ValidationError as error:

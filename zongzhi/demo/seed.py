@@ -19,7 +19,7 @@ from zongzhi.audit.services import audit_record
 from zongzhi.centers.models import Center, DisputeDomain, Org, Presence, Room
 from zongzhi.centers.services import service_area_add
 from zongzhi.dashboards import geo, rollups
-from zongzhi.demo import places
+from zongzhi.demo import contacts, places
 from zongzhi.demo.case_history import seed_case_history
 from zongzhi.demo.plan import DEMO_PASSWORD, XILINHOT, Plan, build_plan
 from zongzhi.grid.models import BlockHead, GridWorker, PartyGroup
@@ -136,6 +136,7 @@ def _seed_regions(plan: Plan, county: str | None) -> int:
 def _seed_centers(plan: Plan, county: str | None) -> int:
     regions = _codes(Region)
     centers = [c for c in plan.centers if _in_scale(c.region, county)]
+    contact = contacts.center_contacts(plan.regions, centers, codes.full_code(XILINHOT))
     total = 0
     for level in ("league", "county", "township", "village"):
         pk_of = _codes(Center)
@@ -147,6 +148,8 @@ def _seed_centers(plan: Plan, county: str | None) -> int:
                 level=c.level,
                 name=c.name,
                 parent_id=pk_of.get(c.parent) if c.parent else None,
+                address=contact[c.code][0],
+                phone=contact[c.code][1],
             )
             for c in centers
             if c.level == level

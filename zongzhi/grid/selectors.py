@@ -1,6 +1,7 @@
 """Reading the grid's people through the actor's scope."""
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -88,6 +89,44 @@ def claim_rates_by_child(scope: Scope, region: Region) -> dict[str, tuple[int, i
     for row in grouped.filter(household__claimed_by__isnull=False).annotate(n=Count("id")):
         result.setdefault(row["bucket"], [0, 0])[0] = row["n"]
     return {k: (v[0], v[1]) for k, v in result.items()}
+
+
+@dataclass(frozen=True)
+class RegistryFigures:
+    """What the registry says of a region: people living there (实有人口), registered ones, claimed ones."""
+
+    living: int = 0
+    registered: int = 0
+    claimed: int = 0
+
+    def __add__(self, other: "RegistryFigures") -> "RegistryFigures":
+        return RegistryFigures(
+            self.living + other.living, self.registered + other.registered, self.claimed + other.claimed
+        )
+
+    @property
+    def claim_rate(self) -> float | None:
+        """Claimed registered residents per 100 registered residents, or None with none registered."""
+        return round(100 * self.claimed / self.registered, 1) if self.registered else None
+
+
+def registry_by_child(scope: Scope, region: Region) -> dict[str, RegistryFigures]:
+    """The registry figures of each child of `region` (of the region itself for a grid), keyed by
+    prefix, in one grouped query over the residents inside the region."""
+    length = codes.PREFIX_LENGTH[region.child_level or region.level]
+    inside = residents_visible(scope).filter(Scope(prefixes=(region.prefix,)).q())
+    claimed = Q(registered=True, household__claimed_by__isnull=False)
+    grouped = (
+        inside.annotate(bucket=Substr("region_code", 1, length))
+        .values("bucket")
+        .annotate(
+            n_living=Count("id", filter=Q(living=True)),
+            n_registered=Count("id", filter=Q(registered=True)),
+            n_claimed=Count("id", filter=claimed),
+        )
+        .order_by()
+    )
+    return {r["bucket"]: RegistryFigures(r["n_living"], r["n_registered"], r["n_claimed"]) for r in grouped}
 
 
 def unclaimed_households(scope: Scope) -> QuerySet[Household]:

@@ -40,6 +40,12 @@ def _contact(case: Case) -> str:
     return _("咨询请联系%(center)s。") % {"center": case.center.name}
 
 
+def _received(case: Case, event: Event, receipt: str) -> str:
+    shown = "-".join(receipt[i : i + 4] for i in range(0, len(receipt), 4))
+    text = _("您的网上调解申请已提交，回执码 %(code)s，凭此码可在网上查询办理进度，请妥善保管。") % {"code": shown}
+    return text + _contact(case)
+
+
 def _accepted(case: Case, event: Event, receipt: str) -> str:
     text = _("您的纠纷已受理，案件编号 %(number)s。") % {"number": case.number}
     if receipt:
@@ -92,6 +98,7 @@ def _follow_up(case: Case, event: Event, receipt: str) -> str:
 
 # The outbox kinds a party is told of, and how.
 NOTICES: dict[str, tuple[str, Callable[[Case, Event, str], str]]] = {
+    "case.intake": ("received", _received),  # portal applications only: the receipt code, to the applicant
     "case.accept": ("accepted", _accepted),
     "case.booking": ("session", _session),
     "case.agreement": ("agreement", _agreement),
@@ -100,6 +107,12 @@ NOTICES: dict[str, tuple[str, Callable[[Case, Event, str], str]]] = {
     "case.close": ("closed", _closed),
     "case.follow_up": ("follow_up", _follow_up),
 }
+
+
+# The notices that may carry a portal case's receipt code: 'received' as soon as the application is
+# in; 'accepted' for an application made before there was a 'received' notice. The first carries it
+# and the kept copy is dropped.
+RECEIPT_NOTICES = ("received", "accepted")
 
 
 def _language(index: str, preferences: dict[str, SmsPreference], application: Application | None) -> str:
@@ -113,7 +126,9 @@ def _language(index: str, preferences: dict[str, SmsPreference], application: Ap
     return "zh-hans"
 
 
-def _messages_of(event: Event, now: datetime.datetime) -> list[SmsMessage]:
+def _messages_of(event: Event, now: datetime.datetime, carried: set[int]) -> list[SmsMessage]:
+    """The messages of one event; a receipt code goes out once (`carried`: the cases whose code this
+    window has already put in a message)."""
     notice, compose = NOTICES[event.kind]
     case = Case.objects.select_related("center").filter(pk=event.case_id or 0).first()
     if case is None:
@@ -122,7 +137,13 @@ def _messages_of(event: Event, now: datetime.datetime) -> list[SmsMessage]:
     if not parties:
         return []
     application = Application.objects.filter(case=case).first()
-    receipt_row = SmsReceipt.objects.filter(case=case).first() if notice == "accepted" else None
+    receipt_row = None
+    if notice in RECEIPT_NOTICES and case.pk not in carried:
+        receipt_row = SmsReceipt.objects.filter(case=case).first()
+    if notice == "received":
+        if application is None or receipt_row is None:
+            return []  # registered at a window or imported: the party hears when it is accepted
+        parties = [p for p in parties if phone_index(p.phone) == application.phone_index]
     indexes = {p.pk: phone_index(p.phone) for p in parties}
     preferences = {p.phone_index: p for p in SmsPreference.objects.filter(phone_index__in=indexes.values())}
     messages = []
@@ -130,6 +151,8 @@ def _messages_of(event: Event, now: datetime.datetime) -> list[SmsMessage]:
         index = indexes[party.pk]
         # The receipt code opens the case on the portal: only the phone that applied receives it.
         receipt = receipt_row.code if receipt_row and application and application.phone_index == index else ""
+        if receipt:
+            carried.add(case.pk)
         language = _language(index, preferences, application)
         with translation.override(language):
             text = compose(case, event, receipt) + _("回复TD退订。")
@@ -173,12 +196,12 @@ def _fan_out_window() -> tuple[bool, int]:
     if not window:
         return True, 0
     now = timezone.now()
-    messages = [m for e in window if _told(e) for m in _messages_of(e, now)]
+    carried: set[int] = set()
+    messages = [m for e in window if _told(e) for m in _messages_of(e, now, carried)]
     with transaction.atomic():
         if not Cursor.objects.filter(pk=cursor.pk, seq=cursor.seq).update(seq=window[-1].seq):
             return True, 0  # another worker took this window
         SmsMessage.objects.bulk_create(messages, ignore_conflicts=True)
-        carried = {m.case_id for m in messages if m.notice == "accepted"}
         SmsReceipt.objects.filter(case_id__in=carried).delete()  # told once; no copy kept
     return len(window) < BATCH, len(messages)
 

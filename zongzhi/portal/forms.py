@@ -83,11 +83,20 @@ class ApplyForm(forms.Form):
             assert isinstance(field, forms.ChoiceField)
             field.choices = [("", "—"), *options]
             field.error_messages["invalid_choice"] = invalid
+        # The townships offered are those of the county chosen (none before one is): the server
+        # narrows the list, so the form works without JavaScript; apply.js narrows it in place.
+        # Any township stays valid here, so that one of another county is told as such (clean).
+        county = str(self.data.get("county", "") if self.is_bound else self.initial.get("county", ""))
+        offered = [(code, name) for code, name in choices["township"] if county and code.startswith(county[:6])]
+        self.fields["township"].widget.choices = [("", "—"), *offered]
+        for field in self.fields.values():
+            if field.required:
+                field.widget.attrs["aria-required"] = "true"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         county, township = data.get("county"), data.get("township")
-        if county and township and not township.startswith(county[:6]):
+        if county and township and not township.startswith(county[:6]):  # a hand-made request
             self.add_error("township", _("所选苏木乡镇不属于所选旗县市区。"))
         return data
 

@@ -99,6 +99,18 @@ def townships() -> QuerySet[Region]:
     return Region.objects.filter(level=Region.Level.TOWNSHIP).order_by("code")
 
 
+def townships_by_county() -> dict[str, list[tuple[str, str, str]]]:
+    """For the apply form's script: each county's townships as (code, name in the visitor's language,
+    "zh-Hans" where a Mongolian page shows the Chinese name)."""
+    grouped: dict[str, list[tuple[str, str, str]]] = {}
+    for township in Region.objects.filter(level=Region.Level.TOWNSHIP).select_related("parent").order_by("code"):
+        if township.parent is not None:
+            name, in_language = region_name(township)
+            lang = "zh-Hans" if mongolian() and not in_language else ""
+            grouped.setdefault(township.parent.code, []).append((township.code, name, lang))
+    return grouped
+
+
 def region_for_application(code: str) -> Region | None:
     """A county or township a citizen may name as the place of the dispute."""
     return Region.objects.filter(code=code, level__in=[Region.Level.COUNTY, Region.Level.TOWNSHIP]).first()

@@ -147,6 +147,12 @@ def normalize_receipt(raw: str) -> str:
     return re.sub(r"[^0-9A-Z]", "", (raw or "").upper())
 
 
+def receipt_shown(code: str) -> str:
+    """The receipt code as people read it: in groups of four (`ABCD-EFGH-JKLM`)."""
+    code = normalize_receipt(code)
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
 def receipt_index(code: str) -> str:
     return blind_index(f"receipt:{normalize_receipt(code)}")
 
@@ -209,7 +215,8 @@ def application_submit(
 ) -> tuple[Application, str]:
     """Register the dispute as a case (channel portal) in the competent center's intake queue.
 
-    Returns the application and its receipt code, which is shown once and kept only as a hash.
+    Returns the application and its receipt code, kept only as a hash: it is shown once, and sent
+    to the applicant's phone by the 'received' SMS notice through the outbox (encrypted until sent).
     """
     _check_input(data)
     check_files(files)

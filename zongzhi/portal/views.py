@@ -145,9 +145,13 @@ def apply(request: HttpRequest) -> HttpResponse:
     phone = verified_phone(request)
     if phone is None:
         return redirect(f"{reverse('portal:verify')}?next={reverse('portal:apply')}")
-    form = ApplyForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and request.POST.get("step") == "county":
+        # Without JavaScript: the county was chosen, the township list follows; nothing is checked yet.
+        form = ApplyForm(initial={k: v for k, v in request.POST.items() if k in ApplyForm.base_fields})
+    else:
+        form = ApplyForm(request.POST or None, request.FILES or None)
     problems: list[str] = []
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_bound and form.is_valid():
         try:
             _application, code = services.application_submit(
                 data=form.application_input(),
@@ -168,7 +172,13 @@ def apply(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/apply.html",
-        {"form": form, "problems": problems, "masked_phone": _mask(phone), "limits": _limits()},
+        {
+            "form": form,
+            "problems": problems,
+            "masked_phone": _mask(phone),
+            "limits": _limits(),
+            "townships": selectors.townships_by_county(),
+        },
     )
 
 
@@ -186,8 +196,14 @@ def receipt(request: HttpRequest) -> HttpResponse:
     if not code:
         return redirect("portal:track")
     url = request.build_absolute_uri(reverse("portal:track_code", args=[code]))
-    shown = "-".join(code[i : i + 4] for i in range(0, len(code), 4))
-    return render(request, "portal/receipt.html", {"code": shown, "url": url, "qr": qr_svg(url)})
+    phone = verified_phone(request)
+    context = {
+        "code": services.receipt_shown(code),
+        "url": url,
+        "qr": qr_svg(url),
+        "masked_phone": _mask(phone) if phone else "",
+    }
+    return render(request, "portal/receipt.html", context)
 
 
 # ---- following the case ---------------------------------------------------------------------------------
