@@ -17,6 +17,7 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from tests import real_files
 from tests.api_tokens import service_token
 from tests.browsing import ARTIFACTS
 from tests.conftest import XILINHOT
@@ -48,7 +49,7 @@ def _objects(tmp: Path) -> dict[str, dict[str, Any]]:
     grid = GridWorker.objects.select_related("grid__parent").get(user=gridworker).grid
     county = Region.objects.get(code=XILINHOT)
     home = household_in(grid, 50)
-    visit = record(gridworker, home)
+    visit = record(gridworker, home, photos=[SimpleUploadedFile("p.png", real_files.PNG, content_type="image/png")])
     item = field_services.field_item_raise(visit=visit, actor=gridworker, kind="opinion", title="希望修路")
     review = reviews.risk_review_open(actor=director, village=home.village, held_on=timezone.localdate())
     unit = field_services.mobile_unit_create(actor=director, name="模糊测试乌日特", county=county, households=[home])
@@ -88,6 +89,7 @@ def _objects(tmp: Path) -> dict[str, dict[str, Any]]:
         r"^/api/v1/households/\{code\}": {"path.code": home.code},
         r"^/api/v1/residents/\{pk\}": {"path.pk": home.residents.get().pk},
         r"^/api/v1/visits/\{pk\}": {"path.pk": visit.pk},
+        r"^/api/v1/visit-photos/\{pk\}": {"path.pk": visit.photos.get().pk},
         r"^/api/v1/field-items/\{pk\}": {"path.pk": item.pk},
         r"^/api/v1/risk-reviews/\{pk\}": {"path.pk": review.pk},
         r"^/api/v1/risk-items/\{pk\}": {"path.pk": risk_item or 1},

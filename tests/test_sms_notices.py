@@ -121,7 +121,7 @@ def test_mongolian_where_the_gateway_accepts_it(gateway: Path, settings) -> None
     services.case_accept(case=case, actor=who("intake"), version=case.version)
     dispatch()
     text = inbox(gateway, APPLICANT)
-    assert case.number in text and "已受理" not in text and "ᠬᠦᠯᠢᠶᠡᠨ ᠠᠪᠴᠠᠢ" in text
+    assert case.number in text and "已受理" not in text and "ᠬᠦᠯᠢᠶᠡᠨ ᠠᠪᠤᠪᠠ" in text
     assert "已受理" in inbox(gateway, RESPONDENT)  # the other party has no such wish
 
 
