@@ -69,8 +69,8 @@ def measure(rounds: int | None = None, burst: int | None = None) -> None:
                     time.sleep(0.002)
                 raise RuntimeError(f"event {event_id} did not arrive within {limit} s")
 
-            for i in range(5):  # warm up the worker
-                arrival(_register(i)[0])
+            for i in range(5):  # warm up the worker (its start may take minutes on a loaded machine)
+                arrival(_register(i)[0], limit=600)
             latencies = []
             for i in range(rounds):
                 event, committed = _register(1000 + i)

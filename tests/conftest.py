@@ -141,13 +141,3 @@ def client_as(db) -> Callable[[str], Client]:  # type: ignore[no-untyped-def]
 # The browser machinery (one server process per test session, Chromium, logging in) for every
 # browser test module.
 from tests.browsing import browser, page, server  # noqa: E402,F401
-
-# Modules that run after all others. The plaintext scan drives a whole persona day through the live
-# server and the task worker; on SQLite, the modules after it saw the test database differently from
-# their subprocesses (an open day the test had committed missing in `tests.portal_race`, then
-# "disk I/O error" on connecting). Run alone, or last, everything passes; the cause is not found yet.
-LAST = ("tests/test_plaintext_scan.py",)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.nodeid.split("::")[0] in LAST)  # stable: the rest keep their order

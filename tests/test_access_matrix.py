@@ -435,8 +435,19 @@ ROUTES: dict[str, list[Probe]] = {
         Probe("/api/v1/centers/ZZ-152531", OUT),
     ],
     "GET api/v1/stats": [Probe("/api/v1/stats", answers(200))],
+    # 入驻 is the system administrator's setting, on the API as on the page.
+    "POST api/v1/presences": [
+        api_post("/api/v1/presences", only("sysadmin"), {"org": "152502-D05", "center": "ZZ-152502", "mode": "常驻"})
+    ],
+    # The SMS gateway's reply callback: service accounts only (tests/test_sms_opt_out.py); people 403.
+    "POST api/v1/sms/inbound": [api_post("/api/v1/sms/inbound", only(), {"phone": "13947100321", "text": "TD"})],
     "GET api/v1/residents": [Probe("/api/v1/residents?name=巴特尔", answers(200))],
     "POST api/v1/residents/lookup": [api_post("/api/v1/residents/lookup", answers(200), {"name": "巴特尔"})],
+    # The full numbers: the household's grid worker and the directors of the jurisdiction, with a reason.
+    "POST api/v1/residents/<pk>/unmask": [
+        api_post("/api/v1/residents/{resident}/unmask", only("gridworker", "director"), {"reason": "核对低保材料"}),
+        api_post("/api/v1/residents/{resident_out}/unmask", answers(404, league=403), {"reason": "核对"}),
+    ],
     "GET api/v1/residents/<pk>": [
         Probe("/api/v1/residents/{resident}", MINE),
         Probe("/api/v1/residents/{resident_out}", OUT),
@@ -478,6 +489,19 @@ ROUTES: dict[str, list[Probe]] = {
     "POST api/v1/visits/<pk>/case": [
         api_post("/api/v1/visits/{visit}/case", only("gridworker", status=201), "{visit_case}"),
         api_post("/api/v1/visits/{visit_out}/case", answers(404, league=403), "{visit_case}"),
+    ],
+    "GET api/v1/visits/<pk>/photos": [
+        Probe("/api/v1/visits/{visit}/photos", MINE),
+        Probe("/api/v1/visits/{visit_out}/photos", OUT),
+    ],
+    # A PDF is no photo: the grid worker is told so (422); the others who see the visit may not add one.
+    "POST api/v1/visits/<pk>/photos": [
+        Probe("/api/v1/visits/{visit}/photos", only("gridworker", status=422), "POST", {"photo": "{file}"}),
+        Probe("/api/v1/visits/{visit_out}/photos", answers(404, league=403), "POST", {"photo": "{file}"}),
+    ],
+    "GET api/v1/visit-photos/<pk>": [
+        Probe("/api/v1/visit-photos/{photo}", MINE),
+        Probe("/api/v1/visit-photos/{photo_out}", OUT),
     ],
     "POST api/v1/visits/<pk>/items": [
         api_post("/api/v1/visits/{visit}/items", only("gridworker", status=201), {"kind": "opinion", "title": "修路"}),
@@ -640,6 +664,10 @@ ROUTES: dict[str, list[Probe]] = {
         ),
     ],
     "staff/integration/exchange/": [Probe("/staff/integration/exchange/", answers(200))],
+    "staff/integration/sms/": [
+        Probe("/staff/integration/sms/", only("intake", "director")),
+        post("/staff/integration/sms/", only("intake", "director"), {"phone": "13947100321", "action": "check"}),
+    ],
     # Another instance's push: unsigned, it is refused whoever sends it.
     "exchange/inbound/<slug:source>": [post("/exchange/inbound/xilingol", public(401))],
     # ---- the public portal -----------------------------------------------------------------------

@@ -1,17 +1,19 @@
-"""The platform API beyond cases, over real HTTP against the live server: every write by the persona who
-does it, with a session and its CSRF token (bearer tokens are service accounts', see AUTH); the
-jurisdiction (another county's things are 404, like missing ones); cursor paging that stays stable
-while rows are inserted between pages.
+"""The platform API beyond cases, over real HTTP against the live server: every write twice, by the
+persona who does it with a session and its CSRF token, and by a system with a bearer token granted
+that resource's rights (`SYSTEMS`); the jurisdiction (another county's things are 404, like missing
+ones); cursor paging that stays stable while rows are inserted between pages.
 
 These tests hold no transaction of their own (the server writes), so each makes what it needs with
 names of its own; personas are the demo logins (Xilinhot unless said).
 """
 
 import datetime
+import hashlib
 import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,14 +21,17 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from tests import real_files
+from tests.api_tokens import bearer, service_token
 from tests.browsing import ROOT
 from tests.conftest import DUOLUN, XILINHOT
 from tests.http_client import HttpClient, Response, logged_in
 from tests.messy_files import person_id, write_xlsx
 from tests.test_field import record
 from zongzhi.accounts.models import User
+from zongzhi.audit.models import AuditEntry
 from zongzhi.cases.models import Case, Category
-from zongzhi.centers.models import Center
+from zongzhi.centers.models import Center, Org, Presence
 from zongzhi.field import services as field_services
 from zongzhi.field.models import FieldItem, MobileVisit, RiskItem, Visit
 from zongzhi.grid import services as grid_services
@@ -35,26 +40,68 @@ from zongzhi.identity import make_resident_id
 from zongzhi.meetings.services import agenda_cases
 from zongzhi.regions.models import Region
 
-# The persona flows run as people: a session with its CSRF token. Bearer tokens belong to service
-# accounts (a department system acting as its org's liaison), whose writes tests/test_service_accounts.py
-# and the case API tests drive; a token never stands in for a grid worker or a director.
-AUTH = ["session"]
+# Each flow runs twice: as the persona, a session with its CSRF token; and as another system, a bearer
+# token of a service account that does the same writes because the security administrator granted it
+# the resources (`--allow`), over the persona's jurisdiction. A system is the actor of what it writes;
+# where the write is a grid worker's (a claim, a visit) it names the grid worker (`worker`).
+AUTH = ["session", "bearer"]
 Clients = Callable[[str, str], HttpClient]
+
+
+def _rw(*resources: str) -> tuple[str, ...]:
+    return tuple(f"{r}:{a}" for r in resources for a in ("read", "write"))
+
+
+GRID = "grid"  # the region of demo-gridworker's grid
+LEAGUE = "152500000000"
+SYSTEMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "gridworker": (GRID, _rw("households", "residents", "claims", "visits", "items", "cases")),
+    "director": (
+        XILINHOT,
+        _rw("claims", "visits", "items", "mobile_units", "reviews", "meetings", "imports", "exports", "open_days")
+        + ("cases:read", "cases:write", "residents:read", "households:read"),
+    ),
+    # No `open_days:write`: the open day it tries to list is refused with 403.
+    "intake": (XILINHOT, _rw("cases") + ("residents:read", "households:read", "regions:read", "dashboards:read")),
+    "leader": (XILINHOT, ("imports:read", "exports:read")),
+    "league": (LEAGUE, ("residents:read",)),
+}
 
 
 @pytest.fixture(scope="module")
 def clients(server: dict[str, str], django_db_blocker: Any) -> Clients:
-    """`clients(auth, persona)`: a session with its CSRF token, or a bearer token; one of each per persona."""
+    """`clients(auth, persona)`: the persona's session with its CSRF token, or a bearer token of a system
+    over the persona's jurisdiction with the rights of `SYSTEMS`; one of each per persona."""
     made: dict[tuple[str, str], HttpClient] = {}
 
     def get(auth: str, persona: str) -> HttpClient:
         if (auth, persona) not in made:
             with django_db_blocker.unblock():
-                username = f"demo-{persona}"
-                made[auth, persona] = logged_in(server["url"], username)
+                if auth == "session":
+                    made[auth, persona] = logged_in(server["url"], f"demo-{persona}")
+                else:
+                    region, rights = SYSTEMS[persona]
+                    code = _worker_grid().code if region == GRID else region
+                    token = service_token(f"tapi-{persona}-{uuid.uuid4().hex[:6]}", region=code, rights=rights)
+                    made[auth, persona] = bearer(server["url"], token)
         return made[auth, persona]
 
     return get
+
+
+def _as(auth: str, code: str) -> dict[str, str]:
+    """The `worker` a system names (a person claims or visits as themselves)."""
+    return {"worker": code} if auth == "bearer" else {}
+
+
+def _recorded_as(auth: str, persona: str, call: str) -> None:
+    """A system's write is audited as that service account's call (call with the database unblocked)."""
+    if auth != "bearer":
+        return
+    entries = AuditEntry.objects.filter(action=AuditEntry.Action.API_CALL, target=call).select_related("actor")
+    done = [e for e in entries if e.detail["status"] in (200, 201, 202)]
+    assert len(done) == 1, f"audit entries of {call}: {[(e.actor_id, e.detail) for e in entries]}"
+    assert done[0].actor is not None and done[0].actor.username.startswith(f"svc-tapi-{persona}-")
 
 
 def ok(response: Response, status: int = 200) -> Any:
@@ -124,13 +171,27 @@ def test_a_grid_worker_registers_a_household_adds_a_resident_looks_them_up_and_c
     by_phone = ok(gw.post_json("/api/v1/residents/lookup", {"phone": "13947900077"}))
     assert added["id"] in [r["id"] for r in by_phone["results"]]
     assert gw.post_json("/api/v1/residents/lookup", {"id_number": number, "phone": "1"}).status == 422
-    claimed = ok(gw.post_json(f"/api/v1/households/{code}/claim", {}))
+    if auth == "bearer":  # a system claims for the grid worker it names
+        unnamed = gw.post_json(f"/api/v1/households/{code}/claim", {})
+        assert unnamed.status == 422 and "网格员" in unnamed.json()["errors"]["worker"][0]
+    claimed = ok(gw.post_json(f"/api/v1/households/{code}/claim", _as(auth, worker.code)))
     assert claimed["household"]["claimed_by"] == worker.code and claimed["conflict"] is None
+    unmask = f"/api/v1/residents/{added['id']}/unmask"
+    if auth == "session":  # the grid worker, with a reason, sees the full numbers; audited
+        assert gw.post_json(unmask, {"reason": " "}).status == 422
+        full = ok(gw.post_json(unmask, {"reason": "核对低保材料"}))
+        assert full["id_number"] == number and full["phone"] == "13947900077"
+    else:  # another system reads masked numbers only
+        refused = gw.post_json(unmask, {"reason": "核对"})
+        assert refused.status == 403 and "服务账号不能查看完整证件号" in refused.json()["detail"]
     detail = ok(gw.get(f"/api/v1/households/{code}"))
     assert [r["name"] for r in detail["residents"]] == [f"其其格{auth}"] and detail["claimed_grid"] == grid.code
     with django_db_blocker.unblock():
         resident = Resident.objects.get(pk=added["id"])
         assert resident.id_number == number and resident.household.claimed_by_id == worker.pk
+        _recorded_as(auth, "gridworker", f"POST /api/v1/households/{code}/claim")
+        unmasked = AuditEntry.objects.filter(action=AuditEntry.Action.UNMASK, target=f"resident:{added['id']}")
+        assert unmasked.count() == (1 if auth == "session" else 0)
     if auth == "session":  # a session's POST without its CSRF token is refused, and nothing is written
         sent = {"Content-Type": "application/json", "X-CSRFToken": "not-the-token-of-this-session-0123456789"}
         refused = gw.request("POST", "/api/v1/households", b'{"grid": "%s"}' % grid.code.encode(), sent)
@@ -179,9 +240,21 @@ def test_a_grid_worker_records_a_visit_notes_an_item_handles_it_and_reports_a_di
         home = household_in(_worker_grid(), 70 + _seq(auth))
         applicant = home.residents.get()
         grassland = Category.objects.get(code="grassland")
+        worker = GridWorker.objects.get(user__username="demo-gridworker")
     at = (timezone.localtime() - datetime.timedelta(hours=2)).replace(tzinfo=None).isoformat(timespec="minutes")
     body = {"household": home.code, "visited_at": at, "notes": "入户走访，草场围栏有争执。", "lat": 43.9, "lng": 116.1}
+    body |= _as(auth, worker.code)
     visit = ok(gw.post_json("/api/v1/visits", body), 201)
+    assert visit["worker"] == worker.code
+    # Photos one a request; the same bytes sent again (a retried upload) are the photo already kept.
+    photos = f"/api/v1/visits/{visit['id']}/photos"
+    photo = ok(gw.post_files(photos, {"photo": ("围栏.jpg", real_files.JPEG)}, {}), 201)
+    assert photo["sha256"] == hashlib.sha256(real_files.JPEG).hexdigest() and photo["content_type"] == "image/jpeg"
+    assert ok(gw.post_files(photos, {"photo": ("围栏-重传.jpg", real_files.JPEG)}, {}))["id"] == photo["id"]
+    not_a_photo = gw.post_files(photos, {"photo": ("围栏.jpg", b"%PDF-1.4 not an image")}, {})
+    assert not_a_photo.status == 422 and "JPEG" in not_a_photo.json()["errors"]["photo"][0]
+    assert [p["id"] for p in ok(gw.get(photos))["results"]] == [photo["id"]]
+    assert gw.get(f"/api/v1/visit-photos/{photo['id']}").body == real_files.JPEG
     assert visit["household"] == home.code and visit["case"] is None
     future = gw.post_json("/api/v1/visits", {**body, "visited_at": "2099-01-01T09:00"})
     assert future.status == 422 and "晚于现在" in future.json()["errors"]["visited_at"][0]
@@ -206,6 +279,11 @@ def test_a_grid_worker_records_a_visit_notes_an_item_handles_it_and_reports_a_di
     with django_db_blocker.unblock():
         made = Case.objects.get(number=raised["number"])
         assert made.channel == Case.Channel.GRID and made.category_id == grassland.pk
+        # The timeline shows who registered it: the grid worker, or the system that sent it.
+        registered_by = made.events.order_by("id").first().actor.username  # type: ignore[union-attr]
+        assert registered_by == "demo-gridworker" if auth == "session" else registered_by.startswith("svc-tapi-")
+        assert Visit.objects.get(pk=visit["id"]).worker_id == worker.pk
+        _recorded_as(auth, "gridworker", f"POST /api/v1/visits/{visit['id']}/case")
         assert Visit.objects.get(pk=visit["id"]).case_id == made.pk
         assert FieldItem.objects.get(pk=item["id"]).handling_note == "已通知电工修好。"
 
@@ -277,6 +355,7 @@ def test_a_director_sets_up_a_mobile_unit_plans_its_circuit_and_logs_a_stop(
     with django_db_blocker.unblock():
         assert Case.objects.get(number=raised["number"]).channel == Case.Channel.MOBILE
         assert MobileVisit.objects.get(pk=stop["id"]).people_served == 6
+        _recorded_as(auth, "director", f"POST /api/v1/mobile-units/{unit['id']}/plan")
 
 
 # ---- village risk reviews ----------------------------------------------------------------------------
@@ -315,6 +394,7 @@ def test_a_director_reviews_a_village_grades_an_item_and_records_how_it_was_hand
     assert done["status"] == "done" and done["handled_note"] == "已加固。"
     with django_db_blocker.unblock():
         assert RiskItem.objects.get(pk=mine[0]["id"]).status == RiskItem.Status.DONE
+        _recorded_as(auth, "director", f"POST /api/v1/risk-items/{mine[0]['id']}/done")
 
 
 # ---- meetings ----------------------------------------------------------------------------------------
@@ -351,6 +431,8 @@ def test_a_director_convenes_a_meeting_decides_an_item_and_archives_it(
     assert closed["status"] == "held" and closed["minutes"] == "会议议定。"
     late = director.post_json(f"/api/v1/meeting-items/{first['id']}/decide", {"decision": "改"})
     assert late.status == 422 and "归档" in late.json()["detail"]
+    with django_db_blocker.unblock():
+        _recorded_as(auth, "director", f"POST /api/v1/meetings/{meeting['id']}/minutes")
 
 
 # ---- open days ---------------------------------------------------------------------------------------
@@ -371,6 +453,126 @@ def test_a_director_lists_an_open_day(auth: str, clients: Clients, django_db_blo
     assert shown["bookings"] == []
     refused = clients(auth, "intake").post_json("/api/v1/open-days", {**body, "day": "2099-01-01"})
     assert refused.status == 403
+    if auth == "bearer":  # a system without the right is told which one, in Chinese
+        assert "未获授权" in refused.json()["detail"] and "open_days:write" in refused.json()["detail"]
+    else:
+        assert "中心主任" in refused.json()["detail"]
+
+
+# ---- a system without the right, or outside its jurisdiction ---------------------------------------
+
+# One write of each resource a system is granted separately, with a body the service would accept.
+WRITES = [
+    ("households:write", "/api/v1/households", "grid"),
+    ("claims:write", "/api/v1/households/{household}/claim", "worker"),
+    ("visits:write", "/api/v1/visits", "visit"),
+    ("mobile_units:write", "/api/v1/stations", "station"),
+    ("reviews:write", "/api/v1/risk-reviews", "review"),
+    ("meetings:write", "/api/v1/meetings", "meeting"),
+    ("open_days:write", "/api/v1/open-days", "open_day"),
+]
+
+
+# Over another county: a thing in the path is 404 like a missing one; one named in the body is a 422 on
+# its field saying it is not there or not in the jurisdiction (the same words for both).
+OUTSIDE = {
+    "grid": "grid",
+    "worker": 404,
+    "visit": "household",
+    "station": "village",
+    "review": "village",
+    "meeting": "region",
+}
+
+
+def test_a_system_without_the_right_is_refused_in_chinese_and_outside_its_jurisdiction_finds_nothing(
+    server: dict[str, str], django_db_blocker: Any
+) -> None:
+    with django_db_blocker.unblock():
+        grid = _worker_grid()
+        home = household_in(grid, 30)
+        households = Household.objects.filter(grid=grid).count()
+        worker = GridWorker.objects.get(user__username="demo-gridworker")
+        reads = tuple(f"{p.split(':')[0]}:read" for p, _path, _b in WRITES)
+        readers = bearer(server["url"], service_token(f"tapi-readonly-{uuid.uuid4().hex[:6]}", rights=reads))
+        everything = tuple(p for p, _path, _b in WRITES) + reads
+        elsewhere = bearer(
+            server["url"], service_token(f"tapi-duolun-{uuid.uuid4().hex[:6]}", region=DUOLUN, rights=everything)
+        )
+    village = grid.parent
+    assert village is not None
+    at = (timezone.localtime() - datetime.timedelta(hours=1)).replace(tzinfo=None).isoformat(timespec="minutes")
+    bodies: dict[str, dict[str, Any]] = {
+        "grid": {"grid": grid.code},
+        "worker": {"worker": worker.code},
+        "visit": {"household": home.code, "visited_at": at, "notes": "走访", "worker": worker.code},
+        "station": {"name": "无权驿站", "village": village.code},
+        "review": {"village": village.code, "held_on": timezone.localdate().isoformat()},
+        "meeting": {"region": XILINHOT, "held_on": "2099-01-01"},
+        "open_day": {"center": "ZZ-152502", "day": "2099-01-01", "starts": "09:00", "ends": "10:00", "capacity": 5},
+    }
+    for permission, path, body in WRITES:
+        where = path.format(household=home.code)
+        refused = readers.post_json(where, bodies[body])
+        assert refused.status == 403, f"{where}: {refused.status} {refused.text[:300]}"
+        assert refused.json()["detail"].startswith("服务账号") and f"（{permission}）" in refused.json()["detail"]
+        # Over Duolun, Xilinhot's household, grid, village and region are not there at all.
+        if body in OUTSIDE:
+            missing, expected = elsewhere.post_json(where, bodies[body]), OUTSIDE[body]
+            if expected == 404:
+                assert missing.status == 404 and missing.json()["detail"] == "未找到。", missing.text[:300]
+            else:
+                assert missing.status == 422 and "不在您的辖区" in missing.json()["errors"][expected][0], missing.text
+
+    with django_db_blocker.unblock():
+        assert Household.objects.get(pk=home.pk).claimed_by_id is None
+        assert Household.objects.filter(grid=grid).count() == households
+
+
+# ---- presence, stats --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("auth", AUTH)
+def test_the_system_administrator_stations_an_org_and_the_figures_are_typed(
+    auth: str, clients: Clients, server: dict[str, str], django_db_blocker: Any
+) -> None:
+    """入驻 is the system administrator's setting: a session of hers sets it; a system never does."""
+    with django_db_blocker.unblock():
+        stationed = set(Presence.objects.values_list("org_id", "center_id"))
+        center = Center.objects.filter(region_code__startswith=DUOLUN[:6], level="township").order_by("code").first()
+        assert center is not None
+        org = next(
+            o
+            for o in Org.objects.filter(region_code__startswith=DUOLUN[:6]).order_by("code")
+            if (o.pk, center.pk) not in stationed
+        )
+    body = {"org": org.code, "center": center.code, "mode": "轮驻", "weekdays": [2, 4]}
+    if auth == "session":
+        with django_db_blocker.unblock():
+            sysadmin = logged_in(server["url"], "demo-sysadmin")
+        assert sysadmin.post_json("/api/v1/presences", {**body, "weekdays": [9]}).status == 422
+        set_ = ok(sysadmin.post_json("/api/v1/presences", body))
+        assert set_["mode"] == "rotating" and set_["weekdays"] == [2, 4] and set_["center"] == center.code
+        refused = clients(auth, "director").post_json("/api/v1/presences", body)
+    else:
+        with django_db_blocker.unblock():
+            token = service_token(f"tapi-centers-{uuid.uuid4().hex[:6]}", rights=_rw("centers"))
+        refused = bearer(server["url"], token).post_json("/api/v1/presences", body)
+    assert refused.status == 403 and "系统管理员" in refused.json()["detail"]
+    with django_db_blocker.unblock():
+        presence = Presence.objects.filter(org=org, center=center).first()
+        assert (presence is not None) == (auth == "session")
+        if presence is not None:
+            assert AuditEntry.objects.filter(
+                action=AuditEntry.Action.PRESENCE_SET, target=f"{org.code}@{center.code}"
+            ).exists()
+            presence.delete()  # leave the demo's stationing as it was
+    figures = ok(clients(auth, "intake").get_json("/api/v1/stats", region=XILINHOT))
+    assert set(figures["regions"]) == {"league", "county", "township", "village", "grid"}
+    assert figures["regions"]["county"] == 1 and figures["households"] > 0
+    assert set(figures["cases"]) >= {"registered", "closed"} and all(
+        isinstance(n, int) for n in figures["cases"].values()
+    )
 
 
 # ---- imports and exports (a real task worker) -------------------------------------------------------

@@ -152,7 +152,7 @@ def test_mongolian_where_the_gateway_accepts_it(gateway: Path, settings) -> None
     services.case_accept(case=case, actor=who("intake"), version=case.version)
     dispatch()
     text = inbox(gateway, APPLICANT)
-    assert case.number in text and "已受理" not in text and "ᠬᠦᠯᠢᠶᠡᠨ ᠠᠪᠴᠠᠢ" in text
+    assert case.number in text and "已受理" not in text and "ᠬᠦᠯᠢᠶᠡᠨ ᠠᠪᠤᠪᠠ" in text
     received = SmsMessage.objects.get(case=case, notice="received").text
     assert portal.receipt_shown(_code) in received and "ᠲᠠᠰᠤᠯᠪᠤᠷᠢ" in received and "回执码" not in received
     assert "已受理" in inbox(gateway, RESPONDENT)  # the other party has no such wish

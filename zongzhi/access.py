@@ -134,6 +134,25 @@ def is_service_account(user: Any) -> bool:
     return getattr(user, "pk", None) is not None and hasattr(user, "service_account")
 
 
+def system_may(user: Any, permission: str) -> bool:
+    """Whether `user` is a service account granted `permission` (`meetings:write`, …; zongzhi.api_access).
+
+    Another system does the writes of a resource it was granted within its jurisdiction where the pages
+    ask a person for a role (a director convening a meeting, a grid worker recording a visit); it is the
+    actor the audit, the timelines and the event feed show. No permission is an administrator's right:
+    a service account never manages accounts, security or the audit (三员分立).
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active or not is_service_account(user):
+        return False
+    account = user.service_account
+    return bool(account.active) and permission in account.permissions
+
+
+def may_set_sms_notices(user: Any) -> bool:
+    """A center's window and its director stop or restart a party's SMS notices (the party asked them)."""
+    return may_read_business(user) and bool(roles_of(user) & {Role.INTAKE_CLERK, Role.CENTER_DIRECTOR})
+
+
 def may_read_audit(user: Any) -> bool:
     return Role.AUDIT_ADMIN in roles_of(user)
 

@@ -10,6 +10,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
+from pydantic import create_model
 
 from zongzhi import access
 from zongzhi.accounts.decorators import staff_page
@@ -17,6 +18,7 @@ from zongzhi.api_access import require_resource
 from zongzhi.api_schemas import READ, Filter
 from zongzhi.cases import actions, catalogue
 from zongzhi.cases.api import router as cases_router
+from zongzhi.cases.models import State
 from zongzhi.cases.workflow import Conflict
 from zongzhi.centers.api import router as centers_router
 from zongzhi.dashboards.api import router as dashboards_router
@@ -26,7 +28,8 @@ from zongzhi.home.api import router as open_days_router
 from zongzhi.integration.services import token_authenticate
 from zongzhi.meetings.api import router as meetings_router
 from zongzhi.outbox.api import router as events_router
-from zongzhi.outbox.api import webhooks_router
+from zongzhi.outbox.api import sms_router, webhooks_router
+from zongzhi.regions import codes
 from zongzhi.regions.api import router as regions_router
 from zongzhi.regions.selectors import region_get
 from zongzhi.stats import platform_stats
@@ -111,7 +114,30 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@api.get("/stats", response={200: dict[str, Any], **READ}, tags=["dashboards"])
+# One field per region level and per case state, named as in the code (`village`, `in_progress`).
+RegionCountsOut = create_model("RegionCountsOut", __base__=Schema, **{level: (int, ...) for level in codes.LEVELS})  # type: ignore[call-overload]
+CaseCountsOut = create_model("CaseCountsOut", __base__=Schema, **{state: (int, ...) for state in State.values})  # type: ignore[call-overload]
+
+
+class StatsOut(Schema):
+    """The platform figures under the caller's jurisdiction (or `region` in it)."""
+
+    regions: RegionCountsOut  # type: ignore[valid-type]
+    centers: int
+    orgs: int
+    accounts: int
+    grids: int
+    grid_workers: int
+    party_groups: int
+    block_heads: int
+    households: int
+    residents: int
+    claimed_residents: int
+    claim_rate: float | None  # claimed / registered residents, 0–1; null with no resident registered
+    cases: CaseCountsOut  # type: ignore[valid-type]
+
+
+@api.get("/stats", response={200: StatsOut, **READ}, tags=["dashboards"])
 def stats(request: HttpRequest, region: Filter = "") -> dict[str, Any]:
     """The platform figures of `platform_stats`, for the caller's jurisdiction."""
     scope = _business(request, "dashboards:read")
@@ -135,6 +161,7 @@ for _router in (
     api.add_router("", _router)
 api.add_router("/events", events_router)
 api.add_router("/webhooks", webhooks_router)
+api.add_router("/sms", sms_router)
 
 
 @api.exception_handler(AuthenticationError)

@@ -35,6 +35,7 @@ RESOURCES: dict[str, Any] = {
     "open_days": gettext_lazy("开放日"),
     "events": gettext_lazy("事件流"),
     "webhooks": gettext_lazy("事件推送"),
+    "sms": gettext_lazy("短信回复（网关）"),
 }
 ACCESS = {"read": gettext_lazy("读取"), "write": gettext_lazy("写入")}
 PERMISSIONS: tuple[str, ...] = tuple(f"{r}:{a}" for r in RESOURCES for a in ACCESS)

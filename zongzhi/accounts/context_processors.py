@@ -18,5 +18,6 @@ def persona(request: HttpRequest) -> dict[str, Any]:
             "security": access.may_manage_security(user),
             "audit": access.may_read_audit(user),
             "resets": access.may_handle_credential_resets(user),
+            "sms": access.may_set_sms_notices(user),
         }
     }

@@ -4,14 +4,17 @@ who is stationed where (入驻), with who is on duty on a given day."""
 import datetime
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from zongzhi import access
 from zongzhi.api_access import require_resource
-from zongzhi.api_schemas import READ, Cursor, Filter, Limit, page_schema, paged
+from zongzhi.api_schemas import READ, WRITE, Cursor, Filter, Limit, page_schema, paged
+from zongzhi.centers import services
 from zongzhi.centers.models import Center, Org, Presence
 from zongzhi.centers.selectors import center_get, centers_visible, orgs_visible, presences_of
 from zongzhi.regions.selectors import region_get
@@ -164,3 +167,50 @@ def org(request: HttpRequest, code: str, day: datetime.date | None = None) -> di
         "domains": [d.name for d in found.domains.all()],
         "presences": [_presence(p, on) for p in presences_of([found])],
     }
+
+
+# ---- presence (入驻) ------------------------------------------------------------------------------
+
+
+class PresenceIn(Schema):
+    """Station an org at a center, or change how: `mode` resident|rotating|on_call (or 常驻/轮驻/随驻),
+    `weekdays` 1 (Monday) – 7 for a rotating org."""
+
+    org: str
+    center: str
+    mode: str
+    weekdays: list[int] = []
+
+
+def _mode(typed: str) -> str:
+    for value, label in Presence.Mode.choices:
+        if typed.strip() in (value, str(label)):
+            return str(value)
+    return typed  # the service names the field
+
+
+@router.post("/presences", response={200: PresenceOut, **WRITE}, tags=["centers"])
+def presence_new(request: HttpRequest, payload: PresenceIn) -> dict[str, Any]:
+    """The system administrator's setting, as on the page (`/staff/centers/presence/`); audited.
+
+    Configuration, not business: another system never sets it (a service account holds no administrator
+    right, 三员分立), and a business role neither.
+    """
+    require_resource(request, "centers:write")
+    if access.is_service_account(request.user) or not access.may_manage_accounts(request.user):
+        raise PermissionDenied(_("入驻由系统管理员设置（服务账号和业务角色不能设置）。"))
+    errors: dict[str, list[str]] = {}
+    org = Org.objects.filter(code=payload.org.strip()[:30]).first()
+    if org is None:
+        errors["org"] = [_("单位“%(c)s”不存在。") % {"c": payload.org.strip()[:30]}]
+    center = Center.objects.filter(code=payload.center.strip()[:20]).first()
+    if center is None:
+        errors["center"] = [_("综治中心“%(c)s”不存在。") % {"c": payload.center.strip()[:20]}]
+    if errors:
+        raise ValidationError(errors)
+    assert org is not None and center is not None
+    services.presence_set(
+        actor=request.user, org=org, center=center, mode=_mode(payload.mode), weekdays=payload.weekdays, request=request
+    )
+    found = Presence.objects.select_related("org", "center").get(org=org, center=center)
+    return _presence(found, timezone.localdate())

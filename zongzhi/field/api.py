@@ -6,26 +6,40 @@ from typing import Annotated, Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from zongzhi import access
 from zongzhi.accounts.models import Role, User
 from zongzhi.api_access import require_resource
-from zongzhi.api_schemas import READ, WRITE, Cursor, Filter, Id, Limit, page_schema, paged
+from zongzhi.api_schemas import READ, WRITE, Cursor, Filter, Id, Limit, file_answer, page_schema, paged
+from zongzhi.audit.models import AuditEntry
+from zongzhi.audit.services import audit_record
 from zongzhi.cases import services as case_services
 from zongzhi.cases.api import PartyIn
 from zongzhi.cases.models import Case
 from zongzhi.cases.selectors import category_by_code_or_name
 from zongzhi.centers.models import Org
 from zongzhi.grid.models import Household
-from zongzhi.grid.selectors import residents_visible
+from zongzhi.grid.selectors import grid_worker_by_code_or_name, residents_visible
 from zongzhi.regions.models import Region
 from zongzhi.regions.selectors import region_by_code_or_name, region_get, regions_visible
 
 from . import reviews, selectors, services
-from .models import CircuitStop, FieldItem, MobileUnit, MobileVisit, RiskItem, RiskReview, ServiceType, Station, Visit
+from .models import (
+    CircuitStop,
+    FieldItem,
+    MobileUnit,
+    MobileVisit,
+    RiskItem,
+    RiskReview,
+    ServiceType,
+    Station,
+    Visit,
+    VisitPhoto,
+)
 
 router = Router(tags=["visits"])
 
@@ -46,7 +60,7 @@ def _reviewer(request: HttpRequest, permission: str, *, handlers: bool = False) 
     """Reviews are for center directors and leaders (and the handling list for intake clerks too), as on the pages."""
     scope = _scope(request, permission)
     allowed = reviews.REVIEW_ROLES | ({Role.INTAKE_CLERK} if handlers else set())
-    if not access.roles_of(request.user) & allowed:
+    if not access.roles_of(request.user) & allowed and not access.system_may(request.user, permission):
         raise PermissionDenied(_("只有中心主任和政法委领导可以组织风险研判。"))
     return scope
 
@@ -125,9 +139,22 @@ class VisitOut(Schema):
 
 class PhotoOut(Schema):
     id: int
+    visit: int
     name: str
     content_type: str
     size: int
+    sha256: str  # of the bytes kept: a client checks its upload arrived whole
+
+
+def _photo(p: VisitPhoto) -> dict[str, Any]:
+    return {
+        "id": p.pk,
+        "visit": p.visit_id,
+        "name": p.name,
+        "content_type": p.content_type,
+        "size": p.size,
+        "sha256": p.sha256,
+    }
 
 
 class VisitDetailOut(VisitOut):
@@ -162,8 +189,45 @@ def visits(request: HttpRequest, region: Filter = "", cursor: Cursor = "", limit
 def visit(request: HttpRequest, pk: Id) -> dict[str, Any]:
     _scope(request, "visits:read")
     found = selectors.visit_get(_user(request), pk)
-    photos = [{"id": p.pk, "name": p.name, "content_type": p.content_type, "size": p.size} for p in found.photos.all()]
+    photos = [_photo(p) for p in found.photos.all()]
     return {**_visit(found), "photos": photos, "items": [_item(i) for i in found.items.all()]}
+
+
+@router.get("/visits/{pk}/photos", response={200: page_schema(PhotoOut), **READ})
+def visit_photos(request: HttpRequest, pk: Id, cursor: Cursor = "", limit: Limit = 50) -> dict[str, Any]:
+    """The photos of a visit, in the order they were added (the files: `GET /visit-photos/{pk}`)."""
+    _scope(request, "visits:read")
+    found = selectors.visit_get(_user(request), pk)
+    return paged(VisitPhoto.objects.filter(visit=found), keys=("id",), cursor=cursor, limit=limit, show=_photo)
+
+
+@router.post("/visits/{pk}/photos", response={201: PhotoOut, 200: PhotoOut, **WRITE})
+def visit_photo_new(request: HttpRequest, pk: Id, photo: File[UploadedFile]) -> Status:
+    """Add one photo (JPEG or PNG, at most 10 MB, 9 a visit), one photo a request (multipart `photo`).
+
+    Safe to retry: the same bytes again answer 200 with the photo already kept, nothing stored twice;
+    a new photo is 201. Compare `sha256` with the file's to know it arrived whole.
+    """
+    _scope(request, "visits:write")
+    user = _user(request)
+    kept, new = services.visit_photo_add(visit=selectors.visit_get(user, pk), actor=user, upload=photo)
+    return Status(201 if new else 200, _photo(kept))
+
+
+@router.get("/visit-photos/{pk}", response=READ, openapi_extra=file_answer("image/jpeg", "image/png"))
+def visit_photo(request: HttpRequest, pk: Id) -> FileResponse:
+    """A photo's file, as the page serves it: only inside the jurisdiction, and every download audited."""
+    _scope(request, "visits:read")
+    user = _user(request)
+    found = selectors.photo_get(user, pk)
+    audit_record(
+        action=AuditEntry.Action.FILE_DOWNLOADED,
+        actor=user,
+        target=f"visit:{found.visit_id}/photo:{found.pk}",
+        request=request,
+        detail={"what": "走访照片", "file": found.name},
+    )
+    return FileResponse(found.file.open("rb"), content_type=found.content_type, filename=found.name)
 
 
 class VisitIn(Schema):
@@ -175,16 +239,19 @@ class VisitIn(Schema):
     kind: str = Visit.Kind.VISIT
     lat: float | None = None
     lng: float | None = None
+    worker: str = ""  # a service account names the grid worker whose visit it records (code or name)
 
 
 @router.post("/visits", response={201: VisitOut, **WRITE})
 def visit_new(request: HttpRequest, payload: VisitIn) -> Status:
-    """Record a grid worker's visit (photos are added on the page)."""
-    _scope(request, "visits:write")
+    """Record a grid worker's visit (photos: `POST /visits/{pk}/photos`)."""
+    scope = _scope(request, "visits:write")
     user = _user(request)
+    household = _household(user, payload.household)
     done = services.visit_record(
         actor=user,
-        household=_household(user, payload.household),
+        worker=grid_worker_by_code_or_name(scope, payload.worker),
+        household=household,
         visited_at=payload.visited_at,
         notes=payload.notes,
         kind=payload.kind,

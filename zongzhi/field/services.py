@@ -48,11 +48,22 @@ REVIEW_ROLES = frozenset({Role.CENTER_DIRECTOR, Role.LEADER})
 # ---- visits -----------------------------------------------------------------------------------
 
 
-def _worker_of(actor: User) -> GridWorker:
-    """The actor's grid-worker record; only grid workers record visits."""
+def _worker_of(actor: User, named: GridWorker | None, household: Household) -> GridWorker:
+    """Whose visit it is: the acting grid worker's, or that of the grid worker a system granted
+    `visits:write` names (a visit of a household of that worker's grid; the system is the recorder)."""
+    if access.system_may(actor, "visits:write"):
+        if named is None:
+            raise ValidationError({"worker": [_("服务账号登记走访须写明走访的网格员（worker，网格员编号）。")]})
+        if named.grid_id != household.grid_id:
+            raise ValidationError(
+                {"worker": [_("网格员“%(w)s”不负责户 %(h)s 所在的网格。") % {"w": named.code, "h": household.code}]}
+            )
+        return named
     worker = GridWorker.objects.filter(user=actor).first()
     if worker is None or Role.GRID_WORKER not in access.roles_of(actor):
         raise PermissionDenied(_("只有网格员可以登记走访。"))
+    if named is not None and named.pk != worker.pk:
+        raise PermissionDenied(_("网格员只能登记本人的走访。"))
     return worker
 
 
@@ -98,11 +109,13 @@ def visit_record(
     lat: float | None = None,
     lng: float | None = None,
     photos: Sequence[UploadedFile] = (),
+    worker: GridWorker | None = None,
 ) -> Visit:
-    """Record a grid worker's visit to a household of their own grid, with its photos."""
+    """Record a grid worker's visit to a household of their own grid, with its photos (a system granted
+    `visits:write` records one for the grid worker it names)."""
     visited_at = inputs.aware(visited_at, "visited_at")
-    worker = _worker_of(actor)
     access.require(access.scope_of(actor).covers(household.region_code))
+    worker = _worker_of(actor, worker, household)
     errors = inputs.text_errors(Visit, {"notes": notes})
     if kind not in Visit.Kind.values:
         errors["kind"] = [_("未知走访类型“%(k)s”。") % {"k": kind}]
@@ -160,9 +173,33 @@ def _photo_save(visit: Visit, upload: UploadedFile) -> VisitPhoto:
     return photo
 
 
-def _own_visit(actor: User, visit: Visit) -> None:
+def visit_photo_add(*, visit: Visit, actor: User, upload: UploadedFile) -> tuple[VisitPhoto, bool]:
+    """Add one photo to a visit (the API's upload, one photo a request); (photo, whether it is new).
+
+    Sending the same photo again (an upload retried after the connection dropped) stores nothing and
+    answers with the photo already kept: the same bytes are one photo of the visit.
+    """
+    _own_visit(actor, visit, "visits:write")
+    if problems := _photo_errors([upload]):
+        raise ValidationError({"photo": problems})
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    with transaction.atomic():
+        # One upload of a visit at a time (the visit's row lock), so a retry racing its original keeps one.
+        Visit.objects.select_for_update().filter(pk=visit.pk).first()
+        kept = VisitPhoto.objects.filter(visit=visit, sha256=digest.hexdigest()).first()
+        if kept is not None:
+            return kept, False
+        if VisitPhoto.objects.filter(visit=visit).count() >= MAX_PHOTOS:
+            raise ValidationError({"photo": [_("照片最多 %(n)d 张。") % {"n": MAX_PHOTOS}]})
+        return _photo_save(visit, upload), True
+
+
+def _own_visit(actor: User, visit: Visit, permission: str) -> None:
     access.require(access.scope_of(actor).covers(visit.region_code))
-    if Role.GRID_WORKER not in access.roles_of(actor):
+    if Role.GRID_WORKER not in access.roles_of(actor) and not access.system_may(actor, permission):
         raise PermissionDenied(_("只有网格员可以从走访上报。"))
 
 
@@ -179,7 +216,7 @@ def visit_case_raise(
     amount: Any = None,
 ) -> Case:
     """Report a dispute found on a visit (channel 网格员上报); the case's place is the household's grid."""
-    _own_visit(actor, visit)
+    _own_visit(actor, visit, "visits:write")
     if visit.case is not None:
         raise ValidationError({"case": [_("这次走访已上报过矛盾纠纷（%(n)s）。") % {"n": visit.case.number}]})
     everyone = list(parties)
@@ -223,7 +260,7 @@ def visit_case_raise(
 
 def field_item_raise(*, visit: Visit, actor: User, kind: str, title: str, description: str = "") -> FieldItem:
     """Note a safety hazard or a request of the people found on a visit."""
-    _own_visit(actor, visit)
+    _own_visit(actor, visit, "items:write")
     errors = inputs.text_errors(FieldItem, {"title": title, "description": description})
     if kind not in FieldItem.Kind.values:
         errors["kind"] = [_("事项类型应为安全隐患或民意诉求。")]
@@ -246,7 +283,7 @@ def field_item_handle(*, item: FieldItem, actor: User, note: str) -> FieldItem:
     """Mark an item handled, saying how (the grid worker, or a director or leader above)."""
     inputs.check_text(FieldItem, {"handling_note": note})
     access.require(access.scope_of(actor).covers(item.region_code))
-    if not access.roles_of(actor) & {Role.GRID_WORKER, *REVIEW_ROLES}:
+    if not access.roles_of(actor) & {Role.GRID_WORKER, *REVIEW_ROLES} and not access.system_may(actor, "items:write"):
         raise PermissionDenied(_("您的角色不能处理隐患和诉求。"))
     if not note.strip():
         raise ValidationError({"handling_note": [_("请填写处理情况。")]})
@@ -265,7 +302,7 @@ def field_item_handle(*, item: FieldItem, actor: User, note: str) -> FieldItem:
 
 def _may_manage_county(actor: User, county_code: str) -> None:
     access.require(access.scope_of(actor).covers(county_code))
-    if Role.CENTER_DIRECTOR not in access.roles_of(actor):
+    if Role.CENTER_DIRECTOR not in access.roles_of(actor) and not access.system_may(actor, "mobile_units:write"):
         raise PermissionDenied(_("乌日特由旗县综治中心主任管理。"))
 
 
@@ -365,7 +402,9 @@ def circuit_plan_set(*, unit: MobileUnit, actor: User, stops: Sequence[StopInput
 
 def _may_serve(actor: User, unit: MobileUnit) -> None:
     access.require(access.scope_of(actor).covers(unit.region_code) or unit.members.filter(pk=actor.pk).exists())
-    is_director = Role.CENTER_DIRECTOR in access.roles_of(actor) and access.scope_of(actor).covers(unit.region_code)
+    is_director = (
+        Role.CENTER_DIRECTOR in access.roles_of(actor) or access.system_may(actor, "mobile_units:write")
+    ) and access.scope_of(actor).covers(unit.region_code)
     if not is_director and not unit.members.filter(pk=actor.pk).exists():
         raise PermissionDenied(_("只有乌日特成员和旗县综治中心主任可以登记服务。"))
 
@@ -512,7 +551,7 @@ def station_create(*, actor: User, name: str, village: Region, households: Itera
     if village.level != Region.Level.VILLAGE:
         raise ValidationError({"village": [_("“%(r)s”不是嘎查村。") % {"r": village.name}]})
     access.require(access.scope_of(actor).covers(village.code))
-    if Role.CENTER_DIRECTOR not in access.roles_of(actor):
+    if Role.CENTER_DIRECTOR not in access.roles_of(actor) and not access.system_may(actor, "mobile_units:write"):
         raise PermissionDenied(_("蒙古包调解驿站由综治中心主任登记。"))
     households = list(households)
     errors = inputs.text_errors(Station, {"name": name})

@@ -6,7 +6,7 @@ reach no access log; every answer shows them masked (ID: first 6 and last 4; pho
 
 from typing import Any, cast
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -157,6 +157,44 @@ def resident_lookup(request: HttpRequest, payload: LookupIn) -> dict[str, Any]:
     return {"results": [_resident(r) for r in found]}
 
 
+class UnmaskIn(Schema):
+    """Why the full numbers are needed (用途), kept in the audit entry."""
+
+    reason: str
+
+
+class UnmaskOut(Schema):
+    id: int
+    name: str
+    household: str
+    id_number: str  # in full: the one answer that does (a replay of it is kept encrypted, like the column)
+    phone: str
+
+
+@router.post("/residents/{pk}/unmask", response={200: UnmaskOut, **WRITE}, tags=["residents"])
+def resident_unmask(request: HttpRequest, pk: Id, payload: UnmaskIn) -> dict[str, Any]:
+    """The full ID number and phone of one resident, as the page's 查看完整号码: for the household's grid
+    worker or a director of the jurisdiction, with a reason; every answer is audited (UNMASK).
+
+    Another system is refused (403): what it reads is masked. The resident is named by id, never by
+    number, so no full number reaches a URL or an access log.
+    """
+    scope = _scope(request, "residents:read")
+    found = get_object_or_404(selectors.residents_visible(scope).select_related("household"), pk=pk)
+    if access.is_service_account(request.user):
+        raise PermissionDenied(_("服务账号不能查看完整证件号和电话，接口返回的号码均已脱敏。"))
+    id_number, phone = services.resident_unmask(
+        actor=_user(request), resident=found, reason=payload.reason, request=request
+    )
+    return {
+        "id": found.pk,
+        "name": found.name,
+        "household": found.household.code,
+        "id_number": id_number,
+        "phone": phone,
+    }
+
+
 @router.get("/residents/{pk}", response={200: ResidentOut, **READ}, tags=["residents"])
 def resident(request: HttpRequest, pk: Id) -> dict[str, Any]:
     scope = _scope(request, "residents:read")
@@ -281,11 +319,21 @@ class ClaimOut(Schema):
     conflict: int | None
 
 
+class ClaimIn(Schema):
+    """Who claims: left empty, the calling grid worker; a service account names the grid worker (code or name)."""
+
+    worker: str = ""
+
+
 @router.post("/households/{code}/claim", response={200: ClaimOut, **WRITE}, tags=["claims"])
-def claim(request: HttpRequest, code: str) -> dict[str, Any]:
-    """认领: the grid worker of the household's grid takes it on; another grid's claim becomes a conflict."""
+def claim(request: HttpRequest, code: str, payload: ClaimIn | None = None) -> dict[str, Any]:
+    """认领: the grid worker of the household's grid takes it on; another grid's claim becomes a conflict.
+
+    A service account granted `claims:write` claims for the grid worker it names in `worker`."""
     scope = _scope(request, "claims:write")
-    result = services.household_claim(actor=_user(request), household=_household_get(scope, code))
+    household = _household_get(scope, code)
+    worker = selectors.grid_worker_by_code_or_name(scope, payload.worker if payload else "")
+    result = services.household_claim(actor=_user(request), household=household, worker=worker)
     conflict = result.pk if isinstance(result, ClaimConflict) else None
     return {"household": _household(_household_get(scope, code)), "conflict": conflict}
 

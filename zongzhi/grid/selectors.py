@@ -4,10 +4,12 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Collate, Substr
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zongzhi.access import Scope
 from zongzhi.crypto import blind_index
@@ -28,6 +30,22 @@ def phone_index(phone: str) -> str:
 
 def grid_workers_visible(scope: Scope) -> QuerySet[GridWorker]:
     return GridWorker.objects.filter(scope.q())
+
+
+def grid_worker_by_code_or_name(scope: Scope, typed: str) -> GridWorker | None:
+    """The grid worker of the jurisdiction a body names by code or name; None when left empty, a 422 on
+    `worker` when it names none or several."""
+    typed = typed.strip()
+    if not typed:
+        return None
+    workers = grid_workers_visible(scope).select_related("grid")
+    found = workers.filter(code=typed[:30]).first()
+    named = [found] if found is not None else list(workers.filter(name=typed[:50])[:2])
+    if len(named) != 1:
+        raise ValidationError(
+            {"worker": [_("网格员“%(w)s”不存在或不在您的辖区（请写网格员编号）。") % {"w": typed[:30]}]}
+        )
+    return named[0]
 
 
 def grid_people(scope: Scope, grid: Region) -> dict[str, list]:

@@ -154,16 +154,28 @@ def resident_add(
         )
 
 
-def _worker_of(actor: Any) -> GridWorker:
+def _worker_of(actor: Any, named: GridWorker | None = None) -> GridWorker:
+    """Who claims: the acting grid worker, or the grid worker a system granted `claims:write` names."""
+    if access.system_may(actor, "claims:write"):
+        if named is None:
+            raise ValidationError({"worker": [_("服务账号认领须写明由哪位网格员认领（worker，网格员编号）。")]})
+        if not access.scope_of(actor).covers(named.region_code):
+            raise ValidationError({"worker": [_("网格员“%(w)s”不在本账号的辖区内。") % {"w": named.code}]})
+        return named
     worker = GridWorker.objects.filter(user=actor).select_related("grid").first()
     if worker is None:
         raise PermissionDenied(_("只有网格员可以认领。"))
+    if named is not None and named.pk != worker.pk:
+        raise PermissionDenied(_("网格员只能以本人名义认领。"))
     return worker
 
 
-def household_claim(*, actor: Any, household: Household) -> Household | ClaimConflict:
-    """认领: the grid worker of the household's grid takes it on; another grid's claim is a conflict."""
-    worker = _worker_of(actor)
+def household_claim(*, actor: Any, household: Household, worker: GridWorker | None = None) -> Household | ClaimConflict:
+    """认领: the grid worker of the household's grid takes it on; another grid's claim is a conflict.
+
+    A system granted `claims:write` claims for the grid worker it names (`worker`); it is the actor.
+    """
+    worker = _worker_of(actor, worker)
     if household.grid_id != worker.grid_id:
         raise ValidationError(
             {
@@ -193,7 +205,7 @@ def household_claim(*, actor: Any, household: Household) -> Household | ClaimCon
 def claim_conflict_resolve(*, actor: Any, conflict: ClaimConflict, winner: GridWorker) -> None:
     """The village decides which grid is responsible for a household claimed twice."""
     if not access.scope_of(actor).covers(conflict.household.village.code) or not (
-        access.roles_of(actor) & {"center_director", "leader"}
+        access.roles_of(actor) & {"center_director", "leader"} or access.system_may(actor, "claims:write")
     ):
         raise PermissionDenied(_("只有嘎查村所属中心主任或政法委领导可以裁定认领冲突。"))
     if winner.pk not in (conflict.holder_id, conflict.claimant_id):

@@ -9,7 +9,9 @@ from ninja import Router, Schema, Status
 
 from zongzhi import access
 from zongzhi.api_access import require_resource
-from zongzhi.outbox import publishing, webhooks
+from zongzhi.api_schemas import WRITE
+from zongzhi.identity import mask_phone
+from zongzhi.outbox import publishing, services, webhooks
 from zongzhi.outbox.selectors import event_out, events_visible, subscriptions_visible
 
 router = Router(tags=["事件"])
@@ -120,3 +122,33 @@ def subscribe(request: HttpRequest, body: SubscriptionIn) -> Status:
         max_attempts=body.max_attempts,
     )
     return Status(201, {**_subscription(row), "secret": secret})
+
+
+sms_router = Router(tags=["短信"])
+
+
+class SmsReplyIn(Schema):
+    """A reply a party sent to a notice, as the SMS gateway passes it on (`phone` of the sender)."""
+
+    phone: str
+    text: str
+
+
+class SmsReplyOut(Schema):
+    phone: str  # masked
+    action: str  # opted_out (TD, 退订), opted_in (KT, 恢复) or ignored
+
+
+@sms_router.post("/inbound", response={200: SmsReplyOut, **WRITE})
+def sms_inbound(request: HttpRequest, payload: SmsReplyIn) -> dict[str, Any]:
+    """The gateway's callback for replies: `TD`/`退订` stops a phone's notices, `KT`/`恢复` restarts them.
+
+    Only the gateway's service account (granted `sms:write`) calls it; a person is refused (403).
+    Any other reply is `ignored` and not kept. Audited with the phone masked.
+    """
+    require_resource(request, "sms:write")
+    if not access.is_service_account(request.user):
+        raise PermissionDenied(_("短信回复只由短信网关的服务账号转来。"))
+    text = payload.text[:500]
+    action = services.sms_reply_handle(phone=payload.phone[:40], text=text, actor=request.user, request=request)
+    return {"phone": mask_phone(services.normalized_phone(payload.phone[:40])), "action": action}

@@ -49,7 +49,7 @@ def _received(case: Case, event: Event, receipt: str) -> str:
 def _accepted(case: Case, event: Event, receipt: str) -> str:
     text = _("您的纠纷已受理，案件编号 %(number)s。") % {"number": case.number}
     if receipt:
-        text += _("网上查询码 %(code)s，请妥善保管。") % {"code": receipt}
+        text += _("回执码 %(code)s，请妥善保管。") % {"code": receipt}
     return text + _contact(case)
 
 

@@ -9,14 +9,18 @@ and send; the feed publishes on its own as well, so it never waits for the worke
 import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
 from zongzhi.cases import events as case_events
 from zongzhi.cases.models import Case, CaseEvent, Supervision
 from zongzhi.crypto import blind_index
+from zongzhi.identity import mask_phone
 from zongzhi.outbox.models import Delivery, Event, SmsPreference, SmsReceipt
 from zongzhi.outbox.tasks import dispatch_soon
 
@@ -162,6 +166,62 @@ def import_finished(job: Any, status: str, report: dict[str, Any]) -> None:
 def sms_receipt_keep(*, case: Case, code: str) -> None:
     """Keep a portal case's receipt code (encrypted) for its 'accepted' notice; removed once sent."""
     SmsReceipt.objects.update_or_create(case=case, defaults={"code": code})
+
+
+# A reply that stops the notices, or starts them again; compared without spaces, punctuation or case.
+SMS_STOP_WORDS = frozenset({"TD", "T", "N", "STOP", "退订", "退", "取消"})
+SMS_START_WORDS = frozenset({"KT", "开通", "恢复", "订阅", "START"})
+
+
+def normalized_phone(phone: str) -> str:
+    """The 11 digits of a mainland mobile number (+86 and separators dropped); a 422 on `phone` otherwise."""
+    digits = "".join(c for c in phone.strip() if c.isdigit())
+    if digits.startswith("86") and len(digits) == 13:  # +86 as gateways send it
+        digits = digits[2:]
+    if len(digits) != 11 or not digits.startswith("1") or len(phone.strip()) > 20:
+        raise ValidationError({"phone": [_("手机号应为 11 位数字。")]})
+    return digits
+
+
+def sms_opt_set(*, phone: str, opt_out: bool, actor: Any, via: str, request: HttpRequest | None = None) -> str:
+    """Stop or restart a phone's SMS notices (`via`: reply, staff); audited with the phone masked.
+
+    Returns the masked phone. An opted-out phone's queued notices are marked 已退订 when their turn
+    comes (notices.py); nothing else about the phone is kept.
+    """
+    number = normalized_phone(phone)
+    with transaction.atomic():
+        sms_preference_set(phone=number, opt_out=opt_out)
+        audit_record(
+            action=AuditEntry.Action.CONFIG_CHANGED,
+            actor=actor,
+            target="sms_preference",
+            request=request,
+            detail={"phone": mask_phone(number), "opted_out": opt_out, "via": via},
+        )
+    return mask_phone(number)
+
+
+def sms_reply_handle(*, phone: str, text: str, actor: Any, request: HttpRequest | None = None) -> str:
+    """A party's reply to a notice, as the gateway passes it on: TD/退订 stops, KT/恢复 restarts.
+
+    Returns what was done: `opted_out`, `opted_in`, or `ignored` for any other reply (nothing kept).
+    """
+    number = normalized_phone(phone)
+    word = "".join(c for c in text.upper() if c.isalnum())[:20]
+    if word in SMS_STOP_WORDS:
+        sms_opt_set(phone=number, opt_out=True, actor=actor, via="reply", request=request)
+        return "opted_out"
+    if word in SMS_START_WORDS:
+        sms_opt_set(phone=number, opt_out=False, actor=actor, via="reply", request=request)
+        return "opted_in"
+    return "ignored"
+
+
+def sms_opted_out(phone: str) -> bool:
+    """Whether the phone has stopped the notices."""
+    index = blind_index(f"phone:{normalized_phone(phone)}")
+    return SmsPreference.objects.filter(phone_index=index, opted_out_at__isnull=False).exists()
 
 
 def sms_preference_set(*, phone: str, language: str | None = None, opt_out: bool | None = None) -> None:

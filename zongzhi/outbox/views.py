@@ -1,4 +1,6 @@
-"""Pages of the outbox: the webhook delivery log with redeliver, and the upper-level exchange.
+"""Pages of the outbox: the webhook delivery log with redeliver, the upper-level exchange, and a
+party's SMS notices stopped or restarted by the center's staff (a party who asks at the window or on
+the phone; a reply TD reaches `POST /api/v1/sms/inbound` from the gateway).
 
 The delivery log is for the security administrator (every subscription) and for the person answerable
 for a service account (its subscriptions); anyone else finds nothing (404, like a missing one).
@@ -6,21 +8,26 @@ for a service account (its subscriptions); anyone else finds nothing (404, like 
 
 import uuid
 
+from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from zongzhi import access
 from zongzhi.accounts.decorators import acting_user, staff_page
+from zongzhi.forms import apply_errors
+from zongzhi.identity import mask_phone
 from zongzhi.outbox import exchange
 from zongzhi.outbox.models import Delivery
 from zongzhi.outbox.selectors import deliveries_of, subscription_get, subscriptions_visible
-from zongzhi.outbox.services import delivery_redeliver
+from zongzhi.outbox.services import delivery_redeliver, normalized_phone, sms_opt_set, sms_opted_out
 
 
 @staff_page()
@@ -95,3 +102,34 @@ def exchange_page(request: HttpRequest) -> HttpResponse:
         "figures": exchange.monthly_figures(scope),
     }
     return render(request, "outbox/exchange.html", context)
+
+
+# ---- a party's SMS notices ----------------------------------------------------------------------
+
+
+class SmsPhoneForm(forms.Form):
+    phone = forms.CharField(label=gettext_lazy("手机号"), max_length=20)
+
+
+@staff_page(access.may_set_sms_notices)
+def sms_preference(request: HttpRequest) -> HttpResponse:
+    """Look a phone up (receives or stopped), stop its notices or restart them; the phone only in the body."""
+    form = SmsPhoneForm(request.POST or None)
+    state = None
+    if request.method == "POST" and form.is_valid():
+        phone = form.cleaned_data["phone"]
+        action = request.POST.get("action", "")
+        try:
+            if action in ("opt_out", "opt_in"):
+                masked = sms_opt_set(
+                    phone=phone, opt_out=action == "opt_out", actor=acting_user(request), via="staff", request=request
+                )
+                if action == "opt_out":
+                    messages.success(request, _("手机号 %(p)s 已退订短信通知。") % {"p": masked})
+                else:
+                    messages.success(request, _("手机号 %(p)s 已恢复短信通知。") % {"p": masked})
+                return redirect("outbox:sms")
+            state = {"phone": mask_phone(normalized_phone(phone)), "opted_out": sms_opted_out(phone)}
+        except ValidationError as error:
+            apply_errors(form, error)
+    return render(request, "outbox/sms.html", {"form": form, "state": state})
