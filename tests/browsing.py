@@ -58,7 +58,7 @@ def server(django_db_setup, django_db_blocker) -> Iterator[dict[str, str]]:  # t
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    for _ in range(600):  # up to two minutes: on a loaded machine Django takes a while to start
         try:
             urllib.request.urlopen(f"{url}/staff/login/", timeout=1)  # noqa: S310 - our own local server
             break
