@@ -408,6 +408,16 @@ echo ">> VERSIONS.txt"
     (cd "$VENDOR" && find . -type f ! -name VERSIONS.txt | LC_ALL=C sort | xargs sha256sum)
 } > "$VENDOR/VERSIONS.txt"
 
+echo ">> axe-core (for the accessibility test only: tests/vendor, never served)"
+AXE_DIR="tests/vendor/axe-core"
+mkdir -p "$AXE_DIR"
+cp "$NM/axe-core/axe.min.js" "$NM/axe-core/LICENSE" "$AXE_DIR/"
+{
+    node -e 'const p = require("./package-lock.json").packages["node_modules/axe-core"];
+             console.log(`axe-core ${p.version} ${p.license} (npm, pinned in package.json; copied by scripts/vendor_assets.sh)`);'
+    (cd "$AXE_DIR" && sha256sum axe.min.js LICENSE)
+} > "$AXE_DIR/VERSION.txt"
+
 echo ">> done:"
 du -ah "$VENDOR" | LC_ALL=C sort -k2
 echo "node_modules/ is only needed to run this script (keep it in .gitignore)."
