@@ -123,6 +123,11 @@ def main() -> None:
 
         measure_import()
 
+    if os.environ.get("BENCH_FIELD_SYNC", "1") == "1":  # the field app: 100 queued records, 20 photos
+        from bench.field_sync import measure as measure_field_sync
+
+        measure_field_sync()
+
     if os.environ.get("BENCH_WEBHOOKS", "1") == "1":  # commit → webhook receipt through the task worker
         from bench.webhooks import measure as measure_webhooks
 

@@ -6,8 +6,11 @@ parsing, without validation, rules or access checks.
 """
 
 import datetime
+import uuid
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -19,6 +22,7 @@ from zongzhi.api import BearerToken, VerifiedSession
 from zongzhi.cases.models import Assignment, Case, CaseEvent, Category, Party
 from zongzhi.cases.numbering import next_case_number
 from zongzhi.centers.models import Center, Org
+from zongzhi.field.models import SyncRecord
 from zongzhi.regions.models import Region
 from zongzhi.urls import urlpatterns as platform
 
@@ -125,6 +129,49 @@ def bare_sign_for(request: HttpRequest, number: str) -> dict[str, Any]:
             version=case.version + 1,
         )
     return {"ok": True}
+
+
+@bare.post("/field/uploads")
+def bare_upload(request: HttpRequest) -> dict[str, Any]:
+    """The field app's photo announced: an empty file to append to."""
+    import json
+
+    data = json.loads(request.body)
+    _bare_part(data["upload_id"]).write_bytes(b"")
+    return {"offset": 0}
+
+
+@bare.post("/field/uploads/{upload_id}/chunk")
+def bare_chunk(request: HttpRequest, upload_id: str) -> dict[str, Any]:
+    """A chunk appended, nothing checked."""
+    path = _bare_part(upload_id)
+    with path.open("ab") as part:
+        part.write(request.body)
+    return {"offset": path.stat().st_size}
+
+
+@bare.post("/field/sync")
+def bare_sync(request: HttpRequest) -> dict[str, Any]:
+    """One queued record kept as a row, as it came."""
+    import json
+
+    data = json.loads(request.body)
+    SyncRecord.objects.create(
+        user=request.user,  # type: ignore[misc]
+        client_id=data["client_id"],
+        kind=data["kind"],
+        status="done",
+        region_code="",
+        answer=request.body.decode(),
+        created_at=timezone.now(),
+    )
+    return {"status": "done"}
+
+
+def _bare_part(upload_id: str) -> Path:
+    folder = Path(settings.MEDIA_ROOT) / "bench-bare"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{uuid.UUID(upload_id)}.part"
 
 
 urlpatterns = [*platform, path("bench/bare/", bare.urls)]

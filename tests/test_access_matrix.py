@@ -279,6 +279,10 @@ ROUTES: dict[str, list[Probe]] = {
         Probe("/staff/field/photos/{photo}/", MINE),
         Probe("/staff/field/photos/{photo_out}/", OUT),
     ],
+    # The offline field app: its shell for business staff; its service worker and manifest hold no data.
+    "staff/field/app/": [Probe("/staff/field/app/", answers(200))],
+    "staff/field/app/sw.js": [Probe("/staff/field/app/sw.js", public())],
+    "staff/field/app/manifest.webmanifest": [Probe("/staff/field/app/manifest.webmanifest", public())],
     "staff/field/reviews/": [Probe("/staff/field/reviews/", only("director", "leader", "league"))],
     "staff/field/reviews/<int:pk>/": [
         Probe("/staff/field/reviews/{review}/", only("director", "leader", "league")),
@@ -506,6 +510,32 @@ ROUTES: dict[str, list[Probe]] = {
     "POST api/v1/visits/<pk>/items": [
         api_post("/api/v1/visits/{visit}/items", only("gridworker", status=201), {"kind": "opinion", "title": "修路"}),
         api_post("/api/v1/visits/{visit_out}/items", answers(404, league=403), {"kind": "opinion", "title": "修路"}),
+    ],
+    # The field app's sync (docs/field-app.md): a household nobody may visit is a conflict (409) for all.
+    "GET api/v1/field/offline": [Probe("/api/v1/field/offline", answers(200))],
+    "POST api/v1/field/sync": [
+        api_post(
+            "/api/v1/field/sync",
+            answers(409),
+            {"client_id": "matrix-record-0001", "kind": "claim", "data": {"household": "H0"}},
+        )
+    ],
+    "POST api/v1/field/uploads": [
+        api_post(
+            "/api/v1/field/uploads",
+            answers(403, grid=200),
+            {
+                "upload_id": "matrix-upload-1",
+                "name": "a.png",
+                "size": 10,
+                "sha256": "0" * 64,
+                "content_type": "image/png",
+            },
+        )
+    ],
+    "GET api/v1/field/uploads/<upload_id>": [Probe("/api/v1/field/uploads/matrix-missing", answers(404))],
+    "POST api/v1/field/uploads/<upload_id>/chunk": [
+        api_post("/api/v1/field/uploads/matrix-missing/chunk", answers(422))  # no Upload-Offset
     ],
     "GET api/v1/field-items": [Probe("/api/v1/field-items", answers(200))],
     "POST api/v1/field-items/<pk>/handle": [

@@ -177,4 +177,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
             action=AuditEntry.Action.LOGOUT, actor=request.user, target=request.user.get_username(), request=request
         )
     logout(request)
-    return redirect("accounts:login")
+    response = redirect("accounts:login")
+    # What the offline field app kept on this device goes too: IndexedDB, caches, the service worker.
+    response["Clear-Site-Data"] = '"cache", "storage"'
+    return response

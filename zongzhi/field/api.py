@@ -27,7 +27,7 @@ from zongzhi.grid.selectors import grid_worker_by_code_or_name, residents_visibl
 from zongzhi.regions.models import Region
 from zongzhi.regions.selectors import region_by_code_or_name, region_get, regions_visible
 
-from . import reviews, selectors, services
+from . import reviews, selectors, services, sync
 from .models import (
     CircuitStop,
     FieldItem,
@@ -841,3 +841,101 @@ def risk_item_done(request: HttpRequest, pk: Id, payload: DoneIn) -> dict[str, A
     user = _user(request)
     item = reviews.risk_item_done(item=selectors.handling_item_get(user, pk), actor=user, note=payload.note)
     return _risk_item(selectors.handling_item_get(user, item.pk))
+
+
+# ---- the offline field app (docs/field-app.md) --------------------------------------------------
+
+
+def _person(request: HttpRequest) -> User:
+    """The field app is for people logged in on a phone (session + CSRF), not for other systems."""
+    if getattr(request, "service_account", None) is not None:
+        raise PermissionDenied(_("离线同步只供登录的工作人员使用。"))
+    access.business_scope(request.user)
+    return _user(request)
+
+
+@router.get("/field/offline", response={200: dict[str, Any], **READ}, tags=["field-app"], url_name="offline")
+def offline(request: HttpRequest) -> dict[str, Any]:
+    """What the phone keeps for offline work: the households and residents (masked) of my grids and circuits."""
+    return sync.offline_dataset(_person(request))
+
+
+class SyncIn(Schema):
+    """One record of the phone's queue: its client-generated id, its kind and what was recorded."""
+
+    client_id: str
+    kind: str
+    data: dict[str, Any]
+
+
+class SyncOut(Schema):
+    """The answer about one record (a body the API could not read at all is a 422 with `detail` and `errors`)."""
+
+    status: str = ""  # done, conflict or refused
+    message: str = ""
+    todo: str = ""
+    options: list[str] = []
+    ref: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    replayed: bool = False
+
+
+@router.post(
+    "/field/sync",
+    response={200: SyncOut, 409: SyncOut, 422: SyncOut, 401: dict, 403: dict},
+    tags=["field-app"],
+    url_name="sync_record",
+)
+def sync_record(request: HttpRequest, payload: SyncIn) -> Status:
+    """Replay one record: done once whatever the number of replays; a conflict says what to do."""
+    answer = sync.record_sync(
+        actor=_person(request), client_id=payload.client_id.strip(), kind=payload.kind, data=payload.data
+    )
+    return Status(answer.http_status, answer.as_dict())
+
+
+class UploadIn(Schema):
+    upload_id: str
+    name: str
+    size: int
+    sha256: str
+    content_type: str
+
+
+class UploadOut(Schema):
+    upload_id: str
+    offset: int
+    size: int
+    complete: bool
+
+
+@router.post("/field/uploads", response={200: UploadOut, **WRITE}, tags=["field-app"], url_name="upload_new")
+def upload_new(request: HttpRequest, payload: UploadIn) -> dict[str, Any]:
+    """Announce a photo; announced again, it answers how far it got (resume from `offset`)."""
+    upload = sync.upload_start(actor=_person(request), **payload.dict())
+    return sync.upload_state(upload)
+
+
+@router.get("/field/uploads/{upload_id}", response={200: UploadOut, **READ}, tags=["field-app"])
+def upload_status(request: HttpRequest, upload_id: str) -> dict[str, Any]:
+    return sync.upload_state(sync.upload_get(_person(request), upload_id))
+
+
+class GapOut(Schema):
+    detail: str
+    offset: int
+
+
+@router.post("/field/uploads/{upload_id}/chunk", response={200: UploadOut, **WRITE, 409: GapOut}, tags=["field-app"])
+def upload_chunk(request: HttpRequest, upload_id: str) -> Any:
+    """The bytes at `Upload-Offset` (the body, raw); a gap answers 409 with the offset to resume from."""
+    user = _person(request)
+    raw = request.headers.get("Upload-Offset", "")
+    if not raw.isdigit():
+        raise ValidationError({"Upload-Offset": [_("缺少 Upload-Offset（从第几个字节起）。")]})
+    try:
+        upload = sync.upload_chunk(actor=user, upload_id=upload_id, offset=int(raw), data=request.body)
+    except sync.OffsetMismatch as gap:
+        message = _("应从第 %(n)d 个字节续传。") % {"n": gap.received}
+        return Status(409, {"detail": message, "offset": gap.received})
+    return sync.upload_state(upload)

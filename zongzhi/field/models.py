@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zongzhi.cases.models import Case
 from zongzhi.centers.models import Center, Org
+from zongzhi.crypto import EncryptedTextField
 from zongzhi.grid.models import GridWorker, Household
 from zongzhi.regions.models import Region
 
@@ -278,3 +279,52 @@ class RiskItem(models.Model):
             models.Index(fields=["region_code", "status"], name="riskitem_region_status"),
             models.Index(fields=["handling_center", "status"], name="riskitem_center_status"),
         ]
+
+
+# ---- the offline field app's sync ---------------------------------------------------------------
+
+
+class SyncRecord(models.Model):
+    """A record made on a phone, by its client-generated id: the answer it got, kept for every replay.
+
+    Inserted in the transaction that wrote the record, so a replay (any number of times, from any
+    connection) finds it and answers the same without running the service again.
+    """
+
+    class Status(models.TextChoices):
+        DONE = "done", _("已同步")
+        CONFLICT = "conflict", _("有冲突")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    client_id = models.CharField(max_length=64)
+    kind = models.CharField(max_length=20)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    region_code = models.CharField(max_length=15, db_index=True)
+    answer = EncryptedTextField()  # the JSON answered the phone (messages may name residents)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("离线同步记录")
+        constraints = [models.UniqueConstraint(fields=["user", "client_id"], name="syncrecord_one_per_client_id")]
+
+
+class PhotoUpload(models.Model):
+    """A photo sent from a phone in chunks at offsets, resumable after a dropped connection.
+
+    The bytes collect in a file under MEDIA_ROOT until `received == size` and the SHA-256 matches;
+    a visit then takes it (`visit` set) and the partial file is removed.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    upload_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=30)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    received = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    visit = models.ForeignKey(Visit, models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "upload_id"], name="photoupload_one_per_upload_id")]

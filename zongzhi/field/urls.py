@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import app_views, views
 
 app_name = "field"
 urlpatterns = [
@@ -21,4 +21,7 @@ urlpatterns = [
     path("mobile-visits/<int:pk>/case/", views.mobile_visit_raise_case, name="mobile_visit_case"),
     path("mobile-visits/<int:pk>/item/", views.mobile_visit_raise_item, name="mobile_visit_item"),
     path("stations/<int:pk>/", views.station_detail, name="station"),
+    path("app/", app_views.app_shell, name="app"),
+    path("app/sw.js", app_views.service_worker, name="app_sw"),
+    path("app/manifest.webmanifest", app_views.manifest, name="app_manifest"),
 ]
