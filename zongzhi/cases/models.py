@@ -321,7 +321,7 @@ class Instalment(models.Model):
     @property
     def outstanding(self) -> Decimal:
         """What is still to be paid of this instalment."""
-        return max(self.amount - (self.paid_amount or Decimal(0)), Decimal(0))
+        return max(self.amount - (self.paid_amount or Decimal(0)), Decimal("0.00"))
 
 
 class InstalmentPayment(models.Model):

@@ -120,6 +120,9 @@ def intake_result(case: Case, user: Any) -> dict[str, Any]:
     }
 
 
+ZERO = Decimal("0.00")
+
+
 @dataclass
 class ScheduleRow:
     """One instalment as the case page and the API show it: what is paid, what is owed, how late."""
@@ -153,13 +156,13 @@ def schedule_of(agreement: Agreement, today: datetime.date) -> Schedule:
     rows = []
     for n, instalment in enumerate(sorted(agreement.instalments.all(), key=lambda i: (i.due_on, i.pk)), start=1):
         payments = sorted(instalment.payments.all(), key=lambda p: (p.paid_on, p.pk))
-        paid = instalment.paid_amount or Decimal(0)
+        paid = instalment.paid_amount or ZERO
         outstanding = instalment.outstanding
         late = (today - instalment.due_on).days if outstanding and instalment.due_on < today else 0
         rows.append(ScheduleRow(n, instalment, payments, paid, outstanding, late))
-    total = sum((r.instalment.amount for r in rows), Decimal(0))
-    paid = sum((r.paid for r in rows), Decimal(0))
-    return Schedule(rows, total, paid, sum((r.outstanding for r in rows), Decimal(0)))
+    total = sum((r.instalment.amount for r in rows), ZERO)
+    paid = sum((r.paid for r in rows), ZERO)
+    return Schedule(rows, total, paid, sum((r.outstanding for r in rows), ZERO))
 
 
 def schedule_json(schedule: Schedule) -> list[dict[str, Any]]:
@@ -210,7 +213,7 @@ def overdue_row(instalment: Instalment, today: datetime.date) -> OverdueRow:
         applicants=applicants,
         days_overdue=(today - instalment.due_on).days,
         outstanding=instalment.outstanding,
-        paid=instalment.paid_amount or Decimal(0),
+        paid=instalment.paid_amount or ZERO,
     )
 
 

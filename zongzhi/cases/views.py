@@ -46,7 +46,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
     cases = selectors.queue(user, queue) if queue in selectors.QUEUES else selectors.cases_visible(user)
     cases = selectors.for_list(selectors.cases_filtered(cases, filters))
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = {name: selectors.queue(user, name).count() for name in selectors.QUEUES}
+    mine = selectors.queues_of(user)  # the user's own queues, counted (a judge's are not the county's)
+    if queue in selectors.QUEUES and queue not in mine:
+        mine = [q for q in selectors.QUEUES if q in {*mine, queue}]
+    counts = {name: selectors.queue(user, name).count() for name in mine}
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -54,7 +57,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "cases/list.html",
         {
             "page": page,
-            "queues": [(k, v, counts[k]) for k, v in selectors.QUEUES.items()],
+            "queues": [(k, selectors.QUEUES[k], counts[k]) for k in mine],
             "queue": queue,
             "filters": filters,
             "states": State.choices,
