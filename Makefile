@@ -27,10 +27,14 @@ system-deps:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null || { \
+	  echo "installing Debian's poppler-utils (pdftoppm, pdftotext) for the document tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq poppler-utils >/dev/null; }
 
 run: setup
 	$(PY) manage.py migrate --no-input -v0
-	$(PY) manage.py seed_demo --scale league
+	$(PY) manage.py seed_demo --scale league --living
 	@$(PY) manage.py demo_logins
 	@echo "background-task worker: manage.py db_worker (log in var/worker.log)"
 	@echo "deadline scheduler: manage.py scheduler, queues the deadline sweep every 10 minutes (log in var/scheduler.log)"

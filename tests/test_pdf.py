@@ -1,13 +1,11 @@
 """PDF rendering of official documents (zongzhi.documents.pdf). No database needed.
 
-Text is extracted with pypdf (pure Python), so the check that Chinese really renders
-(embedded font + ToUnicode map) needs nothing from the system; if Debian's pdftotext is
-installed, a second, independent extraction is checked as well.
+Text is extracted with pypdf (pure Python) and, independently, with Debian's pdftotext
+(poppler-utils, installed by `make system-deps`).
 """
 
 import io
 import re
-import shutil
 import subprocess
 from datetime import UTC, datetime
 
@@ -226,7 +224,6 @@ def test_long_content_breaks_pages_and_repeats_table_header() -> None:
     assert "走访记录第80条" in squash(texts[-1])
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 def test_pdftotext_reads_the_chinese(agreement_pdf: bytes) -> None:
     out = subprocess.run(["pdftotext", "-", "-"], input=agreement_pdf, capture_output=True, check=True).stdout
     text = squash(out.decode("utf-8"))

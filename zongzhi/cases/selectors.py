@@ -30,7 +30,9 @@ from zongzhi.cases.models import (
     State,
     Supervision,
 )
-from zongzhi.centers.models import Room
+from zongzhi.centers.models import Org, Room
+from zongzhi.grid.models import Resident
+from zongzhi.grid.selectors import resident_id_index
 from zongzhi.outbox.clock import reminder_key
 from zongzhi.outbox.models import Event
 
@@ -486,3 +488,20 @@ def category_by_code_or_name(text: str, *, field: str = "category") -> Category:
             {field: [_("有多个纠纷类别名为“%(n)s”（%(c)s），请填写类别代码。") % {"n": typed, "c": codes}]}
         )
     raise ValidationError({field: [_("纠纷类别“%(n)s”不存在或已停用。") % {"n": typed[:40]}]})
+
+
+def parties_in_registry(case: Case) -> dict[int, tuple[str, str]]:
+    """Party id -> (民族, 常用语言) of the parties the population registry knows, by the registry's keyed hash."""
+    people = [p for p in case.parties.all() if p.kind == Party.Kind.PERSON and p.id_number]
+    by_index = {resident_id_index(p.id_number): p.pk for p in people}
+    if not by_index:
+        return {}
+    found = Resident.objects.filter(id_index__in=list(by_index)).values_list("id_index", "ethnicity", "language")
+    return {by_index[index]: (ethnicity, language) for index, ethnicity, language in found}
+
+
+def county_court(case: Case) -> Org | None:
+    """The court of the case's county (its 速裁法庭 in the seeded league), where a 司法确认 is filed."""
+    county = case.region_code[:6]
+    courts = Org.objects.filter(kind=Org.Kind.COURT, region_code__startswith=county)
+    return courts.filter(code=f"{county}-FTC").first() or courts.order_by("code").first()

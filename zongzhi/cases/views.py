@@ -323,14 +323,71 @@ def attachment(request: HttpRequest, number: str, pk: int) -> FileResponse:
 
 @staff_page(access.may_read_business)
 def print_document(request: HttpRequest, number: str, doc: str) -> HttpResponse:
-    """A4 print view of a document (受理登记表, 调解协议书, 督办函, 回访记录); `?format=pdf` downloads it."""
+    """A4 print view of a document (受理登记表, 调解协议书, 司法确认申请书, 督办函, 回访记录).
+
+    `?format=pdf` downloads it, `?lang=mn` in traditional Mongolian, `?lang=bi` Mongolian and Chinese.
+    The copy with the parties' full particulars is a POST (CSRF-checked, with a reason), audited as such.
+    """
     user = acting_user(request)
     case = selectors.case_get(user, number)
-    document = documents.build(case, doc, request.GET.get("id"))
-    fmt = "pdf" if request.GET.get("format") == "pdf" else "html"
-    services.document_print(case=case, doc=doc, actor=user, document_id=request.GET.get("id"), fmt=fmt)
+    params = request.POST if request.method == "POST" else request.GET
+    lang = params.get("lang", "zh")
+    fmt = "pdf" if params.get("format") == "pdf" else "html"
+    item = params.get("id")
+    full = request.method == "POST"
+    built = documents.build(case, doc, item, full=full, lang=lang)
+    error = ""
+    if full:
+        try:
+            services.document_print_unmasked(
+                case=case, doc=doc, actor=user, reason=params.get("reason", ""), fmt=fmt, lang=lang, request=request
+            )
+        except ValidationError as refused:
+            full, error = False, " ".join(refused.messages)
+            built = documents.build(case, doc, item, lang=lang)
+            fmt = "html"
+        except PermissionDenied as refused:
+            return _print_page(request, case, doc, documents.build(case, doc, item, lang=lang), str(refused), 403)
+    if not full:
+        services.document_print(case=case, doc=doc, actor=user, document_id=item, fmt=fmt, lang=lang)
     if fmt == "pdf":
-        response = HttpResponse(documents.pdf(document), content_type="application/pdf")
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{documents.filename(case, doc)}"
+        response = HttpResponse(documents.pdf(built), content_type="application/pdf")
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{documents.filename(case, doc, lang)}"
+        response["Cache-Control"] = "no-store"
         return response
-    return render(request, "cases/print.html", {"case": case, "document": document, "doc": doc})
+    return _print_page(request, case, doc, built, error, 422 if error else 200, full=full)
+
+
+def _print_page(
+    request: HttpRequest,
+    case: Case,
+    doc: str,
+    built: list[documents.Document],
+    error: str,
+    status: int,
+    *,
+    full: bool = False,
+) -> HttpResponse:
+    user = acting_user(request)
+    deadline = documents.confirmation_deadline(case) if doc == "confirmation" else None
+    response = render(
+        request,
+        "cases/print.html",
+        {
+            "case": case,
+            "documents": built,
+            "doc": doc,
+            "full": full,
+            "error": error,
+            "lang": built[0].lang if len(built) == 1 else "bi",
+            "item": request.GET.get("id", ""),
+            "may_print_full": doc in documents.FULL_COPY_DOCS and services.may_print_unmasked(user, case),
+            "prefers_mongolian": documents.prefers_mongolian(case),
+            "late": deadline is not None and timezone.localdate() > deadline,
+            "deadline": deadline,
+        },
+        status=status,
+    )
+    if full:
+        response["Cache-Control"] = "no-store"
+    return response

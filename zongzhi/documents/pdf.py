@@ -36,7 +36,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, TypeAlias
+from typing import ClassVar, Literal, TypeAlias
 
 from fpdf import FPDF
 from fpdf.fonts import TTFFont
@@ -81,6 +81,11 @@ class Fields:
     rows: Sequence[tuple[str, str] | Field]
     columns: int = 2
     heading: str | None = None
+    kind: ClassVar[str] = "fields"  # for templates
+
+    @property
+    def fields(self) -> list[Field]:
+        return [r if isinstance(r, Field) else Field(r[0], r[1]) for r in self.rows]
 
 
 @dataclass(slots=True)
@@ -95,6 +100,7 @@ class Paragraphs:
     texts: Sequence[str]
     numbered: bool = False
     indent: bool = True
+    kind: ClassVar[str] = "paragraphs"
 
 
 @dataclass(slots=True)
@@ -108,6 +114,7 @@ class Table:
     rows: Sequence[Sequence[str]]
     widths: Sequence[float] | None = None
     heading: str | None = None
+    kind: ClassVar[str] = "table"
 
 
 @dataclass(slots=True)
@@ -122,6 +129,12 @@ class Signatures:
     parties: Sequence[str] = ()
     seal_of: str | None = None
     date_text: str = ""
+    kind: ClassVar[str] = "signatures"
+
+    @property
+    def labels(self) -> list[str]:
+        """The parties as printed: "申请人（签名/盖章）" unless the text already says how to sign."""
+        return [p if "（签" in p or not _has_cjk(p) else f"{p}（签名/盖章）" for p in self.parties]
 
 
 Block: TypeAlias = Fields | Paragraphs | Table | Signatures
@@ -129,12 +142,16 @@ Block: TypeAlias = Fields | Paragraphs | Table | Signatures
 
 @dataclass(slots=True)
 class Document:
-    """A printable document. `issuer` is printed above the title and is the PDF author."""
+    """A printable document. `issuer` is printed above the title and is the PDF author.
+
+    `lang="mn"` sets it in traditional Mongolian: vertical columns, top to bottom, left to right.
+    """
 
     title: str
     number: str = ""
     issuer: str = ""
     blocks: list[Block] = field(default_factory=list)
+    lang: str = "zh"
 
 
 # --------------------------------------------------------------------------- layout constants
@@ -190,6 +207,9 @@ _TABLE_HEAD = _Style(10.5, True, 5.4)
 _SIGN = _Style(12, False, 6.6)
 _SEAL = _Style(10.5, False, 5.4)
 _FOOTER = _Style(9, False, 5.0)
+_SIGN_ROW = 12.0  # mm per row of signature lines
+_SEAL_RADIUS = 19.0  # a committee's seal is 4.2 cm across
+_SIGN_SIDE = 0.64  # share of the width the signature lines take when the seal stands beside them
 
 
 @dataclass(slots=True)
@@ -222,7 +242,7 @@ def _has_cjk(text: str) -> bool:
 
 def _tokens(text: str) -> list[str]:
     """Split into break units: each CJK character, each space, each run of anything else
-    (Latin words, numbers, Mongolian words), the latter also after an inner "-" or "/"."""
+    (Latin words, numbers and codes, Mongolian words), the latter also after an inner "/"."""
     tokens: list[str] = []
     run: list[str] = []
     for ch in text:
@@ -233,7 +253,9 @@ def _tokens(text: str) -> list[str]:
             tokens.append(ch)
         else:
             run.append(ch)
-            if ch in "-/" and len(run) > 1:  # codes like WX-2026-0112-007 may break after a hyphen
+            # A path or address may break after "/"; numbers and codes (phones such as 0479-8223344,
+            # IDs, credit codes, case numbers, WX-2026-0112-007) never break.
+            if ch == "/" and len(run) > 1:
                 tokens.append("".join(run))
                 run = []
     if run:
@@ -269,6 +291,19 @@ def _document_text(doc: Document) -> Iterator[str]:
             yield from (block.seal_of or "", block.date_text)
 
 
+def _fit_widths(natural: Sequence[float], least: Sequence[float], total: float) -> list[float]:
+    """Scale `natural` widths to `total`, none below its `least` (the others give way, in proportion)."""
+    fixed: dict[int, float] = {}
+    while True:
+        free = total - sum(fixed.values())
+        rest = {j: w for j, w in enumerate(natural) if j not in fixed}
+        scale = free / sum(rest.values()) if rest else 0.0
+        short = {j: least[j] for j, w in rest.items() if w * scale < least[j] - 1e-9}
+        if not short or sum(fixed.values()) + sum(short.values()) > total:
+            return [fixed.get(j, natural[j] * scale) for j in range(len(natural))]
+        fixed.update(short)
+
+
 def _clean(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
 
@@ -277,50 +312,78 @@ def _clean(text: str) -> str:
 
 
 class _PDF(FPDF):
+    """fpdf2's document with our footer: "第 N 页 共 M 页", or "N / M" under a Mongolian page."""
+
+    def __init__(self) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self.page_langs: dict[int, str] = {}
+
     def footer(self) -> None:
         self.set_font(_SANS, "", _FOOTER.size)
         self.set_text_color(0)
         self.set_xy(_LEFT, _PAGE_H - 15)
-        self.cell(_WIDTH, _FOOTER.line_h, f"第 {self.page_no()} 页 共 {self.str_alias_nb_pages} 页", align="C")
+        n, total = self.page_no(), self.str_alias_nb_pages
+        text = f"{n} / {total}" if self.page_langs.get(n) == "mn" else f"第 {n} 页 共 {total} 页"
+        self.cell(_WIDTH, _FOOTER.line_h, text, align="C")
+
+
+def _new_pdf(docs: Sequence[Document], creation_date: datetime) -> tuple[_PDF, list[str]]:
+    """One PDF for `docs` (a bilingual file holds two), with the fonts they need; returns the fallbacks."""
+    pdf = _PDF()
+    pdf.set_margins(_MARGIN_X, _MARGIN_TOP, _MARGIN_X)
+    pdf.set_auto_page_break(False)
+    pdf.c_margin = 0
+    # fpdf2 embeds every font added, used or not: add the fallbacks only when needed.
+    pdf.add_font(_SANS, "", str(FONT_DIR / _FONT_FILES[_SANS]))
+    pdf.add_font(_SANS, "B", str(FONT_DIR / _FONT_FILES[_SANS + "B"]))
+    main = pdf.fonts[_SANS]
+    assert isinstance(main, TTFFont)
+    vertical = any(d.lang == "mn" for d in docs)
+    missing = {ord(ch) for doc in docs for text in _document_text(doc) for ch in text} - set(main.cmap)
+    fallbacks: list[str] = []
+    for family in (_EXT, _MONGOLIAN):
+        needed = vertical and family == _MONGOLIAN  # the vertical renderer sets Mongolian in it
+        if missing or needed:
+            pdf.add_font(family, "", str(FONT_DIR / _FONT_FILES[family]))
+            font = pdf.fonts[family]
+            assert isinstance(font, TTFFont)
+            if missing & set(font.cmap):
+                fallbacks.append(family)
+                missing -= set(font.cmap)
+            elif not needed:
+                del pdf.fonts[family]
+    if _EXT in pdf.fonts:  # same family name as the main face: keep the BaseFont names distinct
+        pdf.fonts[_EXT].name = "NotoSansSCExt"
+    if fallbacks:
+        pdf.set_fallback_fonts(fallbacks, exact_match=False)
+    first = docs[0]
+    pdf.set_title(first.title)
+    if first.issuer:
+        pdf.set_author(first.issuer)
+    if first.number:
+        pdf.set_subject(first.number)
+    pdf.set_creator("Zongzhi 综治中心信息平台")
+    pdf.set_lang("mn-Mong" if first.lang == "mn" else "zh-CN")
+    pdf.set_creation_date(creation_date)
+    pdf.set_line_width(_BORDER)
+    return pdf, fallbacks
 
 
 class _Renderer:
-    def __init__(self, doc: Document, creation_date: datetime) -> None:
+    """Lays a Chinese document out horizontally, page by page, into a (possibly shared) PDF."""
+
+    def __init__(
+        self,
+        doc: Document,
+        creation_date: datetime | None = None,
+        *,
+        pdf: _PDF | None = None,
+        fallbacks: Sequence[str] = (),
+    ) -> None:
         self.doc = doc
-        pdf = _PDF(orientation="portrait", unit="mm", format="A4")
-        pdf.set_margins(_MARGIN_X, _MARGIN_TOP, _MARGIN_X)
-        pdf.set_auto_page_break(False)
-        pdf.c_margin = 0
-        # fpdf2 embeds every font added, used or not: add the fallbacks only when needed.
-        pdf.add_font(_SANS, "", str(FONT_DIR / _FONT_FILES[_SANS]))
-        pdf.add_font(_SANS, "B", str(FONT_DIR / _FONT_FILES[_SANS + "B"]))
-        main = pdf.fonts[_SANS]
-        assert isinstance(main, TTFFont)
-        missing = {ord(ch) for text in _document_text(doc) for ch in text} - set(main.cmap)
-        fallbacks: list[str] = []
-        for family in (_EXT, _MONGOLIAN):
-            if missing:
-                pdf.add_font(family, "", str(FONT_DIR / _FONT_FILES[family]))
-                font = pdf.fonts[family]
-                assert isinstance(font, TTFFont)
-                if missing & set(font.cmap):
-                    fallbacks.append(family)
-                    missing -= set(font.cmap)
-                else:
-                    del pdf.fonts[family]
-        if _EXT in pdf.fonts:  # same family name as the main face: keep the BaseFont names distinct
-            pdf.fonts[_EXT].name = "NotoSansSCExt"
-        if fallbacks:
-            pdf.set_fallback_fonts(fallbacks, exact_match=False)
-        pdf.set_title(doc.title)
-        if doc.issuer:
-            pdf.set_author(doc.issuer)
-        if doc.number:
-            pdf.set_subject(doc.number)
-        pdf.set_creator("Zongzhi 综治中心信息平台")
-        pdf.set_lang("zh-CN")
-        pdf.set_creation_date(creation_date)
-        pdf.set_line_width(_BORDER)
+        if pdf is None:
+            pdf, made = _new_pdf([doc], creation_date or datetime.now(UTC))
+            fallbacks = made
         self.pdf = pdf
         self._fonts: dict[bool, list[TTFFont]] = {}
         for bold in (False, True):
@@ -329,6 +392,7 @@ class _Renderer:
         self._char_w: dict[tuple[str, bool], float] = {}
         self.y = _MARGIN_TOP
         self.page_top = _MARGIN_TOP
+        self.lang = "zh"
 
     # ---- measuring
 
@@ -453,6 +517,7 @@ class _Renderer:
 
     def new_page(self) -> None:
         self.pdf.add_page()
+        self.pdf.page_langs[self.pdf.page_no()] = self.lang
         self.y = _MARGIN_TOP
         self.page_top = self.y
 
@@ -540,7 +605,7 @@ class _Renderer:
                 self.y += _NUMBER.line_h
         self.y += _BLOCK_GAP
 
-    def fields(self, block: Fields) -> None:
+    def fields(self, block: Fields, keep: float = 0.0) -> None:
         items = [r if isinstance(r, Field) else Field(r[0], r[1]) for r in block.rows]
         if not items:
             return
@@ -590,17 +655,24 @@ class _Renderer:
             self.heading(block.heading, first)
         else:
             self.ensure(first)
-        for cells in rows:
+        for k, cells in enumerate(rows):
+            if keep and k == len(rows) - 1:  # the last row goes with what must follow it
+                self.ensure(self.row_height(cells) + _BLOCK_GAP + keep)
             self.draw_row(cells)
         self.y += _BLOCK_GAP
 
-    def paragraphs(self, block: Paragraphs) -> None:
+    def paragraphs(self, block: Paragraphs, keep: float = 0.0) -> None:
         indent = 2 * _BODY.size * _PT if block.indent else 0.0
         if block.heading:
             self.heading(block.heading, 2 * _BODY.line_h)
         for n, text in enumerate(block.texts, start=1):
             prefix = f"{_cn_numeral(n)}、" if block.numbered else ""
-            for line in self.wrap(prefix + text, _BODY, _WIDTH, first_indent=indent):
+            lines = self.wrap(prefix + text, _BODY, _WIDTH, first_indent=indent)
+            last = n == len(block.texts)
+            for k, line in enumerate(lines):
+                if keep and last and k == max(0, len(lines) - 2):
+                    # The last two lines go with the signatures and seal that follow: never a seal alone.
+                    self.ensure((len(lines) - k) * _BODY.line_h + _BLOCK_GAP + keep)
                 self.ensure(_BODY.line_h)
                 self.draw_line(line, _LEFT, self.y, _WIDTH, _BODY)
                 self.y += _BODY.line_h
@@ -620,10 +692,28 @@ class _Renderer:
             )
             natural.append(min(widest + 2 * _HPAD + 0.5, _WIDTH * 0.6))
         natural = [max(w, 14.0) for w in natural]
-        total = sum(natural)
-        return [_WIDTH * w / total for w in natural]
+        # A column is never narrower than its longest number or code (an ID, a phone): those never break.
+        least = [
+            max(
+                [14.0]
+                + [
+                    self.text_w(tok, _TABLE) + 2 * _HPAD + 0.5
+                    for t in (r[j] if j < len(r) else "" for r in block.rows)
+                    for tok in _tokens(_clean(t))
+                    if any(ch.isdigit() for ch in tok)
+                ]
+                # and keeps a short word whole (第三人, 申请人): only longer texts wrap
+                + [
+                    self.text_w(t, _TABLE) + 2 * _HPAD + 0.5
+                    for t in (r[j] if j < len(r) else "" for r in block.rows)
+                    if len(t) <= 4
+                ]
+            )
+            for j in range(ncol)
+        ]
+        return _fit_widths(natural, least, _WIDTH)
 
-    def table(self, block: Table) -> None:
+    def table(self, block: Table, keep: float = 0.0) -> None:
         ncol = len(block.headers)
         if ncol == 0:
             return
@@ -653,29 +743,47 @@ class _Renderer:
         else:
             self.ensure(self.row_height(header) + first)
         self.draw_row(header)
-        for row in body:
+        for k, row in enumerate(body):
+            if keep and k == len(body) - 1 and not self.fits(self.row_height(row) + _BLOCK_GAP + keep):
+                self._break_in_rows(header)
             self.draw_row(row, header)
         self.page_top = _MARGIN_TOP
         self.y += _BLOCK_GAP
 
-    def signatures(self, block: Signatures) -> None:
-        pdf = self.pdf
-        labels = [p if "（签" in p else f"{p}（签名/盖章）" for p in block.parties]
-        labels = [f"{p}：" for p in labels]
+    def _signature_rows(self, block: Signatures) -> tuple[list[str], int, bool]:
+        """The labels, how many per row, and whether the seal stands beside the lines (not below them)."""
+        labels = [f"{p}：" for p in block.labels]
         half = _WIDTH / 2
         per_row = 2 if all(self.text_w(t, _SIGN) + 25 <= half for t in labels) else 1
-        col_w = _WIDTH / per_row
-        row_h = 12.0
+        beside = (
+            per_row == 1
+            and bool(block.seal_of)
+            and len(labels) >= 2
+            and all(self.text_w(t, _SIGN) + 15 <= _WIDTH * _SIGN_SIDE for t in labels)
+        )
+        return labels, per_row, beside
+
+    def signatures_height(self, block: Signatures) -> float:
+        """Height of the whole signature block: it is drawn on one page, and `keep` holds room for it."""
+        labels, per_row, beside = self._signature_rows(block)
         n_rows = -(-len(labels) // per_row)
-        radius = 19.0
-        date_h = _SIGN.line_h if block.date_text else 0.0
-        tail_h = (2 * radius + 3.0 + _SIGN.line_h + date_h) if block.seal_of else date_h
-        total = n_rows * row_h + (4.0 if n_rows else 0.0) + tail_h
-        self.ensure(total)
+        rows = n_rows * _SIGN_ROW + (4.0 if n_rows else 0.0)
+        names = 2 if block.date_text else 1
+        tail = max(2 * _SEAL_RADIUS, names * _SIGN.line_h) if block.seal_of else _SIGN.line_h * bool(block.date_text)
+        return max(rows, tail) if beside else rows + tail
+
+    def signatures(self, block: Signatures) -> None:
+        pdf = self.pdf
+        labels, per_row, beside = self._signature_rows(block)
+        col_w = _WIDTH * _SIGN_SIDE if beside else _WIDTH / per_row
+        n_rows = -(-len(labels) // per_row)
+        height = self.signatures_height(block)
+        self.ensure(height)
+        start = self.y
         for k, label in enumerate(labels):
             x = _LEFT + (k % per_row) * col_w
-            y = self.y + (k // per_row) * row_h
-            text_y = y + row_h - _SIGN.line_h - 1.0
+            y = self.y + (k // per_row) * _SIGN_ROW
+            text_y = y + _SIGN_ROW - _SIGN.line_h - 1.0
             self.draw_line(_Line(label), x, text_y, col_w, _SIGN)
             x0 = x + self.text_w(label, _SIGN) + 1.0
             x1 = x + col_w - 6.0
@@ -683,30 +791,27 @@ class _Renderer:
             pdf.set_line_width(0.25)
             pdf.line(x0, text_y + _SIGN.line_h - 0.8, x1, text_y + _SIGN.line_h - 0.8)
             pdf.set_line_width(_BORDER)
-        self.y += n_rows * row_h + (4.0 if n_rows else 0.0)
+        rows_h = n_rows * _SIGN_ROW + (4.0 if n_rows else 0.0)
+        self.y += rows_h
         right = _LEFT + _WIDTH
         if block.seal_of:
+            # The seal is stamped over the issuer's name and the date, as on paper; beside the lines
+            # when they leave room, its foot level with the last one.
             names = [block.seal_of, block.date_text] if block.date_text else [block.seal_of]
             text_w = max(self.text_w(t, _SIGN) for t in names)
             cx = min(right - 42.0, right - text_w / 2)
+            radius = _SEAL_RADIUS
+            top_y = max(start, start + rows_h - 2 * radius) if beside else self.y
             pdf.set_draw_color(_GREY_TEXT)
             pdf.set_dash_pattern(dash=1.2, gap=1.0)
-            pdf.ellipse(cx - radius, self.y, 2 * radius, 2 * radius)
+            pdf.ellipse(cx - radius, top_y, 2 * radius, 2 * radius)
             pdf.set_dash_pattern()
             pdf.set_draw_color(0)
-            self.draw_line(
-                _Line("（盖章）"),
-                cx - radius,
-                self.y + radius - _SEAL.line_h / 2,
-                2 * radius,
-                _SEAL,
-                align="C",
-                grey=True,
-            )
-            self.y += 2 * radius + 3.0
-            for t in names:
-                self.draw_line(_Line(t), cx - text_w / 2 - 5, self.y, text_w + 10, _SIGN, align="C")
-                self.y += _SIGN.line_h
+            self.draw_line(_Line("（盖章）"), cx - radius, top_y + 4.0, 2 * radius, _SEAL, align="C", grey=True)
+            top = top_y + radius - len(names) * _SIGN.line_h / 2 + 3.0
+            for k, t in enumerate(names):
+                self.draw_line(_Line(t), cx - text_w / 2 - 5, top + k * _SIGN.line_h, text_w + 10, _SIGN, align="C")
+            self.y = start + height
         elif block.date_text:
             self.draw_line(_Line(block.date_text), _LEFT, self.y, _WIDTH, _SIGN, align="R")
             self.y += _SIGN.line_h
@@ -714,27 +819,44 @@ class _Renderer:
 
     # ---- document
 
-    def render(self) -> bytes:
+    def draw(self) -> None:
+        """Lay the document out from a new page on."""
         self.new_page()
         self.header()
-        for block in self.doc.blocks:
+        blocks = self.doc.blocks
+        for k, block in enumerate(blocks):
+            after = blocks[k + 1] if k + 1 < len(blocks) else None
+            keep = self.signatures_height(after) if isinstance(after, Signatures) else 0.0
             if isinstance(block, Fields):
-                self.fields(block)
+                self.fields(block, keep)
             elif isinstance(block, Paragraphs):
-                self.paragraphs(block)
+                self.paragraphs(block, keep)
             elif isinstance(block, Table):
-                self.table(block)
+                self.table(block, keep)
             elif isinstance(block, Signatures):
                 self.signatures(block)
             else:  # pragma: no cover - guarded by the type checker
                 raise TypeError(f"unknown block: {block!r}")
+
+    def render(self) -> bytes:
+        self.draw()
         return bytes(self.pdf.output())
 
 
-def render_pdf(doc: Document, *, creation_date: datetime | None = None) -> bytes:
-    """Render `doc` to PDF bytes (A4, fonts embedded as subsets).
+# Renderer by `Document.lang`. The vertical one builds on this module's measuring and drawing, so it
+# registers itself here ("mn") when `zongzhi.documents` is imported.
+RENDERERS: dict[str, type[_Renderer]] = {"zh": _Renderer}
+
+
+def render_pdf(doc: Document | Sequence[Document], *, creation_date: datetime | None = None) -> bytes:
+    """Render `doc` to PDF bytes (A4, fonts embedded as subsets); a list of documents gives one file
+    (a bilingual document: the Mongolian text, then the Chinese), each from a new page.
 
     `creation_date` goes into the PDF metadata (default: now); pass a fixed, timezone-aware
     value for byte-for-byte reproducible output.
     """
-    return _Renderer(doc, creation_date or datetime.now(UTC)).render()
+    docs = [doc] if isinstance(doc, Document) else list(doc)
+    pdf, fallbacks = _new_pdf(docs, creation_date or datetime.now(UTC))
+    for one in docs:
+        RENDERERS[one.lang](one, pdf=pdf, fallbacks=fallbacks).draw()
+    return bytes(pdf.output())
