@@ -231,6 +231,7 @@ ROUTES: dict[str, list[Probe]] = {
     # ---- cases -----------------------------------------------------------------------------------
     "staff/cases/": [Probe("/staff/cases/", answers(200))],
     "staff/cases/new/": [Probe("/staff/cases/new/", answers(200))],
+    "staff/cases/instalments/overdue/": [Probe("/staff/cases/instalments/overdue/", answers(200))],
     "staff/cases/new/check/": [post("/staff/cases/new/check/", answers(200), {"description": "草场边界"})],
     "staff/cases/<str:number>/": [
         Probe("/staff/cases/{case}/", IN),
@@ -656,6 +657,11 @@ ROUTES: dict[str, list[Probe]] = {
         Probe("/api/v1/cases/{case}", IN),
         Probe("/api/v1/cases/{case_out}", OUT),
         Probe("/api/v1/cases/152502209901019999", MISSING),
+    ],
+    "GET api/v1/cases/instalments/overdue": [Probe("/api/v1/cases/instalments/overdue", answers(200))],
+    "GET api/v1/cases/<number>/instalments": [
+        Probe("/api/v1/cases/{agreement_case}/instalments", IN),
+        Probe("/api/v1/cases/152502209901019999/instalments", MISSING),
     ],
     "GET api/v1/cases/<number>/attachments/<aid>": [
         Probe("/api/v1/cases/{case}/attachments/{attachment}", IN),

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db.models import Q
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.conftest import DUOLUN, XILINHOT
@@ -215,7 +216,20 @@ def test_league_departments_are_seeded_to_serve_every_county_and_the_choices_off
     assert duolun_case is not None
     offered = {code for code, _name in ref_choices("org", duolun_case, who("director"))}
     county = Org.objects.filter(region_code__startswith="152531").exclude(kind=Org.Kind.MEDIATION_COMMITTEE)
-    assert offered == set(county.values_list("code", flat=True)) | set(departments.values_list("code", flat=True))
+    # Of the people's mediation committees, only the case's own: stationed at its center, or of its
+    # township or village (a township center or a village station hands a case to its committee).
+    code = duolun_case.region_code
+    own = Org.objects.filter(kind=Org.Kind.MEDIATION_COMMITTEE).filter(
+        Q(presences__center=duolun_case.center) | Q(region_code__in=[f"{code[:9]}000", code[:12]])
+    )
+    assert offered == set(county.values_list("code", flat=True)) | set(
+        departments.values_list("code", flat=True)
+    ) | set(own.values_list("code", flat=True))
+    assert not offered & set(
+        Org.objects.filter(kind=Org.Kind.MEDIATION_COMMITTEE, region_code__startswith="152531")
+        .exclude(pk__in=own)
+        .values_list("code", flat=True)
+    )
 
 
 @pytest.mark.django_db

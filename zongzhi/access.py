@@ -203,7 +203,7 @@ def supervised_center_ids(user: Any) -> frozenset[int]:
 
 
 def cases_q(user: Any) -> Q:
-    """The cases a user may see: inside their jurisdiction, or pushed to one of their orgs."""
+    """The cases a user may see: inside their jurisdiction, or pushed, put or referred to one of their orgs."""
     q = Q(pk__in=[])
     if roles_of(user) & BUSINESS_ROLES:
         q |= scope_of(user).q()
@@ -212,6 +212,8 @@ def cases_q(user: Any) -> Q:
         live = [Assignment.Status.PENDING, Assignment.Status.SIGNED, Assignment.Status.DONE]
         q |= Q(pk__in=Assignment.objects.filter(org_id__in=orgs, status__in=live).values("case_id"))
         q |= Q(pk__in=CoordinationRequest.objects.filter(to_org_id__in=orgs).values("case_id"))
+        # A court reads what was referred to it (诉调对接, 司法确认), wherever the case lies.
+        q |= Q(pk__in=CourtReferral.objects.filter(court_id__in=orgs).values("case_id"))
     return q
 
 

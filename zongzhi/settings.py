@@ -242,6 +242,7 @@ IDEMPOTENCY_KEY_HOURS = int(os.environ.get("ZONGZHI_IDEMPOTENCY_KEY_HOURS", "24"
 SCHEDULED_TASKS = [
     "zongzhi.integration.tasks.idempotency_keys_expire_task",
     "zongzhi.transfer.tasks.purge_import_files_task",  # import rejects files past their retention (security.md)
+    "zongzhi.outbox.clock.instalment_reminders_task",  # overdue instalments: the parties reminded once by SMS
 ]
 
 # The audit log (docs/audit.md): checkpoints outside the database, entries kept at least 180 days

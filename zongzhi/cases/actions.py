@@ -17,7 +17,7 @@ from typing import Any
 import pydantic
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic_core import PydanticUndefined
@@ -34,10 +34,12 @@ from zongzhi.cases.models import (
     Party,
     Supervision,
 )
-from zongzhi.centers.models import Org, Room
+from zongzhi.centers.models import Org, Presence, Room
 from zongzhi.centers.selectors import org_serves, orgs_serving
+from zongzhi.regions import codes
 
-ROWS = 6  # instalment rows offered on the page
+ROWS = 3  # instalment rows a new form offers (more with 增加一行)
+MAX_ROWS = 36  # a schedule of three years by the month
 
 
 @dataclass
@@ -56,8 +58,17 @@ class Done:
 
 def org_choices(case: Case) -> QuerySet[Org]:
     """The orgs a case can be pushed or addressed to: those of the case's county, and those configured
-    as serving it (league departments, listed partners: `ServiceArea`)."""
-    return orgs_serving(case.region_code).exclude(kind="mediation_committee")
+    as serving it (league departments, listed partners: `ServiceArea`).
+
+    Of the people's mediation committees (one per village and township: hundreds a county), only the
+    case's own: those stationed at its center and those of its township and village. So a township
+    center or a village station hands a case to its committee.
+    """
+    code = case.region_code
+    own = [codes.full_code(code[:9]), codes.full_code(code[:12])] if len(code) >= 9 else []
+    local = Q(pk__in=Presence.objects.filter(center_id=case.center_id).values("org_id")) | Q(region_code__in=own)
+    committee = Q(kind="mediation_committee")
+    return orgs_serving(code).filter(~committee | (committee & local))
 
 
 def _my_handling_orgs(case: Case, user: User) -> QuerySet[Org]:
@@ -88,8 +99,12 @@ def ref_choices(kind: str, case: Case, user: User) -> list[tuple[str, str]]:
         return [(str(s.pk), f"{s.get_kind_display()} {s.number}") for s in found]
     if kind == "instalment":
         agreement = getattr(case, "agreement", None) if catalogue._has_agreement(case) else None
-        unpaid = [i for i in agreement.instalments.all() if i.paid_on is None] if agreement else []
-        return [(str(i.pk), f"{i.due_on:%Y-%m-%d} {i.amount} 元") for i in unpaid]
+        rows = list(agreement.instalments.all()) if agreement else []
+        return [
+            (str(i.pk), _instalment_label(n, i))
+            for n, i in enumerate(sorted(rows, key=lambda i: (i.due_on, i.pk)), start=1)
+            if i.paid_on is None
+        ]
     if kind == "referral":
         pending = [
             r
@@ -100,6 +115,17 @@ def ref_choices(kind: str, case: Case, user: User) -> list[tuple[str, str]]:
     if kind == "party":
         return [(str(p.pk), f"{p.get_role_display()} {p.name}") for p in case.parties.all()]
     return []  # "case": typed by number
+
+
+def _instalment_label(n: int, instalment: Instalment) -> str:
+    label = _("第 %(n)d 期 %(d)s 应付 %(a)s 元") % {
+        "n": n,
+        "d": f"{instalment.due_on:%Y-%m-%d}",
+        "a": instalment.amount,
+    }
+    if instalment.paid_amount:
+        label += _("（尚欠 %(o)s 元）") % {"o": instalment.outstanding}
+    return label
 
 
 def _not_here(title: str, value: Any) -> ValidationError:
@@ -224,9 +250,12 @@ def messages_of(schema: type[pydantic.BaseModel] | None, errors: list[Any]) -> d
         loc = tuple(p for p in error.get("loc", ()) if p not in ("body", "payload", "form", "query"))
         key = ".".join(str(p) for p in loc) or "__all__"
         title = _title(schema, loc)
-        if (loc and isinstance(loc[-1], int)) or (len(loc) > 1 and isinstance(loc[-2], int)):
-            row = next(p for p in reversed(loc) if isinstance(p, int))
-            title = _("%(t)s第 %(n)d 行") % {"t": title, "n": row + 1} if isinstance(loc[-1], int) else title
+        rows = [i for i, p in enumerate(loc) if isinstance(p, int)]
+        if rows:
+            where = rows[-1]
+            listed = _title(schema, loc[:where])
+            row = _("%(t)s第 %(n)d 行") % {"t": listed, "n": int(loc[where]) + 1}
+            title = row if where == len(loc) - 1 else _("%(r)s的%(t)s") % {"r": row, "t": title}
         result.setdefault(key, []).append(_message(error, title))
     return result
 
@@ -422,9 +451,55 @@ def _fields(
             item.value = [chosen] if isinstance(chosen, str) else list(chosen)
         if widget == "rows":
             inner = _inner_model(_base(info.annotation))
-            item.rows = [_fields(inner, case, user, values, f"{key}.{i}.") for i in range(ROWS)]
+            item.rows = [_fields(inner, case, user, values, f"{key}.{i}.") for i in range(_row_count(values, key))]
+            item.max_length = _max_length(info) or MAX_ROWS
         fields.append(item)
     return fields
+
+
+def _row_indexes(keys: Any, key: str) -> list[int]:
+    """The row numbers posted for the rows field `key` (`instalments.3.amount` → 3), in order."""
+    found = set()
+    for name in keys:
+        head, _sep, rest = str(name).partition(".")
+        number = rest.partition(".")[0]
+        if head == key and number.isdigit() and int(number) < MAX_ROWS:
+            found.add(int(number))
+    return sorted(found)
+
+
+def _row_count(values: dict[str, Any], key: str) -> int:
+    """How many rows the form shows: those typed (or asked for with 增加一行), at least ROWS."""
+    asked = values.get(f"{key}.__n")
+    if isinstance(asked, int):
+        return max(1, min(asked, MAX_ROWS))
+    typed = _row_indexes(values, key)
+    return max(ROWS, (typed[-1] + 1) if typed else 0)
+
+
+def rows_edit(entry: Action, post: Any) -> dict[str, Any] | None:
+    """增加一行 / 删除 (the buttons work without JavaScript): what was typed, with a row added or dropped.
+
+    None when the post is the action itself. The rows are renumbered, so what was typed stays in its row.
+    """
+    add, drop = post.get("_add_row", ""), post.get("_drop_row", "")
+    if not add and not drop:
+        return None
+    values = values_of(post)
+    for name in (add, drop.rpartition(".")[0]):
+        if not name or name not in entry.params.model_fields:
+            continue
+        kept = [i for i in _row_indexes(post, name) if f"{name}.{i}" != drop]
+        shown = max(_row_count(values, name), (kept[-1] + 1) if kept else 0)
+        renumbered = {k: v for k, v in values.items() if not k.startswith(f"{name}.")}
+        for new, old in enumerate(kept):
+            for k, v in values.items():
+                if k.startswith(f"{name}.{old}."):
+                    renumbered[f"{name}.{new}.{k.split('.', 2)[2]}"] = v
+        count = shown + 1 if add else max(len(kept), shown - 1)
+        renumbered[f"{name}.__n"] = max(1, min(count, MAX_ROWS))
+        values = renumbered
+    return values
 
 
 def from_post(entry: Action, post: Any) -> dict[str, Any]:
@@ -443,7 +518,7 @@ def _gather(schema: type[pydantic.BaseModel], post: Any, prefix: str) -> dict[st
                 data[name] = [v for v in post.getlist(key) if v.strip()]
                 continue
             rows = []
-            for i in range(ROWS):
+            for i in _row_indexes(post, key):
                 row = _gather(inner, post, f"{key}.{i}.")
                 if any(str(v).strip() for v in row.values()):
                     rows.append(row)
@@ -458,6 +533,27 @@ def _gather(schema: type[pydantic.BaseModel], post: Any, prefix: str) -> dict[st
     return data
 
 
-def values_of(post: Any) -> dict[str, Any]:
-    """What was typed, to put back into the form after an error (lists kept as lists)."""
-    return {k: (post.getlist(k) if len(post.getlist(k)) > 1 else post.get(k)) for k in post}
+def values_of(post: Any, entry: Action | None = None) -> dict[str, Any]:
+    """What was typed, to put back into the form after an error (lists kept as lists).
+
+    With the action, its rows are numbered as the service saw them (empty rows left out), so an
+    error about 第 2 行 is shown under the second row.
+    """
+    values = {k: (post.getlist(k) if len(post.getlist(k)) > 1 else post.get(k)) for k in post}
+    if entry is None:
+        return values
+    for name, info in entry.params.model_fields.items():
+        if _widget(info.annotation, _extra(info)) != "rows":
+            continue
+        filled = [
+            i
+            for i in _row_indexes(post, name)
+            if any(str(v).strip() for k, v in values.items() if k.startswith(f"{name}.{i}."))
+        ]
+        compact = {k: v for k, v in values.items() if not k.startswith(f"{name}.")}
+        for new, old in enumerate(filled):
+            for k, v in values.items():
+                if k.startswith(f"{name}.{old}."):
+                    compact[f"{name}.{new}.{k.split('.', 2)[2]}"] = v
+        values = compact
+    return values

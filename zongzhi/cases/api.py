@@ -6,8 +6,9 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -19,8 +20,16 @@ from zongzhi.accounts.models import User
 from zongzhi.api_access import require_resource
 from zongzhi.api_schemas import WRITE, Cursor, Filter, Id, Limit, file_answer, page_schema, paged, refusals
 from zongzhi.cases import actions, catalogue, selectors, services
-from zongzhi.cases.models import State
-from zongzhi.cases.presenters import case_detail, case_row, intake_result
+from zongzhi.cases.models import Agreement, State
+from zongzhi.cases.presenters import (
+    case_detail,
+    case_row,
+    intake_result,
+    overdue_json,
+    overdue_row,
+    schedule_json,
+    schedule_of,
+)
 from zongzhi.regions.models import Region
 from zongzhi.regions.selectors import region_by_code_or_name
 
@@ -194,6 +203,77 @@ def list_cases(
     cases = selectors.queue(user, queue) if queue else selectors.cases_visible(user)
     cases = selectors.cases_filtered(cases, selectors.Filters(q, state, category, risk, channel, region, since, until))
     return paged(selectors.for_list(cases), keys=("-id",), cursor=cursor, limit=limit, show=case_row)
+
+
+class PaymentOut(Schema):
+    paid_on: str
+    amount: str
+    receipt: str
+
+
+class InstalmentOut(Schema):
+    """An instalment of the agreement: what is due, paid and owed, and every payment (receipts)."""
+
+    id: int
+    n: int
+    due_on: str
+    amount: str
+    paid: str
+    outstanding: str
+    paid_on: str | None  # the day it was paid in full
+    days_overdue: int
+    payments: list[PaymentOut]
+
+
+class ScheduleOut(Schema):
+    agreement: str
+    amount: str | None
+    paid: str
+    outstanding: str
+    instalments: list[InstalmentOut]
+
+
+class OverdueOut(Schema):
+    case: str
+    title: str
+    instalment: int
+    due_on: str
+    amount: str
+    paid: str
+    outstanding: str
+    days_overdue: int
+    obligors: list[str]
+    applicants: list[str]
+
+
+@router.get("/instalments/overdue", response={200: page_schema(OverdueOut), **refusals(401, 403, 422)})
+def overdue_instalments(request: HttpRequest, cursor: Cursor = "", limit: Limit = 50) -> dict[str, Any]:
+    """分期逾期: the caller's cases' instalments past due and not paid in full, the longest overdue first."""
+    _business(request)
+    today = timezone.localdate()
+    rows = selectors.instalments_overdue(_user(request), today)
+    return paged(
+        rows, keys=("due_on", "id"), cursor=cursor, limit=limit, show=lambda i: overdue_json(overdue_row(i, today))
+    )
+
+
+@router.get("/{number}/instalments", response={200: ScheduleOut, **refusals(401, 403, 404, 422)})
+def case_instalments(request: HttpRequest, number: str) -> dict[str, Any]:
+    """The agreement's schedule with each payment (履行登记); payments are posted as the `payment` action."""
+    _business(request)
+    case = selectors.case_get(_user(request), number)
+    try:
+        agreement = case.agreement
+    except Agreement.DoesNotExist:
+        raise Http404 from None
+    schedule = schedule_of(agreement, timezone.localdate())
+    return {
+        "agreement": agreement.number,
+        "amount": str(agreement.amount) if agreement.amount is not None else None,
+        "paid": str(schedule.paid),
+        "outstanding": str(schedule.outstanding),
+        "instalments": schedule_json(schedule),
+    }
 
 
 @router.get("/{number}", response={200: CaseDetailOut, **refusals(401, 403, 404, 422)})

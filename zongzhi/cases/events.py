@@ -312,6 +312,7 @@ class InstalmentPaid(Event):
     due_on: datetime.date
     paid: Decimal
     receipt: str
+    remaining: Decimal | None = None  # what the instalment still owes after this payment
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,6 +4,8 @@ Every case-side table carries `region_code` (the case's region), so scoping and,
 scale, sharding work the same way on every table.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -312,6 +314,30 @@ class Instalment(models.Model):
 
     class Meta:
         ordering = ["due_on"]
+
+    # `paid_amount` is the sum of the payments received so far; `paid_on` the day the last of them
+    # paid the instalment in full (None while anything is outstanding). The payments are the history.
+
+    @property
+    def outstanding(self) -> Decimal:
+        """What is still to be paid of this instalment."""
+        return max(self.amount - (self.paid_amount or Decimal(0)), Decimal("0.00"))
+
+
+class InstalmentPayment(models.Model):
+    """One payment received against an instalment (履行登记): part of it or the whole, with its receipt."""
+
+    instalment = models.ForeignKey(Instalment, models.CASCADE, related_name="payments")
+    region_code = models.CharField(max_length=15)
+    paid_on = models.DateField(_("实付日期"))
+    amount = models.DecimalField(_("实付金额"), max_digits=14, decimal_places=2)
+    receipt_number = models.CharField(_("收据号"), max_length=50, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("履行登记")
+        ordering = ["paid_on", "id"]
 
 
 class CourtReferral(models.Model):

@@ -1,10 +1,15 @@
 """Cases as the API shows them: JSON-ready dicts, with resident IDs and phones masked."""
 
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
+
+from django.utils.translation import gettext as _
 
 from zongzhi import access
 from zongzhi.cases import events
-from zongzhi.cases.models import Case, Party, State
+from zongzhi.cases.models import Agreement, Case, Instalment, InstalmentPayment, Party, State
 from zongzhi.identity import mask_phone, mask_resident_id
 
 
@@ -112,4 +117,116 @@ def intake_result(case: Case, user: Any) -> dict[str, Any]:
         "owner": user.get_username(),
         "parties": [party_masked(p) for p in case.parties.all()],
         "allowed_actions": access.allowed_actions(user, case),
+    }
+
+
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class ScheduleRow:
+    """One instalment as the case page and the API show it: what is paid, what is owed, how late."""
+
+    n: int
+    instalment: Instalment
+    payments: list[InstalmentPayment]
+    paid: Decimal
+    outstanding: Decimal
+    days_overdue: int  # 0 unless due before today and not paid in full
+
+    @property
+    def status(self) -> str:
+        if self.outstanding == 0:
+            return str(_("已付清"))
+        if self.days_overdue:
+            return str(_("逾期 %(d)d 天") % {"d": self.days_overdue})
+        return str(_("部分履行") if self.paid else _("未付"))
+
+
+@dataclass
+class Schedule:
+    rows: list[ScheduleRow]
+    total: Decimal
+    paid: Decimal
+    outstanding: Decimal
+
+
+def schedule_of(agreement: Agreement, today: datetime.date) -> Schedule:
+    """An agreement's instalments (prefetched with their payments), oldest due first, with the balance."""
+    rows = []
+    for n, instalment in enumerate(sorted(agreement.instalments.all(), key=lambda i: (i.due_on, i.pk)), start=1):
+        payments = sorted(instalment.payments.all(), key=lambda p: (p.paid_on, p.pk))
+        paid = instalment.paid_amount or ZERO
+        outstanding = instalment.outstanding
+        late = (today - instalment.due_on).days if outstanding and instalment.due_on < today else 0
+        rows.append(ScheduleRow(n, instalment, payments, paid, outstanding, late))
+    total = sum((r.instalment.amount for r in rows), ZERO)
+    paid = sum((r.paid for r in rows), ZERO)
+    return Schedule(rows, total, paid, sum((r.outstanding for r in rows), ZERO))
+
+
+def schedule_json(schedule: Schedule) -> list[dict[str, Any]]:
+    """The schedule for the API: each instalment with its payments (the receipts history)."""
+    return [
+        {
+            "id": r.instalment.pk,
+            "n": r.n,
+            "due_on": r.instalment.due_on.isoformat(),
+            "amount": str(r.instalment.amount),
+            "paid": str(r.paid),
+            "outstanding": str(r.outstanding),
+            "paid_on": r.instalment.paid_on.isoformat() if r.instalment.paid_on else None,
+            "days_overdue": r.days_overdue,
+            "payments": [
+                {"paid_on": p.paid_on.isoformat(), "amount": str(p.amount), "receipt": p.receipt_number}
+                for p in r.payments
+            ],
+        }
+        for r in schedule.rows
+    ]
+
+
+@dataclass
+class OverdueRow:
+    """One line of the overdue-instalment queue (分期逾期)."""
+
+    instalment: Instalment
+    case: Case
+    obligors: list[str]  # the respondents' names (who owes), else every party's
+    applicants: list[str]
+    days_overdue: int
+    outstanding: Decimal
+    paid: Decimal
+    reminded: bool = False
+
+
+def overdue_row(instalment: Instalment, today: datetime.date) -> OverdueRow:
+    """An instalment of the overdue queue (its case and parties prefetched)."""
+    case = instalment.agreement.case
+    parties = list(case.parties.all())
+    respondents = [p.name for p in parties if p.role == Party.Role.RESPONDENT]
+    applicants = [p.name for p in parties if p.role == Party.Role.APPLICANT]
+    return OverdueRow(
+        instalment=instalment,
+        case=case,
+        obligors=respondents or [p.name for p in parties],
+        applicants=applicants,
+        days_overdue=(today - instalment.due_on).days,
+        outstanding=instalment.outstanding,
+        paid=instalment.paid_amount or ZERO,
+    )
+
+
+def overdue_json(row: OverdueRow) -> dict[str, Any]:
+    return {
+        "case": row.case.number,
+        "title": row.case.title,
+        "instalment": row.instalment.pk,
+        "due_on": row.instalment.due_on.isoformat(),
+        "amount": str(row.instalment.amount),
+        "paid": str(row.paid),
+        "outstanding": str(row.outstanding),
+        "days_overdue": row.days_overdue,
+        "obligors": row.obligors,
+        "applicants": row.applicants,
     }

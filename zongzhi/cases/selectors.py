@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zongzhi import access
+from zongzhi.accounts.models import Role
 from zongzhi.cases.models import (
     OPEN_STATES,
     Assignment,
@@ -20,13 +21,20 @@ from zongzhi.cases.models import (
     CaseEvent,
     Category,
     CoordinationRequest,
+    CourtReferral,
+    Instalment,
+    InstalmentPayment,
+    MediationSession,
     Party,
+    RoomBooking,
     State,
     Supervision,
 )
-from zongzhi.centers.models import Org
+from zongzhi.centers.models import Org, Room
 from zongzhi.grid.models import Resident
 from zongzhi.grid.selectors import resident_id_index
+from zongzhi.outbox.clock import reminder_key
+from zongzhi.outbox.models import Event
 
 
 def cases_visible(user: Any) -> QuerySet[Case]:
@@ -48,7 +56,7 @@ PAGE_RELATED = (
     "attachments",
     "related",
     "bookings__room__center",
-    "agreement__instalments",
+    Prefetch("agreement__instalments__payments", queryset=InstalmentPayment.objects.order_by("paid_on", "id")),
     "coordination_requests__from_org",
     "coordination_requests__to_org",
 )
@@ -80,13 +88,83 @@ QUEUES = {
     "escalated": "已上提",
     "to_follow_up": "待回访",
     "to_coordinate": "待协调",
+    "to_confirm": "待司法确认",
+    "referred": "诉调对接",
+    "instalments_overdue": "分期逾期",
 }
+
+# The queues each role works from, in QUEUES' order on the pages (a user with several roles sees the union).
+ROLE_QUEUES: dict[str, tuple[str, ...]] = {
+    Role.CENTER_DIRECTOR: (
+        "to_accept",
+        "to_assign",
+        "in_progress",
+        "to_close",
+        "overdue",
+        "supervised",
+        "escalated",
+        "to_follow_up",
+        "instalments_overdue",
+    ),
+    Role.INTAKE_CLERK: ("to_accept", "overdue", "to_follow_up", "instalments_overdue"),
+    Role.DEPT_LIAISON: ("to_sign", "in_progress", "overdue", "supervised", "to_coordinate"),
+    Role.MEDIATOR: ("to_sign", "in_progress", "overdue", "supervised", "to_coordinate"),
+    Role.JUDGE: ("to_confirm", "referred", "to_coordinate"),
+    Role.LEADER: ("overdue", "supervised", "escalated", "to_follow_up", "instalments_overdue"),
+    Role.GRID_WORKER: ("to_accept", "in_progress", "overdue"),
+}
+LIVE = (Assignment.Status.PENDING, Assignment.Status.SIGNED)
+
+
+def queues_of(user: Any) -> list[str]:
+    """The queues of the user's roles (all of them for a role that has none of its own)."""
+    roles = access.roles_of(user)
+    names = {q for role in roles for q in ROLE_QUEUES.get(role, QUEUES)}
+    return [name for name in QUEUES if name in names]
+
+
+def work_q(user: Any) -> Q:
+    """The cases that are the user's own work, not all they may read: their centers' (director, clerk),
+    those they registered (首问), their orgs' (pushed, asked, referred to their court), and for a leader
+    or a grid worker their jurisdiction. A judge's county-wide reading is not a judge's work."""
+    roles = access.roles_of(user)
+    q = Q(owner_id=getattr(user, "pk", None))
+    centers = access.center_ids_of(user, Role.CENTER_DIRECTOR) | access.center_ids_of(user, Role.INTAKE_CLERK)
+    if centers:
+        q |= Q(center_id__in=centers)
+    orgs = access.org_ids_of(user)
+    if orgs:
+        q |= Q(pk__in=Assignment.objects.filter(org_id__in=orgs).values("case_id"))
+        q |= Q(pk__in=CoordinationRequest.objects.filter(to_org_id__in=orgs).values("case_id"))
+        q |= Q(pk__in=CourtReferral.objects.filter(court_id__in=orgs).values("case_id"))
+    if roles & {Role.LEADER, Role.GRID_WORKER}:
+        q |= access.scope_of(user).q()
+    return q
+
+
+def my_cases(user: Any) -> QuerySet[Case]:
+    """The user's own work (see `work_q`), within what they may read."""
+    return cases_visible(user).filter(work_q(user))
+
+
+def _org_overdue(orgs: frozenset[int], now: datetime.datetime) -> Q:
+    late = Q(status=Assignment.Status.PENDING, sign_for_due__lt=now) | Q(
+        status=Assignment.Status.SIGNED, deadline__lt=now
+    )
+    return Q(pk__in=Assignment.objects.filter(late, org_id__in=orgs).values("case_id"))
+
+
+def _pending_referrals(orgs: frozenset[int], kind: str) -> Q:
+    referred = CourtReferral.objects.filter(court_id__in=orgs, kind=kind, result=CourtReferral.Result.PENDING)
+    return Q(pk__in=referred.values("case_id"))
 
 
 def queue(user: Any, name: str) -> QuerySet[Case]:
-    """A work queue of the user (the pages and the API share these definitions)."""
-    cases = cases_visible(user)
+    """A work queue of the user: their own work (`work_q`), not the county's (pages and API alike)."""
+    cases = my_cases(user)
     orgs = access.org_ids_of(user)
+    centered = access.center_ids_of(user, Role.CENTER_DIRECTOR) | access.center_ids_of(user, Role.INTAKE_CLERK)
+    by_org = bool(orgs) and not centered and not access.roles_of(user) & {Role.LEADER}
     now = timezone.now()
     if name == "to_accept":
         return cases.filter(state=State.REGISTERED)
@@ -95,14 +173,22 @@ def queue(user: Any, name: str) -> QuerySet[Case]:
     if name == "to_sign":
         return cases.filter(assignments__org_id__in=orgs, assignments__status=Assignment.Status.PENDING).distinct()
     if name == "in_progress":
-        mine = cases.filter(state=State.IN_PROGRESS)
-        return mine.filter(assignments__org_id__in=orgs).distinct() if orgs else mine
+        mine = cases.filter(state__in=(State.ASSIGNED, State.IN_PROGRESS) if by_org else (State.IN_PROGRESS,))
+        if by_org:  # signed for by the user's org and not finished (a co-handler's done part is not in progress)
+            signed = Assignment.objects.filter(org_id__in=orgs, status=Assignment.Status.SIGNED)
+            return mine.filter(pk__in=signed.values("case_id"))
+        return mine
     if name == "to_close":
         return cases.filter(state__in=[State.RESOLVED, State.UNRESOLVED])
     if name == "overdue":
+        if by_org:  # the org's own lateness: a sign-for or a handling deadline it let pass
+            return cases.filter(_org_overdue(orgs, now), state__in=OPEN_STATES)
         return cases.filter(state__in=OPEN_STATES, due_at__lt=now)
     if name == "supervised":
-        return cases.filter(pk__in=Supervision.objects.filter(status=Supervision.Status.OPEN).values("case_id"))
+        open_ = Supervision.objects.filter(status=Supervision.Status.OPEN)
+        if by_org:
+            open_ = open_.filter(target_org_id__in=orgs)
+        return cases.filter(pk__in=open_.values("case_id"))
     if name == "escalated":
         return cases.filter(escalations__gt=0, state__in=OPEN_STATES)
     if name == "to_follow_up":
@@ -110,7 +196,159 @@ def queue(user: Any, name: str) -> QuerySet[Case]:
     if name == "to_coordinate":  # coordination requests to the user's orgs that await their answer
         asked = CoordinationRequest.objects.filter(to_org_id__in=orgs, replied_at__isnull=True)
         return cases.filter(pk__in=asked.values("case_id"))
+    if name == "to_confirm":
+        return cases.filter(_pending_referrals(orgs, CourtReferral.Kind.CONFIRMATION))
+    if name == "referred":
+        return cases.filter(_pending_referrals(orgs, CourtReferral.Kind.LITIGATION))
+    if name == "instalments_overdue":
+        late = Instalment.objects.filter(paid_on__isnull=True, due_on__lt=timezone.localdate())
+        return cases.filter(pk__in=late.values("agreement__case_id"))
     return cases.none()
+
+
+def instalments_overdue(user: Any, today: datetime.date) -> QuerySet[Instalment]:
+    """分期逾期: the user's cases' instalments past due and not paid in full, the longest overdue first."""
+    return (
+        Instalment.objects.filter(paid_on__isnull=True, due_on__lt=today, agreement__case__in=my_cases(user))
+        .exclude(agreement__case__state=State.WITHDRAWN)
+        .select_related("agreement__case__center")
+        .prefetch_related(
+            Prefetch("agreement__case__parties", queryset=Party.objects.order_by("role", "id")),
+            "payments",
+        )
+        .order_by("due_on", "id")
+    )
+
+
+def reminded(instalment_ids: list[int]) -> set[int]:
+    """Of these instalments, those whose parties were told by SMS they are overdue (the outbox key)."""
+    keys = {reminder_key(pk): pk for pk in instalment_ids}
+    return {keys[k] for k in Event.objects.filter(key__in=keys).values_list("key", flat=True) if k is not None}
+
+
+def referrals_pending(user: Any) -> QuerySet[CourtReferral]:
+    """The referrals awaiting the decision of the user's court(s): 司法确认 and 诉调对接, oldest first."""
+    orgs = access.org_ids_of(user)
+    if Role.JUDGE not in access.roles_of(user) or not orgs:
+        return CourtReferral.objects.none()
+    return (
+        CourtReferral.objects.filter(court_id__in=orgs, result=CourtReferral.Result.PENDING)
+        .filter(case__in=cases_visible(user))
+        .select_related("case", "court", "case__category")
+        .order_by("referred_at", "id")
+    )
+
+
+def week_of(day: datetime.date) -> tuple[datetime.date, list[datetime.date]]:
+    """The Monday of `day`'s week and its seven days."""
+    monday = day - datetime.timedelta(days=day.weekday())
+    return monday, [monday + datetime.timedelta(days=n) for n in range(7)]
+
+
+def _week_bounds(monday: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.datetime.combine(monday, datetime.time()), tz)
+    return start, start + datetime.timedelta(days=7)
+
+
+def sessions_of_week(user: Any, monday: datetime.date) -> tuple[list[RoomBooking], list[MediationSession]]:
+    """A mediator's week: the room bookings and the sessions held on cases pushed to their org (or booked
+    or recorded by them), within what they may read."""
+    start, end = _week_bounds(monday)
+    orgs = access.org_ids_of(user)
+    mine = Assignment.objects.filter(org_id__in=orgs, status__in=[*LIVE, Assignment.Status.DONE]).values("case_id")
+    readable = cases_visible(user)
+    bookings = (
+        RoomBooking.objects.filter(starts_at__lt=end, ends_at__gt=start, case__in=readable)
+        .filter(Q(case_id__in=mine) | Q(booked_by_id=user.pk))
+        .select_related("room__center", "case")
+        .order_by("starts_at", "id")
+    )
+    sessions = (
+        MediationSession.objects.filter(held_at__gte=start, held_at__lt=end, case__in=readable)
+        .filter(Q(case_id__in=mine) | Q(recorded_by_id=user.pk))
+        .select_related("room", "case")
+        .order_by("held_at", "id")
+    )
+    return list(bookings[:500]), list(sessions[:500])
+
+
+def room_bookings_of_week(user: Any, monday: datetime.date) -> tuple[list[Room], list[RoomBooking]]:
+    """A director's room calendar: the rooms of the centers they direct and their bookings that week."""
+    centers = access.center_ids_of(user, Role.CENTER_DIRECTOR)
+    start, end = _week_bounds(monday)
+    rooms = list(
+        Room.objects.filter(center_id__in=centers)
+        .exclude(kind__in=["window", "dispatch_hall"])
+        .select_related("center")
+        .order_by("center__code", "id")
+    )
+    bookings = (
+        RoomBooking.objects.filter(room__in=rooms, starts_at__lt=end, ends_at__gt=start)
+        .select_related("room", "case")
+        .order_by("starts_at", "id")
+    )
+    return rooms, list(bookings[:1000])
+
+
+@dataclass
+class Waiting:
+    """Open cases of a center that wait on one holder: the center itself (to accept, assign, decide) or an org."""
+
+    holder: str
+    org_code: str  # "" for the center itself
+    to_sign: int = 0
+    in_progress: int = 0
+    to_accept: int = 0
+    to_assign: int = 0
+    overdue: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.to_sign + self.in_progress + self.to_accept + self.to_assign
+
+
+def waiting_on(user: Any) -> list[Waiting]:
+    """What waits on whom at the centers the user directs: their own desk first, then each lead org."""
+    centers = access.center_ids_of(user, Role.CENTER_DIRECTOR)
+    if not centers:
+        return []
+    now = timezone.now()
+    cases = cases_visible(user).filter(center_id__in=centers, state__in=OPEN_STATES)
+    desk = Waiting(holder=str(_("本中心")), org_code="")
+    on_desk = cases.filter(Q(state__in=(State.REGISTERED, State.ACCEPTED)) | Q(awaiting_director=True))
+    desk.to_accept = on_desk.filter(state=State.REGISTERED).count()
+    desk.to_assign = on_desk.exclude(state=State.REGISTERED).count()
+    desk.overdue = on_desk.filter(due_at__lt=now).count()
+    rows = (
+        Assignment.objects.filter(
+            case__in=cases.filter(awaiting_director=False, state__in=(State.ASSIGNED, State.IN_PROGRESS)),
+            role=Assignment.Role.LEAD,
+            status__in=LIVE,
+        )
+        .values("org__code", "org__name")
+        .annotate(
+            to_sign=Count("id", filter=Q(status=Assignment.Status.PENDING)),
+            in_progress=Count("id", filter=Q(status=Assignment.Status.SIGNED)),
+            overdue=Count(
+                "id",
+                filter=Q(status=Assignment.Status.PENDING, sign_for_due__lt=now)
+                | Q(status=Assignment.Status.SIGNED, deadline__lt=now),
+            ),
+        )
+        .order_by("-overdue", "org__code")
+    )
+    orgs = [
+        Waiting(
+            holder=r["org__name"],
+            org_code=r["org__code"],
+            to_sign=r["to_sign"],
+            in_progress=r["in_progress"],
+            overdue=r["overdue"],
+        )
+        for r in rows
+    ]
+    return [desk, *orgs]
 
 
 @dataclass

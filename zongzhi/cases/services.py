@@ -39,6 +39,7 @@ from zongzhi.cases.models import (
     DeadlinePolicy,
     FollowUp,
     Instalment,
+    InstalmentPayment,
     MediationSession,
     Party,
     RoomBooking,
@@ -939,6 +940,30 @@ class InstalmentInput:
     amount: Decimal
 
 
+def _schedule_errors(
+    instalments: Sequence[InstalmentInput], amount: Decimal | None, *, amount_given: bool = True
+) -> dict[str, list[str]]:
+    """A schedule's mistakes, by row (`instalments.1.amount`) and as a whole (its sum against the amount)."""
+    errors: dict[str, list[str]] = {}
+    if not instalments:
+        return errors
+    for n, row in enumerate(instalments):
+        if row.amount <= 0:
+            errors[f"instalments.{n}.amount"] = [_("分期履行第 %(n)d 行：金额应大于 0。") % {"n": n + 1}]
+    if len({i.due_on for i in instalments}) != len(instalments):
+        errors.setdefault("instalments", []).append(_("分期履行：两期的应付日期相同，请合并为一期或改期。"))
+    total = sum((i.amount for i in instalments), Decimal(0)).quantize(Decimal("0.01"))
+    if amount is None:
+        if amount_given:
+            errors["amount"] = [_("分期履行须填写协议金额（各期合计 %(s)s 元）。") % {"s": total}]
+    elif total != amount:
+        errors.setdefault("instalments", []).append(
+            _("分期履行：各期金额合计 %(s)s 元，与协议金额 %(a)s 元不符（相差 %(d)s 元）。")
+            % {"s": total, "a": amount, "d": abs(amount - total)}
+        )
+    return errors
+
+
 @catalogue.performs("resolve")
 def case_resolve(
     *,
@@ -977,6 +1002,8 @@ def case_resolve(
             errors["facts"] = [_("请填写纠纷事实。")]
         if not performance_method.strip():
             errors["performance_method"] = [_("请填写履行方式。")]
+        if performance_due is None and instalments:
+            performance_due = max(i.due_on for i in instalments)  # the schedule's last day
         if performance_due is None:
             errors["performance_due"] = [_("请填写履行期限。")]
         if signed_on is None or signed_on > timezone.localdate():
@@ -985,8 +1012,7 @@ def case_resolve(
             clean_amount = _clean_amount(amount)
         except ValidationError as error:
             errors.update(error.message_dict)
-        if instalments and clean_amount is not None and sum(i.amount for i in instalments) != clean_amount:
-            errors["instalments"] = [_("分期金额合计应等于协议金额 %(a)s 元。") % {"a": clean_amount}]
+        errors.update(_schedule_errors(instalments, clean_amount, amount_given="amount" not in errors))
     elif instalments:
         errors["instalments"] = [_("分期履行须写入书面协议：请填写协议内容。")]
     elif not note.strip():
@@ -1036,31 +1062,57 @@ def case_resolve(
 @catalogue.performs("payment")
 def instalment_pay(
     *, case: Case, actor: User, instalment: Instalment, paid_on: datetime.date, paid_amount: Any, receipt: str = ""
-) -> Instalment:
-    """履行登记: one instalment of the agreement paid, with its receipt."""
+) -> InstalmentPayment:
+    """履行登记: a payment against one instalment, the whole or a part; each is kept with its receipt."""
     inputs.check_text(Instalment, {"receipt": receipt}, columns={"receipt": "receipt_number"})
     case = _lock(case)
     access.require_case(actor, case, "payment")
     if instalment.agreement.case_id != case.pk:
         raise ValidationError({"instalment": [_("该分期不属于本案。")]})
-    if instalment.paid_on is not None:
-        raise ValidationError({"instalment": [_("该期已登记履行。")]})
+    # Read again under the case's lock: two clerks registering at once both see the same balance otherwise.
+    instalment = Instalment.objects.select_related("agreement").get(pk=instalment.pk)
+    outstanding = instalment.outstanding
+    if outstanding == 0:
+        raise ValidationError({"instalment": [_("该期已付清。")]})
     if paid_on > timezone.localdate():
         raise ValidationError({"paid_on": [_("实付日期不能晚于今天。")]})
-    amount = _clean_amount(paid_amount)
+    if paid_on < instalment.agreement.signed_on:
+        raise ValidationError(
+            {"paid_on": [_("实付日期不能早于协议签订日期 %(d)s。") % {"d": instalment.agreement.signed_on}]}
+        )
+    try:
+        amount = _clean_amount(paid_amount)
+    except ValidationError:
+        raise ValidationError({"paid_amount": [_("实付金额应为不小于 0 的数字。")]}) from None
     if amount is None or amount == 0:
         raise ValidationError({"paid_amount": [_("请填写实付金额。")]})
+    if amount > outstanding:
+        raise ValidationError(
+            {"paid_amount": [_("实付金额 %(a)s 元超过该期未付金额 %(o)s 元。") % {"a": amount, "o": outstanding}]}
+        )
+    receipt = receipt.strip()
     with transaction.atomic():
-        receipt = receipt.strip()
-        Instalment.objects.filter(pk=instalment.pk).update(paid_on=paid_on, paid_amount=amount, receipt_number=receipt)
+        payment = InstalmentPayment.objects.create(
+            instalment=instalment,
+            region_code=case.region_code,
+            paid_on=paid_on,
+            amount=amount,
+            receipt_number=receipt,
+            recorded_by=actor,
+            recorded_at=timezone.now(),
+        )
+        total = (instalment.paid_amount or Decimal(0)) + amount
+        remaining = instalment.amount - total
+        Instalment.objects.filter(pk=instalment.pk).update(
+            paid_amount=total, paid_on=paid_on if remaining == 0 else None, receipt_number=receipt
+        )
         events.append(
             case,
-            events.InstalmentPaid(due_on=instalment.due_on, paid=amount, receipt=receipt),
+            events.InstalmentPaid(due_on=instalment.due_on, paid=amount, receipt=receipt, remaining=remaining),
             actor=actor,
             at=timezone.now(),
         )
-    instalment.paid_on, instalment.paid_amount, instalment.receipt_number = paid_on, amount, receipt
-    return instalment
+    return payment
 
 
 GUIDANCE = set(catalogue.GUIDANCE)

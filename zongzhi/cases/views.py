@@ -17,12 +17,13 @@ from zongzhi.accounts.decorators import acting_user, staff_page
 from zongzhi.cases import actions, documents, selectors, services
 from zongzhi.cases.catalogue import ACTIONS
 from zongzhi.cases.models import (
+    Agreement,
     Case,
     Category,
     Party,
     State,
 )
-from zongzhi.cases.presenters import mask_id
+from zongzhi.cases.presenters import mask_id, overdue_row, schedule_of
 from zongzhi.cases.workflow import Conflict
 from zongzhi.identity import NATIONALITIES, mask_phone
 from zongzhi.regions.models import Region
@@ -45,7 +46,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
     cases = selectors.queue(user, queue) if queue in selectors.QUEUES else selectors.cases_visible(user)
     cases = selectors.for_list(selectors.cases_filtered(cases, filters))
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = {name: selectors.queue(user, name).count() for name in selectors.QUEUES}
+    mine = selectors.queues_of(user)  # the user's own queues, counted (a judge's are not the county's)
+    if queue in selectors.QUEUES and queue not in mine:
+        mine = [q for q in selectors.QUEUES if q in {*mine, queue}]
+    counts = {name: selectors.queue(user, name).count() for name in mine}
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -53,7 +57,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "cases/list.html",
         {
             "page": page,
-            "queues": [(k, v, counts[k]) for k, v in selectors.QUEUES.items()],
+            "queues": [(k, selectors.QUEUES[k], counts[k]) for k in mine],
             "queue": queue,
             "filters": filters,
             "states": State.choices,
@@ -232,6 +236,10 @@ def _detail(
         if first is not None:
             first["open"] = True
     shown = {p["entry"].name for p in panel}
+    try:
+        agreement: Agreement | None = case.agreement
+    except Agreement.DoesNotExist:
+        agreement = None
     return render(
         request,
         "cases/detail.html",
@@ -244,6 +252,7 @@ def _detail(
             "refusal": [m for ms in (errors or {}).values() for m in ms] if failed and failed not in shown else [],
             "unmasked": unmasked,
             "today": timezone.localdate(),
+            "schedule": schedule_of(agreement, timezone.localdate()) if agreement is not None else None,
         },
         status=status,
     )
@@ -258,6 +267,10 @@ def case_do(request: HttpRequest, number: str, what: str) -> HttpResponse:
     entry = ACTIONS.get(what)
     if entry is None:
         raise Http404
+    edited = actions.rows_edit(entry, request.POST)
+    if edited is not None:  # 增加一行 / 删除 without JavaScript: the form again, nothing run
+        fresh = selectors.case_get(user, number)
+        return _detail(request, fresh, failed=what, errors={}, values=edited)
     try:
         done = actions.run(
             case=case,
@@ -281,7 +294,22 @@ def case_do(request: HttpRequest, number: str, what: str) -> HttpResponse:
         messages.success(request, _("已办理：%(a)s。") % {"a": entry.label})
         return redirect("cases:detail", case.number)
     fresh = selectors.case_get(user, number)
-    return _detail(request, fresh, status=status, failed=what, errors=errors, values=actions.values_of(request.POST))
+    return _detail(
+        request, fresh, status=status, failed=what, errors=errors, values=actions.values_of(request.POST, entry)
+    )
+
+
+@staff_page(access.may_read_business)
+def instalments_overdue(request: HttpRequest) -> HttpResponse:
+    """分期逾期: who owes how much since when, on the user's own cases, the longest overdue first."""
+    user = acting_user(request)
+    today = timezone.localdate()
+    page = Paginator(selectors.instalments_overdue(user, today), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [overdue_row(i, today) for i in page]
+    told = selectors.reminded([r.instalment.pk for r in rows])
+    for row in rows:
+        row.reminded = row.instalment.pk in told
+    return render(request, "cases/instalments_overdue.html", {"page": page, "rows": rows, "today": today})
 
 
 @staff_page(access.may_read_business)

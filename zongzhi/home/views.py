@@ -5,16 +5,16 @@ from django.shortcuts import redirect, render
 
 from zongzhi import access
 from zongzhi.accounts.decorators import staff_page
-from zongzhi.cases.selectors import QUEUES, queue
 from zongzhi.centers.selectors import centers_visible, presences_of
 from zongzhi.grid.selectors import grid_people, grids_of_worker
+from zongzhi.home.worklists import work_lists
 from zongzhi.regions import codes
 from zongzhi.regions.selectors import region_ancestors, region_children, region_figures, region_get, region_roots
 
 
 @staff_page()
 def home(request: HttpRequest) -> HttpResponse:
-    """The landing page of each role: what this person works on, scoped to them."""
+    """The landing page of each role: what this person works on, scoped to them (`worklists`)."""
     user = request.user
     scope = access.scope_of(user)
     memberships = list(user.memberships.select_related("org", "center"))  # type: ignore[union-attr]
@@ -30,7 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["my_postings"] = presences_of([m.org for m in memberships if m.org is not None])
         context["centers"] = list(centers_visible(scope).exclude(level="village")[:12])
         context["my_grids"] = list(grids_of_worker(user))
-        context["queues"] = [(key, label, queue(user, key).count()) for key, label in QUEUES.items()]
+        context.update(work_lists(user, request.GET.get("week", "")))
     return render(request, "accounts/home.html", context)
 
 

@@ -7,6 +7,7 @@ from dataclasses import fields
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
 from zongzhi.accounts.models import User
 from zongzhi.bulk import insert_rows
@@ -21,6 +22,7 @@ from zongzhi.cases.models import (
     CourtReferral,
     FollowUp,
     Instalment,
+    InstalmentPayment,
     MediationSession,
     Party,
     Supervision,
@@ -141,6 +143,19 @@ def _write(cases: list[_Case], world: _World) -> None:
             for c in cases
             if c.agreement
             for i in c.agreement.instalments
+        ],
+    )
+    # Each paid instalment's payment (the receipts history the case page lists), as the payment service keeps it.
+    paid = Instalment.objects.filter(
+        agreement__case_id__in=[case_pk[c.number] for c in cases if c.agreement], paid_amount__isnull=False
+    ).values_list("pk", "region_code", "paid_on", "paid_amount", "receipt_number", "agreement__recorded_by_id")
+    insert_rows(
+        InstalmentPayment,
+        ["instalment_id", "region_code", "paid_on", "amount", "receipt_number", "recorded_by_id", "recorded_at"],
+        [
+            (pk, code, on, amount, receipt, by, timezone.make_aware(datetime.datetime.combine(on, datetime.time(10))))
+            for pk, code, on, amount, receipt, by in paid.iterator()
+            if on is not None  # the seeded history pays each instalment in full, on one day
         ],
     )
     _advance_sequences(cases)
