@@ -106,7 +106,7 @@ def test_the_whole_lifecycle_in_the_browser(browser: Browser, server: dict[str, 
     director = as_user("demo-director")
     director.goto(f"{url}/staff/cases/{number}/")
     director.select_option("form[data-action=assign] select[name=lead]", "152502-D05")
-    director.select_option("form[data-action=assign] select[name=co]", ["152502-BR1"])
+    director.select_option("form[data-action=assign] select[name='co.0.org']", "152502-BR1")
     director.click("form[data-action=assign] button")
     director.wait_for_selector("#state:has-text('已分流')")
 

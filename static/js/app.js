@@ -9,9 +9,56 @@
       window.print();
     }
   });
+  // A link of an error summary puts the cursor in the field it names (not only scrolls to it).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest(".error-summary a[href^='#']");
+    if (!link) return;
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) return;
+    event.preventDefault();
+    field.scrollIntoView({ block: "center" });
+    field.focus();
+  });
   // A region row's "+" loads its children once (htmx inserts them after the row).
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.target.matches && event.target.matches("button.toggle")) event.target.disabled = true;
+  });
+  // The intake's region picker: choosing a level lists the next one (the page works without this: a
+  // "列出下一级区划" button posts the form back). Focus stays where the clerk is.
+  function regionPicker(picker) {
+    var selects = Array.prototype.slice.call(picker.querySelectorAll("select[data-level]"));
+    var asked = 0;
+    function empty(select) {
+      select.innerHTML = "";
+      var none = document.createElement("option");
+      none.value = "";
+      none.textContent = select.dataset.placeholder || "—";
+      select.appendChild(none);
+      select.disabled = true;
+    }
+    selects.forEach(function (select, index) {
+      select.addEventListener("change", function () {
+        var below = selects.slice(index + 1);
+        below.forEach(empty);
+        if (!select.value || !below.length) return;
+        var ticket = ++asked;
+        var url = picker.dataset.optionsUrl + "?parent=" + encodeURIComponent(select.value);
+        fetch(url, { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.text() : ""; })
+          .then(function (html) {
+            if (ticket !== asked) return; // an older answer: the clerk has moved on
+            var next = below[0];
+            next.insertAdjacentHTML("beforeend", html);
+            next.disabled = next.options.length < 2;
+          });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var picker = document.getElementById("region-picker");
+    if (picker) regionPicker(picker);
+    var summary = document.getElementById("error-summary");
+    if (summary) summary.focus();
   });
   document.addEventListener("DOMContentLoaded", function () {
     var locate = document.getElementById("locate");
