@@ -232,6 +232,14 @@ ROUTES: dict[str, list[Probe]] = {
     "staff/cases/": [Probe("/staff/cases/", answers(200))],
     "staff/cases/new/": [Probe("/staff/cases/new/", answers(200))],
     "staff/cases/new/check/": [post("/staff/cases/new/check/", answers(200), {"description": "草场边界"})],
+    # The region picker: the county is above the grid worker's grid (passed through on the way down).
+    "staff/cases/new/regions/": [
+        Probe("/staff/cases/new/regions/?parent=152502000000", MINE),
+        Probe("/staff/cases/new/regions/?parent=152531000000", OUT),
+        Probe(f"/staff/cases/new/regions/?parent={MISSING_REGION}", MISSING),
+        Probe("/staff/cases/new/regions/?chosen=152531000000", OUT),
+        Probe("/staff/cases/new/regions/?q=%E7%A4%BE%E5%8C%BA", MINE),
+    ],
     "staff/cases/<str:number>/": [
         Probe("/staff/cases/{case}/", IN),
         Probe("/staff/cases/{case_out}/", OUT),

@@ -237,3 +237,10 @@ def test_each_handler_gets_its_own_deadline_and_no_lead_is_chosen_for_the_direct
     assert done.status == 302
     co = Assignment.objects.get(case=other, org__code=CO)
     assert co.handle_days == 3 and Assignment.objects.get(case=other, org__code=LEAD).handle_days is None
+    # A co-handler added later gets its own deadline too.
+    version = Case.objects.get(pk=other.pk).version
+    added = director.post_json(
+        f"/api/v1/cases/{other.number}/actions/co_handler", {"version": version, "org": "152502-D08", "handle_days": 7}
+    )
+    assert added.status == 200, added.text
+    assert Assignment.objects.get(case=other, org__code="152502-D08").handle_days == 7

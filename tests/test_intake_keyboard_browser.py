@@ -183,3 +183,24 @@ def test_the_case_page_leads_with_the_usual_step_and_follow_up_chooses_nothing(
     assert form.locator("select[name=performance]").input_value() == ""
     assert form.locator("select[name=satisfaction]").input_value() == ""
     context.close()
+
+
+def test_a_region_found_by_typing_its_name_sets_every_level(page: Page, server: dict[str, str]) -> None:
+    login(page, server, "demo-intake")
+    page.goto(f"{server['url']}/staff/cases/new/")
+    search = page.locator("#id_region_search")
+    assert search.is_visible()  # shown by the script; without it the selects alone work
+    search.focus()
+    page.keyboard.type("白马社区")
+    page.wait_for_function("() => document.querySelectorAll('#region-matches option').length > 0")
+    match = page.locator("#region-matches option").first.get_attribute("value")
+    assert match == "希日塔拉街道 · 白马社区（152502001001）"
+    # Choosing the suggestion puts its text in the box, as typing it does.
+    page.keyboard.press("Control+A")
+    page.keyboard.type(match)
+    page.wait_for_function("() => document.getElementById('id_region_village').value === '152502001001'")
+    assert page.locator("#id_region_township").input_value() == "152502001000"
+    assert page.locator("#id_region_county").input_value() == "152502000000"
+    assert not page.locator("#id_region_grid").is_disabled()  # the village's grids are listed, none chosen
+    assert page.locator("#id_region_grid").input_value() == ""
+    assert focused(page) == "id_region_search"

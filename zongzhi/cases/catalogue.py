@@ -166,6 +166,7 @@ class CloseParams(Params):
 
 class OrgParams(Params):
     org: str = ref(_("协办单位"), "org")
+    handle_days: int | None = Field(None, title=str(_("协办时限（工作日，不填同本案办理期限）")), ge=1, le=90)
 
 
 class PartParams(HandlerOrgParams):

@@ -803,17 +803,18 @@ def case_lead_keep(*, case: Case, actor: User, version: int, handle_days: int | 
 
 
 @catalogue.performs("co_handler")
-def co_handler_add(*, case: Case, actor: User, version: int, org: Org) -> Case:
-    """Add a co-handler (联合调处) to a case already pushed."""
+def co_handler_add(*, case: Case, actor: User, version: int, org: Org, handle_days: int | None = None) -> Case:
+    """Add a co-handler (联合调处) to a case already pushed, with its own deadline or the case's."""
     case = _lock(case)
     access.require_case(actor, case, "co_handler", version=version)
     _require_serving(case, "org", _("协办单位"), org)
+    _handle_days(handle_days)
     live = [Assignment.Status.PENDING, Assignment.Status.SIGNED]
     if case.assignments.filter(org=org, status__in=live).exists():
         raise ValidationError({"org": [_("“%(o)s”已在办理本案。") % {"o": org.name}]})
     now = timezone.now()
     sign_due, _handle = _deadlines(case.category, case.risk_level, now)
-    deadline = case.due_at or _handle
+    deadline = add_working_days(now, handle_days) if handle_days is not None else case.due_at or _handle
     with transaction.atomic():
         Assignment.objects.create(
             case=case,
@@ -821,6 +822,7 @@ def co_handler_add(*, case: Case, actor: User, version: int, org: Org) -> Case:
             org=org,
             role=Assignment.Role.CO,
             deadline=deadline,
+            handle_days=handle_days,
             sign_for_due=sign_due,
             assigned_by=actor,
             assigned_at=now,

@@ -31,6 +31,7 @@ from zongzhi.regions.selectors import (
     PICKER_LEVELS,
     picker_children,
     picker_parent,
+    picker_search,
     picker_unchosen,
     region_picker,
 )
@@ -197,6 +198,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     errors: dict[str, list[str]] = {}
     status = 200
+    kwargs: dict[str, Any] | None = None
     if request.method == "POST" and "pick" not in request.POST:
         try:
             kwargs = _intake_kwargs(request)
@@ -234,6 +236,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
         request,
         "cases/new.html",
         {
+            # After an error the risk check is shown as it stood, not waiting for the next keystroke.
+            **(_live_check(user, kwargs, post) if kwargs else {"check": None}),
             "errors": errors,
             "summary": [(where, m) for where, ms in errors.items() for m in ms],
             "invalid": {k.removeprefix("id_"): v for k, v in errors.items()},
@@ -255,8 +259,15 @@ def case_new(request: HttpRequest) -> HttpResponse:
 
 @staff_page(access.may_read_business)
 def region_options(request: HttpRequest) -> HttpResponse:
-    """The picker's options below a region (in the user's jurisdiction, or above it on the way down)."""
+    """The picker's options below a region (in the user's jurisdiction, or above it on the way down);
+    `?q=` the regions whose name has what was typed; `?chosen=` the selects down to one of them."""
     scope = access.scope_of(acting_user(request))
+    if "q" in request.GET:  # what the clerk typed: matching regions for the search's list
+        matches = picker_search(scope, request.GET["q"])
+        return render(request, "cases/_region_matches.html", {"matches": matches})
+    if "chosen" in request.GET:  # a region found by name: the selects down to it
+        chosen = picker_parent(scope, request.GET["chosen"])
+        return render(request, "cases/_region_picker.html", {"picker": region_picker(scope, chosen)})
     parent = picker_parent(scope, request.GET.get("parent", ""))
     return render(request, "cases/_region_options.html", {"options": picker_children(scope, parent)})
 
@@ -268,11 +279,19 @@ def intake_check(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     try:
         kwargs = _intake_kwargs(request)
-        amount = services._clean_amount(kwargs["amount"])
     except ValidationError:
         return render(request, "cases/_check.html", {"check": None})
+    return render(request, "cases/_check.html", _live_check(user, kwargs, request.POST))
+
+
+def _live_check(user: Any, kwargs: dict[str, Any], post: Any) -> dict[str, Any]:
+    """The risk check's context: suggestion, repeats the user may open, parties found in the registry."""
+    try:
+        amount = services._clean_amount(kwargs["amount"])
+    except ValidationError:
+        return {"check": None}
     if not access.scope_of(user).covers(kwargs["region"].code):
-        return render(request, "cases/_check.html", {"check": None})
+        return {"check": None}
     check = services.intake_check(
         region=kwargs["region"],
         parties=kwargs["parties"],
@@ -285,9 +304,9 @@ def intake_check(request: HttpRequest) -> HttpResponse:
     visible = set(
         selectors.cases_visible(user).filter(pk__in=[r.case.pk for r in check.repeats]).values_list("pk", flat=True)
     )
-    rows = [row for row, _party in _party_rows(request.POST)]
+    rows = [row for row, _party in _party_rows(post)]
     residents = [(m, Party.Role(ROW_ROLES[rows[m.party]]).label) for m in check.residents]
-    return render(request, "cases/_check.html", {"check": check, "visible": visible, "residents": residents})
+    return {"check": check, "visible": visible, "residents": residents}
 
 
 @staff_page(access.may_read_business)

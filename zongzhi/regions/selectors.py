@@ -203,3 +203,22 @@ def region_picker(scope: Scope, chosen: Region | None) -> list[PickerLevel]:
         levels.append(PickerLevel(level, str(labels[level]), options, pick, fixed))
         parent = pick
     return levels
+
+
+def picker_search(scope: Scope, typed: str, limit: int = 20) -> list[tuple[Region, str]]:
+    """Townships, villages and grids in scope whose name contains what was typed, each with its path."""
+    typed = typed.strip()
+    if len(typed) < 2:
+        return []
+    found = list(
+        Region.objects.filter(scope.q("code"), level__in=PICKER_LEVELS[1:], name__contains=typed).order_by("code")[
+            :limit
+        ]
+    )
+    above = {codes.full_code(r.code[:n]) for r in found for n in (9, 12) if n < len(r.prefix)}
+    names = dict(Region.objects.filter(code__in=above).values_list("code", "name"))
+    paths = []
+    for region in found:
+        parents = [names.get(codes.full_code(region.code[:n]), "") for n in (9, 12) if n < len(region.prefix)]
+        paths.append((region, " · ".join([*filter(None, parents), region.name])))
+    return paths
