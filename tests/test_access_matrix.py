@@ -371,8 +371,10 @@ ROUTES: dict[str, list[Probe]] = {
         Probe("/staff/meetings/{meeting_out}/pack.xlsx", OUT),
     ],
     "staff/meetings/items/<int:pk>/": [
-        post("/staff/meetings/items/{agenda_item}/", answers(302, grid=404)),
-        post("/staff/meetings/items/{agenda_item_out}/", answers(404, league=302)),
+        # No decision typed: those who may convene get the page again with the reason (422), others are
+        # refused (a message and back to the meeting).
+        post("/staff/meetings/items/{agenda_item}/", answers(302, grid=404, director=422, leader=422, league=422)),
+        post("/staff/meetings/items/{agenda_item_out}/", answers(404, league=422)),
     ],
     # ---- import and export -----------------------------------------------------------------------
     "staff/transfer/import/": [Probe("/staff/transfer/import/", only(*IMPORTERS))],

@@ -58,7 +58,8 @@ def test_the_window_intake_from_the_keyboard_alone(page: Page, server: dict[str,
     choose_first(page, "id_region_village", then="id_region_grid")
     village = page.locator("#id_region_village").input_value()
     tab_to(page, "id_region_grid", 1)
-    tab_to(page, "id_location", 1)  # no grid chosen: it may stay empty
+    tab_to(page, "id_region_search", 1)  # no grid chosen: it may stay empty; the name search is not needed
+    tab_to(page, "id_location", 1)
     page.keyboard.type("社区广场东侧")
     tab_to(page, "id_occurred_on", 1)
     tab_to(page, "id_title")  # the title is left empty: the mistake
