@@ -58,7 +58,7 @@ def server(django_db_setup, django_db_blocker) -> Iterator[dict[str, str]]:  # t
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    for _ in range(300):  # a minute: on a loaded machine the system checks alone can take half of it
         try:
             urllib.request.urlopen(f"{url}/staff/login/", timeout=1)  # noqa: S310 - our own local server
             break
