@@ -30,7 +30,7 @@ system-deps:
 
 run: setup
 	$(PY) manage.py migrate --no-input -v0
-	$(PY) manage.py seed_demo --scale league
+	$(PY) manage.py seed_demo --scale league --living
 	@$(PY) manage.py demo_logins
 	@echo "background-task worker: manage.py db_worker (log in var/worker.log)"
 	@echo "deadline scheduler: manage.py scheduler, queues the deadline sweep every 10 minutes (log in var/scheduler.log)"

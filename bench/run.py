@@ -128,6 +128,11 @@ def main() -> None:
 
         measure_webhooks()
 
+    if os.environ.get("BENCH_SLOW_LINKS", "1") == "1":  # portal and grid pages in Chromium on emulated Fast 3G
+        from bench.slow_links import measure as measure_slow_links
+
+        measure_slow_links()
+
     from bench.dashboards import measure as measure_dashboards
 
     measure_dashboards(client)  # BENCH_DASHBOARD_CASES=10000000 by default: ~45 minutes (load 13, rebuild 31)

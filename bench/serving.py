@@ -7,6 +7,7 @@ endpoint leaves, whatever the machine. The client shares the cores with the serv
 figures did; a ratio, not a number of requests per second, is what compares between runs.
 """
 
+import contextlib
 import http.client
 import os
 import socket
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +60,9 @@ def _load(port: int, path: str, cookie: str) -> tuple[float, float, float]:
     return len(samples) / elapsed, statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
-def measure(session_key: str, paths: list[str]) -> None:
+@contextlib.contextmanager
+def gunicorn(extra_env: dict[str, str] | None = None) -> Iterator[int]:
+    """A gunicorn (deploy/gunicorn.conf.py) on a free port of this machine, as production runs it; yields the port."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -68,10 +72,11 @@ def measure(session_key: str, paths: list[str]) -> None:
         "ZONGZHI_DEBUG": "0",
         "ZONGZHI_ACCESS_LOG": "0",
         "ZONGZHI_CONN_MAX_AGE": "60",  # as in production: each server thread keeps its connection
+        **(extra_env or {}),
     }
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    executable = str(Path(sys.executable).with_name("gunicorn"))
     server = subprocess.Popen(
-        [gunicorn, "--config", "deploy/gunicorn.conf.py"], cwd=ROOT, env=env,
+        [executable, "--config", "deploy/gunicorn.conf.py"], cwd=ROOT, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -81,6 +86,14 @@ def measure(session_key: str, paths: list[str]) -> None:
                 break
             except OSError:
                 time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def measure(session_key: str, paths: list[str]) -> None:
+    with gunicorn() as port:
         cookie = f"sessionid={session_key}"
         workers = os.environ.get("ZONGZHI_WORKERS", str(2 * (os.cpu_count() or 1) + 1))
         print(f"\ngunicorn, {workers} workers × 4 threads; {CONCURRENCY} keep-alive clients for {SECONDS:.0f} s each")
@@ -91,6 +104,3 @@ def measure(session_key: str, paths: list[str]) -> None:
         for path in paths:
             rate, p50, p95 = _load(port, path, cookie)
             print(f"{'GET ' + path:<48} {rate:8.0f} {p50:8.1f} {p95:8.1f} {rate / floor:8.2f}")
-    finally:
-        server.terminate()
-        server.wait(30)

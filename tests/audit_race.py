@@ -23,6 +23,7 @@ from zongzhi.audit.services import audit_checkpoint, audit_record, audit_verify 
 
 def main(n: int, m: int) -> None:
     before = AuditEntry.objects.count()
+    newest = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
     barrier = threading.Barrier(n + 1)
     errors: list[str] = []
 
@@ -54,6 +55,7 @@ def main(n: int, m: int) -> None:
                 "checkpoint_count": checkpoint.count,
                 "checkpoint_head": checkpoint.head_id,
                 "before": before,
+                "lanes": sorted(set(AuditEntry.objects.filter(id__gt=newest).values_list("lane", flat=True))),
             },
             ensure_ascii=False,
         )

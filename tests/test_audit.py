@@ -111,7 +111,7 @@ def test_checkpoints_chain_and_verify_by_their_public_key(
         (path,) = tmp_path.glob("checkpoints-*.jsonl")
         assert path.stat().st_mode & 0o777 == 0o600
         line = json.loads(path.read_text().splitlines()[0])
-        assert set(line) == {"v", "seq", "at", "head_id", "head_hash", "count", "prev", "signer", "sig"}
+        assert set(line) == {"v", "seq", "at", "head_id", "head_hash", "count", "prev", "signer", "sig", "lanes"}
         result = audit_verify()
         assert result.intact and result.newest == second and result.checkpoints == 2
 

@@ -15,6 +15,21 @@ from zongzhi.demo.seed import seed
 from zongzhi.stats import platform_stats
 
 ROOT = Path(__file__).resolve().parents[1]
+COUNT_LIVING = """
+import json
+from zongzhi.field.models import MobileUnit, MobileVisit, Station
+from zongzhi.grid.models import Household, Resident
+from zongzhi.portal.models import OpenDay
+print(json.dumps({
+    "households": Household.objects.count(),
+    "claimed": Household.objects.filter(claimed_by__isnull=False).count(),
+    "residents": Resident.objects.count(),
+    "stations": Station.objects.count(),
+    "mobile_units": MobileUnit.objects.count(),
+    "mobile_visits": MobileVisit.objects.count(),
+    "open_days": OpenDay.objects.count(),
+}))
+"""
 
 
 def test_league_figures_equal_the_report(db) -> None:  # type: ignore[no-untyped-def]
@@ -105,7 +120,7 @@ def test_platform_stats_json_scoped_by_region(db) -> None:  # type: ignore[no-un
 
 
 def test_small_scale_on_a_fresh_database_is_xilinhot_alone(tmp_path: Path) -> None:
-    """The commands a new user runs, on an empty SQLite file: migrate, seed small twice, stats."""
+    """The commands a new user runs, on an empty SQLite file: migrate, seed small (living) twice, stats."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'small.sqlite3'}", "ZONGZHI_VAR_DIR": str(tmp_path)}
 
     def manage(*args: str) -> str:
@@ -114,8 +129,19 @@ def test_small_scale_on_a_fresh_database_is_xilinhot_alone(tmp_path: Path) -> No
         ).stdout
 
     manage("migrate", "-v0")
-    assert "inserted" in manage("seed_demo", "--scale", "small", "--seed", "3")
-    assert "nothing added" in manage("seed_demo", "--scale", "small", "--seed", "3")
+    # make run's --living, on a sample of the county's grids (the whole county takes minutes)
+    living = ("seed_demo", "--scale", "small", "--seed", "3", "--living", "--residents-grids", "24")
+    assert "inserted" in manage(*living)
+    before = manage("shell", "-v", "0", "-c", COUNT_LIVING)
+    again = manage(*living)
+    assert "nothing added" in again and "seed_demo field work: nothing added" in again
+    assert manage("shell", "-v", "0", "-c", COUNT_LIVING) == before
+    living_counts = json.loads(before)
+    assert living_counts["residents"] > 5_000 and living_counts["claimed"] > 0.8 * living_counts["households"]
+    assert living_counts["mobile_units"] == 2 and living_counts["mobile_visits"] == 16
+    assert living_counts["stations"] >= 3 and living_counts["open_days"] == 12
+    logins = manage("demo_logins")
+    assert "demo-township" in logins and "demo-village" in logins and "希日塔拉街道" in logins
     stats = json.loads(manage("platform_stats", "--json"))
     assert stats["regions"]["county"] == 1
     assert (

@@ -5,6 +5,7 @@ SECRET_KEY    required in prod; in dev a random key is kept in var/secret_key
 DATABASE_URL  default sqlite:///var/zongzhi.sqlite3 (WAL mode)
 ALLOWED_HOSTS comma separated, prod only
 ZONGZHI_AUDIT_CHECKPOINT_DIR   where the signed audit checkpoints are appended (default var/audit-checkpoints)
+ZONGZHI_AUDIT_LANES            parallel audit chains on PostgreSQL, 1-256 (default 16)
 ZONGZHI_AUDIT_RETENTION_DAYS   how long audit entries are kept, at least 180 (default 180)
 The audit keys: zongzhi/audit/keys.py and docs/audit.md.
 """
@@ -186,15 +187,21 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT = Path(os.environ.get("ZONGZHI_STATIC_ROOT", VAR_DIR / "staticfiles"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = not PROD
+# Hashed names (style.3f2a….css) and compressed copies, written by collectstatic: whitenoise serves
+# a hashed file for ten years as immutable, so a phone on a slow link fetches it once. Production
+# always (`make serve` collects); elsewhere when ZONGZHI_STATIC_MANIFEST=1 (the benchmark and the
+# serving test collect first). `make run` and the tests serve the files as they are in static/,
+# so an edit shows at once and no stale collection can hide it.
+STATIC_MANIFEST = PROD or os.environ.get("ZONGZHI_STATIC_MANIFEST") == "1"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if PROD
+            if STATIC_MANIFEST
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
@@ -239,6 +246,13 @@ SCHEDULED_TASKS = [
 
 # The audit log (docs/audit.md): checkpoints outside the database, entries kept at least 180 days
 # (等保 2.0 level 3, 网络安全法 §21: logs kept no less than six months).
+# Parallel audit chains on PostgreSQL: appends in different lanes do not wait for each other (docs/audit.md).
+try:
+    AUDIT_LANES = int(os.environ.get("ZONGZHI_AUDIT_LANES", "16"))
+except ValueError:
+    raise ImproperlyConfigured("ZONGZHI_AUDIT_LANES must be a whole number between 1 and 256") from None
+if not 1 <= AUDIT_LANES <= 256:
+    raise ImproperlyConfigured("ZONGZHI_AUDIT_LANES must be between 1 and 256")
 AUDIT_CHECKPOINT_DIR = Path(os.environ.get("ZONGZHI_AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints"))
 try:
     AUDIT_RETENTION_DAYS = int(os.environ.get("ZONGZHI_AUDIT_RETENTION_DAYS", "180"))

@@ -5,7 +5,8 @@ was `head_hash`". It is one JSON line in `<AUDIT_CHECKPOINT_DIR>/checkpoints-YYY
 (Ed25519, the signing key of `keys.signing_keys`) and linked to the line before by `prev` (SM3 of
 that line), so a line taken out of the middle shows. Verification (`services.audit_verify`) compares
 the database with them: emptied, newest entries deleted or chain recomputed all disagree with the
-checkpoints the log already had. See docs/audit.md.
+checkpoints the log already had. Since the log runs in lanes (`services`), a checkpoint (v2) also
+records every lane's head, so a lane recomputed or cut short shows as well. See docs/audit.md.
 """
 
 import base64
@@ -16,7 +17,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from zongzhi.audit import keys
 
 GENESIS = "0" * 64
 _FIELDS = ("v", "seq", "at", "head_id", "head_hash", "count", "prev", "signer")
+_FIELDS_V2 = (*_FIELDS, "lanes")
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class Checkpoint:
     signature: str
     source: str  # file:line, to say where a bad one is
     digest: str  # SM3 of the line as written, the next line's `prev`
+    lanes: dict[int, tuple[int, str]] = field(default_factory=dict)  # lane -> its head (id, hash); v1: none
 
     def describe(self) -> str:
         local = timezone.localtime(self.at)
@@ -70,7 +73,8 @@ def directory() -> Path:
 
 
 def _message(fields: dict[str, Any]) -> bytes:
-    return json.dumps({k: fields[k] for k in _FIELDS}, sort_keys=True, separators=(",", ":")).encode()
+    names = _FIELDS_V2 if fields["v"] >= 2 else _FIELDS
+    return json.dumps({k: fields[k] for k in names}, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _digest(line: str) -> str:
@@ -142,7 +146,14 @@ def read(
     return found, problems
 
 
-def write(*, head_id: int, head_hash: str, count: int, at: datetime.datetime | None = None) -> Checkpoint:
+def write(
+    *,
+    head_id: int,
+    head_hash: str,
+    count: int,
+    lanes: dict[int, tuple[int, str]] | None = None,
+    at: datetime.datetime | None = None,
+) -> Checkpoint:
     """Append one signed checkpoint (the caller read head and count from the database)."""
     where = directory()
     where.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -158,7 +169,7 @@ def write(*, head_id: int, head_hash: str, count: int, at: datetime.datetime | N
             last = json.loads(lines[-1][1])
             last_seq, prev = int(last["seq"]), _digest(lines[-1][1])
         fields: dict[str, Any] = {
-            "v": 1,
+            "v": 2,
             "seq": last_seq + 1,
             "at": at.astimezone(datetime.UTC).isoformat(),
             "head_id": head_id,
@@ -166,6 +177,7 @@ def write(*, head_id: int, head_hash: str, count: int, at: datetime.datetime | N
             "count": count,
             "prev": prev,
             "signer": signing.key_id,
+            "lanes": {str(lane): [lane_id, lane_hash] for lane, (lane_id, lane_hash) in sorted((lanes or {}).items())},
         }
         fields["sig"] = base64.b64encode(signing.private.sign(_message(fields))).decode()
         line = json.dumps(fields, sort_keys=True, separators=(",", ":"))
@@ -195,4 +207,5 @@ def read_line(line: str, source: str) -> Checkpoint:
         signature=str(fields["sig"]),
         source=source,
         digest=_digest(line),
+        lanes={int(lane): (int(head[0]), str(head[1])) for lane, head in fields.get("lanes", {}).items()},
     )

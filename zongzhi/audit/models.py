@@ -72,10 +72,14 @@ class AuditEntry(models.Model):
     # The chain key the hash was made with ("": an entry from before the chain had a key, plain SM3).
     key_id = models.CharField(max_length=16, blank=True, default="")
     hash = models.CharField(max_length=64, unique=True)
+    # Which of the parallel chains the entry is on (`services.audit_record`): writers in different lanes
+    # never wait for each other. Entries from before lanes, and every entry on SQLite, are on lane 0.
+    lane = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     class Meta:
         verbose_name = _("审计日志")
         ordering = ["-id"]
+        indexes = [models.Index(fields=["lane", "-id"], name="audit_lane_head")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action_label}"

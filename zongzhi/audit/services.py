@@ -6,6 +6,11 @@ reach the database can edit an entry and recompute the chain. Signed checkpoints
 database (`checkpoints.py`) record the head and the count, so emptying the table or deleting its
 newest entries shows too. Entries written before the chain was keyed carry `key_id` "" and plain SM3:
 they form the chain's beginning, sealed by the first keyed entry, whose HMAC covers their last hash.
+
+On PostgreSQL the log is `AUDIT_LANES` chains side by side: a transaction appends to one lane, the
+first free one it finds, and holds only that lane's lock until it commits, so writers do not queue
+behind one platform-wide lock. Each lane is a chain of its own from GENESIS; a checkpoint takes every
+lane's lock for a moment and records each lane's head, the newest entry and the count.
 """
 
 import contextlib
@@ -14,7 +19,8 @@ import hashlib
 import hmac
 import ipaddress
 import json
-from collections import Counter, defaultdict
+import random
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +46,11 @@ CHAIN_BREAKS = ("edited", "key_mismatch", "unlinked", "unknown_key", "legacy_aft
 _request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar("audit_request", default=None)
 
 
+def _lane_of(entry: AuditEntry) -> list[int]:
+    # Lane 0 is left out of the hashed body, so the entries from before lanes verify as they were made.
+    return [entry.lane] if entry.lane else []
+
+
 def _legacy_digest(prev_hash: str, entry: AuditEntry) -> str:
     # Frozen: how the entries before the keyed chain were hashed.
     body = json.dumps(
@@ -62,6 +73,7 @@ def _keyed_digest(key: bytes, prev_hash: str, entry: AuditEntry) -> str:
             entry.target,
             entry.ip,
             entry.detail,
+            *_lane_of(entry),
         ],
         ensure_ascii=False,
         sort_keys=True,
@@ -96,11 +108,69 @@ def current_request() -> HttpRequest | None:
     return _request.get()
 
 
-def _lock_chain() -> None:
-    # On SQLite the write lock taken at BEGIN (IMMEDIATE) serialises appends already.
+def _lanes() -> int:
+    # On SQLite the write lock taken at BEGIN (IMMEDIATE) serialises appends already: one lane.
+    return settings.AUDIT_LANES if connection.vendor == "postgresql" else 1
+
+
+def _noop() -> None:
+    pass
+
+
+def _take_lane() -> int:
+    """Lock a lane for the rest of this transaction and return it: the one it holds, else a free one."""
+    if connection.vendor != "postgresql":
+        return 0  # SQLite's write lock, taken at BEGIN (IMMEDIATE), serialises every writer already
+    lanes = _lanes()
+    # A transaction keeps the lane it took first, so it never holds two and never waits while holding
+    # one: no lock cycle, with checkpoints either. It knows its lane by a no-op on-commit callback of its
+    # own, which Django drops at commit, at rollback, and with a rolled-back savepoint, just as
+    # PostgreSQL releases the lock.
+    lane, marker = getattr(connection, "_zongzhi_audit_lane", (0, None))
+    if marker is not None and any(callback[1] is marker for callback in connection.run_on_commit):
+        return int(lane)
+    last = lane
+    chosen = None
+    with connection.cursor() as cursor:
+        # The lane this connection used last, then the others from lane 0: one writer alone stays on
+        # one chain (lane 0 on a quiet platform), and writers at once spread over the lanes.
+        for candidate in [last, *(n for n in range(lanes) if n != last)]:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_CHAIN_LOCK, candidate])
+            if cursor.fetchone()[0]:
+                chosen = candidate
+                break
+        if chosen is None:  # every lane busy: queue for one
+            chosen = random.randrange(lanes)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_CHAIN_LOCK, chosen])
+
+    def mark() -> None:  # a distinct object per transaction
+        _noop()
+
+    transaction.on_commit(mark)
+    connection._zongzhi_audit_lane = (chosen, mark)  # type: ignore[attr-defined]
+    return chosen
+
+
+def _lock_all_lanes() -> None:
+    """Wait for every lane (a checkpoint's moment of quiet): in lane order, as no writer waits holding one."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
+            for lane in range(max(_lanes(), _highest_lane() + 1)):
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_CHAIN_LOCK, lane])
+
+
+def _highest_lane() -> int:
+    return AuditEntry.objects.order_by("-lane").values_list("lane", flat=True).first() or 0
+
+
+def lane_heads() -> dict[int, tuple[int, str]]:
+    """Each lane's newest entry: lane -> (id, hash)."""
+    heads: dict[int, tuple[int, str]] = {}
+    for lane in range(_highest_lane() + 1):
+        head = AuditEntry.objects.filter(lane=lane).order_by("-id").values_list("id", "hash").first()
+        if head is not None:
+            heads[lane] = head
+    return heads
 
 
 def audit_record(
@@ -116,9 +186,10 @@ def audit_record(
     action = AuditEntry.Action(action)  # a ValueError for an action the log does not know
     chain = keys.chain_keys()
     with transaction.atomic(savepoint=False):  # part of the caller's transaction when there is one
-        _lock_chain()
-        last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
+        lane = _take_lane()
+        last = AuditEntry.objects.filter(lane=lane).order_by("-id").values_list("hash", flat=True).first()
         entry = AuditEntry(
+            lane=lane,
             at=timezone.now(),
             actor=actor if actor is not None and actor.pk else None,
             actor_name=actor_name or (actor.get_username() if actor is not None else ""),
@@ -157,11 +228,12 @@ def audit_checkpoint() -> Checkpoint:
         # Inside a transaction it would record entries that may yet be rolled back: a false anchor.
         raise RuntimeError("audit_checkpoint records committed entries only: call it outside a transaction")
     with transaction.atomic():
-        _lock_chain()  # no append between reading the head and counting up to it
+        _lock_all_lanes()  # no append between reading the heads and counting up to them
         head = AuditEntry.objects.order_by("-id").values_list("id", "hash").first()
         head_id, head_hash = head if head else (0, GENESIS)
         count = AuditEntry.objects.filter(id__lte=head_id).count()
-    return checkpoints.write(head_id=head_id, head_hash=head_hash, count=count)
+        heads = lane_heads()
+    return checkpoints.write(head_id=head_id, head_hash=head_hash, count=count, lanes=heads)
 
 
 # ---- verification ------------------------------------------------------------------------------
@@ -228,7 +300,8 @@ class Verification:
 def _entry_breaks(chain: keys.ChainKeys, result: Verification, heads: set[int]) -> dict[int, tuple[str, int]]:
     """Walk the chain, noting every break; returns (hash, entries up to it) of each checkpoint head seen."""
     seen: dict[int, tuple[str, int]] = {}
-    prev, previous_id, keyed = GENESIS, None, False
+    lane_prev: dict[int, tuple[str, int | None]] = {}  # lane -> (hash, id) of its entry walked last
+    previous_id, keyed = None, False
     made: Counter[str] = Counter()  # entries by key id
     failed: dict[str, list[int]] = {}  # key id -> [entries failing their HMAC, the first of them]
     shown_key: dict[int, str] = {}  # entry id of a listed `edited` break -> its key id
@@ -241,8 +314,9 @@ def _entry_breaks(chain: keys.ChainKeys, result: Verification, heads: set[int]) 
 
     for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=2000):
         result.checked += 1
+        prev, before_id = lane_prev.get(entry.lane, (GENESIS, None))
         if entry.prev_hash != prev:
-            before = _("第 %(id)d 条") % {"id": previous_id} if previous_id else _("链首")
+            before = _("第 %(id)d 条") % {"id": before_id} if before_id else _("链首")
             note(
                 "unlinked",
                 entry.pk,
@@ -278,7 +352,8 @@ def _entry_breaks(chain: keys.ChainKeys, result: Verification, heads: set[int]) 
                     note("edited", entry.pk, _("第 %(id)d 条记录被改动：内容与其 HMAC-SM3 不符。") % {"id": entry.pk})
         if entry.pk in heads:
             seen[entry.pk] = (entry.hash, result.checked)
-        prev, previous_id = entry.hash, entry.pk
+        lane_prev[entry.lane] = (entry.hash, entry.pk)
+        previous_id = entry.pk
     for key_id, (count, first) in failed.items():
         if count == made[key_id] and count > 1:
             # Every entry of a key fails: one finding, not thousands (a wrong key looks exactly like this).
@@ -322,6 +397,22 @@ def _checkpoint_break(checkpoint: Checkpoint, seen: dict[int, tuple[str, int]], 
             checkpoint.head_id,
             _("第 %(id)d 条记录的哈希与%(c)s不符：链被改动并重新计算。") % {"c": where, "id": checkpoint.head_id},
         )
+    for lane, (lane_head, lane_hash) in sorted(checkpoint.lanes.items()):
+        at_head = seen.get(lane_head)
+        if at_head is None:
+            return Break(
+                "checkpoint_head_missing",
+                lane_head,
+                _("%(c)s记录的第 %(lane)d 条链末条记录第 %(id)d 条已不在数据库中。")
+                % {"c": where, "lane": lane, "id": lane_head},
+            )
+        if not hmac.compare_digest(at_head[0], lane_hash):
+            return Break(
+                "head_mismatch",
+                lane_head,
+                _("第 %(id)d 条记录的哈希与%(c)s记录的第 %(lane)d 条链不符：该链被改动并重新计算。")
+                % {"c": where, "lane": lane, "id": lane_head},
+            )
     if count < checkpoint.count:
         return Break(
             "count_below_checkpoint",
@@ -345,10 +436,8 @@ def audit_verify(checkpoint_dir: Path | None = None) -> Verification:
     found, problems = checkpoints.read(checkpoint_dir)
     result = Verification(checkpoints=len(found), newest=found[-1] if found else None)
     result.breaks += [Break(p.kind, None, p.message) for p in problems]
-    by_head: dict[int, list[Checkpoint]] = defaultdict(list)
-    for checkpoint in found:
-        by_head[checkpoint.head_id].append(checkpoint)
-    seen = _entry_breaks(chain, result, set(by_head))
+    heads = {c.head_id for c in found} | {head for c in found for head, _hash in c.lanes.values()}
+    seen = _entry_breaks(chain, result, heads)
     disagreeing = [b for b in (_checkpoint_break(c, seen, result) for c in found) if b is not None]
     if disagreeing:
         # The newest checkpoint that disagrees says the most; the others repeat it.

@@ -17,6 +17,7 @@ from zongzhi.demo import places
 
 REFERENCE = Path(__file__).resolve().parents[2] / "reference" / "xilingol.json"
 XILINHOT = "152502"
+DEMO_SUMU = "152502200"  # 宝力根苏木, Xilinhot's first sumu: the demo's village station and a 乌日特
 
 
 @dataclass
@@ -547,6 +548,27 @@ def _plan_county(
 DEMO_PASSWORD = "Zongzhi-Demo-2025"  # noqa: S105 - demo data only; seed_demo refuses to run in prod
 
 
+def _demo_township_and_village(plan: Plan) -> list[PAccount]:
+    """The director of Xilinhot's township and street centers, and of a gacha's station.
+
+    One login directs every township-level center of the county (one membership and jurisdiction
+    each), so each case the demo routes to a township or street center has someone to handle it.
+    The village login directs the station of the first gacha of 宝力根苏木, where a 乌日特 calls.
+    """
+    townships = sorted(
+        (c for c in plan.centers if c.level == "township" and c.region.startswith(XILINHOT)), key=lambda c: c.code
+    )
+    accounts = [
+        PAccount("demo-township", "演示·苏木街道综治中心主任", "center_director", c.region, center=c.code)
+        for c in townships
+    ]
+    village = min(
+        r.code for r in plan.regions if r.level == "village" and r.kind == "gacha" and r.code.startswith(DEMO_SUMU)
+    )
+    station = PAccount("demo-village", "演示·嘎查综治工作站站长", "center_director", village, center=f"ZZ-{village}")
+    return [*accounts, station]
+
+
 def _plan_demo_accounts(plan: Plan) -> None:
     """One login per persona, in Xilinhot where a place matters, plus a league-wide leader."""
     county = f"{XILINHOT}000000"
@@ -564,6 +586,7 @@ def _plan_demo_accounts(plan: Plan) -> None:
         PAccount("demo-secadmin", "演示·安全管理员", "sec_admin", None),
         PAccount("demo-auditor", "演示·审计管理员", "audit_admin", None),
     ]
+    demo += _demo_township_and_village(plan)
     for account in demo:
         account.demo = True
     first_grid_worker.extra["username"] = "demo-gridworker"

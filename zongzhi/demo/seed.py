@@ -223,6 +223,7 @@ def _seed_accounts(plan: Plan, county: str | None, seed_value: int) -> tuple[int
     for a in accounts:
         if a.username in existing:
             continue
+        existing.add(a.username)  # a login planned at several centers is one user with several memberships
         user = User(username=a.username, full_name=a.full_name)
         user.password = demo_hash if a.demo else make_password(None)
         users.append(user)

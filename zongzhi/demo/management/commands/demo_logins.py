@@ -20,7 +20,8 @@ class Command(BaseCommand):
         self.stdout.write("\n演示账号 demo logins  (http://127.0.0.1:8000/staff/login/)")
         self.stdout.write(f"password for all: {DEMO_PASSWORD}\n")
         for user in users:
-            roles = "、".join(str(m.get_role_display()) for m in user.memberships.all())
+            # One role held at several centers (demo-township directs every township center) reads once.
+            roles = "、".join(dict.fromkeys(str(m.get_role_display()) for m in user.memberships.all()))
             places = "、".join(j.region.name for j in user.jurisdictions.all()) or "—"
             self.stdout.write(f"  {user.username:<16} {roles:<10} {places}")
         self.stdout.write(
