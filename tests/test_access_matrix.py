@@ -233,6 +233,14 @@ ROUTES: dict[str, list[Probe]] = {
     "staff/cases/new/": [Probe("/staff/cases/new/", answers(200))],
     "staff/cases/instalments/overdue/": [Probe("/staff/cases/instalments/overdue/", answers(200))],
     "staff/cases/new/check/": [post("/staff/cases/new/check/", answers(200), {"description": "草场边界"})],
+    # The region picker: the county is above the grid worker's grid (passed through on the way down).
+    "staff/cases/new/regions/": [
+        Probe("/staff/cases/new/regions/?parent=152502000000", MINE),
+        Probe("/staff/cases/new/regions/?parent=152531000000", OUT),
+        Probe(f"/staff/cases/new/regions/?parent={MISSING_REGION}", MISSING),
+        Probe("/staff/cases/new/regions/?chosen=152531000000", OUT),
+        Probe("/staff/cases/new/regions/?q=%E7%A4%BE%E5%8C%BA", MINE),
+    ],
     "staff/cases/<str:number>/": [
         Probe("/staff/cases/{case}/", IN),
         Probe("/staff/cases/{case_out}/", OUT),
@@ -368,8 +376,10 @@ ROUTES: dict[str, list[Probe]] = {
         Probe("/staff/meetings/{meeting_out}/pack.xlsx", OUT),
     ],
     "staff/meetings/items/<int:pk>/": [
-        post("/staff/meetings/items/{agenda_item}/", answers(302, grid=404)),
-        post("/staff/meetings/items/{agenda_item_out}/", answers(404, league=302)),
+        # No decision typed: those who may convene get the page again with the reason (422), others are
+        # refused (a message and back to the meeting).
+        post("/staff/meetings/items/{agenda_item}/", answers(302, grid=404, director=422, leader=422, league=422)),
+        post("/staff/meetings/items/{agenda_item_out}/", answers(404, league=422)),
     ],
     # ---- import and export -----------------------------------------------------------------------
     "staff/transfer/import/": [Probe("/staff/transfer/import/", only(*IMPORTERS))],

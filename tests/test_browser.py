@@ -86,7 +86,9 @@ def test_the_whole_lifecycle_in_the_browser(browser: Browser, server: dict[str, 
     clerk = as_user("demo-intake")
     clerk.goto(f"{url}/staff/cases/new/")
     clerk.select_option("#id_category", "family")
-    clerk.fill("#id_region", "152502001001")
+    clerk.select_option("#id_region_township", "152502001000")  # the picker lists the next level
+    clerk.wait_for_selector("#id_region_village option[value='152502001001']", state="attached")
+    clerk.select_option("#id_region_village", "152502001001")
     clerk.fill("#id_title", "赡养费纠纷（浏览器测试）")
     clerk.fill("#id_description", "老人诉两个儿子未按约定支付赡养费，要求每月各付一千元。")
     clerk.fill("#id_amount", "24000")
@@ -106,7 +108,7 @@ def test_the_whole_lifecycle_in_the_browser(browser: Browser, server: dict[str, 
     director = as_user("demo-director")
     director.goto(f"{url}/staff/cases/{number}/")
     director.select_option("form[data-action=assign] select[name=lead]", "152502-D05")
-    director.select_option("form[data-action=assign] select[name=co]", ["152502-BR1"])
+    director.select_option("form[data-action=assign] select[name='co.0.org']", "152502-BR1")
     director.click("form[data-action=assign] button")
     director.wait_for_selector("#state:has-text('已分流')")
 

@@ -31,7 +31,7 @@ def test_joint_handling_and_coordination_on_the_pages(
     director = as_user("demo-director")
     form = director.locator("form[data-action=assign]")
     form.locator("select[name=lead]").select_option(LEAD)
-    form.locator("select[name=co]").select_option([CO])
+    form.locator("select[name='co.0.org']").select_option(CO)
     form.locator("input[name=handle_days]").fill("五")
     form.locator("button").click()
     # Refused in place: the form is open again with what was typed and the reason under the field.

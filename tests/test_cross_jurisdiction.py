@@ -118,7 +118,7 @@ def test_an_org_of_another_county_not_serving_it_is_refused_on_the_page_and_in_t
         f"/api/v1/cases/{case.number}/actions/assign",
         {"lead": "152502-D05", "co": [PARTNER], "version": case.version},
     )
-    assert co.status == 422 and co.json()["errors"]["co"][0].startswith(refusal(other, "协办单位（联合调处，可多选）"))
+    assert co.status == 422 and co.json()["errors"]["co.0.org"][0].startswith(refusal(other, "协办单位"))
     fresh = Case.objects.get(pk=case.pk)
     assert fresh.state == State.ACCEPTED and fresh.version == case.version
     assert not Assignment.objects.filter(case=case).exists()

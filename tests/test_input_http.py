@@ -87,7 +87,7 @@ def test_over_long_title_on_the_intake_page_is_shown_and_nothing_is_written(cler
             "party0_kind": "person",
         },
     )
-    assert answer.status == 200
+    assert answer.status == 422
     assert "事由最多 100 个字（现为 300 个）。" in answer.text
     assert "具体地点最多 200 个字（现为 250 个）。" in answer.text
     assert "第 1 位当事人：姓名/名称最多 100 个字（现为 200 个）。" in answer.text

@@ -66,9 +66,85 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("fieldset.rows").forEach(showSum);
   });
+  // A link of an error summary puts the cursor in the field it names (not only scrolls to it).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest(".error-summary a[href^='#']");
+    if (!link) return;
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) return;
+    event.preventDefault();
+    field.scrollIntoView({ block: "center" });
+    field.focus();
+  });
   // A region row's "+" loads its children once (htmx inserts them after the row).
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.target.matches && event.target.matches("button.toggle")) event.target.disabled = true;
+  });
+  // The intake's region picker: choosing a level lists the next one, and a region found by name
+  // sets every level down to it (the page works without this: a "列出下一级区划" button posts the form
+  // back). Focus stays where the clerk is.
+  function regionPicker(picker) {
+    var url = picker.dataset.optionsUrl;
+    var picks = picker.querySelector(".picks");
+    var asked = 0;
+    function selects() {
+      return Array.prototype.slice.call(picks.querySelectorAll("select[data-level]"));
+    }
+    function empty(select) {
+      select.innerHTML = "";
+      var none = document.createElement("option");
+      none.value = "";
+      none.textContent = select.dataset.placeholder || "—";
+      select.appendChild(none);
+      select.disabled = true;
+    }
+    picks.addEventListener("change", function (event) {
+      var all = selects();
+      var index = all.indexOf(event.target);
+      if (index < 0) return;
+      var below = all.slice(index + 1);
+      below.forEach(empty);
+      if (!event.target.value || !below.length) return;
+      var ticket = ++asked;
+      fetch(url + "?parent=" + encodeURIComponent(event.target.value), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : ""; })
+        .then(function (html) {
+          if (ticket !== asked) return; // an older answer: the clerk has moved on
+          below[0].insertAdjacentHTML("beforeend", html);
+          below[0].disabled = below[0].options.length < 2;
+        });
+    });
+    var box = document.getElementById("region-search");
+    if (!box) return;
+    box.hidden = false;
+    var search = box.querySelector("input");
+    var list = document.getElementById(search.getAttribute("list"));
+    var typed = 0;
+    search.addEventListener("input", function () {
+      var code = /（(\d{12,15})）$/.exec(search.value);
+      if (code) {
+        var ticket = ++asked;
+        fetch(url + "?chosen=" + code[1], { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.text() : ""; })
+          .then(function (html) {
+            if (ticket !== asked || !html) return;
+            picks.innerHTML = html;
+            picker.closest("form").dispatchEvent(new Event("change", { bubbles: true }));
+          });
+        return;
+      }
+      var mine = ++typed;
+      if (search.value.trim().length < 2) return;
+      fetch(url + "?q=" + encodeURIComponent(search.value.trim()), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : ""; })
+        .then(function (html) { if (mine === typed) list.innerHTML = html; });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var picker = document.getElementById("region-picker");
+    if (picker) regionPicker(picker);
+    var summary = document.getElementById("error-summary");
+    if (summary) summary.focus();
   });
   document.addEventListener("DOMContentLoaded", function () {
     var locate = document.getElementById("locate");

@@ -208,6 +208,9 @@ def _bind(entry: Action, params: Params, case: Case, user: User) -> dict[str, An
             continue
         if name == "instalments":
             value = [services.InstalmentInput(i.due_on, i.amount) for i in value]
+        if name == "co" and entry.name == "assign":
+            kwargs["co"] = _co_handlers(value, case, user, errors)
+            continue
         enum = _extra(info).get("enum")
         if enum and value not in enum and not (value in ("", None) and not info.is_required()):
             errors[name] = [_("请选择%(t)s。") % {"t": info.title or name}]
@@ -216,6 +219,23 @@ def _bind(entry: Action, params: Params, case: Case, user: User) -> dict[str, An
     if errors:
         raise ValidationError(errors)
     return kwargs
+
+
+def _co_handlers(rows: list[Any], case: Case, user: User, errors: dict[str, list[str]]) -> list[services.CoHandler]:
+    """The co-handlers' orgs, each with the deadline set for it; refusals keyed `co.<row>.org`."""
+    handlers = []
+    for i, row in enumerate(rows):
+        try:
+            org = _resolve("org", row.org, str(_("协办单位")), case, user)
+        except ValidationError as error:
+            errors[f"co.{i}.org"] = error.messages
+            continue
+        if org is None:
+            if row.handle_days is not None:
+                errors[f"co.{i}.org"] = [_("填写了协办时限，请选择协办单位。")]
+            continue
+        handlers.append(services.CoHandler(org, row.handle_days))
+    return handlers
 
 
 # ---- validation messages -----------------------------------------------------------------------
@@ -423,7 +443,12 @@ def form(
 
 
 def _fields(
-    schema: type[pydantic.BaseModel], case: Case, user: User, values: dict[str, Any], prefix: str
+    schema: type[pydantic.BaseModel],
+    case: Case,
+    user: User,
+    values: dict[str, Any],
+    prefix: str,
+    in_row: bool = False,  # a row of a list (an instalment, a co-handler): the whole row may stay empty
 ) -> list[FormField]:
     fields = []
     for name, info in schema.model_fields.items():
@@ -437,13 +462,13 @@ def _fields(
             name=key,
             label=info.title or name,
             widget=widget,
-            required=info.is_required() and widget not in ("checkbox", "multiselect"),
+            required=info.is_required() and widget not in ("checkbox", "multiselect") and not in_row,
             value=values.get(key, default),
             max_length=_max_length(info),
         )
         if extra.get("ref"):
             item.choices = ref_choices(extra["ref"], case, user)
-            item.required = item.required or (extra["ref"] != "my_org" and info.is_required())
+            item.required = item.required or (extra["ref"] != "my_org" and info.is_required() and not in_row)
         elif extra.get("enum"):
             item.choices = list(extra.get("x-labels", {}).items())
         if widget == "multiselect":
@@ -451,7 +476,9 @@ def _fields(
             item.value = [chosen] if isinstance(chosen, str) else list(chosen)
         if widget == "rows":
             inner = _inner_model(_base(info.annotation))
-            item.rows = [_fields(inner, case, user, values, f"{key}.{i}.") for i in range(_row_count(values, key))]
+            item.rows = [
+                _fields(inner, case, user, values, f"{key}.{i}.", in_row=True) for i in range(_row_count(values, key))
+            ]
             item.max_length = _max_length(info) or MAX_ROWS
         fields.append(item)
     return fields

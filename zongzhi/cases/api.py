@@ -122,6 +122,10 @@ class IntakeOut(CaseRowOut):
     risk_suggested: str
     risk_reasons: list[str]
     repeats: list[dict[str, Any]]
+    # What does not fit the village's registry (more people involved than live there), in Chinese.
+    warnings: list[str]
+    # Parties whose resident ID is registered in the case's village: their index, household, same name.
+    registry: list[dict[str, Any]]
     owner: str
     parties: list[PartyOut]
     allowed_actions: list[str]

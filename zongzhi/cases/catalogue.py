@@ -97,10 +97,27 @@ class OptionalReason(Params):
     reason: str = text(_("说明"), model=Assignment, name="return_reason")
 
 
+class CoHandlerIn(Params):
+    """A co-handler (联合调处) with its own handling deadline."""
+
+    org: str = ref(_("协办单位"), "org")
+    handle_days: int | None = Field(None, title=str(_("协办时限（工作日，不填同主办）")), ge=1, le=90)
+
+
 class AssignParams(Params):
     lead: str = ref(_("主办单位"), "org")
-    co: list[str] = ref(_("协办单位（联合调处，可多选）"), "org", default=[])
-    handle_days: int | None = Field(None, title=str(_("办理时限（工作日，不填按规则）")), ge=1, le=90)
+    handle_days: int | None = Field(None, title=str(_("主办时限（工作日，不填按规则）")), ge=1, le=90)
+    # Each co-handler with its own deadline; a bare org code or name (the earlier form) is accepted too.
+    co: list[CoHandlerIn] = Field(
+        [], title=str(_("协办单位（联合调处）")), max_length=10, json_schema_extra={"rows": 3}
+    )
+
+    @field_validator("co", mode="before")
+    @classmethod
+    def _bare_orgs(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"org": v} if isinstance(v, str) else v for v in value]
+        return value
 
 
 class HandlerOrgParams(Params):
@@ -149,6 +166,7 @@ class CloseParams(Params):
 
 class OrgParams(Params):
     org: str = ref(_("协办单位"), "org")
+    handle_days: int | None = Field(None, title=str(_("协办时限（工作日，不填同本案办理期限）")), ge=1, le=90)
 
 
 class PartParams(HandlerOrgParams):
@@ -259,6 +277,11 @@ class Action:
             self.body = create_model(f"{self.params.__name__}Versioned", __base__=self.params, version=version)
 
     @property
+    def rank(self) -> int:
+        """Where the case page lists it: the usual next step first, refusals and reversals last."""
+        return 0 if self.primary else 2 if self.name in RARE else 1
+
+    @property
     def is_transition(self) -> bool:
         return self.name in TRANSITIONS
 
@@ -333,7 +356,10 @@ PRIMARY = {
     "follow_up",
     "supervision_reply",
     "supervision_assess",
+    "keep_lead",
 }
+# Rare or undoing steps: listed after the others on the case page, so the first form is never one of them.
+RARE = {"reject", "return", "transfer", "escalate", "withdraw", "fail", "reopen", "refer_court", "unmask"}
 
 
 def _transition(name: str, roles: frozenset[str], params: type[Params], **kw: Any) -> Action:

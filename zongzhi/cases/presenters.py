@@ -114,6 +114,8 @@ def intake_result(case: Case, user: Any) -> dict[str, Any]:
         "risk_suggested": case.risk_suggested,
         "risk_reasons": case.risk_reasons,
         "repeats": getattr(case, "repeats", []),
+        "warnings": getattr(case, "warnings", []),
+        "registry": getattr(case, "registry", []),
         "owner": user.get_username(),
         "parties": [party_masked(p) for p in case.parties.all()],
         "allowed_actions": access.allowed_actions(user, case),

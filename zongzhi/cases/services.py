@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zongzhi import access, inputs, uploads
+from zongzhi.access import Scope
 from zongzhi.accounts.models import Role, User
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
@@ -52,6 +53,7 @@ from zongzhi.cases.risk import suggest_risk
 from zongzhi.centers.models import Center, Org, Room
 from zongzhi.centers.selectors import org_serves
 from zongzhi.crypto import blind_index
+from zongzhi.grid.selectors import resident_id_index, residents_visible
 from zongzhi.identity import (
     normalize_resident_id,
     normalize_uscc,
@@ -87,12 +89,26 @@ class Repeat:
 
 
 @dataclass
+class RegistryMatch:
+    """A party whose ID matches a resident registered in the case's village (from the grid's registry)."""
+
+    party: int  # index in the parties given
+    name: str  # the party's name as typed
+    household: str  # the household's code (its page: grid:household)
+    same_name: bool  # the registry's name for that ID is the one typed
+
+
+@dataclass
 class IntakeCheck:
-    """What the clerk sees before saving: suggested risk with reasons, repeats and near-duplicates."""
+    """What the clerk sees before saving: suggested risk with reasons, repeats and near-duplicates,
+    the parties found in the village's registry and what does not fit it (more people than live there)."""
 
     risk_level: str
     risk_reasons: list[str]
     repeats: list[Repeat] = field(default_factory=list)
+    residents: list[RegistryMatch] = field(default_factory=list)
+    population: int | None = None  # the village's population, when known
+    warnings: list[str] = field(default_factory=list)
 
 
 # ---- helpers ----------------------------------------------------------------------------------
@@ -341,7 +357,55 @@ def intake_check(
     same_party = sum(1 for r in repeats if r.why.startswith(_("同一当事人")))
     text = f"{title}\n{description}"
     level, reasons = suggest_risk(amount=amount, people_involved=people_involved, text=text, repeats=same_party)
-    return IntakeCheck(level, reasons, repeats)
+    residents = registry_matches(region=region, parties=parties)
+    population = village_population(region)
+    warnings = []
+    if population is not None and people_involved > population:
+        warnings.append(
+            _("涉及人数 %(n)d 人，超过本嘎查村社区登记的人口 %(p)d 人，请核对。")
+            % {"n": people_involved, "p": population}
+        )
+    return IntakeCheck(level, reasons, repeats, residents, population, warnings)
+
+
+def _village(region: Region) -> str | None:
+    """The code of the village a region is in (itself, or a grid's village); None above the villages."""
+    return region.code[:12] if len(region.prefix) >= codes.PREFIX_LENGTH[codes.VILLAGE] else None
+
+
+def village_population(region: Region) -> int | None:
+    """The village's population: the statistics' figure, else the living residents the registry holds."""
+    village = _village(region)
+    if village is None:
+        return None
+    recorded = Region.objects.filter(code=village).values_list("population", flat=True).first()
+    if recorded:
+        return recorded
+    living = residents_visible(Scope(prefixes=(village,))).filter(living=True).count()
+    return living or None
+
+
+def registry_matches(*, region: Region, parties: Sequence[PartyInput]) -> list[RegistryMatch]:
+    """The parties whose resident ID is registered in the case's village (exact match by blind index)."""
+    village = _village(region)
+    wanted = {
+        i: resident_id_index(p.id_number)
+        for i, p in enumerate(parties)
+        if p.kind == Party.Kind.PERSON and p.id_number.strip() and not resident_id_errors(p.id_number)
+    }
+    if village is None or not wanted:
+        return []
+    found = {
+        r.id_index: r
+        for r in residents_visible(Scope(prefixes=(village,)))
+        .filter(id_index__in=set(wanted.values()))
+        .select_related("household")
+    }
+    return [
+        RegistryMatch(i, parties[i].name.strip(), found[key].household.code, found[key].name == parties[i].name.strip())
+        for i, key in wanted.items()
+        if key in found
+    ]
 
 
 def case_intake(
@@ -471,6 +535,10 @@ def case_intake(
             to_state=case.state,
         )
     case.repeats = [{"number": r.case.number, "title": r.case.title, "why": r.why} for r in check.repeats]  # type: ignore[attr-defined]
+    case.warnings = check.warnings  # type: ignore[attr-defined]
+    case.registry = [  # type: ignore[attr-defined]
+        {"party": m.party, "household": m.household, "same_name": m.same_name} for m in check.residents
+    ]
     return case
 
 
@@ -530,24 +598,58 @@ def case_reopen(*, case: Case, actor: User, version: int, reason: str) -> Case:
     return case_act(case=case, action="reopen", actor=actor, version=version, reason=reason)
 
 
+@dataclass
+class CoHandler:
+    """A co-handler to assign, with its own handling deadline in working days (None: the lead's)."""
+
+    org: Org
+    handle_days: int | None = None
+
+
 @catalogue.performs("assign")
 def case_assign(
-    *, case: Case, actor: User, version: int, lead: Org, co: Sequence[Org] = (), handle_days: int | None = None
+    *,
+    case: Case,
+    actor: User,
+    version: int,
+    lead: Org,
+    co: Sequence[Org | CoHandler] = (),
+    handle_days: int | None = None,
 ) -> Case:
-    """分流指派: push the case to a lead org and co-handlers, each with sign-for and handling deadlines."""
+    """分流指派: push the case to a lead org and co-handlers, each with sign-for and handling deadlines.
+
+    `handle_days` is the lead's deadline in working days (by the policy when None); a co-handler given
+    as `CoHandler(org, handle_days)` has its own, one given as an org shares the lead's.
+    """
+    own_days = {c.org.code: c.handle_days for c in co if isinstance(c, CoHandler) and c.handle_days is not None}
+    orgs = [c.org if isinstance(c, CoHandler) else c for c in co]
     case = _lock(case)
     access.require_case(actor, case, "assign", version=version)
     _require_serving(case, "lead", _("主办单位"), lead)
-    _require_serving(case, "co", _("协办单位"), *co)
-    if lead in co:
+    _require_serving(case, "co", _("协办单位"), *orgs)
+    if lead in orgs:
         raise ValidationError({"co": [_("主办单位不能同时是协办单位。")]})
-    if len(set(co)) != len(co):
+    if len(set(orgs)) != len(orgs):
         raise ValidationError({"co": [_("同一协办单位选了两次。")]})
     _handle_days(handle_days)
+    for value in own_days.values():
+        if not 1 <= value <= 90:
+            raise ValidationError({"co": [_("协办时限应在 1 到 90 个工作日之间。")]})
     now = timezone.now()
     sign_due, handle_due = _deadlines(case.category, case.risk_level, now)
     if handle_days is not None:
         handle_due = add_working_days(now, handle_days)
+    handlers = [(lead, Assignment.Role.LEAD, handle_days, handle_due)]
+    for org in orgs:
+        days = own_days.get(org.code)
+        handlers.append(
+            (
+                org,
+                Assignment.Role.CO,
+                days if days is not None else handle_days,
+                add_working_days(now, days) if days is not None else handle_due,
+            )
+        )
     with transaction.atomic():
         Assignment.objects.bulk_create(
             [
@@ -556,18 +658,18 @@ def case_assign(
                     region_code=case.region_code,
                     org=org,
                     role=role,
-                    deadline=handle_due,
-                    handle_days=handle_days,
+                    deadline=deadline,
+                    handle_days=days,
                     sign_for_due=sign_due,
                     assigned_by=actor,
                     assigned_at=now,
                 )
-                for org, role in [(lead, Assignment.Role.LEAD), *((o, Assignment.Role.CO) for o in co)]
+                for org, role, days, deadline in handlers
             ]
         )
         return workflow.perform(
             case=case,
-            event=events.Assigned(lead=lead.name, co=tuple(o.name for o in co), deadline=handle_due),
+            event=events.Assigned(lead=lead.name, co=tuple(o.name for o in orgs), deadline=handle_due),
             actor=actor,
             version=version,
             changes={"due_at": handle_due, "awaiting_director": False},
@@ -702,17 +804,18 @@ def case_lead_keep(*, case: Case, actor: User, version: int, handle_days: int | 
 
 
 @catalogue.performs("co_handler")
-def co_handler_add(*, case: Case, actor: User, version: int, org: Org) -> Case:
-    """Add a co-handler (联合调处) to a case already pushed."""
+def co_handler_add(*, case: Case, actor: User, version: int, org: Org, handle_days: int | None = None) -> Case:
+    """Add a co-handler (联合调处) to a case already pushed, with its own deadline or the case's."""
     case = _lock(case)
     access.require_case(actor, case, "co_handler", version=version)
     _require_serving(case, "org", _("协办单位"), org)
+    _handle_days(handle_days)
     live = [Assignment.Status.PENDING, Assignment.Status.SIGNED]
     if case.assignments.filter(org=org, status__in=live).exists():
         raise ValidationError({"org": [_("“%(o)s”已在办理本案。") % {"o": org.name}]})
     now = timezone.now()
     sign_due, _handle = _deadlines(case.category, case.risk_level, now)
-    deadline = case.due_at or _handle
+    deadline = add_working_days(now, handle_days) if handle_days is not None else case.due_at or _handle
     with transaction.atomic():
         Assignment.objects.create(
             case=case,
@@ -720,6 +823,7 @@ def co_handler_add(*, case: Case, actor: User, version: int, org: Org) -> Case:
             org=org,
             role=Assignment.Role.CO,
             deadline=deadline,
+            handle_days=handle_days,
             sign_for_due=sign_due,
             assigned_by=actor,
             assigned_at=now,

@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.case_new, name="new"),
     path("new/check/", views.intake_check, name="check"),
     path("instalments/overdue/", views.instalments_overdue, name="instalments_overdue"),
+    path("new/regions/", views.region_options, name="region_options"),
     path("config/", config_views.config_page, name="config"),
     path("config/<str:what>/", config_views.config_save, name="config_save"),
     path("<str:number>/", views.case_detail, name="detail"),

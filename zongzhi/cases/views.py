@@ -26,7 +26,16 @@ from zongzhi.cases.models import (
 from zongzhi.cases.presenters import mask_id, overdue_row, schedule_of
 from zongzhi.cases.workflow import Conflict
 from zongzhi.identity import NATIONALITIES, mask_phone
+from zongzhi.regions import codes
 from zongzhi.regions.models import Region
+from zongzhi.regions.selectors import (
+    PICKER_LEVELS,
+    picker_children,
+    picker_parent,
+    picker_search,
+    picker_unchosen,
+    region_picker,
+)
 
 PAGE_SIZE = 25
 
@@ -72,32 +81,59 @@ def case_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _parties_from(post: Any) -> list[services.PartyInput]:
-    parties = []
-    for i in range(3):
-        name = post.get(f"party{i}_name", "").strip()
-        if not name:
+PARTY_ROWS = 3  # applicant, respondent, a third party
+PARTY_INPUTS = ("kind", "name", "id", "nationality", "phone", "address")
+# The service names a party's fields after PartyInput; the page's inputs are `party<row>_<input>`.
+PARTY_FIELD_INPUT = {"kind": "kind", "role": "name", "name": "name", "id_number": "id", "nationality": "nationality"}
+PARTY_FIELD_INPUT |= {"phone": "phone", "address": "address"}
+ROW_ROLES = ("applicant", "respondent", "third")
+
+
+def _party_rows(post: Any) -> list[tuple[int, services.PartyInput]]:
+    """The party rows something was typed in, with their row on the page (an empty row is no party)."""
+    rows = []
+    for i in range(PARTY_ROWS):
+        typed = {k: post.get(f"party{i}_{k}", "") for k in PARTY_INPUTS}
+        if not any(typed[k].strip() for k in ("name", "id", "phone", "address")):
             continue
-        parties.append(
-            services.PartyInput(
-                kind=post.get(f"party{i}_kind", "person"),
-                role=post.get(f"party{i}_role", "applicant"),
-                name=name,
-                id_number=post.get(f"party{i}_id", ""),
-                nationality=post.get(f"party{i}_nationality", ""),
-                phone=post.get(f"party{i}_phone", ""),
-                address=post.get(f"party{i}_address", ""),
+        rows.append(
+            (
+                i,
+                services.PartyInput(
+                    kind=typed["kind"] or "person",
+                    role=ROW_ROLES[i],
+                    name=typed["name"].strip(),
+                    id_number=typed["id"],
+                    nationality=typed["nationality"],
+                    phone=typed["phone"],
+                    address=typed["address"],
+                ),
             )
         )
-    return parties
+    return rows
+
+
+def _posted_region(post: Any) -> str:
+    """The picker's deepest chosen region (each level inside the one above), or a code posted as `region`."""
+    chosen, above = "", ""
+    for level in PICKER_LEVELS:
+        code = post.get(f"region_{level}", "").strip()
+        if not code or not code.startswith(above):
+            break  # not chosen, or left from another county or township before the levels above changed
+        chosen, above = code, code[: codes.PREFIX_LENGTH[level]]
+    return chosen or post.get("region", "").strip()
 
 
 def _intake_kwargs(request: HttpRequest) -> dict[str, Any]:
+    """The service's arguments from the window form; what the form itself cannot read is refused by field."""
     post = request.POST
     errors: dict[str, list[str]] = {}
-    region = Region.objects.filter(code=post.get("region", "").strip()).first()
+    typed = _posted_region(post)
+    region = Region.objects.filter(code=typed).first() if typed else None
     if region is None:
-        errors["region"] = [_("发生地区划代码“%(c)s”不存在。") % {"c": post.get("region", "")}]
+        errors["region"] = [_("发生地区划代码“%(c)s”不存在。") % {"c": typed[:20]}] if typed else [_("请选择发生地。")]
+    elif picker_unchosen(access.scope_of(acting_user(request)), region):
+        errors["region"] = [_("请选择发生地（逐级选到苏木乡镇街道、嘎查村社区或网格）。")]
     category = Category.objects.filter(code=post.get("category", "")).first()
     if category is None:
         errors["category"] = [_("请选择纠纷类别。")]
@@ -114,12 +150,13 @@ def _intake_kwargs(request: HttpRequest) -> dict[str, Any]:
         people = 1
     if errors:
         raise ValidationError(errors)
+    rows = _party_rows(post)
     return {
         "category": category,
         "title": post.get("title", ""),
         "description": post.get("description", ""),
         "region": region,
-        "parties": _parties_from(post),
+        "parties": [party for _row, party in rows],
         "amount": post.get("amount") or None,
         "people_involved": people,
         "foreign_related": post.get("foreign_related") == "on",
@@ -130,55 +167,135 @@ def _intake_kwargs(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def _on_the_page(errors: dict[str, list[str]], post: Any) -> dict[str, list[str]]:
+    """The service's errors keyed by the page's input ids (`parties.0.phone` → `id_party1_phone` when the
+    first party typed is on the second row)."""
+    rows = [row for row, _party in _party_rows(post)]
+    placed: dict[str, list[str]] = {}
+    for key, messages_ in errors.items():
+        parts = key.split(".")
+        if parts[0] == "parties" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
+            where = f"id_party{rows[int(parts[1])]}_{PARTY_FIELD_INPUT.get(parts[2], 'name')}"
+        elif parts[0] == "parties":
+            where = "id_party0_name"
+        elif key == "people_involved":
+            where = "id_people"
+        elif key == "risk_level":
+            where = "id_risk"
+        elif key == "risk_override_reason":
+            where = "id_override"
+        elif key in ("__all__", "channel", "lng", "lat"):
+            where = ""
+        else:
+            where = f"id_{key}"
+        placed.setdefault(where, []).extend(messages_)
+    return placed
+
+
 @staff_page(access.may_read_business)
 def case_new(request: HttpRequest) -> HttpResponse:
-    """The window form: everything reachable from the keyboard, in the order a clerk asks."""
+    """The window form: everything reachable from the keyboard, in the order a clerk asks.
+
+    After an error every input comes back as it was typed (from this request's POST only: nothing of
+    it goes to a URL, a cookie or the session), each wrong one marked where it is and listed on top.
+    """
     user = acting_user(request)
     errors: dict[str, list[str]] = {}
-    if request.method == "POST":
+    status = 200
+    kwargs: dict[str, Any] | None = None
+    if request.method == "POST" and "pick" not in request.POST:
         try:
             kwargs = _intake_kwargs(request)
             related = list(selectors.cases_visible(user).filter(number__in=request.POST.getlist("related")))
             case = services.case_intake(actor=user, related=related, **kwargs)
         except ValidationError as error:
-            errors = error.message_dict
+            errors = _on_the_page(error.message_dict, request.POST)
+            status = 422
         else:
             messages.success(request, _("已登记，案件编号 %(n)s。") % {"n": case.number})
             return redirect("cases:detail", case.number)
     scope = access.scope_of(user)
-    default_region = next((j.region.code for j in user.jurisdictions.select_related("region")), "")
+    post = request.POST if request.method == "POST" else {}
+    chosen = Region.objects.filter(code=_posted_region(post)).first() if post else None
+    picker = region_picker(scope, chosen)
+    first_open = next((f"id_region_{p.level}" for p in picker if not p.fixed), "id_region_grid")
+    if "id_region" in errors:
+        errors[first_open] = errors.pop("id_region")
     try:
         channel = Case.Channel(services.intake_channel(user)).label
     except PermissionDenied:
         channel = None
+    parties = []
+    for i in range(PARTY_ROWS):
+        values = {k: post.get(f"party{i}_{k}", "") for k in PARTY_INPUTS}
+        parties.append(
+            {
+                "i": i,
+                "role": ROW_ROLES[i],
+                "values": values,
+                "errors": {k: errors.get(f"id_party{i}_{k}", []) for k in PARTY_INPUTS},
+            }
+        )
     return render(
         request,
         "cases/new.html",
         {
+            # After an error the risk check is shown as it stood, not waiting for the next keystroke.
+            **(_live_check(user, kwargs, post) if kwargs else {"check": None}),
             "errors": errors,
-            "post": request.POST,
+            "summary": [(where, m) for where, ms in errors.items() for m in ms],
+            "invalid": {k.removeprefix("id_"): v for k, v in errors.items()},
+            "post": post,
             "categories": Category.objects.filter(active=True),
             "channel": channel,
             "risks": Case.Risk.choices,
             "party_kinds": Party.Kind.choices,
-            "party_roles": Party.Role.choices,
             "nationalities": NATIONALITIES,
-            "default_region": default_region,
-            "rows": range(3),
+            "parties": parties,
+            "picker": picker,
+            "region_error_id": first_open,
+            "region_errors": errors.get(first_open, []),
             "scope": scope,
         },
+        status=status,
     )
+
+
+@staff_page(access.may_read_business)
+def region_options(request: HttpRequest) -> HttpResponse:
+    """The picker's options below a region (in the user's jurisdiction, or above it on the way down);
+    `?q=` the regions whose name has what was typed; `?chosen=` the selects down to one of them."""
+    scope = access.scope_of(acting_user(request))
+    if "q" in request.GET:  # what the clerk typed: matching regions for the search's list
+        matches = picker_search(scope, request.GET["q"])
+        return render(request, "cases/_region_matches.html", {"matches": matches})
+    if "chosen" in request.GET:  # a region found by name: the selects down to it
+        chosen = picker_parent(scope, request.GET["chosen"])
+        return render(request, "cases/_region_picker.html", {"picker": region_picker(scope, chosen)})
+    parent = picker_parent(scope, request.GET.get("parent", ""))
+    return render(request, "cases/_region_options.html", {"options": picker_children(scope, parent)})
 
 
 @require_POST
 @staff_page(access.may_read_business)
 def intake_check(request: HttpRequest) -> HttpResponse:
-    """htmx: the suggested risk with its reasons and possible repeats, while the clerk types."""
+    """htmx: the suggested risk with its reasons, possible repeats and the village's registry, while the clerk types."""
+    user = acting_user(request)
     try:
         kwargs = _intake_kwargs(request)
-        amount = services._clean_amount(kwargs["amount"])
     except ValidationError:
         return render(request, "cases/_check.html", {"check": None})
+    return render(request, "cases/_check.html", _live_check(user, kwargs, request.POST))
+
+
+def _live_check(user: Any, kwargs: dict[str, Any], post: Any) -> dict[str, Any]:
+    """The risk check's context: suggestion, repeats the user may open, parties found in the registry."""
+    try:
+        amount = services._clean_amount(kwargs["amount"])
+    except ValidationError:
+        return {"check": None}
+    if not access.scope_of(user).covers(kwargs["region"].code):
+        return {"check": None}
     check = services.intake_check(
         region=kwargs["region"],
         parties=kwargs["parties"],
@@ -189,11 +306,11 @@ def intake_check(request: HttpRequest) -> HttpResponse:
         people_involved=kwargs["people_involved"],
     )
     visible = set(
-        selectors.cases_visible(acting_user(request))
-        .filter(pk__in=[r.case.pk for r in check.repeats])
-        .values_list("pk", flat=True)
+        selectors.cases_visible(user).filter(pk__in=[r.case.pk for r in check.repeats]).values_list("pk", flat=True)
     )
-    return render(request, "cases/_check.html", {"check": check, "visible": visible})
+    rows = [row for row, _party in _party_rows(post)]
+    residents = [(m, Party.Role(ROW_ROLES[rows[m.party]]).label) for m in check.residents]
+    return {"check": check, "visible": visible, "residents": residents}
 
 
 @staff_page(access.may_read_business)
@@ -215,7 +332,8 @@ def _detail(
     """The case page; after a refused action, that action's form again with what was typed and why."""
     user = acting_user(request)
     panel: list[dict[str, Any]] = []
-    for name in access.allowed_actions(user, case):
+    # The usual next step first, then the others, refusals and reversals last (each in catalogue order).
+    for name in sorted(access.allowed_actions(user, case), key=lambda n: ACTIONS[n].rank):
         entry = ACTIONS[name]
         mine = name == failed
         fields = actions.form(entry, case, user, values if mine else None)

@@ -1,6 +1,7 @@
 """Joint dispatch meeting pages: the list with a form to convene, the meeting with its agenda."""
 
 import datetime
+from typing import Any
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -80,6 +81,23 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except (ValidationError, PermissionDenied) as error:
             flash_errors(request, error)
         return redirect("meetings:detail", pk=meeting.pk)
+    saved = request.GET.get("saved", "")
+    return _meeting_page(request, meeting, saved=int(saved) if saved.isdigit() else None)
+
+
+def _meeting_page(
+    request: HttpRequest,
+    meeting: Any,
+    *,
+    saved: int | None = None,
+    failed: int | None = None,
+    values: dict[str, str] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The meeting with its agenda: each item's decision form folded until asked for; after a refused
+    decision that item's form open again with what was typed and why."""
+    user = acting_user(request)
     return render(
         request,
         "meetings/detail.html",
@@ -87,7 +105,12 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "meeting": meeting,
             "editable": meeting.status == meeting.Status.PREPARING and services.may_convene(user),
             "kinds": [(k, label) for k, label in Supervision.Kind.choices if k != Supervision.Kind.FEEDBACK],
+            "saved": saved,
+            "failed": failed,
+            "values": values or {},
+            "errors": [m for ms in (errors or {}).values() for m in ms],
         },
+        status=status,
     )
 
 
@@ -110,9 +133,18 @@ def item_decide(request: HttpRequest, pk: int) -> HttpResponse:
             supervise=post.get("supervise", ""),
             days=days,
         )
-    except (ValidationError, PermissionDenied) as error:
+    except ValidationError as error:
+        values = {k: post.get(k, "") for k in ("decision", "discussion", "supervise", "days")}
+        meeting = selectors.meeting_get(user, item.meeting_id)
+        return _meeting_page(request, meeting, failed=item.pk, values=values, errors=error.message_dict, status=422)
+    except PermissionDenied as error:
         flash_errors(request, error)
-    return redirect(f"{reverse('meetings:detail', args=[item.meeting_id])}#item-{item.pk}")
+        return redirect(f"{reverse('meetings:detail', args=[item.meeting_id])}#item-{item.pk}")
+    done = _("第 %(n)d 项的会议决定已保存。") % {"n": item.order}
+    if item.supervision is not None:
+        done += _("已发出%(k)s %(no)s。") % {"k": item.supervision.get_kind_display(), "no": item.supervision.number}
+    messages.success(request, done)
+    return redirect(f"{reverse('meetings:detail', args=[item.meeting_id])}?saved={item.pk}#item-{item.pk}")
 
 
 @staff_page(access.may_read_business)

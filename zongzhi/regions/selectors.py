@@ -4,8 +4,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
@@ -125,3 +126,99 @@ def region_by_code_or_name(regions: QuerySet[Region], text: str, *, field: str, 
             {field: [_("有多个%(l)s名为“%(n)s”（%(c)s），请填写区划代码。") % {"l": label, "n": typed, "c": choices}]}
         )
     raise ValidationError({field: [_("%(l)s“%(n)s”不存在或不在您的辖区。") % {"l": label, "n": typed[:40]}]})
+
+
+# ---- the intake's region picker ---------------------------------------------------------------
+
+PICKER_LEVELS = (codes.COUNTY, codes.TOWNSHIP, codes.VILLAGE, codes.GRID)
+
+
+@dataclass
+class PickerLevel:
+    """One select of the cascading region picker: its level, its options and the one chosen."""
+
+    level: str
+    label: str
+    options: list[Region]
+    chosen: Region | None
+    fixed: bool  # the user's jurisdiction leaves one region at this level: shown, not chosen
+
+
+def _above_scope(scope: Scope) -> set[str]:
+    """The codes of the regions above a jurisdiction (a township clerk's county): passed through, not chosen."""
+    return {
+        codes.full_code(prefix[:n])
+        for prefix in scope.prefixes
+        for n in codes.PREFIX_LENGTH.values()
+        if n < len(prefix)
+    }
+
+
+def picker_children(scope: Scope, parent: Region | None, level: str = codes.COUNTY) -> list[Region]:
+    """The regions the picker offers below `parent` (or at the county level): in scope, or above it."""
+    regions = Region.objects.filter(parent=parent) if parent is not None else Region.objects.filter(level=level)
+    return list(regions.filter(scope.q("code") | Q(code__in=_above_scope(scope))).order_by("code"))
+
+
+def picker_parent(scope: Scope, code: str) -> Region:
+    """The region whose children the picker asks for: in scope or above it, else 404."""
+    found = Region.objects.filter(code=code.strip()).first()
+    if found is None or not (scope.covers(found.code) or found.code in _above_scope(scope)):
+        raise Http404
+    return found
+
+
+def picker_unchosen(scope: Scope, region: Region) -> bool:
+    """True when the clerk chose nothing: the region is the jurisdiction itself (or above it) and has
+    regions below to choose from (a grid worker's one grid is chosen by the jurisdiction alone)."""
+    fixed = _above_scope(scope) | {codes.full_code(p) for p in scope.prefixes}
+    return region.code in fixed and Region.objects.filter(parent=region).exists()
+
+
+def region_picker(scope: Scope, chosen: Region | None) -> list[PickerLevel]:
+    """The county → township → village → grid selects, down from the chosen region's chain.
+
+    A level where the jurisdiction leaves a single region (a county clerk's county) shows it chosen;
+    every other level waits for the clerk: nothing is chosen for them.
+    """
+    chain = {}
+    if chosen is not None:
+        for level in PICKER_LEVELS:
+            length = codes.PREFIX_LENGTH[level]
+            if len(chosen.prefix) >= length:
+                chain[level] = codes.full_code(chosen.code[:length])
+    fixed_codes = _above_scope(scope) | {codes.full_code(p) for p in scope.prefixes}
+    labels = dict(Region.Level.choices)
+    levels: list[PickerLevel] = []
+    parent: Region | None = None
+    for index, level in enumerate(PICKER_LEVELS):
+        if index and parent is None:
+            options: list[Region] = []
+        else:
+            options = picker_children(scope, parent, level)
+        pick = next((r for r in options if r.code == chain.get(level)), None)
+        fixed = len(options) == 1 and options[0].code in fixed_codes
+        if fixed:
+            pick = options[0]
+        levels.append(PickerLevel(level, str(labels[level]), options, pick, fixed))
+        parent = pick
+    return levels
+
+
+def picker_search(scope: Scope, typed: str, limit: int = 20) -> list[tuple[Region, str]]:
+    """Townships, villages and grids in scope whose name contains what was typed, each with its path."""
+    typed = typed.strip()
+    if len(typed) < 2:
+        return []
+    found = list(
+        Region.objects.filter(scope.q("code"), level__in=PICKER_LEVELS[1:], name__contains=typed).order_by("code")[
+            :limit
+        ]
+    )
+    above = {codes.full_code(r.code[:n]) for r in found for n in (9, 12) if n < len(r.prefix)}
+    names = dict(Region.objects.filter(code__in=above).values_list("code", "name"))
+    paths = []
+    for region in found:
+        parents = [names.get(codes.full_code(region.code[:n]), "") for n in (9, 12) if n < len(region.prefix)]
+        paths.append((region, " · ".join([*filter(None, parents), region.name])))
+    return paths
