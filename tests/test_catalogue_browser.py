@@ -33,14 +33,14 @@ def test_joint_handling_and_coordination_on_the_pages(
     form.locator("select[name=lead]").select_option(LEAD)
     form.locator("select[name='co.0.org']").select_option(CO)
     form.locator("input[name=handle_days]").fill("五")
-    form.locator("button").click()
+    form.locator("button:not([formnovalidate])").click()
     # Refused in place: the form is open again with what was typed and the reason under the field.
     error = director.locator("form[data-action=assign] p.error[data-for=handle_days]")
     assert "应为整数" in error.inner_text()
     assert director.locator("form[data-action=assign] select[name=lead]").input_value() == LEAD
     assert director.locator("#state").inner_text() == "已受理"
     director.locator("form[data-action=assign] input[name=handle_days]").fill("15")
-    director.locator("form[data-action=assign] button").click()
+    director.locator("form[data-action=assign] button:not([formnovalidate])").click()
     director.wait_for_selector("#state:has-text('已分流')")
 
     mediator = as_user("demo-mediator")
@@ -57,7 +57,7 @@ def test_joint_handling_and_coordination_on_the_pages(
     coordination = liaison.locator("form[data-action=coordination]")
     coordination.locator("select[name=to_org]").select_option(COURT)
     coordination.locator("textarea[name=message]").fill("请法官提前释明司法确认的要求。")
-    coordination.locator("button").click()
+    coordination.locator("button:not([formnovalidate])").click()
     liaison.wait_for_selector("li[data-kind=coordination]")
 
     mediator.goto(f"{url}/staff/cases/{number}/")
