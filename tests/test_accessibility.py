@@ -65,6 +65,8 @@ NOT_PAGES = {
     "staff/security/unlock/<int:pk>/": "POST only",
     "staff/cases/new/check/": "POST only (htmx fragment inside the intake form, checked there)",
     "staff/cases/new/regions/": "the region picker's option lists (htmx fragment of the intake form, checked there)",
+    "staff/field/app/sw.js": "the offline app's service worker (JavaScript, not a page)",
+    "staff/field/app/manifest.webmanifest": "the offline app's web manifest (JSON, not a page)",
     "staff/cases/config/<str:what>/": "POST only",
     "staff/cases/<str:number>/do/<str:what>/": "POST only (an action; answers the case page)",
     "staff/cases/<str:number>/attachments/<int:pk>/": "a file download",
