@@ -41,6 +41,13 @@ def cases_visible(user: Any) -> QuerySet[Case]:
     return Case.objects.filter(access.cases_q(user))
 
 
+def by_number(number: str) -> Q:
+    """The case of this number, named also by its county: a number begins with its case's county code
+    (`numbering.py`) and a case never leaves its region, so the lookup names the region code the case's
+    rows are distributed on at national scale (docs/national.md)."""
+    return Q(number=number, region_code__startswith=number[:6])
+
+
 # The lead before its co-handlers ("co" sorts before "lead" as text).
 LEAD_FIRST = DbCase(When(role=Assignment.Role.LEAD, then=Value(0)), default=Value(1))
 
@@ -67,12 +74,12 @@ def case_get(user: Any, number: str, *, related: tuple = PAGE_RELATED) -> Case:
     """One case with what its page (or the API body) shows; 404 whether missing or not the user's."""
     cases = cases_visible(user).select_related("category", "region", "center", "owner", "agreement")
     cases = cases.prefetch_related(*related)
-    return get_object_or_404(cases, number=number)
+    return get_object_or_404(cases, by_number(number))
 
 
 def case_for_action(user: Any, number: str) -> Case:
     """The case to act on (the services reload what they need); 404 as above."""
-    case = get_object_or_404(cases_visible(user).select_related("center", "category", "region"), number=number)
+    case = get_object_or_404(cases_visible(user).select_related("center", "category", "region"), by_number(number))
     case._loaded_for_action = True  # type: ignore[attr-defined]
     return case
 

@@ -122,16 +122,18 @@ def _lock(case: Case) -> Case:
     """
     if getattr(case, "_loaded_for_action", False):
         return case
-    return Case.objects.select_related("center", "category", "region").get(pk=case.pk)
+    return Case.objects.select_related("center", "category", "region").get(pk=case.pk, region_code=case.region_code)
 
 
 def _bump(case: Case, version: int, **changes: Any) -> Case:
     """Apply a non-transition change under optimistic concurrency (version must match)."""
     from django.db.models import F
 
-    if not Case.objects.filter(pk=case.pk, version=version).update(version=F("version") + 1, **changes):
+    # The region code names the shard the row lives on at national scale (docs/national.md).
+    same = Case.objects.filter(pk=case.pk, region_code=case.region_code)
+    if not same.filter(version=version).update(version=F("version") + 1, **changes):
         raise workflow.Conflict(_lock(case))
-    case.refresh_from_db()
+    case.refresh_from_db(from_queryset=same)
     return case
 
 
