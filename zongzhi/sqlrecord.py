@@ -85,12 +85,13 @@ def caller() -> str:
     first_test = ""
     while frame is not None:
         name = frame.f_code.co_filename
+        here = f"{name[len(_ROOT) :]}:{frame.f_lineno} {frame.f_code.co_name}"
         if name == __file__:
-            pass
+            pass  # the recorder's own frames
         elif name.startswith(_PACKAGE):
-            return f"{name[len(_ROOT) :]}:{frame.f_lineno} {frame.f_code.co_name}"
-        if not first_test and name.startswith(_ROOT) and "/.venv/" not in name:
-            first_test = f"{name[len(_ROOT) :]}:{frame.f_lineno} {frame.f_code.co_name}"
+            return here
+        elif not first_test and name.startswith(_ROOT) and "/.venv/" not in name:
+            first_test = here
         frame = frame.f_back  # type: ignore[assignment]
     return first_test or "-"
 

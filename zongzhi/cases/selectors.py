@@ -70,10 +70,37 @@ PAGE_RELATED = (
 API_RELATED = PAGE_RELATED[:5]  # what the API's case body shows
 
 
+def in_county(related: tuple, county: str) -> list[str | Prefetch]:
+    """The prefetches of `related`, each list of a case's own rows (parties, events, instalments …)
+    read with its county prefix, so every query of a case page names the region code it is
+    distributed on (docs/national.md). Single rows (select_related) and many-to-many links (a related
+    case may be in another county) are left as they are."""
+    done: dict[str, str | Prefetch] = {}
+    for lookup in related:
+        path = lookup.prefetch_through if isinstance(lookup, Prefetch) else lookup
+        model: Any = Case
+        parts = path.split("__")
+        for depth, part in enumerate(parts):
+            field = model._meta.get_field(part)
+            model = field.related_model
+            through = "__".join(parts[: depth + 1])
+            last = depth == len(parts) - 1
+            if through in done or field.many_to_many or not field.one_to_many:
+                if last and through not in done:
+                    done[through] = lookup
+                continue
+            if last and isinstance(lookup, Prefetch):
+                queryset = lookup.queryset if lookup.queryset is not None else model.objects.all()
+                done[through] = Prefetch(through, queryset=queryset.filter(region_code__startswith=county))
+            else:
+                done[through] = Prefetch(through, queryset=model.objects.filter(region_code__startswith=county))
+    return list(done.values())
+
+
 def case_get(user: Any, number: str, *, related: tuple = PAGE_RELATED) -> Case:
     """One case with what its page (or the API body) shows; 404 whether missing or not the user's."""
     cases = cases_visible(user).select_related("category", "region", "center", "owner", "agreement")
-    cases = cases.prefetch_related(*related)
+    cases = cases.prefetch_related(*in_county(related, number[:6]))
     return get_object_or_404(cases, by_number(number))
 
 

@@ -162,7 +162,8 @@ def _deadlines(
 
 def _finish_assignments(case: Case) -> None:
     """The case left the handlers' hands: their open assignments are done."""
-    Assignment.objects.filter(case=case, status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED]).update(
+    open_ones = [Assignment.Status.PENDING, Assignment.Status.SIGNED]
+    Assignment.objects.filter(case=case, region_code=case.region_code, status__in=open_ones).update(
         status=Assignment.Status.DONE
     )
 
@@ -230,7 +231,9 @@ def intake_channel(actor: User) -> str:
 def _live_lead(case: Case) -> Assignment | None:
     return (
         case.assignments.filter(
-            role=Assignment.Role.LEAD, status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED]
+            region_code=case.region_code,
+            role=Assignment.Role.LEAD,
+            status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED],
         )
         .select_related("org")
         .order_by("-id")
@@ -679,7 +682,9 @@ def case_assign(
 
 
 def _my_assignment(case: Case, actor: User, org: Org | None, statuses: Sequence[str], role: str = "") -> Assignment:
-    mine = Assignment.objects.filter(case=case, org_id__in=access.org_ids_of(actor), status__in=statuses)
+    mine = Assignment.objects.filter(
+        case=case, region_code=case.region_code, org_id__in=access.org_ids_of(actor), status__in=statuses
+    )
     if org is not None:
         mine = mine.filter(org=org)
     if role:
