@@ -185,6 +185,7 @@ EXEMPT_CALLERS: dict[str, str] = {
 # Origins that are not the application serving anyone, each with its reason.
 EXEMPT_ORIGINS: dict[str, str] = {
     "session setup": "creating the test database (migrations, Django's serialisation of it) and seeding the demo",
+    "test tests/test_sql_regions.py::": "the check's own test issues a statement without the predicate on purpose",
 }
 _MIGRATION = re.compile(r"^zongzhi/\w+/migrations/")
 
