@@ -250,23 +250,34 @@ def _case_roles(user: Any, case: Any) -> set[str]:
     if Role.LEADER in held and scope_of(user).covers(case.region_code):
         roles.add("leader")
     centers = supervised_center_ids(user)
-    if centers and Supervision.objects.filter(case=case, target_center_id__in=centers, status="open").exists():
+    if (
+        centers
+        and Supervision.objects.filter(
+            case=case, region_code=case.region_code, target_center_id__in=centers, status="open"
+        ).exists()
+    ):
         roles.add("supervised")  # a document addressed to the user's center (no org holds the case)
     orgs = org_ids_of(user)
     if not orgs:
         return roles
-    for assignment in case.assignments.filter(org_id__in=orgs):
+    for assignment in case.assignments.filter(region_code=case.region_code, org_id__in=orgs):
         if assignment.status == Assignment.Status.PENDING:
             roles |= {"handler", "pending"}
         elif assignment.status == Assignment.Status.SIGNED:
             roles |= {"handler", "lead" if assignment.role == Assignment.Role.LEAD else "co"}
-    if CoordinationRequest.objects.filter(case=case, to_org_id__in=orgs, replied_at__isnull=True).exists():
+    if CoordinationRequest.objects.filter(
+        case=case, region_code=case.region_code, to_org_id__in=orgs, replied_at__isnull=True
+    ).exists():
         roles.add("asked")
-    if Supervision.objects.filter(case=case, target_org_id__in=orgs, status=Supervision.Status.OPEN).exists():
+    if Supervision.objects.filter(
+        case=case, region_code=case.region_code, target_org_id__in=orgs, status=Supervision.Status.OPEN
+    ).exists():
         roles.add("supervised")
     if (
         Role.JUDGE in held
-        and CourtReferral.objects.filter(case=case, court_id__in=orgs, result=CourtReferral.Result.PENDING).exists()
+        and CourtReferral.objects.filter(
+            case=case, region_code=case.region_code, court_id__in=orgs, result=CourtReferral.Result.PENDING
+        ).exists()
     ):
         roles.add("judge")
     return roles
