@@ -96,8 +96,9 @@ def resident_search(scope: Scope, q: str, limit: int = 50) -> list[Resident]:
     if len(q) <= 2:
         return list(starting)
     further_in = residents.filter(Contains(Substr("name", 2), q)).order_by(*order)[:limit]
-    found = {r.pk: r for r in starting.union(further_in, all=True)}  # one round trip; q twice: once
-    return sorted(found.values(), key=lambda r: (r.name, r.pk))[:limit]  # str order = code points = "C"
+    # One round trip; a name holding q at its start and again further in comes back twice, kept once.
+    once: dict[int, Resident] = {r.pk: r for r in starting.union(further_in, all=True)}
+    return sorted(once.values(), key=lambda r: (r.name, r.pk))[:limit]  # str order = code points = "C"
 
 
 def claim_rate(scope: Scope) -> tuple[int, int]:
