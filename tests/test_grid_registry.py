@@ -80,6 +80,25 @@ def test_ids_and_phones_are_encrypted_at_rest_and_found_by_exact_id(gao: User, g
     assert selectors.resident_search(Scope(prefixes=("152531",)), person.id_number) == []
 
 
+def test_name_search_is_a_prefix_up_to_two_characters_and_a_substring_beyond(gao: User, grid_a: Region) -> None:
+    names = ["巴特尔", "阿巴特尔", "巴特尔巴特尔", "王巴特", "巴特尔", "乌力吉"]
+    people = [add_person(gao, new_household(gao, grid_a), 40 + n, name) for n, name in enumerate(names)]
+    scope = Scope(prefixes=(grid_a.prefix,))
+    visible = sorted(selectors.residents_visible(scope), key=lambda r: (r.name, r.pk))  # code-point order
+
+    full = [r for r in visible if "巴特尔" in r.name]
+    assert selectors.resident_search(scope, "巴特尔") == full
+    assert {r.name for r in full} >= {"巴特尔", "阿巴特尔", "巴特尔巴特尔"} and "王巴特" not in {r.name for r in full}
+    assert full.index(people[2]) < full.index(people[1])  # 巴 (U+5DF4) before 阿 (U+963F)
+    assert len([r for r in full if r == people[2]]) == 1  # holding the name twice, listed once
+    assert selectors.resident_search(scope, "巴特尔", limit=2) == full[:2]
+
+    two = [r for r in visible if r.name.startswith("巴特")]
+    assert selectors.resident_search(scope, "巴特") == two and people[3] not in two and people[1] not in two
+    assert selectors.resident_search(scope, "力吉") == [r for r in visible if r.name.startswith("力吉")]
+    assert selectors.resident_search(Scope(prefixes=("152531",)), "巴特尔") == []  # another county's scope
+
+
 def test_bad_input_is_refused_with_field_messages(gao: User, grid_a: Region, grid_b: Region) -> None:
     household = new_household(gao, grid_a)
     with pytest.raises(ValidationError) as error:

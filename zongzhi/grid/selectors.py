@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Collate, Substr
+from django.db.models.lookups import Contains
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -72,19 +73,32 @@ def residents_visible(scope: Scope) -> QuerySet[Resident]:
 
 
 def resident_search(scope: Scope, q: str, limit: int = 50) -> list[Resident]:
-    """By exact resident ID (through its blind index) or by name: prefix for 1–2 characters, substring beyond."""
+    """By exact resident ID (through its blind index) or by name: prefix for 1–2 characters, substring beyond.
+
+    Names come in code-point order (then id): the first `limit` matches, the same on both databases.
+    """
     q = q.strip()
     residents = residents_visible(scope).select_related("household")
     if not q:
         return []
     if len(normalize_resident_id(q)) == 18 and not resident_id_errors(q):
         return list(residents.filter(id_index=resident_id_index(q))[:limit])
-    # Short queries are surnames or given-name starts: a prefix the name index answers.
-    found = residents.filter(name__startswith=q) if len(q) <= 2 else residents.filter(name__contains=q)
-    # On PostgreSQL, ordering by the plain name lets the planner walk the whole name index and filter
-    # a million rows for common names; ordering on the C-collated name makes it use the match indexes.
-    order = Collate("name", "C") if connection.vendor == "postgresql" else "name"
-    return list(found.order_by(order, "id")[:limit])
+    if connection.vendor != "postgresql":
+        # Short queries are surnames or given-name starts: a prefix the name index answers.
+        found = residents.filter(name__startswith=q) if len(q) <= 2 else residents.filter(name__contains=q)
+        return list(found.order_by("name", "id")[:limit])
+    # PostgreSQL (migration grid 0006): the btree on (name COLLATE "C", id) is in exactly the order of
+    # the answer, so the names starting with q are read off it and the scan stops at `limit`, however
+    # common the name. A name holding q further in is found through the trigram index of the name
+    # without its first character, which a name starting with q does not reach unless it holds q twice.
+    order = (Collate("name", "C"), "id")
+    starting = residents.filter(name__startswith=q).order_by(*order)[:limit]
+    if len(q) <= 2:
+        return list(starting)
+    further_in = residents.filter(Contains(Substr("name", 2), q)).order_by(*order)[:limit]
+    # One round trip; a name holding q at its start and again further in comes back twice, kept once.
+    once: dict[int, Resident] = {r.pk: r for r in starting.union(further_in, all=True)}
+    return sorted(once.values(), key=lambda r: (r.name, r.pk))[:limit]  # str order = code points = "C"
 
 
 def claim_rate(scope: Scope) -> tuple[int, int]:
