@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -250,7 +250,7 @@ def _case_roles(user: Any, case: Any) -> set[str]:
     if Role.LEADER in held and scope_of(user).covers(case.region_code):
         roles.add("leader")
     centers = supervised_center_ids(user)
-    if centers and Supervision.objects.filter(case=case, target_center_id__in=centers, status="open").exists():
+    if centers and _open_supervision_to(case, centers=centers):
         roles.add("supervised")  # a document addressed to the user's center (no org holds the case)
     orgs = org_ids_of(user)
     if not orgs:
@@ -262,7 +262,7 @@ def _case_roles(user: Any, case: Any) -> set[str]:
             roles |= {"handler", "lead" if assignment.role == Assignment.Role.LEAD else "co"}
     if CoordinationRequest.objects.filter(case=case, to_org_id__in=orgs, replied_at__isnull=True).exists():
         roles.add("asked")
-    if Supervision.objects.filter(case=case, target_org_id__in=orgs, status=Supervision.Status.OPEN).exists():
+    if _open_supervision_to(case, orgs=orgs):
         roles.add("supervised")
     if (
         Role.JUDGE in held
@@ -270,6 +270,20 @@ def _case_roles(user: Any, case: Any) -> set[str]:
     ):
         roles.add("judge")
     return roles
+
+
+def _open_supervision_to(case: Any, *, centers: frozenset[int] = frozenset(), orgs: Any = ()) -> bool:
+    """Whether an open 督办 document of the case is addressed to one of the centers or orgs; from the
+    case's prefetched supervisions when it has them (the page's, `allowed_actions`'), else one query."""
+    prefetched = getattr(case, "_prefetched_objects_cache", {}).get("supervisions")
+    if prefetched is not None:
+        return any(
+            s.status == Supervision.Status.OPEN and (s.target_center_id in centers or s.target_org_id in orgs)
+            for s in prefetched
+        )
+    if centers:
+        return Supervision.objects.filter(case=case, target_center_id__in=centers, status="open").exists()
+    return Supervision.objects.filter(case=case, target_org_id__in=orgs, status=Supervision.Status.OPEN).exists()
 
 
 def case_may(user: Any, case: Any, action: str) -> bool:
@@ -299,7 +313,13 @@ def case_refusal(user: Any, case: Any, action: str) -> Exception | None:
 
 
 def allowed_actions(user: Any, case: Any) -> list[str]:
-    """The catalogue's actions the user may perform on the case now, in the catalogue's order."""
+    """The catalogue's actions the user may perform on the case now, in the catalogue's order.
+
+    The case's supervisions are read once (its roles and the 督办 actions' conditions all look at them)
+    when the user's roles would look at them at all; a page that prefetched them keeps its own.
+    """
+    if supervised_center_ids(user) or org_ids_of(user):
+        prefetch_related_objects([case], "supervisions")  # a no-op when already prefetched
     return [name for name in catalogue.ACTIONS if case_may(user, case, name)]
 
 

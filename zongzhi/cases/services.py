@@ -271,7 +271,11 @@ def intake_center_for(actor: User, region: Region) -> Center:
     if own is not None:
         return own
     prefixes = [region.code[:n] for n in (12, 9, 6, 4) if n <= len(region.code)]
-    centers = Center.objects.filter(region__code__in=[codes.full_code(p) for p in prefixes]).exclude(level="village")
+    centers = (
+        Center.objects.filter(region__code__in=[codes.full_code(p) for p in prefixes])
+        .exclude(level="village")
+        .select_related("region")  # the nearest is chosen by its region: one query, not one per center
+    )
     found = max(centers, key=lambda c: len(c.region.prefix), default=None)
     if found is None:
         raise ValidationError({"region": [_("该区划没有可受理的综治中心。")]})
@@ -544,6 +548,11 @@ def case_intake(
 
 # ---- transitions ------------------------------------------------------------------------------
 
+# _NO_SAVEPOINT: the catalogue runs every action in its own transaction (`actions.run`) and nothing
+# between catches a failure of the service to carry on: a savepoint of the service's own would be
+# two more round trips (SAVEPOINT, RELEASE) for nothing. Called alone, the block is the transaction;
+# an error inside still undoes the whole enclosing block (Django marks it for rollback).
+
 SIMPLE_EVENTS: dict[str, type[events.Transition]] = {
     "accept": events.Accepted,
     "reject": events.Rejected,
@@ -566,7 +575,7 @@ def case_act(*, case: Case, action: str, actor: User, version: int, reason: str 
         changes = {"closed_at": None, "outcome": "", "due_at": None}
     if action in ("reject", "withdraw"):
         changes = {"closed_at": timezone.now()}
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # see _NO_SAVEPOINT
         if action in ("withdraw", "reopen"):
             _finish_assignments(case)
         return workflow.perform(
@@ -650,7 +659,7 @@ def case_assign(
                 add_working_days(now, days) if days is not None else handle_due,
             )
         )
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # see _NO_SAVEPOINT
         Assignment.objects.bulk_create(
             [
                 Assignment(
@@ -696,7 +705,7 @@ def case_sign_for(*, case: Case, actor: User, version: int, org: Org | None = No
     assignment = _my_assignment(case, actor, org, [Assignment.Status.PENDING])
     now = timezone.now()
     event = events.SignedFor(org=assignment.org.name, role=assignment.role)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # see _NO_SAVEPOINT
         Assignment.objects.filter(pk=assignment.pk).update(
             status=Assignment.Status.SIGNED, signed_by=actor, signed_at=now
         )
