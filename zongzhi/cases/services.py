@@ -548,11 +548,6 @@ def case_intake(
 
 # ---- transitions ------------------------------------------------------------------------------
 
-# _NO_SAVEPOINT: the catalogue runs every action in its own transaction (`actions.run`) and nothing
-# between catches a failure of the service to carry on: a savepoint of the service's own would be
-# two more round trips (SAVEPOINT, RELEASE) for nothing. Called alone, the block is the transaction;
-# an error inside still undoes the whole enclosing block (Django marks it for rollback).
-
 SIMPLE_EVENTS: dict[str, type[events.Transition]] = {
     "accept": events.Accepted,
     "reject": events.Rejected,
@@ -575,7 +570,7 @@ def case_act(*, case: Case, action: str, actor: User, version: int, reason: str 
         changes = {"closed_at": None, "outcome": "", "due_at": None}
     if action in ("reject", "withdraw"):
         changes = {"closed_at": timezone.now()}
-    with transaction.atomic(savepoint=False):  # see _NO_SAVEPOINT
+    with transaction.atomic():
         if action in ("withdraw", "reopen"):
             _finish_assignments(case)
         return workflow.perform(
@@ -659,7 +654,7 @@ def case_assign(
                 add_working_days(now, days) if days is not None else handle_due,
             )
         )
-    with transaction.atomic(savepoint=False):  # see _NO_SAVEPOINT
+    with transaction.atomic():
         Assignment.objects.bulk_create(
             [
                 Assignment(
@@ -705,7 +700,7 @@ def case_sign_for(*, case: Case, actor: User, version: int, org: Org | None = No
     assignment = _my_assignment(case, actor, org, [Assignment.Status.PENDING])
     now = timezone.now()
     event = events.SignedFor(org=assignment.org.name, role=assignment.role)
-    with transaction.atomic(savepoint=False):  # see _NO_SAVEPOINT
+    with transaction.atomic():
         Assignment.objects.filter(pk=assignment.pk).update(
             status=Assignment.Status.SIGNED, signed_by=actor, signed_at=now
         )
