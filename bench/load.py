@@ -300,9 +300,8 @@ class User:
         started = time.perf_counter()
         # The first think time is the ramp (users arriving, workers warming): not counted.
         counted = time.monotonic() >= self.stats["counting_from"]
-        row = self.stats["endpoints"].setdefault(label, {"count": 0, "errors": 0, "ms": []})
-        if not counted:
-            row = {"count": 0, "errors": 0, "ms": []}
+        scratch: dict[str, Any] = {"count": 0, "errors": 0, "ms": []}
+        row = self.stats["endpoints"].setdefault(label, scratch) if counted else scratch
         try:
             status, answer_headers, payload = await self.connection.request(head.encode(), body)
         except (OSError, asyncio.IncompleteReadError, ValueError) as error:
