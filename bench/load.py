@@ -98,7 +98,7 @@ def _receipts(count: int) -> list[str]:
                 place="嘎查东头",
             ),
             phone=f"139{random.randrange(10**8):08d}",
-            ip=f"10.9.{i // 250}.{i % 250}",
+            ip=f"10.{random.randrange(256)}.{random.randrange(256)}.{i}",  # the portal limits applications per address
             files=[],
             language="zh-hans",
         )
