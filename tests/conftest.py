@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -18,7 +19,9 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests import sql_regions
 from tests.replay import Mark, replay_problems
+from zongzhi import sqlrecord
 from zongzhi.accounts.models import User
 from zongzhi.demo.seed import seed
 
@@ -44,7 +47,7 @@ def django_db_setup(django_test_environment, django_db_blocker, tmp_path_factory
     os.environ["ZONGZHI_AUDIT_CHECKPOINT_DIR"] = str(checkpoints)
     settings.AUDIT_CHECKPOINT_DIR = checkpoints
 
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), sqlrecord.labelled("session setup (migrations, demo seed)"):
         config = setup_databases(verbosity=0, interactive=False, aliases={"default"})  # type: ignore[arg-type]
         seed(scale="league", seed_value=2025)
     yield
@@ -136,6 +139,33 @@ def client_as(db) -> Callable[[str], Client]:  # type: ignore[no-untyped-def]
         return verified_client(User.objects.get(username=f"demo-{name}"))
 
     return make
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With ZONGZHI_SQL_RECORD set (`make test-sql-regions`), fail on the application's statements that
+    touch a case-side table without its region code, unless they are documented national reads or on
+    the baseline of known debt (tests/sql_regions.py, docs/national.md)."""
+    folder = os.environ.get(sqlrecord.ENV)
+    if not folder or hasattr(session.config, "workerinput"):
+        return
+    statements = sql_regions.recorded(Path(folder))
+    new, known = sql_regions.violations(statements, sql_regions.baseline())
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    write = reporter.write_line if reporter is not None else print
+    write(
+        f"\nsql regions: {len(statements)} statements recorded in {folder}; {len(known)} without their region"
+        f" predicate are on the baseline ({sql_regions.BASELINE.name}, debt), {len(new)} are new"
+    )
+    if os.environ.get("ZONGZHI_SQL_BASELINE_WRITE") == "1":
+        sql_regions.write_baseline([*new, *known])
+        write(f"sql regions: baseline rewritten with {len(new) + len(known)} statements")
+        return
+    for found in new:
+        write(f"\nNO REGION PREDICATE on {', '.join(found.tables)}:\n  {found.statement}")
+        for where in found.origins:
+            write(f"    from {where}")
+    if new:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 # The browser machinery (one server process per test session, Chromium, logging in) for every

@@ -264,6 +264,13 @@ ROUTES: dict[str, list[Probe]] = {
     "staff/cases/<str:number>/print/<str:doc>/": [
         Probe("/staff/cases/{case}/print/intake/", IN),
         Probe("/staff/cases/{case_out}/print/intake/", OUT),
+        # The copy with the parties' full particulars: those who may see them unmasked on the case page.
+        post(
+            "/staff/cases/{act_unmask}/print/intake/",
+            case_write(200, "intake", "director"),
+            {"reason": "送法院司法确认"},
+        ),
+        post("/staff/cases/{case_out}/print/intake/", case_write(403, out=True), {"reason": "送法院司法确认"}),
     ],
     # ---- field -----------------------------------------------------------------------------------
     "staff/field/": [Probe("/staff/field/", answers(200))],

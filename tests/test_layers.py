@@ -39,6 +39,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "zongzhi.sheets",
             "zongzhi.uploads",
             "zongzhi.hardening",
+            "zongzhi.sqlrecord",  # records SQL templates when the tests ask (docs/national.md)
         ),
     ),
     ("models", ()),

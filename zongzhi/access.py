@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -255,18 +255,22 @@ def _case_roles(user: Any, case: Any) -> set[str]:
     orgs = org_ids_of(user)
     if not orgs:
         return roles
-    for assignment in case.assignments.filter(org_id__in=orgs):
+    for assignment in case.assignments.filter(region_code=case.region_code, org_id__in=orgs):
         if assignment.status == Assignment.Status.PENDING:
             roles |= {"handler", "pending"}
         elif assignment.status == Assignment.Status.SIGNED:
             roles |= {"handler", "lead" if assignment.role == Assignment.Role.LEAD else "co"}
-    if CoordinationRequest.objects.filter(case=case, to_org_id__in=orgs, replied_at__isnull=True).exists():
+    if CoordinationRequest.objects.filter(
+        case=case, region_code=case.region_code, to_org_id__in=orgs, replied_at__isnull=True
+    ).exists():
         roles.add("asked")
     if _open_supervision_to(case, orgs=orgs):
         roles.add("supervised")
     if (
         Role.JUDGE in held
-        and CourtReferral.objects.filter(case=case, court_id__in=orgs, result=CourtReferral.Result.PENDING).exists()
+        and CourtReferral.objects.filter(
+            case=case, region_code=case.region_code, court_id__in=orgs, result=CourtReferral.Result.PENDING
+        ).exists()
     ):
         roles.add("judge")
     return roles
@@ -281,9 +285,10 @@ def _open_supervision_to(case: Any, *, centers: frozenset[int] = frozenset(), or
             s.status == Supervision.Status.OPEN and (s.target_center_id in centers or s.target_org_id in orgs)
             for s in prefetched
         )
+    found = Supervision.objects.filter(case=case, region_code=case.region_code, status=Supervision.Status.OPEN)
     if centers:
-        return Supervision.objects.filter(case=case, target_center_id__in=centers, status="open").exists()
-    return Supervision.objects.filter(case=case, target_org_id__in=orgs, status=Supervision.Status.OPEN).exists()
+        return found.filter(target_center_id__in=centers).exists()
+    return found.filter(target_org_id__in=orgs).exists()
 
 
 def case_may(user: Any, case: Any, action: str) -> bool:
@@ -319,7 +324,9 @@ def allowed_actions(user: Any, case: Any) -> list[str]:
     when the user's roles would look at them at all; a page that prefetched them keeps its own.
     """
     if supervised_center_ids(user) or org_ids_of(user):
-        prefetch_related_objects([case], "supervisions")  # a no-op when already prefetched
+        if "supervisions" not in getattr(case, "_prefetched_objects_cache", {}):
+            mine = Supervision.objects.filter(region_code=case.region_code)  # the case's own region
+            prefetch_related_objects([case], Prefetch("supervisions", queryset=mine))
     return [name for name in catalogue.ACTIONS if case_may(user, case, name)]
 
 

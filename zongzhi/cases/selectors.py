@@ -41,6 +41,13 @@ def cases_visible(user: Any) -> QuerySet[Case]:
     return Case.objects.filter(access.cases_q(user))
 
 
+def by_number(number: str) -> Q:
+    """The case of this number, named also by its county: a number begins with its case's county code
+    (`numbering.py`) and a case never leaves its region, so the lookup names the region code the case's
+    rows are distributed on at national scale (docs/national.md)."""
+    return Q(number=number, region_code__startswith=number[:6])
+
+
 # The lead before its co-handlers ("co" sorts before "lead" as text).
 LEAD_FIRST = DbCase(When(role=Assignment.Role.LEAD, then=Value(0)), default=Value(1))
 
@@ -63,16 +70,43 @@ PAGE_RELATED = (
 API_RELATED = PAGE_RELATED[:5]  # what the API's case body shows
 
 
+def in_county(related: tuple, county: str) -> list[str | Prefetch]:
+    """The prefetches of `related`, each list of a case's own rows (parties, events, instalments …)
+    read with its county prefix, so every query of a case page names the region code it is
+    distributed on (docs/national.md). Single rows (select_related) and many-to-many links (a related
+    case may be in another county) are left as they are."""
+    done: dict[str, str | Prefetch] = {}
+    for lookup in related:
+        path = lookup.prefetch_through if isinstance(lookup, Prefetch) else lookup
+        model: Any = Case
+        parts = path.split("__")
+        for depth, part in enumerate(parts):
+            field = model._meta.get_field(part)
+            model = field.related_model
+            through = "__".join(parts[: depth + 1])
+            last = depth == len(parts) - 1
+            if through in done or field.many_to_many or not field.one_to_many:
+                if last and through not in done:
+                    done[through] = lookup
+                continue
+            if last and isinstance(lookup, Prefetch):
+                queryset = lookup.queryset if lookup.queryset is not None else model.objects.all()
+                done[through] = Prefetch(through, queryset=queryset.filter(region_code__startswith=county))
+            else:
+                done[through] = Prefetch(through, queryset=model.objects.filter(region_code__startswith=county))
+    return list(done.values())
+
+
 def case_get(user: Any, number: str, *, related: tuple = PAGE_RELATED) -> Case:
     """One case with what its page (or the API body) shows; 404 whether missing or not the user's."""
     cases = cases_visible(user).select_related("category", "region", "center", "owner", "agreement")
-    cases = cases.prefetch_related(*related)
-    return get_object_or_404(cases, number=number)
+    cases = cases.prefetch_related(*in_county(related, number[:6]))
+    return get_object_or_404(cases, by_number(number))
 
 
 def case_for_action(user: Any, number: str) -> Case:
     """The case to act on (the services reload what they need); 404 as above."""
-    case = get_object_or_404(cases_visible(user).select_related("center", "category", "region"), number=number)
+    case = get_object_or_404(cases_visible(user).select_related("center", "category", "region"), by_number(number))
     case._loaded_for_action = True  # type: ignore[attr-defined]
     return case
 

@@ -122,16 +122,18 @@ def _lock(case: Case) -> Case:
     """
     if getattr(case, "_loaded_for_action", False):
         return case
-    return Case.objects.select_related("center", "category", "region").get(pk=case.pk)
+    return Case.objects.select_related("center", "category", "region").get(pk=case.pk, region_code=case.region_code)
 
 
 def _bump(case: Case, version: int, **changes: Any) -> Case:
     """Apply a non-transition change under optimistic concurrency (version must match)."""
     from django.db.models import F
 
-    if not Case.objects.filter(pk=case.pk, version=version).update(version=F("version") + 1, **changes):
+    # The region code names the shard the row lives on at national scale (docs/national.md).
+    same = Case.objects.filter(pk=case.pk, region_code=case.region_code)
+    if not same.filter(version=version).update(version=F("version") + 1, **changes):
         raise workflow.Conflict(_lock(case))
-    case.refresh_from_db()
+    case.refresh_from_db(from_queryset=same)
     return case
 
 
@@ -160,7 +162,8 @@ def _deadlines(
 
 def _finish_assignments(case: Case) -> None:
     """The case left the handlers' hands: their open assignments are done."""
-    Assignment.objects.filter(case=case, status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED]).update(
+    open_ones = [Assignment.Status.PENDING, Assignment.Status.SIGNED]
+    Assignment.objects.filter(case=case, region_code=case.region_code, status__in=open_ones).update(
         status=Assignment.Status.DONE
     )
 
@@ -228,7 +231,9 @@ def intake_channel(actor: User) -> str:
 def _live_lead(case: Case) -> Assignment | None:
     return (
         case.assignments.filter(
-            role=Assignment.Role.LEAD, status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED]
+            region_code=case.region_code,
+            role=Assignment.Role.LEAD,
+            status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED],
         )
         .select_related("org")
         .order_by("-id")
@@ -681,7 +686,9 @@ def case_assign(
 
 
 def _my_assignment(case: Case, actor: User, org: Org | None, statuses: Sequence[str], role: str = "") -> Assignment:
-    mine = Assignment.objects.filter(case=case, org_id__in=access.org_ids_of(actor), status__in=statuses)
+    mine = Assignment.objects.filter(
+        case=case, region_code=case.region_code, org_id__in=access.org_ids_of(actor), status__in=statuses
+    )
     if org is not None:
         mine = mine.filter(org=org)
     if role:

@@ -123,9 +123,11 @@ def perform(
         updates["state"] = transition.target
     # No savepoint: inside a service's transaction a failure here must undo the whole action anyway.
     with transaction.atomic(savepoint=False):
-        changed = Case.objects.filter(pk=case.pk, version=version, state=case.state).update(**updates)
+        # The region code names the shard the row lives on at national scale (docs/national.md).
+        conditional = Case.objects.filter(pk=case.pk, region_code=case.region_code, version=version, state=case.state)
+        changed = conditional.update(**updates)
         if not changed:
-            case.refresh_from_db()
+            case.refresh_from_db(from_queryset=Case.objects.filter(region_code=case.region_code))
             if case.version != version:
                 raise Conflict(case)
             check(case, action, event.reason)  # the state moved under us: say why it no longer fits

@@ -25,6 +25,7 @@ from zongzhi import access
 from zongzhi.api_access import require_resource
 from zongzhi.cases import services as case_services
 from zongzhi.cases.models import Case, Category, Party, State
+from zongzhi.cases.selectors import by_number
 from zongzhi.integration import selectors, services
 from zongzhi.integration.models import ServiceToken
 from zongzhi.regions import codes
@@ -309,7 +310,7 @@ def requests(request: HttpRequest) -> tuple[int, Any]:
 def request_detail(request: HttpRequest, number: str) -> tuple[int, Any]:
     _methods(request, "GET")
     token = _account(request, "cases:read")
-    case = selectors.open311_requests(token.account.user).filter(number=number).first()
+    case = selectors.open311_requests(token.account.user).filter(by_number(number)).first()
     if case is None:  # missing or not this account's: the same answer
         raise Open311Error(404, _("未找到服务请求“%(n)s”。") % {"n": number[:30]})
     return 200, [_request(case)]

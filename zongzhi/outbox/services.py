@@ -62,7 +62,7 @@ def is_major(case: Case, kind: str = "") -> bool:
     """重大: marked 重大疑难, lifted (上提) at least once, or under supervision (督办)."""
     if case.major or case.escalations or kind in ("escalate", "supervision"):
         return True
-    return Supervision.objects.filter(case_id=case.pk).exists()
+    return Supervision.objects.filter(case_id=case.pk, region_code=case.region_code).exists()
 
 
 def case_summary(case: Case) -> dict[str, Any]:
