@@ -323,10 +323,10 @@ def allowed_actions(user: Any, case: Any) -> list[str]:
     The case's supervisions are read once (its roles and the 督办 actions' conditions all look at them)
     when the user's roles would look at them at all; a page that prefetched them keeps its own.
     """
-    if supervised_center_ids(user) or org_ids_of(user):
-        if "supervisions" not in getattr(case, "_prefetched_objects_cache", {}):
-            mine = Supervision.objects.filter(region_code=case.region_code)  # the case's own region
-            prefetch_related_objects([case], Prefetch("supervisions", queryset=mine))
+    prefetched = "supervisions" in getattr(case, "_prefetched_objects_cache", {})
+    if not prefetched and (supervised_center_ids(user) or org_ids_of(user)):
+        mine = Supervision.objects.filter(region_code=case.region_code)  # the case's own region
+        prefetch_related_objects([case], Prefetch("supervisions", queryset=mine))
     return [name for name in catalogue.ACTIONS if case_may(user, case, name)]
 
 
