@@ -105,6 +105,11 @@ def main() -> None:
             ],
         )
 
+    if os.environ.get("BENCH_LOAD", "1") == "1":  # the personas' mix, 200 users for 5 minutes (BENCH_LOAD_*)
+        from bench.load import measure as measure_load
+
+        measure_load()
+
     from bench.cases import measure
 
     measure(int(os.environ.get("BENCH_CASES", "200")))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -250,12 +250,7 @@ def _case_roles(user: Any, case: Any) -> set[str]:
     if Role.LEADER in held and scope_of(user).covers(case.region_code):
         roles.add("leader")
     centers = supervised_center_ids(user)
-    if (
-        centers
-        and Supervision.objects.filter(
-            case=case, region_code=case.region_code, target_center_id__in=centers, status="open"
-        ).exists()
-    ):
+    if centers and _open_supervision_to(case, centers=centers):
         roles.add("supervised")  # a document addressed to the user's center (no org holds the case)
     orgs = org_ids_of(user)
     if not orgs:
@@ -269,9 +264,7 @@ def _case_roles(user: Any, case: Any) -> set[str]:
         case=case, region_code=case.region_code, to_org_id__in=orgs, replied_at__isnull=True
     ).exists():
         roles.add("asked")
-    if Supervision.objects.filter(
-        case=case, region_code=case.region_code, target_org_id__in=orgs, status=Supervision.Status.OPEN
-    ).exists():
+    if _open_supervision_to(case, orgs=orgs):
         roles.add("supervised")
     if (
         Role.JUDGE in held
@@ -281,6 +274,21 @@ def _case_roles(user: Any, case: Any) -> set[str]:
     ):
         roles.add("judge")
     return roles
+
+
+def _open_supervision_to(case: Any, *, centers: frozenset[int] = frozenset(), orgs: Any = ()) -> bool:
+    """Whether an open 督办 document of the case is addressed to one of the centers or orgs; from the
+    case's prefetched supervisions when it has them (the page's, `allowed_actions`'), else one query."""
+    prefetched = getattr(case, "_prefetched_objects_cache", {}).get("supervisions")
+    if prefetched is not None:
+        return any(
+            s.status == Supervision.Status.OPEN and (s.target_center_id in centers or s.target_org_id in orgs)
+            for s in prefetched
+        )
+    found = Supervision.objects.filter(case=case, region_code=case.region_code, status=Supervision.Status.OPEN)
+    if centers:
+        return found.filter(target_center_id__in=centers).exists()
+    return found.filter(target_org_id__in=orgs).exists()
 
 
 def case_may(user: Any, case: Any, action: str) -> bool:
@@ -310,7 +318,15 @@ def case_refusal(user: Any, case: Any, action: str) -> Exception | None:
 
 
 def allowed_actions(user: Any, case: Any) -> list[str]:
-    """The catalogue's actions the user may perform on the case now, in the catalogue's order."""
+    """The catalogue's actions the user may perform on the case now, in the catalogue's order.
+
+    The case's supervisions are read once (its roles and the 督办 actions' conditions all look at them)
+    when the user's roles would look at them at all; a page that prefetched them keeps its own.
+    """
+    prefetched = "supervisions" in getattr(case, "_prefetched_objects_cache", {})
+    if not prefetched and (supervised_center_ids(user) or org_ids_of(user)):
+        mine = Supervision.objects.filter(region_code=case.region_code)  # the case's own region
+        prefetch_related_objects([case], Prefetch("supervisions", queryset=mine))
     return [name for name in catalogue.ACTIONS if case_may(user, case, name)]
 
 

@@ -276,7 +276,11 @@ def intake_center_for(actor: User, region: Region) -> Center:
     if own is not None:
         return own
     prefixes = [region.code[:n] for n in (12, 9, 6, 4) if n <= len(region.code)]
-    centers = Center.objects.filter(region__code__in=[codes.full_code(p) for p in prefixes]).exclude(level="village")
+    centers = (
+        Center.objects.filter(region__code__in=[codes.full_code(p) for p in prefixes])
+        .exclude(level="village")
+        .select_related("region")  # the nearest is chosen by its region: one query, not one per center
+    )
     found = max(centers, key=lambda c: len(c.region.prefix), default=None)
     if found is None:
         raise ValidationError({"region": [_("该区划没有可受理的综治中心。")]})
