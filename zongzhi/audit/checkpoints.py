@@ -162,6 +162,28 @@ def read(
     return found, problems
 
 
+def anchors(where: Path | None = None) -> list[Checkpoint]:
+    """The validly signed checkpoints that anchor the chain after an archive (v3 with `archived`), in order.
+
+    Only those lines are parsed and checked: a checkpoint tick needs the archived count, not every line.
+    """
+    public = keys.signing_keys().public
+    found = []
+    for source, line in _lines(where or directory()):
+        if '"archived"' not in line:
+            continue
+        try:
+            checkpoint = read_line(line, source)
+            signature = base64.b64decode(checkpoint.signature, validate=True)
+            message = _message(json.loads(line))
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            continue
+        signer = public.get(checkpoint.signer)
+        if checkpoint.archived is not None and signer is not None and keys.signature_valid(signer, signature, message):
+            found.append(checkpoint)
+    return found
+
+
 def write(
     *,
     head_id: int,

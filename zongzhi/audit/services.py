@@ -245,15 +245,15 @@ def _applied_anchor(found: list[Checkpoint]) -> Checkpoint | None:
         if anchor is None:
             continue
         if not any(
-            AuditEntry.objects.filter(lane=lane, id__lte=last_id).exists() for lane, (last_id, _h, _c) in anchor.lanes.items()
+            AuditEntry.objects.filter(lane=lane, id__lte=last_id).exists()
+            for lane, (last_id, _h, _c) in anchor.lanes.items()
         ):
             return checkpoint
     return None
 
 
 def _archived_before() -> int:
-    found, _problems = checkpoints.read()
-    applied = _applied_anchor(found)
+    applied = _applied_anchor(checkpoints.anchors())
     return applied.archived.count if applied is not None and applied.archived is not None else 0
 
 
@@ -272,21 +272,22 @@ def audit_archive_anchor_prepare(partition: str) -> checkpoints.Anchor:
     lanes: dict[int, tuple[int, str, bool]] = {}
     with connection.cursor() as cursor:
         cursor.execute(
-            sql.SQL(
-                "SELECT DISTINCT ON (lane) lane, id, hash FROM {} ORDER BY lane, id DESC"
-            ).format(sql.Identifier(partition))
+            sql.SQL("SELECT DISTINCT ON (lane) lane, id, hash FROM {} ORDER BY lane, id DESC").format(
+                sql.Identifier(partition)
+            )
         )
         rows = cursor.fetchall()
         cursor.execute(sql.SQL("SELECT count(*), COALESCE(max(id), 0) FROM {}").format(sql.Identifier(partition)))
         count, through = cursor.fetchone()
     for lane, last_id, last_hash in rows:
         lanes[lane] = (last_id, last_hash, AuditEntry.objects.filter(lane=lane, id__gt=last_id).exists())
-    found, _problems = checkpoints.read()
-    before = _applied_anchor(found)
-    for lane, head in (before.archived.lanes.items() if before and before.archived else []):
+    applied = _applied_anchor(checkpoints.anchors())
+    before = applied.archived if applied is not None else None
+    if before is None:
+        return checkpoints.Anchor(through=through, count=count, lanes=lanes)
+    for lane, head in before.lanes.items():
         lanes.setdefault(lane, head)  # a lane with nothing in this month keeps its earlier anchor
-    total = count + (before.archived.count if before and before.archived else 0)
-    return checkpoints.Anchor(through=max(through, before.archived.through if before and before.archived else 0), count=total, lanes=lanes)
+    return checkpoints.Anchor(through=max(through, before.through), count=count + before.count, lanes=lanes)
 
 
 def audit_archive_anchor_write(anchor: checkpoints.Anchor) -> Checkpoint:
@@ -343,7 +344,11 @@ class Verification:
         if self.anchor is not None:
             found.append(
                 _("另有 %(n)d 条较早的记录已归档（至第 %(id)d 条），链自%(c)s起接续。")
-                % {"n": self.archived, "id": self.anchor.archived.through if self.anchor.archived else 0, "c": self.anchor.describe()}
+                % {
+                    "n": self.archived,
+                    "id": self.anchor.archived.through if self.anchor.archived else 0,
+                    "c": self.anchor.describe(),
+                }
             )
         if self.legacy:
             found.append(

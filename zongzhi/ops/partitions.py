@@ -121,7 +121,8 @@ def convert(schema_editor: BaseDatabaseSchemaEditor, table: str, column: str) ->
         )
         foreign = _rows(
             cursor,
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f'",
             [table],
         )
         uniques = _rows(
@@ -200,7 +201,8 @@ def _attach_index(cursor: Any, table: str, name: str, definition: str) -> None:
             f"INDEX {name} ", f"INDEX {part_name} ", 1
         )
         cursor.execute(part_def)
-        cursor.execute(sql.SQL("ALTER INDEX {} ATTACH PARTITION {}").format(sql.Identifier(name), sql.Identifier(part_name)))
+        attach = sql.SQL("ALTER INDEX {} ATTACH PARTITION {}")
+        cursor.execute(attach.format(sql.Identifier(name), sql.Identifier(part_name)))
 
 
 def _partitions(cursor: Any, table: str) -> list[str]:
@@ -233,7 +235,8 @@ def _seal_audit_partition(cursor: Any, partition: str) -> None:
     and grants on a partition (default privileges) must not give what the parent withholds."""
     cursor.execute(
         sql.SQL(
-            "CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON {} FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()"
+            "CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON {} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()"
         ).format(sql.Identifier(partition))
     )
     for (grantee,) in _rows(
