@@ -243,6 +243,7 @@ SCHEDULED_TASKS = [
     "zongzhi.integration.tasks.idempotency_keys_expire_task",
     "zongzhi.transfer.tasks.purge_import_files_task",  # import rejects files past their retention (security.md)
     "zongzhi.outbox.clock.instalment_reminders_task",  # overdue instalments: the parties reminded once by SMS
+    "zongzhi.ops.tasks.partitions_ensure_task",  # PostgreSQL: the history tables' months made ahead (deploy.md)
 ]
 
 # The audit log (docs/audit.md): checkpoints outside the database, entries kept at least 180 days
@@ -261,6 +262,24 @@ except ValueError:
     raise ImproperlyConfigured("ZONGZHI_AUDIT_RETENTION_DAYS must be a whole number of days (at least 180)") from None
 if AUDIT_RETENTION_DAYS < 180:
     raise ImproperlyConfigured("ZONGZHI_AUDIT_RETENTION_DAYS must be at least 180 (audit logs are kept six months)")
+
+
+# Monthly partitions of the history tables on PostgreSQL (zongzhi/ops/partitions.py, docs/deploy.md): the months
+# made ahead, where archived months go (encrypted), and how long each table keeps its rows (0: for ever).
+def _days(name: str, default: str, minimum: int = 0) -> int:
+    try:
+        days = int(os.environ.get(name, default))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number of days") from None
+    if days and days < minimum:
+        raise ImproperlyConfigured(f"{name} must be 0 (kept for ever) or at least {minimum} (logs are kept six months)")
+    return days
+
+
+PARTITION_MONTHS_AHEAD = _days("ZONGZHI_PARTITION_MONTHS_AHEAD", "3")
+PARTITION_ARCHIVE_DIR = Path(os.environ.get("ZONGZHI_PARTITION_ARCHIVE_DIR", VAR_DIR / "archive"))
+CASE_EVENT_RETENTION_DAYS = _days("ZONGZHI_CASE_EVENT_RETENTION_DAYS", "0")  # the timeline is the case's record
+WEBHOOK_ATTEMPT_RETENTION_DAYS = _days("ZONGZHI_WEBHOOK_ATTEMPT_RETENTION_DAYS", "180", 180)
 
 # Webhooks (docs/integration.md): how long a receiver may take, the retry backoff (base × 2^n, capped)
 # and the attempts before a delivery is dead-lettered (a subscription may set its own).

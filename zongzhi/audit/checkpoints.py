@@ -31,6 +31,21 @@ from zongzhi.audit import keys
 GENESIS = "0" * 64
 _FIELDS = ("v", "seq", "at", "head_id", "head_hash", "count", "prev", "signer")
 _FIELDS_V2 = (*_FIELDS, "lanes")
+_FIELDS_V3 = (*_FIELDS_V2, "archived")
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """What a month's archive took out of the log (a v3 checkpoint's `archived`): the chain starts after it.
+
+    `lanes`: lane -> (id, hash, continues) of the lane's last archived entry; `continues` False when the
+    lane had no newer entry then, so its next entry may start again from GENESIS. `count`: every entry
+    archived so far (this archive's and the earlier ones'); `through`: the highest id archived.
+    """
+
+    through: int
+    count: int
+    lanes: dict[int, tuple[int, str, bool]]
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,7 @@ class Checkpoint:
     source: str  # file:line, to say where a bad one is
     digest: str  # SM3 of the line as written, the next line's `prev`
     lanes: dict[int, tuple[int, str]] = field(default_factory=dict)  # lane -> its head (id, hash); v1: none
+    archived: Anchor | None = None  # v3: written when a month of the log was archived
 
     def describe(self) -> str:
         local = timezone.localtime(self.at)
@@ -73,7 +89,7 @@ def directory() -> Path:
 
 
 def _message(fields: dict[str, Any]) -> bytes:
-    names = _FIELDS_V2 if fields["v"] >= 2 else _FIELDS
+    names = _FIELDS_V3 if fields["v"] >= 3 else _FIELDS_V2 if fields["v"] >= 2 else _FIELDS
     return json.dumps({k: fields[k] for k in names}, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -146,6 +162,28 @@ def read(
     return found, problems
 
 
+def anchors(where: Path | None = None) -> list[Checkpoint]:
+    """The validly signed checkpoints that anchor the chain after an archive (v3 with `archived`), in order.
+
+    Only those lines are parsed and checked: a checkpoint tick needs the archived count, not every line.
+    """
+    public = keys.signing_keys().public
+    found = []
+    for source, line in _lines(where or directory()):
+        if '"archived"' not in line:
+            continue
+        try:
+            checkpoint = read_line(line, source)
+            signature = base64.b64decode(checkpoint.signature, validate=True)
+            message = _message(json.loads(line))
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            continue
+        signer = public.get(checkpoint.signer)
+        if checkpoint.archived is not None and signer is not None and keys.signature_valid(signer, signature, message):
+            found.append(checkpoint)
+    return found
+
+
 def write(
     *,
     head_id: int,
@@ -153,6 +191,7 @@ def write(
     count: int,
     lanes: dict[int, tuple[int, str]] | None = None,
     at: datetime.datetime | None = None,
+    archived: Anchor | None = None,
 ) -> Checkpoint:
     """Append one signed checkpoint (the caller read head and count from the database)."""
     where = directory()
@@ -179,6 +218,13 @@ def write(
             "signer": signing.key_id,
             "lanes": {str(lane): [lane_id, lane_hash] for lane, (lane_id, lane_hash) in sorted((lanes or {}).items())},
         }
+        if archived is not None:
+            fields["v"] = 3
+            fields["archived"] = {
+                "through": archived.through,
+                "count": archived.count,
+                "lanes": {str(lane): list(head) for lane, head in sorted(archived.lanes.items())},
+            }
         fields["sig"] = base64.b64encode(signing.private.sign(_message(fields))).decode()
         line = json.dumps(fields, sort_keys=True, separators=(",", ":"))
         path = where / f"checkpoints-{at.astimezone(datetime.UTC):%Y-%m}.jsonl"
@@ -208,4 +254,15 @@ def read_line(line: str, source: str) -> Checkpoint:
         source=source,
         digest=_digest(line),
         lanes={int(lane): (int(head[0]), str(head[1])) for lane, head in fields.get("lanes", {}).items()},
+        archived=_anchor(fields.get("archived")),
+    )
+
+
+def _anchor(given: Any) -> Anchor | None:
+    if given is None:
+        return None
+    return Anchor(
+        through=int(given["through"]),
+        count=int(given["count"]),
+        lanes={int(lane): (int(h[0]), str(h[1]), bool(h[2])) for lane, h in given["lanes"].items()},
     )

@@ -222,18 +222,77 @@ def audit_case_event(event: CaseEvent) -> AuditEntry:
     )
 
 
-def audit_checkpoint() -> Checkpoint:
+def audit_checkpoint(archived: checkpoints.Anchor | None = None) -> Checkpoint:
     """Write a signed checkpoint of the chain as committed now (head entry, its hash, the count)."""
     if connection.in_atomic_block:
         # Inside a transaction it would record entries that may yet be rolled back: a false anchor.
         raise RuntimeError("audit_checkpoint records committed entries only: call it outside a transaction")
+    offset = _archived_before()
     with transaction.atomic():
         _lock_all_lanes()  # no append between reading the heads and counting up to them
         head = AuditEntry.objects.order_by("-id").values_list("id", "hash").first()
         head_id, head_hash = head if head else (0, GENESIS)
-        count = AuditEntry.objects.filter(id__lte=head_id).count()
+        # The entries archived already count: a checkpoint's count is of every entry up to its head.
+        count = AuditEntry.objects.filter(id__lte=head_id).count() + offset
         heads = lane_heads()
-    return checkpoints.write(head_id=head_id, head_hash=head_hash, count=count, lanes=heads)
+    return checkpoints.write(head_id=head_id, head_hash=head_hash, count=count, lanes=heads, archived=archived)
+
+
+def _applied_anchor(found: list[Checkpoint]) -> Checkpoint | None:
+    """The newest anchor whose archived entries are gone from the database (none: nothing archived yet)."""
+    for checkpoint in reversed(found):
+        anchor = checkpoint.archived
+        if anchor is None:
+            continue
+        if not any(
+            AuditEntry.objects.filter(lane=lane, id__lte=last_id).exists()
+            for lane, (last_id, _h, _c) in anchor.lanes.items()
+        ):
+            return checkpoint
+    return None
+
+
+def _archived_before() -> int:
+    applied = _applied_anchor(checkpoints.anchors())
+    return applied.archived.count if applied is not None and applied.archived is not None else 0
+
+
+def audit_archive_anchor_prepare(partition: str) -> checkpoints.Anchor:
+    """What archiving `partition` (one month of the log) takes out: each lane's last entry in it, the count.
+
+    Refused unless the whole chain verifies now: an archive must not carry a break out of sight.
+    """
+    from psycopg import sql
+
+    from zongzhi.ops.partitions import PartitionError
+
+    verified = audit_verify()
+    if not verified.intact:
+        raise PartitionError("审计链校验未通过，拒绝归档：" + "；".join(b.message for b in verified.breaks[:3]))
+    lanes: dict[int, tuple[int, str, bool]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("SELECT DISTINCT ON (lane) lane, id, hash FROM {} ORDER BY lane, id DESC").format(
+                sql.Identifier(partition)
+            )
+        )
+        rows = cursor.fetchall()
+        cursor.execute(sql.SQL("SELECT count(*), COALESCE(max(id), 0) FROM {}").format(sql.Identifier(partition)))
+        count, through = cursor.fetchone()
+    for lane, last_id, last_hash in rows:
+        lanes[lane] = (last_id, last_hash, AuditEntry.objects.filter(lane=lane, id__gt=last_id).exists())
+    applied = _applied_anchor(checkpoints.anchors())
+    before = applied.archived if applied is not None else None
+    if before is None:
+        return checkpoints.Anchor(through=through, count=count, lanes=lanes)
+    for lane, head in before.lanes.items():
+        lanes.setdefault(lane, head)  # a lane with nothing in this month keeps its earlier anchor
+    return checkpoints.Anchor(through=max(through, before.through), count=count + before.count, lanes=lanes)
+
+
+def audit_archive_anchor_write(anchor: checkpoints.Anchor) -> Checkpoint:
+    """The signed checkpoint that makes the archive the chain's beginning, written before the month is dropped."""
+    return audit_checkpoint(archived=anchor)
 
 
 # ---- verification ------------------------------------------------------------------------------
@@ -259,6 +318,8 @@ class Verification:
     breaks: list[Break] = field(default_factory=list)
     more_breaks: int = 0  # found but not listed
     checkpoints: int = 0
+    archived: int = 0  # entries archived out of the database, before the chain's anchor
+    anchor: Checkpoint | None = None
     newest: Checkpoint | None = None
     after_newest: int = 0  # entries newer than the newest checkpoint
 
@@ -280,6 +341,15 @@ class Verification:
                 found.append("- " + _("另有 %(n)d 处问题未列出。") % {"n": self.more_breaks})
             return found
         found = [_("审计链完整：共 %(n)d 条记录，逐条 HMAC-SM3 校验通过。") % {"n": self.checked}]
+        if self.anchor is not None:
+            found.append(
+                _("另有 %(n)d 条较早的记录已归档（至第 %(id)d 条），链自%(c)s起接续。")
+                % {
+                    "n": self.archived,
+                    "id": self.anchor.archived.through if self.anchor.archived else 0,
+                    "c": self.anchor.describe(),
+                }
+            )
         if self.legacy:
             found.append(
                 _("其中最早的 %(n)d 条为启用密钥前的记录（SM3 无密钥），由其后第一条带密钥记录封存。")
@@ -297,7 +367,22 @@ class Verification:
         return found
 
 
-def _entry_breaks(chain: keys.ChainKeys, result: Verification, heads: set[int]) -> dict[int, tuple[str, int]]:
+def _lane_start(anchors: list[checkpoints.Anchor], lane: int, entry_id: int) -> tuple[set[str], int | None]:
+    """Where a lane's first entry in the database may link to: GENESIS, or the newest archive anchor before it."""
+    best: tuple[int, str, bool] | None = None
+    for anchor in anchors:
+        head = anchor.lanes.get(lane)
+        if head is not None and head[0] < entry_id and (best is None or head[0] > best[0]):
+            best = head
+    if best is None:
+        return {GENESIS}, None
+    # A lane archived to its end starts again from GENESIS with its next entry (the database knew no head).
+    return ({best[1]} if best[2] else {best[1], GENESIS}), best[0]
+
+
+def _entry_breaks(
+    chain: keys.ChainKeys, result: Verification, heads: set[int], anchors: list[checkpoints.Anchor] | None = None
+) -> dict[int, tuple[str, int]]:
     """Walk the chain, noting every break; returns (hash, entries up to it) of each checkpoint head seen."""
     seen: dict[int, tuple[str, int]] = {}
     lane_prev: dict[int, tuple[str, int | None]] = {}  # lane -> (hash, id) of its entry walked last
@@ -314,8 +399,12 @@ def _entry_breaks(chain: keys.ChainKeys, result: Verification, heads: set[int]) 
 
     for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=2000):
         result.checked += 1
-        prev, before_id = lane_prev.get(entry.lane, (GENESIS, None))
-        if entry.prev_hash != prev:
+        if entry.lane in lane_prev:
+            prev, before_id = lane_prev[entry.lane]
+            allowed = {prev}
+        else:
+            allowed, before_id = _lane_start(anchors or [], entry.lane, entry.pk)
+        if entry.prev_hash not in allowed:
             before = _("第 %(id)d 条") % {"id": before_id} if before_id else _("链首")
             note(
                 "unlinked",
@@ -369,10 +458,18 @@ def _entry_breaks(chain: keys.ChainKeys, result: Verification, heads: set[int]) 
     return seen
 
 
-def _checkpoint_break(checkpoint: Checkpoint, seen: dict[int, tuple[str, int]], result: Verification) -> Break | None:
-    """How the database disagrees with one checkpoint, if it does."""
+def _checkpoint_break(
+    checkpoint: Checkpoint,
+    seen: dict[int, tuple[str, int]],
+    result: Verification,
+    anchor: checkpoints.Anchor | None = None,
+) -> Break | None:
+    """How the database disagrees with one checkpoint, if it does (`anchor`: what was archived)."""
     if checkpoint.count == 0:
         return None  # the log was empty then: nothing it could have lost
+    if anchor is not None and checkpoint.head_id <= anchor.through:
+        return None  # its head is in the archive: the anchor, checked when it was written, stands for it
+    archived_lanes = anchor.lanes if anchor is not None else {}
     where = checkpoint.describe()
     got = seen.get(checkpoint.head_id)
     if got is None:
@@ -391,6 +488,7 @@ def _checkpoint_break(checkpoint: Checkpoint, seen: dict[int, tuple[str, int]], 
             _("%(c)s的末条记录第 %(id)d 条已不在数据库中。") % {"c": where, "id": checkpoint.head_id},
         )
     head_hash, count = got
+    count += result.archived
     if not hmac.compare_digest(head_hash, checkpoint.head_hash):
         return Break(
             "head_mismatch",
@@ -399,6 +497,8 @@ def _checkpoint_break(checkpoint: Checkpoint, seen: dict[int, tuple[str, int]], 
         )
     for lane, (lane_head, lane_hash) in sorted(checkpoint.lanes.items()):
         at_head = seen.get(lane_head)
+        if at_head is None and lane in archived_lanes and lane_head <= archived_lanes[lane][0]:
+            continue  # that lane's head was archived
         if at_head is None:
             return Break(
                 "checkpoint_head_missing",
@@ -437,8 +537,13 @@ def audit_verify(checkpoint_dir: Path | None = None) -> Verification:
     result = Verification(checkpoints=len(found), newest=found[-1] if found else None)
     result.breaks += [Break(p.kind, None, p.message) for p in problems]
     heads = {c.head_id for c in found} | {head for c in found for head, _hash in c.lanes.values()}
-    seen = _entry_breaks(chain, result, heads)
-    disagreeing = [b for b in (_checkpoint_break(c, seen, result) for c in found) if b is not None]
+    anchors = [c.archived for c in found if c.archived is not None]
+    seen = _entry_breaks(chain, result, heads, anchors)
+    applied = _applied_anchor(found)
+    if applied is not None and applied.archived is not None:
+        result.anchor, result.archived = applied, applied.archived.count
+    anchor = applied.archived if applied is not None else None
+    disagreeing = [b for b in (_checkpoint_break(c, seen, result, anchor) for c in found) if b is not None]
     if disagreeing:
         # The newest checkpoint that disagrees says the most; the others repeat it.
         newest = disagreeing[-1]

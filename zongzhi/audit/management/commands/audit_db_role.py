@@ -18,7 +18,18 @@ from zongzhi.audit.models import AuditEntry
 _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
-def role_sql(role: str, database: str, password: str | None) -> list[str]:
+def _audit_partitions() -> list[str]:
+    """The audit log's partitions on PostgreSQL (docs/deploy.md): each is refused what the parent is."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = %s::regclass ORDER BY c.relname",
+            [AuditEntry._meta.db_table],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def role_sql(role: str, database: str, password: str | None, partitions: list[str] | None = None) -> list[str]:
     """The statements that make `role` an application role: all data rights, none to change the audit log."""
     audit = AuditEntry._meta.db_table
     statements = [
@@ -31,6 +42,10 @@ def role_sql(role: str, database: str, password: str | None) -> list[str]:
         f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
         # The audit log: read and append, nothing else; TRUNCATE is granted nowhere.
         f'REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {audit} FROM "{role}"',
+        *(
+            f'REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON "{partition}" FROM "{role}"'
+            for partition in partitions or []
+        ),
         f'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "{role}"',
         f'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO "{role}"',
     ]
@@ -66,7 +81,7 @@ class Command(BaseCommand):
             database, owner = cursor.fetchone()
         if role == owner:
             raise CommandError(f"角色 {role} 是当前连接（迁移）所用的角色：应用须使用另一个角色。")
-        statements = role_sql(role, database, password)
+        statements = role_sql(role, database, password, _audit_partitions())
         if not options["execute"]:
             self.stdout.write(";\n".join(statements) + ";")
             return
