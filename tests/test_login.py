@@ -80,6 +80,23 @@ def test_wrong_totp_is_refused_and_counted(alice: User) -> None:
     assert client.get("/staff/").status_code == 302
 
 
+def test_right_code_straight_after_a_wrong_one_is_asked_to_wait_not_called_wrong(alice: User) -> None:
+    """django-otp refuses every code for a second after a wrong one (2, 4 … after more): the page says
+    how long to wait, the refusal is not a second failure, and the right code works once it is over."""
+    device = enrolled(alice)
+    client = Client()
+    password_step(client)
+    wrong = f"{(int(totp_code(device)) + 1) % 1_000_000:06d}"
+    client.post("/staff/login/totp/", {"token": wrong})
+    status, said = answer(client.post("/staff/login/totp/", {"token": totp_code(device)}))
+    assert (status, said) == (200, "尝试过于频繁，请 1 秒后再输入动态口令。")
+    alice.refresh_from_db()
+    assert alice.failed_logins == 1
+    time.sleep(1.1)
+    response = client.post("/staff/login/totp/", {"token": totp_code(device)})
+    assert response.status_code == 302 and response["Location"] == "/staff/"
+
+
 def test_first_login_enrols_totp_with_a_locally_drawn_qr_code(alice: User) -> None:
     client = Client()
     response = password_step(client)

@@ -1,6 +1,7 @@
 """Every write on accounts: logging in, lockout, TOTP, users, roles and jurisdictions."""
 
 import datetime
+import math
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -132,12 +133,26 @@ def totp_device(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
+def _totp_wait(device: TOTPDevice | None) -> str | None:
+    """django-otp refuses any code, even the right one, for 1, 2, 4 … seconds after a wrong one: say so
+    instead of calling a right code wrong. Not a failure of its own (the wrong code was counted)."""
+    if device is None:
+        return None
+    allowed, data = device.verify_is_allowed()
+    if allowed or not data or "locked_until" not in data:
+        return None
+    seconds = max(1, math.ceil((data["locked_until"] - timezone.now()).total_seconds()))
+    return _("尝试过于频繁，请 %(n)d 秒后再输入动态口令。") % {"n": seconds}
+
+
 def login_check_totp(*, user: User, token: str, request: HttpRequest) -> LoginResult:
     """Second factor, with the same lockout as the password."""
     if is_locked(user):
         audit_record(action=Action.LOGIN_WHILE_LOCKED, actor=user, target=user.username, request=request)
         return LoginResult(None, _locked_message(user.locked_until))  # type: ignore[arg-type]
     device = totp_device(user)
+    if wait := _totp_wait(device):
+        return LoginResult(None, wait)
     if device is not None and token.isdigit() and device.verify_token(token):
         return LoginResult(user)
     return LoginResult(None, _register_failure(user, request, factor="totp") or _("动态口令错误或已过期。"))
@@ -163,6 +178,8 @@ def totp_enrol_confirm(*, user: User, token: str, request: HttpRequest) -> Login
     if is_locked(user):
         return LoginResult(None, _locked_message(user.locked_until))  # type: ignore[arg-type]
     device = totp_enrolment_device(user)
+    if wait := _totp_wait(device):
+        return LoginResult(None, wait)
     if not (token.isdigit() and device.verify_token(token)):
         return LoginResult(
             None,

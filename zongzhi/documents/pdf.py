@@ -819,14 +819,23 @@ class _Renderer:
 
     # ---- document
 
-    def draw(self) -> None:
-        """Lay the document out from a new page on."""
+    def signatures_room(self, block: Signatures) -> float:
+        """How much room the signatures take along the flow (a height here, a width in vertical text)."""
+        return self.signatures_height(block)
+
+    def blocks_to_draw(self) -> Iterator[tuple[Block, float]]:
+        """From a new page with the header on: each block, with the room to keep after it for the
+        signatures that follow it, so that they never fall alone onto the next page."""
         self.new_page()
         self.header()
         blocks = self.doc.blocks
         for k, block in enumerate(blocks):
             after = blocks[k + 1] if k + 1 < len(blocks) else None
-            keep = self.signatures_height(after) if isinstance(after, Signatures) else 0.0
+            yield block, self.signatures_room(after) if isinstance(after, Signatures) else 0.0
+
+    def draw(self) -> None:
+        """Lay the document out from a new page on."""
+        for block, keep in self.blocks_to_draw():
             if isinstance(block, Fields):
                 self.fields(block, keep)
             elif isinstance(block, Paragraphs):

@@ -344,13 +344,11 @@ class VerticalRenderer(_Renderer):
 
     seal_mark = "(ᠲᠠᠮᠠᠭ᠎ᠠ)"  # （盖章）
 
+    def signatures_room(self, block: Signatures) -> float:
+        return self.signatures_width(block)
+
     def draw(self) -> None:
-        self.new_page()
-        self.header()
-        blocks = self.doc.blocks
-        for k, block in enumerate(blocks):
-            after = blocks[k + 1] if k + 1 < len(blocks) else None
-            keep = self.signatures_width(after) if isinstance(after, Signatures) else 0.0
+        for block, keep in self.blocks_to_draw():
             if isinstance(block, Signatures):
                 self.signatures(block)
             else:

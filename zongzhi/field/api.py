@@ -15,8 +15,6 @@ from zongzhi import access
 from zongzhi.accounts.models import Role, User
 from zongzhi.api_access import require_resource
 from zongzhi.api_schemas import READ, WRITE, Cursor, Filter, Id, Limit, file_answer, page_schema, paged
-from zongzhi.audit.models import AuditEntry
-from zongzhi.audit.services import audit_record
 from zongzhi.cases import services as case_services
 from zongzhi.cases.api import PartyIn
 from zongzhi.cases.models import Case
@@ -219,15 +217,7 @@ def visit_photo(request: HttpRequest, pk: Id) -> FileResponse:
     """A photo's file, as the page serves it: only inside the jurisdiction, and every download audited."""
     _scope(request, "visits:read")
     user = _user(request)
-    found = selectors.photo_get(user, pk)
-    audit_record(
-        action=AuditEntry.Action.FILE_DOWNLOADED,
-        actor=user,
-        target=f"visit:{found.visit_id}/photo:{found.pk}",
-        request=request,
-        detail={"what": "走访照片", "file": found.name},
-    )
-    return FileResponse(found.file.open("rb"), content_type=found.content_type, filename=found.name)
+    return selectors.photo_download(user, pk, request)
 
 
 class VisitIn(Schema):

@@ -6,10 +6,13 @@ Missing and out-of-scope answer the same 404 (`get_object_or_404` on the scoped 
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.http import FileResponse, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from zongzhi import access
 from zongzhi.accounts.models import Role, User
+from zongzhi.audit.models import AuditEntry
+from zongzhi.audit.services import audit_record
 from zongzhi.cases.models import MediationSession
 from zongzhi.cases.selectors import cases_visible
 from zongzhi.centers.models import Org
@@ -39,6 +42,19 @@ def visit_get(user: Any, pk: int) -> Visit:
 
 def photo_get(user: Any, pk: int) -> VisitPhoto:
     return get_object_or_404(VisitPhoto.objects.filter(access.scope_of(user).q()), pk=pk)
+
+
+def photo_download(user: Any, pk: int, request: HttpRequest) -> FileResponse:
+    """A visit photo's file for the page and the API alike: only inside the jurisdiction, every download audited."""
+    found = photo_get(user, pk)
+    audit_record(
+        action=AuditEntry.Action.FILE_DOWNLOADED,
+        actor=user,
+        target=f"visit:{found.visit_id}/photo:{found.pk}",
+        request=request,
+        detail={"what": "走访照片", "file": found.name},
+    )
+    return FileResponse(found.file.open("rb"), content_type=found.content_type, filename=found.name)
 
 
 def field_items_visible(user: Any, *, open_only: bool = False) -> QuerySet[FieldItem]:

@@ -258,9 +258,8 @@ def visit_case_raise(
     return case
 
 
-def field_item_raise(*, visit: Visit, actor: User, kind: str, title: str, description: str = "") -> FieldItem:
-    """Note a safety hazard or a request of the people found on a visit."""
-    _own_visit(actor, visit, "items:write")
+def _check_item(kind: str, title: str, description: str) -> None:
+    """A field item's kind, title and description as a visit or a 乌日特 stop takes them."""
     errors = inputs.text_errors(FieldItem, {"title": title, "description": description})
     if kind not in FieldItem.Kind.values:
         errors["kind"] = [_("事项类型应为安全隐患或民意诉求。")]
@@ -268,6 +267,12 @@ def field_item_raise(*, visit: Visit, actor: User, kind: str, title: str, descri
         errors["title"] = [_("请填写事项。")]
     if errors:
         raise ValidationError(errors)
+
+
+def field_item_raise(*, visit: Visit, actor: User, kind: str, title: str, description: str = "") -> FieldItem:
+    """Note a safety hazard or a request of the people found on a visit."""
+    _own_visit(actor, visit, "items:write")
+    _check_item(kind, title, description)
     return FieldItem.objects.create(
         visit=visit,
         region_code=visit.region_code,
@@ -527,13 +532,7 @@ def mobile_field_item_raise(
     """Note a safety hazard or a request of the people brought to a 乌日特 stop."""
     _may_serve(actor, visit.unit)
     _served_household(visit, household)
-    errors = inputs.text_errors(FieldItem, {"title": title, "description": description})
-    if kind not in FieldItem.Kind.values:
-        errors["kind"] = [_("事项类型应为安全隐患或民意诉求。")]
-    if not title.strip():
-        errors["title"] = [_("请填写事项。")]
-    if errors:
-        raise ValidationError(errors)
+    _check_item(kind, title, description)
     region, _location = _stop_place(visit, household)
     return FieldItem.objects.create(
         mobile_visit=visit,

@@ -15,8 +15,6 @@ from django.views.decorators.http import require_POST
 from zongzhi import access, inputs
 from zongzhi.accounts.decorators import acting_user, staff_page
 from zongzhi.accounts.models import Role
-from zongzhi.audit.models import AuditEntry
-from zongzhi.audit.services import audit_record
 from zongzhi.cases import services as case_services
 from zongzhi.cases.models import Category, Party
 from zongzhi.forms import flash_errors
@@ -192,15 +190,7 @@ def item_handle(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_page(access.may_read_business)
 def photo(request: HttpRequest, pk: int) -> FileResponse:
     user = acting_user(request)
-    found = selectors.photo_get(user, pk)
-    audit_record(
-        action=AuditEntry.Action.FILE_DOWNLOADED,
-        actor=user,
-        target=f"visit:{found.visit_id}/photo:{found.pk}",
-        request=request,
-        detail={"what": "走访照片", "file": found.name},
-    )
-    return FileResponse(found.file.open("rb"), content_type=found.content_type, filename=found.name)
+    return selectors.photo_download(user, pk, request)
 
 
 # ---- village risk reviews ---------------------------------------------------------------------
