@@ -412,6 +412,17 @@ ROUTES: dict[str, list[Probe]] = {
         Probe("/staff/transfer/export/cases.csv", answers(200)),
         Probe("/staff/transfer/export/cases.pdf", answers(404)),
     ],
+    "staff/transfer/exports/": [
+        Probe("/staff/transfer/exports/", answers(200)),
+        post("/staff/transfer/exports/", answers(302), {"list": "grid_workers", "format": "csv"}),
+    ],
+    "staff/transfer/exports/<int:pk>/": [Probe("/staff/transfer/exports/{export}/", answers(404, director=200))],
+    "staff/transfer/exports/<int:pk>/progress/": [
+        Probe("/staff/transfer/exports/{export}/progress/", answers(404, director=200))
+    ],
+    "staff/transfer/exports/<int:pk>/download/": [
+        Probe("/staff/transfer/exports/{export}/download/", answers(404, director=200))
+    ],
     # ---- dashboards ------------------------------------------------------------------------------
     "staff/dashboards/": [Probe("/staff/dashboards/", answers(302))],
     "staff/dashboards/<str:code>/": [

@@ -91,6 +91,8 @@ NOT_PAGES = {
     "staff/transfer/import/jobs/<int:pk>/cancel/": "POST only",
     "staff/transfer/import/jobs/<int:pk>/rejects.xlsx": "an XLSX download",
     "staff/transfer/export/<str:name>.<str:fmt>": "an XLSX or CSV download",
+    "staff/transfer/exports/<int:pk>/progress/": "htmx fragment (inside the export job page, checked there)",
+    "staff/transfer/exports/<int:pk>/download/": "an XLSX or CSV download",
     "staff/dashboards/<str:code>/data.json": "JSON for the charts",
     "staff/dashboards/<str:code>/map.json": "JSON for the map",
     "staff/dashboards/<str:code>/report.xlsx": "an XLSX download",
@@ -268,6 +270,7 @@ def world(tmp: Path, made: list[Any]) -> dict[str, str]:
     from zongzhi.meetings import services as meeting_services
     from zongzhi.outbox.webhooks import subscription_create
     from zongzhi.regions.models import Region
+    from zongzhi.transfer.export_jobs import export_job_create, export_job_run
     from zongzhi.transfer.jobs import job_create, job_run
 
     users = get_user_model().objects
@@ -296,6 +299,8 @@ def world(tmp: Path, made: list[Any]) -> dict[str, str]:
     upload = SimpleUploadedFile("r.xlsx", write_xlsx(tmp / "r.xlsx", headers, rows).read_bytes())
     job = job_create(actor=director, kind="residents", upload=upload, dry_run=True, accept_valid=False)
     job_run(job.pk)
+    export = export_job_create(actor=director, list_name="grid_workers", fmt="csv", filters={})
+    export_job_run(export.pk)
     open_day = schedule(days_ahead=41)
     account = service_account_create(
         actor=None,
@@ -312,7 +317,7 @@ def world(tmp: Path, made: list[Any]) -> dict[str, str]:
     target = account_services.user_create(actor=None, username="t-a11y-reset", full_name="重置对象", password=None)
     reset = account_services.credential_reset_request(actor=sysadmin, target=target, kind="totp", reason="手机丢失")
     intake = users.get(username="demo-intake")
-    made += [home, visit, review, unit, stop, station, meeting, job, open_day, account, hook, reset]
+    made += [home, visit, review, unit, stop, station, meeting, job, export, open_day, account, hook, reset]
     return {
         "staff/grid/households/<str:code>/": f"/staff/grid/households/{home.code}/",
         "staff/field/visits/<int:pk>/": f"/staff/field/visits/{visit.pk}/",
@@ -322,6 +327,7 @@ def world(tmp: Path, made: list[Any]) -> dict[str, str]:
         "staff/field/stations/<int:pk>/": f"/staff/field/stations/{station.pk}/",
         "staff/meetings/<int:pk>/": f"/staff/meetings/{meeting.pk}/",
         "staff/transfer/import/jobs/<int:pk>/": f"/staff/transfer/import/jobs/{job.pk}/",
+        "staff/transfer/exports/<int:pk>/": f"/staff/transfer/exports/{export.pk}/",
         "staff/open-days/<int:pk>/": f"/staff/open-days/{open_day.pk}/",
         "staff/integration/accounts/<int:pk>/": f"/staff/integration/accounts/{account.pk}/",
         "staff/integration/webhooks/<int:pk>/": f"/staff/integration/webhooks/{hook.pk}/",

@@ -631,7 +631,7 @@ def test_a_director_imports_cancels_downloads_the_rejects_and_exports(
         director.post_json("/api/v1/exports", {"list": "residents", "format": "csv", "filters": {"region": grid.code}}),
         202,
     )
-    assert export["status"] == "queued" and export["download"] is None
+    assert export["status"] == "queued" and export["download"] is None and export["percent"] == 0
     assert director.get(f"/api/v1/exports/{export['id']}/download").status == 404  # not written yet
     worker()
     assert _until(director, f"/api/v1/imports/{cancelled['id']}", lambda j: j["finished_at"])["status"] == "cancelled"
@@ -639,8 +639,9 @@ def test_a_director_imports_cancels_downloads_the_rejects_and_exports(
     assert done["status"] == "done" and done["report"]["written"] == 1 and done["rejects"] is True
     rejects = director.get(f"/api/v1/imports/{job['id']}/rejects")
     assert rejects.status == 200 and rejects.body[:2] == b"PK"  # an XLSX (a zip)
-    written = _until(director, f"/api/v1/exports/{export['id']}", lambda j: j["status"] != "queued")
+    written = _until(director, f"/api/v1/exports/{export['id']}", lambda j: j["status"] in ("done", "failed"))
     assert written["status"] == "done" and written["rows"] >= 1 and written["download"]
+    assert written["done"] == written["total"] == written["rows"] and written["percent"] == 100
     csv = director.get(written["download"])
     assert csv.status == 200 and "哈斯" in csv.body.decode("utf-8-sig")
     assert person_id(seq, datetime.date(1932, 1, 1)) not in csv.body.decode("utf-8-sig")  # IDs masked

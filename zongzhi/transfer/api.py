@@ -152,6 +152,9 @@ class ExportJobOut(Schema):
     format: str
     filters: dict[str, str]
     status: str
+    done: int
+    total: int | None
+    percent: int
     rows: int | None
     created_at: str
     finished_at: str | None
@@ -165,6 +168,9 @@ def _export(job: ExportJob) -> dict[str, Any]:
         "format": job.fmt,
         "filters": job.filters,
         "status": job.status,
+        "done": job.done,
+        "total": job.total,
+        "percent": job.percent,
         "rows": job.rows,
         "created_at": job.created_at.isoformat(),
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
@@ -208,8 +214,8 @@ def export_job(request: HttpRequest, pk: Id) -> dict[str, Any]:
 def export_download(request: HttpRequest, pk: Id) -> FileResponse:
     """The file once the job is done (404 before)."""
     job = _own_export(_exporter(request, "exports:read"), pk)
-    path = Path(job.path) if job.path else None
-    if job.status != ExportJob.Status.DONE or path is None or not path.is_file():
+    path = export_jobs.export_file(job)
+    if job.status != ExportJob.Status.DONE or path is None:
         raise Http404
     content_type = XLSX if job.fmt == "xlsx" else "text/csv; charset=utf-8"
     name = f"{LISTS[job.list_name].title}-{job.created_at:%Y%m%d}.{job.fmt}"

@@ -4,6 +4,7 @@ The file is the same masked export as the list pages give (IDs 6 + 4, phones 3 +
 through the scoped selectors, kept under var/exports readable by the server only, and audited when written.
 """
 
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zongzhi.transfer.exports import LISTS, export_write
+from zongzhi.transfer.exports import LISTS, export_count, export_write
 from zongzhi.transfer.models import ExportJob
 
 FORMATS = ("xlsx", "csv")
@@ -23,8 +24,20 @@ FILTERS = ("q", "state", "category", "risk", "channel", "region", "queue", "stat
 
 
 def export_dir() -> Path:
+    """var/exports: the files the worker wrote, readable by our user only."""
     path = Path(settings.VAR_DIR) / "exports"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)  # also when an older version made it with the default mode
+    return path
+
+
+def export_file(job: ExportJob) -> Path | None:
+    """The job's file, provided it is one of ours under var/exports (never a path from elsewhere)."""
+    if not job.path:
+        return None
+    path = Path(job.path)
+    if path.parent.resolve() != export_dir().resolve() or not path.is_file():
+        return None
     return path
 
 
@@ -58,17 +71,28 @@ def _enqueue(job_id: int) -> None:
 
 
 def export_job_run(job_id: int) -> int:
-    """Write a queued export's file (the task's body); returns its row count."""
+    """Write a queued export's file (the task's body), reporting progress on the job; returns its row count."""
     job = ExportJob.objects.select_related("created_by").get(pk=job_id)
-    if job.status != ExportJob.Status.QUEUED:
-        return job.rows or 0
     params = QueryDict(mutable=True)
     params.update(job.filters)
+    total = export_count(actor=job.created_by, name=job.list_name, params=params)
+    # Claimed by one worker only: a second run of the same task finds it no longer queued.
+    claimed = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.QUEUED).update(
+        status=ExportJob.Status.RUNNING, total=total, done=0
+    )
+    if not claimed:
+        return job.rows or 0
     path = export_dir() / f"{uuid.uuid4().hex}.{job.fmt}"
+
+    def progress(done: int) -> None:
+        ExportJob.objects.filter(pk=job.pk).update(done=done)
+
     try:
-        with path.open("wb") as out:
-            path.chmod(0o600)
-            count = export_write(actor=job.created_by, name=job.list_name, fmt=job.fmt, params=params, out=out)
+        # Created 0600 from the first byte on, never readable by another user.
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            count = export_write(
+                actor=job.created_by, name=job.list_name, fmt=job.fmt, params=params, out=out, progress=progress
+            )
     except Exception as error:
         path.unlink(missing_ok=True)
         ExportJob.objects.filter(pk=job.pk).update(
@@ -76,6 +100,6 @@ def export_job_run(job_id: int) -> int:
         )
         raise
     ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.DONE, rows=count, path=str(path), finished_at=timezone.now()
+        status=ExportJob.Status.DONE, rows=count, done=count, path=str(path), finished_at=timezone.now()
     )
     return count

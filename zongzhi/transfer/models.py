@@ -61,6 +61,7 @@ class ExportJob(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("进行中")
         DONE = "done", _("已完成")
         FAILED = "failed", _("出错")
 
@@ -72,6 +73,9 @@ class ExportJob(models.Model):
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     rows = models.PositiveIntegerField(null=True, blank=True)
+    # Progress while running: rows written so far, of the rows the scoped list counted at the start.
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(null=True, blank=True)
     path = models.CharField(max_length=500, blank=True)  # under var/exports, masked like every export
     error = models.TextField(blank=True)
 
@@ -81,3 +85,13 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.list_name}.{self.fmt}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(99 * min(self.done / self.total, 1.0)) if self.total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -11,4 +11,8 @@ urlpatterns = [
     path("import/jobs/<int:pk>/cancel/", views.job_cancel, name="cancel"),
     path("import/jobs/<int:pk>/rejects.xlsx", views.job_rejects, name="rejects"),
     path("export/<str:name>.<str:fmt>", views.export, name="export"),
+    path("exports/", views.export_jobs_page, name="export_jobs"),
+    path("exports/<int:pk>/", views.export_job_detail, name="export_job"),
+    path("exports/<int:pk>/progress/", views.export_job_progress, name="export_progress"),
+    path("exports/<int:pk>/download/", views.export_job_download, name="export_download"),
 ]

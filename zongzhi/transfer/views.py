@@ -1,4 +1,5 @@
-"""Import pages: templates to download, the upload, the job with its progress bar, report and cancel."""
+"""Import pages (templates, the upload, the job with its progress bar, report and cancel) and exports:
+the small lists straight away, large ones as a job the worker writes, followed on its page."""
 
 from pathlib import Path
 from typing import cast
@@ -18,9 +19,9 @@ from zongzhi.accounts.decorators import acting_user, staff_page
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
 from zongzhi.forms import flash_errors
-from zongzhi.transfer import exports, jobs
+from zongzhi.transfer import export_jobs, exports, jobs, selectors
 from zongzhi.transfer.kinds import kind_of, kinds
-from zongzhi.transfer.models import ImportJob
+from zongzhi.transfer.models import ExportJob, ImportJob
 from zongzhi.transfer.report import Report
 from zongzhi.transfer.templates import template_xlsx
 
@@ -131,3 +132,59 @@ def export(request: HttpRequest, name: str, fmt: str) -> HttpResponse | FileResp
     filename = f"{exports.LISTS[name].title}-{timezone.localdate():%Y%m%d}.{fmt}"
     content_type = XLSX if fmt == "xlsx" else "text/csv; charset=utf-8"
     return FileResponse(out, as_attachment=True, filename=filename, content_type=content_type)
+
+
+# ---- exports as background jobs (large lists: a county's residents) ---------------------------------
+
+
+def _own_export(request: HttpRequest, pk: int) -> ExportJob:
+    # Another user's job answers 404, the same as a missing one.
+    return get_object_or_404(selectors.exports_of(acting_user(request)), pk=pk)
+
+
+@staff_page(access.may_read_business)
+def export_jobs_page(request: HttpRequest) -> HttpResponse:
+    """The user's exports (GET) or a new one (POST: list, format and the list's filters), written by the worker."""
+    user = acting_user(request)
+    if request.method == "POST":
+        filters = {k: v for k in export_jobs.FILTERS if (v := request.POST.get(k, "").strip())}
+        try:
+            job = export_jobs.export_job_create(
+                actor=user, list_name=request.POST.get("list", ""), fmt=request.POST.get("format", ""), filters=filters
+            )
+        except ValidationError as error:
+            flash_errors(request, error)
+        else:
+            return redirect("transfer:export_job", pk=job.pk)
+    recent = selectors.exports_of(user)[:20]
+    return render(request, "transfer/exports.html", {"recent": recent, "lists": exports.LISTS})
+
+
+@staff_page(access.may_read_business)
+def export_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _own_export(request, pk)
+    return render(request, "transfer/export_job.html", {"job": job, "title": exports.LISTS[job.list_name].title})
+
+
+@staff_page(access.may_read_business)
+def export_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar (polled by htmx while the worker writes) or, once written, the download."""
+    return render(request, "transfer/_export_progress.html", {"job": _own_export(request, pk)})
+
+
+@staff_page(access.may_read_business)
+def export_job_download(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
+    job = _own_export(request, pk)
+    path = export_jobs.export_file(job)
+    if job.status != ExportJob.Status.DONE or path is None:
+        return render(request, "404.html", status=404)
+    name = f"{exports.LISTS[job.list_name].title}-{job.created_at:%Y%m%d}.{job.fmt}"
+    audit_record(
+        action=AuditEntry.Action.FILE_DOWNLOADED,
+        actor=acting_user(request),
+        target=f"export:{job.pk}",
+        request=request,
+        detail={"what": "导出文件", "list": job.list_name, "format": job.fmt, "rows": job.rows},
+    )
+    content_type = XLSX if job.fmt == "xlsx" else "text/csv; charset=utf-8"
+    return FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type=content_type)
