@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "zongzhi.requestlog",
             "zongzhi.health",
             "zongzhi.sheets",
+            "zongzhi.xlsx",  # the streamed XLSX writer of the exports: files, no business code
             "zongzhi.uploads",
             "zongzhi.hardening",
             "zongzhi.sqlrecord",  # records SQL templates when the tests ask (docs/national.md)

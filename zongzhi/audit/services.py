@@ -257,6 +257,10 @@ def _archived_before() -> int:
     return applied.archived.count if applied is not None and applied.archived is not None else 0
 
 
+class ArchiveRefused(Exception):
+    """Archiving a month of the log is refused (the chain does not verify): the message says why."""
+
+
 def audit_archive_anchor_prepare(partition: str) -> checkpoints.Anchor:
     """What archiving `partition` (one month of the log) takes out: each lane's last entry in it, the count.
 
@@ -264,11 +268,9 @@ def audit_archive_anchor_prepare(partition: str) -> checkpoints.Anchor:
     """
     from psycopg import sql
 
-    from zongzhi.ops.partitions import PartitionError
-
     verified = audit_verify()
     if not verified.intact:
-        raise PartitionError("审计链校验未通过，拒绝归档：" + "；".join(b.message for b in verified.breaks[:3]))
+        raise ArchiveRefused("审计链校验未通过，拒绝归档：" + "；".join(b.message for b in verified.breaks[:3]))
     lanes: dict[int, tuple[int, str, bool]] = {}
     with connection.cursor() as cursor:
         cursor.execute(

@@ -31,6 +31,7 @@ from django.utils import timezone
 from psycopg import sql
 
 from zongzhi import crypto
+from zongzhi.audit.services import ArchiveRefused, audit_archive_anchor_prepare, audit_archive_anchor_write
 
 AUDIT_TABLE = "audit_auditentry"
 AUDIT_MIN_RETENTION_DAYS = 180  # 网络安全法 §21, 等保 2.0: logs kept no less than six months
@@ -417,9 +418,10 @@ def partition_archive(table: str, month: datetime.date, today: datetime.date | N
         raise PartitionError(f"{table} 的默认分区中有 {older} 行早于 {next_month(month):%Y-%m}：请先处理")
     anchor = None
     if table == AUDIT_TABLE:
-        from zongzhi.audit.services import audit_archive_anchor_prepare  # the audit app sits above ops
-
-        anchor = audit_archive_anchor_prepare(partition)
+        try:
+            anchor = audit_archive_anchor_prepare(partition)
+        except ArchiveRefused as refused:
+            raise PartitionError(str(refused)) from refused
     where = archive_dir() / table
     where.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = where / f"{partition}.jsonl.gz.enc"
@@ -452,8 +454,6 @@ def partition_archive(table: str, month: datetime.date, today: datetime.date | N
     finally:
         os.close(manifest)
     if anchor is not None:
-        from zongzhi.audit.services import audit_archive_anchor_write
-
         audit_archive_anchor_write(anchor)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
