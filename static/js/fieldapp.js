@@ -34,7 +34,9 @@
 
   function tx(store, mode, work) {
     return new Promise(function (resolve, reject) {
-      var t = db.transaction(store, mode);
+      // A record made in the field must survive the browser being closed or killed straight after:
+      // writes are flushed to disk before they count as done (Chromium's default is "relaxed").
+      var t = db.transaction(store, mode, mode === "readwrite" ? { durability: "strict" } : undefined);
       var result;
       var request = work(t.objectStore(store));
       if (request) request.onsuccess = function () { result = request.result; };
@@ -520,14 +522,16 @@
       return finish(record, { status: "refused", message: answer.body.detail || String(answer.status), options: ["edit", "discard"] });
     }).catch(function (error) {
       if (error.answer) return finish(record, { status: "refused", message: error.answer.detail || "", options: ["edit", "discard"] });
-      // The network went (or the session): the record waits where it is, photos resume at their offsets.
-      record.state = photos.some(function (p) { return !p.complete; }) ? "uploading" : "queued";
+      // The network went (or the session): the record waits where it is, photos resume at their offsets
+      // (it shows as uploading only once a photo has part-arrived).
+      record.state = photos.some(function (p) { return !p.complete && p.offset > 0; }) ? "uploading" : "queued";
       return put("records", record).then(function () { throw error; });
     });
   }
 
   function syncAll() {
-    if (syncing || !db) return Promise.resolve();
+    // Offline (or a download that answered after the network went), nothing is tried: records stay queued.
+    if (syncing || !db || !navigator.onLine) return Promise.resolve();
     syncing = true;
     return all("records").then(function (records) {
       var waiting = records.filter(function (r) { return r.state === "queued" || r.state === "uploading" || r.state === "sending"; });
