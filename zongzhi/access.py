@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import BigIntegerField, CharField, Prefetch, Q, Value, prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -52,16 +52,30 @@ class Held:
     roles: frozenset[str]
     orgs: frozenset[tuple[str, int]]  # (role, org id)
     centers: frozenset[tuple[str, int]]  # (role, center id)
+    prefixes: frozenset[str]  # the region-code prefixes of the user's jurisdictions (read with the memberships)
 
 
 def _held(user: Any) -> Held:
     cached = getattr(user, "_zongzhi_held", None)
     if cached is None:
-        rows = list(user.memberships.values_list("role", "org_id", "center_id"))
+        # Memberships and jurisdictions in one statement: every staff request needs both.
+        memberships = user.memberships.values_list(
+            Value("m", output_field=CharField()), "role", "org_id", "center_id", Value("", output_field=CharField())
+        )
+        jurisdictions = user.jurisdictions.values_list(
+            Value("j", output_field=CharField()),
+            Value("", output_field=CharField()),
+            Value(None, output_field=BigIntegerField()),
+            Value(None, output_field=BigIntegerField()),
+            "prefix",
+        )
+        rows = list(memberships.union(jurisdictions, all=True))
+        held = [(r, o, c) for kind, r, o, c, _p in rows if kind == "m"]
         cached = Held(
-            roles=frozenset(r for r, _o, _c in rows),
-            orgs=frozenset((r, o) for r, o, _c in rows if o is not None),
-            centers=frozenset((r, c) for r, _o, c in rows if c is not None),
+            roles=frozenset(r for r, _o, _c in held),
+            orgs=frozenset((r, o) for r, o, _c in held if o is not None),
+            centers=frozenset((r, c) for r, _o, c in held if c is not None),
+            prefixes=frozenset(p for kind, _r, _o, _c, p in rows if kind == "j"),
         )
         user._zongzhi_held = cached
     return cached
@@ -82,7 +96,7 @@ def scope_of(user: Any) -> Scope:
     if not roles_of(user) & BUSINESS_ROLES:
         scope = Scope(prefixes=())
     else:
-        prefixes = sorted(set(user.jurisdictions.values_list("prefix", flat=True)))
+        prefixes = sorted(_held(user).prefixes)
         # Drop prefixes covered by a shorter one, so range scans never overlap.
         kept: list[str] = []
         for p in sorted(prefixes, key=len):

@@ -11,7 +11,12 @@ With `DATABASE_REPLICA_URL` set, the `replica` database alias exists and:
   the answer carries the primary's WAL position in a cookie; while the replica has not replayed up
   to it, that browser's reads go to the primary;
 - a replica that does not answer is left alone for `REPLICA_RETRY_SECONDS`: reads go to the
-  primary, and a request that failed on the replica midway is answered again from the primary.
+  primary, and a request that failed on the replica midway is answered again from the primary;
+- what the replica answered (that it is up, how far it has replayed) is kept by the process for
+  `REPLICA_CHECK_SECONDS`, so a replica read costs no extra round trip per request: replay only
+  moves forward, so a write the replica had replayed stays replayed; a position beyond the kept one
+  is asked afresh; a replica gone down meanwhile fails the request's first read, which is answered
+  again from the primary (above).
 """
 
 import re
@@ -53,6 +58,8 @@ PRIMARY_ONLY_APPS = frozenset({"accounts", "sessions", "auth", "contenttypes", "
 
 _reading: ContextVar[bool] = ContextVar("replica_read", default=False)
 _down_until = 0.0
+# (monotonic time of the replica's answer, the position it had replayed to, or -1 when it replays nothing)
+_seen: tuple[float, int] | None = None
 
 
 def configured() -> bool:
@@ -60,25 +67,39 @@ def configured() -> bool:
 
 
 def _mark_down() -> None:
-    global _down_until
+    global _down_until, _seen
     _down_until = time.monotonic() + settings.REPLICA_RETRY_SECONDS
+    _seen = None
     connections[REPLICA].close()
+
+
+def lsn_value(lsn: str) -> int:
+    """A WAL position (`16/B374D848`) as a number, in WAL order."""
+    high, low = lsn.split("/")
+    return (int(high, 16) << 32) | int(low, 16)
 
 
 def replica_usable(wal: str | None) -> bool:
     """The replica answers and, when the browser wrote lately, has replayed up to that write."""
-    if not configured() or time.monotonic() < _down_until:
+    global _seen
+    now = time.monotonic()
+    if not configured() or now < _down_until:
         return False
+    wanted = lsn_value(wal) if wal and _LSN.match(wal) else None
+    seen = _seen
+    fresh = seen is not None and now - seen[0] < settings.REPLICA_CHECK_SECONDS
+    if fresh and seen is not None and (wanted is None or seen[1] >= wanted):
+        return True  # answered a moment ago, and had replayed this far already
     try:
         with connections[REPLICA].cursor() as cursor:
-            if wal and _LSN.match(wal):
-                cursor.execute("SELECT coalesce(pg_last_wal_replay_lsn() >= %s::pg_lsn, false)", [wal])
-                return bool(cursor.fetchone()[0])
-            cursor.execute("SELECT 1")
-            return True
+            cursor.execute("SELECT pg_last_wal_replay_lsn()::text")
+            replayed = cursor.fetchone()[0]
     except DatabaseError:
         _mark_down()
         return False
+    position = lsn_value(replayed) if replayed else -1  # NULL: not replaying (no write of ours is there)
+    _seen = (time.monotonic(), position)
+    return wanted is None or position >= wanted
 
 
 class ReplicaRouter:

@@ -147,6 +147,8 @@ if os.environ.get("DATABASE_REPLICA_URL"):
 DATABASE_ROUTERS = ["zongzhi.replica.ReplicaRouter"]
 # After a replica failed to answer, reads go to the primary for this long before the replica is tried again.
 REPLICA_RETRY_SECONDS = int(os.environ.get("ZONGZHI_REPLICA_RETRY_SECONDS", "30"))
+# What the replica answered (up, replayed up to where) is kept this long by each process (zongzhi/replica.py).
+REPLICA_CHECK_SECONDS = float(os.environ.get("ZONGZHI_REPLICA_CHECK_SECONDS", "1"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

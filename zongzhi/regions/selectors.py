@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from zongzhi.access import Scope
 from zongzhi.centers.models import Center
+from zongzhi.counting import count_all
 from zongzhi.grid.models import BlockHead, GridWorker, PartyGroup
 from zongzhi.regions import codes
 from zongzhi.regions.models import Region
@@ -90,13 +91,17 @@ def region_figures(scope: Scope, region: Region | None = None) -> Figures:
         regions = regions.exclude(pk=region.pk)
     for row in regions.values("level").annotate(n=Count("id")):
         figures.regions[row["level"]] = row["n"]
-    for model, attr in (
-        (Center, "centers"),
-        (GridWorker, "grid_workers"),
-        (PartyGroup, "party_groups"),
-        (BlockHead, "block_heads"),
-    ):
-        setattr(figures, attr, model.objects.filter(scope.q()).filter(inside.q()).count())
+    counted = {
+        attr: model.objects.filter(scope.q()).filter(inside.q())
+        for model, attr in (
+            (Center, "centers"),
+            (GridWorker, "grid_workers"),
+            (PartyGroup, "party_groups"),
+            (BlockHead, "block_heads"),
+        )
+    }
+    for attr, n in count_all(counted).items():  # one statement
+        setattr(figures, attr, n)
     return figures
 
 
