@@ -280,6 +280,11 @@ PARTITION_MONTHS_AHEAD = _days("ZONGZHI_PARTITION_MONTHS_AHEAD", "3")
 PARTITION_ARCHIVE_DIR = Path(os.environ.get("ZONGZHI_PARTITION_ARCHIVE_DIR", VAR_DIR / "archive"))
 CASE_EVENT_RETENTION_DAYS = _days("ZONGZHI_CASE_EVENT_RETENTION_DAYS", "0")  # the timeline is the case's record
 WEBHOOK_ATTEMPT_RETENTION_DAYS = _days("ZONGZHI_WEBHOOK_ATTEMPT_RETENTION_DAYS", "180", 180)
+# The outbox (docs/deploy.md): deliveries and SMS are the record of what was sent to whom (a log: at
+# least 180 days); events also serve feed readers resuming from an old cursor, so they stay a year.
+WEBHOOK_DELIVERY_RETENTION_DAYS = _days("ZONGZHI_WEBHOOK_DELIVERY_RETENTION_DAYS", "180", 180)
+SMS_MESSAGE_RETENTION_DAYS = _days("ZONGZHI_SMS_MESSAGE_RETENTION_DAYS", "180", 180)
+OUTBOX_EVENT_RETENTION_DAYS = _days("ZONGZHI_OUTBOX_EVENT_RETENTION_DAYS", "365", 180)
 
 # Webhooks (docs/integration.md): how long a receiver may take, the retry backoff (base × 2^n, capped)
 # and the attempts before a delivery is dead-lettered (a subscription may set its own).
