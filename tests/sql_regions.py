@@ -16,7 +16,7 @@ shape, not a full SQL parser, and it is deliberately simple:
 - it is constrained if its region column is compared with something other than another column
   (`= %s`, `IN (…)`, `LIKE %s`, `BETWEEN`, `>=`/`<`), or equated with the region column of an
   occurrence that is constrained (a colocated join);
-- a bare `region_code` counts for the only table of the statement.
+- a bare `region_code` counts for the only table of its query block (or of the statement).
 - it counts only where it restricts the rows: in a `WHERE` or `ON` clause, with no `OR` beside it at any
   level up to its query block and no `NOT` before it (`region LIKE '15%' OR x` restricts nothing);
 - a subquery is a query block of its own: its aliases (Django's `U0`) are resolved there first.
