@@ -329,7 +329,10 @@ def find_repeats(
         ratio = matcher.ratio()
         if ratio >= SIMILAR_DESCRIPTION:
             similar[pk] = ratio
-    for case in Case.objects.filter(pk__in=list(similar)[:20]):
+    # the candidates are of the village: its range names their region
+    for case in Case.objects.filter(
+        pk__in=list(similar)[:20], region_code__gte=village, region_code__lte=village + "999"
+    ):
         found[case.pk] = Repeat(
             case, _("同一嘎查村内纠纷描述高度相似（%(p)d%%）") % {"p": round(similar[case.pk] * 100)}
         )
@@ -708,7 +711,7 @@ def case_sign_for(*, case: Case, actor: User, version: int, org: Org | None = No
     now = timezone.now()
     event = events.SignedFor(org=assignment.org.name, role=assignment.role)
     with transaction.atomic():
-        Assignment.objects.filter(pk=assignment.pk).update(
+        Assignment.objects.filter(pk=assignment.pk, region_code=assignment.region_code).update(
             status=Assignment.Status.SIGNED, signed_by=actor, signed_at=now
         )
         if assignment.role == Assignment.Role.LEAD:
@@ -729,7 +732,9 @@ def case_return(*, case: Case, actor: User, version: int, reason: str, org: Org 
     with transaction.atomic():
         if assignment.role == Assignment.Role.LEAD:
             Assignment.objects.filter(
-                case=case, status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED]
+                case=case,
+                region_code=case.region_code,
+                status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED],
             ).update(status=Assignment.Status.RETURNED, return_reason=reason)
             return workflow.perform(case=case, event=event, actor=actor, version=version, changes={"due_at": None})
         if not reason.strip():
@@ -767,7 +772,9 @@ def case_transfer(
         handle_due, kept = lead.deadline, lead.handle_days
     with transaction.atomic():
         if lead is not None:
-            Assignment.objects.filter(pk=lead.pk).update(status=Assignment.Status.TRANSFERRED, return_reason=reason)
+            Assignment.objects.filter(pk=lead.pk, region_code=lead.region_code).update(
+                status=Assignment.Status.TRANSFERRED, return_reason=reason
+            )
         Assignment.objects.create(
             case=case,
             region_code=case.region_code,
@@ -855,9 +862,9 @@ def co_handler_finish(*, case: Case, actor: User, part: str, org: Org | None = N
     assignment = _my_assignment(case, actor, org, [Assignment.Status.SIGNED], role=Assignment.Role.CO)
     now = timezone.now()
     with transaction.atomic():
-        Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.SIGNED).update(
-            status=Assignment.Status.DONE, part=part.strip(), finished_by=actor, finished_at=now
-        )
+        Assignment.objects.filter(
+            pk=assignment.pk, region_code=assignment.region_code, status=Assignment.Status.SIGNED
+        ).update(status=Assignment.Status.DONE, part=part.strip(), finished_by=actor, finished_at=now)
         events.append(case, events.PartDone(org=assignment.org.name, part=part.strip()), actor=actor, at=now)
     access.forget_case_roles(actor)
     return assignment
@@ -873,7 +880,9 @@ def coordination_request(*, case: Case, actor: User, to_org: Org, message: str) 
         raise ValidationError({"message": [_("请填写请求协调的事项。")]})
     _require_serving(case, "to_org", _("请求协调的单位"), to_org)
     mine = access.org_ids_of(actor)
-    handling = case.assignments.filter(status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED])
+    handling = case.assignments.filter(
+        region_code=case.region_code, status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED]
+    )
     from_org = (
         Org.objects.filter(pk__in=handling.filter(org_id__in=mine).values("org_id")).first()
         or Org.objects.filter(pk__in=handling.filter(role=Assignment.Role.LEAD).values("org_id")).first()
@@ -920,9 +929,9 @@ def coordination_reply(
         raise ValidationError({"reply": [_("请填写答复内容。")]})
     now = timezone.now()
     with transaction.atomic():
-        if not CoordinationRequest.objects.filter(pk=request.pk, replied_at__isnull=True).update(
-            reply=reply.strip(), replied_at=now
-        ):
+        if not CoordinationRequest.objects.filter(
+            pk=request.pk, region_code=request.region_code, replied_at__isnull=True
+        ).update(reply=reply.strip(), replied_at=now):
             raise ValidationError({"request": [_("该协调请求已答复。")]})
         events.append(
             case, events.CoordinationReplied(org=request.to_org.name, reply=reply.strip()), actor=actor, at=now
@@ -1185,7 +1194,9 @@ def instalment_pay(
     if instalment.agreement.case_id != case.pk:
         raise ValidationError({"instalment": [_("该分期不属于本案。")]})
     # Read again under the case's lock: two clerks registering at once both see the same balance otherwise.
-    instalment = Instalment.objects.select_related("agreement").get(pk=instalment.pk)
+    instalment = Instalment.objects.select_related("agreement").get(
+        pk=instalment.pk, region_code=case.region_code, agreement__region_code=case.region_code
+    )
     outstanding = instalment.outstanding
     if outstanding == 0:
         raise ValidationError({"instalment": [_("该期已付清。")]})
@@ -1218,7 +1229,7 @@ def instalment_pay(
         )
         total = (instalment.paid_amount or Decimal(0)) + amount
         remaining = instalment.amount - total
-        Instalment.objects.filter(pk=instalment.pk).update(
+        Instalment.objects.filter(pk=instalment.pk, region_code=instalment.region_code).update(
             paid_amount=total, paid_on=paid_on if remaining == 0 else None, receipt_number=receipt
         )
         events.append(
@@ -1329,7 +1340,9 @@ def court_decide(*, case: Case, actor: User, referral: CourtReferral, result: st
         raise ValidationError({"result": [_("请选择审查结果。")]})
     now = timezone.now()
     with transaction.atomic():
-        CourtReferral.objects.filter(pk=referral.pk).update(result=result, decided_at=now, note=note)
+        CourtReferral.objects.filter(pk=referral.pk, region_code=referral.region_code).update(
+            result=result, decided_at=now, note=note
+        )
         events.append(
             case,
             events.CourtDecided(result=result, result_label=str(CourtReferral.Result(result).label), note=note),
@@ -1568,7 +1581,7 @@ def supervision_reply(*, case: Case, actor: User, supervision: Supervision, repl
         raise ValidationError({"reply": [_("请填写反馈内容。")]})
     now = timezone.now()
     with transaction.atomic():
-        Supervision.objects.filter(pk=supervision.pk).update(
+        Supervision.objects.filter(pk=supervision.pk, region_code=supervision.region_code).update(
             status=Supervision.Status.REPLIED, reply=reply.strip(), replied_at=now
         )
         events.append(
@@ -1591,7 +1604,9 @@ def supervision_assess(*, case: Case, actor: User, supervision: Supervision, eff
     if supervision.status != Supervision.Status.REPLIED:
         raise ValidationError({"supervision": [_("被督办单位反馈后才能问效。")]})
     with transaction.atomic():
-        Supervision.objects.filter(pk=supervision.pk).update(status=Supervision.Status.ASSESSED, effect=effect)
+        Supervision.objects.filter(pk=supervision.pk, region_code=supervision.region_code).update(
+            status=Supervision.Status.ASSESSED, effect=effect
+        )
         events.append(
             case,
             events.SupervisionAssessed(number=supervision.number, effect=effect),
