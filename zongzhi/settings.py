@@ -242,6 +242,7 @@ IDEMPOTENCY_KEY_HOURS = int(os.environ.get("ZONGZHI_IDEMPOTENCY_KEY_HOURS", "24"
 SCHEDULED_TASKS = [
     "zongzhi.integration.tasks.idempotency_keys_expire_task",
     "zongzhi.transfer.tasks.purge_import_files_task",  # import rejects files past their retention (security.md)
+    "zongzhi.transfer.tasks.purge_export_files_task",  # export jobs: stuck ones failed, old files deleted
     "zongzhi.outbox.clock.instalment_reminders_task",  # overdue instalments: the parties reminded once by SMS
     "zongzhi.ops.tasks.partitions_ensure_task",  # PostgreSQL: the history tables' months made ahead (deploy.md)
 ]
@@ -304,6 +305,14 @@ SMS_INSTALMENT_NOTICE_DAYS = int(os.environ.get("ZONGZHI_SMS_INSTALMENT_DAYS", "
 # Import rejects files (masked, mode 0600 under var/imports) are deleted this many hours after the
 # import ended, by the scheduler's periodic purge.
 IMPORT_FILES_RETENTION_HOURS = int(os.environ.get("ZONGZHI_IMPORT_FILES_RETENTION_HOURS", "72"))
+# Export jobs (docs/transfer.md): their files are deleted this many hours after they were written (by the
+# scheduler's periodic purge, audited); a running job with no sign of life for this many minutes (its worker
+# died) is marked failed; a job of at least EXPORT_PARALLEL_ROWS rows is decrypted and rendered by
+# EXPORT_PROCESSES forked processes (default: one a core; 1 turns it off).
+EXPORT_FILES_RETENTION_HOURS = int(os.environ.get("ZONGZHI_EXPORT_FILES_RETENTION_HOURS", "24"))
+EXPORT_STALE_MINUTES = int(os.environ.get("ZONGZHI_EXPORT_STALE_MINUTES", "15"))
+EXPORT_PROCESSES = int(os.environ.get("ZONGZHI_EXPORT_PROCESSES", str(os.cpu_count() or 1)))
+EXPORT_PARALLEL_ROWS = int(os.environ.get("ZONGZHI_EXPORT_PARALLEL_ROWS", "20000"))
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # /readyz reports the worker behind when a queued task has waited longer than this (the scheduler
