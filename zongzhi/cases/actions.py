@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic_core import PydanticUndefined
 
-from zongzhi import access, inputs
+from zongzhi import access, clock, inputs
 from zongzhi.accounts.models import User
 from zongzhi.cases import catalogue, events, selectors, services
 from zongzhi.cases.catalogue import ACTIONS, Action, Params
@@ -468,7 +468,7 @@ def _fields(
         key = f"{prefix}{name}"
         default = "" if info.is_required() or info.default in (None, [], PydanticUndefined) else info.default
         if extra.get("prefill") == "today":
-            default = timezone.localdate().isoformat()
+            default = clock.localdate().isoformat()
         item = FormField(
             name=key,
             label=info.title or name,
