@@ -81,7 +81,11 @@ test-pg: setup-dev
 # too); the session fails on a statement on a case-side table without its region code that is not a
 # documented national read or on tests/sql_region_baseline.txt (docs/national.md).
 SQL_REGION_TESTS := tests/test_sql_regions.py tests/test_case_lifecycle.py tests/test_case_handling.py \
-	tests/test_case_access.py tests/test_case_api.py tests/test_browser.py
+	tests/test_case_access.py tests/test_case_api.py tests/test_browser.py \
+	tests/test_grid_registry.py tests/test_field.py tests/test_field_sync.py tests/test_meetings.py \
+	tests/test_outbox_feed.py tests/test_sms_notices.py tests/test_dashboards.py tests/test_instalment_reminders.py \
+	tests/test_portal_apply.py tests/test_open311.py tests/test_exchange_inbound.py \
+	tests/test_township_cases.py tests/test_catalogue.py
 test-sql-regions: setup-dev
 	@if $(PY) scripts/pg_reachable.py "$(PG_URL)"; then \
 	  echo "== region predicates on case-side tables (PostgreSQL, $(SQL_REGION_TESTS))"; \

@@ -5,11 +5,13 @@ measured in the same run.
 residents are not there yet it seeds them (`seed_demo --scale small`, then its ~262,000 residents;
 about ten minutes), else it reuses them. The Xilinhot director (`demo-director`, scope 152502) asks
 for the export; each run is `export_job_run`, the body of the worker's task (scoped read, masking,
-the file under var/exports, progress updates, the audit entry), in a fresh process for its own peak RSS.
+the file under var/exports, progress updates, the audit entry), in a fresh process for its own peak RSS
+(the job's forked worker processes, `ZONGZHI_EXPORT_PROCESSES`, default one a core, not counted in it).
 
 Floors, same rows, same run: `COPY (SELECT … the same joined columns, same order) TO STDOUT` into a
 file (the database's own fastest way out, tokens still encrypted), and decrypting the two encrypted
-columns of every row (the crypto no export can skip).
+columns of every row in one process (the crypto no export can skip; `crypto.decryptor()`, the keyring
+read once).
 """
 
 import json
@@ -38,6 +40,9 @@ def main() -> None:
 
     rows = Resident.objects.filter(region_code__startswith=COUNTY).count()
     print(f"export of a county's residents (PostgreSQL), 锡林浩特市 ({COUNTY}), {rows:,} rows, as {ACTOR}", flush=True)
+    from django.conf import settings
+
+    print(f"  worker processes of a job: {settings.EXPORT_PROCESSES}; load {os.getloadavg()[0]:.1f}", flush=True)
     copy_seconds = _copy_floor()
     decrypt_seconds = _decrypt_floor()
     floor = copy_seconds + decrypt_seconds
@@ -97,7 +102,7 @@ def _copy_floor() -> float:
 def _decrypt_floor() -> float:
     from django.db import connection
 
-    from zongzhi.crypto import decrypt
+    from zongzhi.crypto import decryptor
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -106,6 +111,7 @@ def _decrypt_floor() -> float:
         )
         tokens = cursor.fetchall()
     started = time.perf_counter()
+    decrypt = decryptor()
     for number, phone in tokens:
         decrypt(number)
         if phone:

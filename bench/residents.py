@@ -33,9 +33,10 @@ from django.db import connection, transaction
 from zongzhi.access import Scope
 from zongzhi.bulk import field_adapter
 from zongzhi.demo.plan import load_reference
-from zongzhi.demo.residents import HOUSEHOLD_COLUMNS, RESIDENT_COLUMNS, planned_rows, seed_residents
+from zongzhi.demo.residents import planned_rows, seed_residents
 from zongzhi.grid.models import Household, Resident
 from zongzhi.grid.selectors import resident_search
+from zongzhi.grid.services import HOUSEHOLD_COLUMNS, RESIDENT_COLUMNS
 
 SEED = 2025
 QUERIES = 200

@@ -110,10 +110,10 @@ def _run_floor(path: Path) -> dict[str, Any]:
     from django.db import connection, transaction
 
     from zongzhi.grid.models import Resident
-    from zongzhi.grid.services import phone_index, resident_id_index
+    from zongzhi.grid.services import RESIDENT_COLUMNS, phone_index, resident_id_index
     from zongzhi.regions.models import Region
     from zongzhi.transfer.reader import clean_text, compact, open_table
-    from zongzhi.transfer.residents import RELATIONS, RESIDENT_COLUMNS, ResidentsImport
+    from zongzhi.transfer.residents import RELATIONS, ResidentsImport
 
     grids = dict(Region.objects.filter(level="grid").values_list("code", "pk"))
     home_columns = ["id", "code", "village_id", "grid_id", "region_code", "address", "herder"]

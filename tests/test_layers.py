@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
         "helpers",
         (
+            "zongzhi.clock",  # the services' time source (timezone.now, or the moment a backfill sets)
             "zongzhi.crypto",
             "zongzhi.identity",
             "zongzhi.bulk",

@@ -1,10 +1,13 @@
 """The history tables partitioned by month on PostgreSQL (zongzhi/ops/partitions.py, docs/deploy.md).
 
-The migrations made the case timeline, the audit log and the webhook attempts partitioned tables;
+The migrations made the case timeline, the audit log, the webhook attempts and the outbox (events,
+deliveries, SMS notices) partitioned tables;
 the scheduler's task makes months ahead (idempotently); a row lands in its month's partition, or in the
 default one when no month was made; retention archives the oldest month to an encrypted file and drops
 it, refusing an audit retention below 180 days; and the audit chain still verifies after its months
-were archived (the anchor checkpoint). On SQLite every test is skipped, saying so.
+were archived (the anchor checkpoint). An old month of the outbox is archived only once nothing still
+needs it, and afterwards the feed resumes (a cursor before the archive is told so, 410) and a kept
+delivery can be sent again. On SQLite every test is skipped, saying so.
 """
 
 import datetime
@@ -15,17 +18,31 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
+from tests.service_accounts import service_account
 from tests.test_audit_tamper import TABLE, around_the_triggers, verify
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_checkpoint, audit_record, audit_verify
 from zongzhi.cases import events
-from zongzhi.cases.models import Case, CaseEvent
+from zongzhi.cases.models import Case, CaseEvent, Party
 from zongzhi.ops import partitions
 from zongzhi.ops.tasks import partitions_ensure_task
+from zongzhi.outbox import webhooks
+from zongzhi.outbox.models import Cursor, Delivery, Event, SmsMessage, Subscription
+from zongzhi.outbox.publishing import publish
+from zongzhi.outbox.services import delivery_redeliver, event_record
 
-HISTORY = ("cases_caseevent", "audit_auditentry", "outbox_attempt")
+HISTORY = (
+    "cases_caseevent",
+    "audit_auditentry",
+    "outbox_attempt",
+    "outbox_delivery",
+    "outbox_smsmessage",
+    "outbox_event",
+)
+KEY_OF = {"outbox_delivery": "created_at", "outbox_smsmessage": "created_at", "outbox_event": "recorded_at"}
 
 
 def _postgresql_only() -> None:
@@ -54,7 +71,7 @@ def test_history_tables_are_partitioned_by_month_with_a_default() -> None:
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'",
             [table],
         )
-        assert key == "PRIMARY KEY (id, at)"
+        assert key == f"PRIMARY KEY (id, {KEY_OF.get(table, 'at')})"
         assert _one("SELECT count(*) FROM pg_inherits WHERE inhparent = %s::regclass", [table]) >= 2
         assert _one("SELECT to_regclass(%s) IS NOT NULL", [partitions.default_name(table)])
     # Every audit partition refuses TRUNCATE of its own and UPDATE/DELETE through the parent's triggers.
@@ -210,3 +227,147 @@ def test_case_events_archived_by_their_retention(committed: Path, settings) -> N
     manifest = (settings.PARTITION_ARCHIVE_DIR / "manifest.jsonl").read_text(encoding="utf-8")
     assert done.sha256 in manifest and f'"rows": {count}' in manifest
     assert len(partitions.archive_read(done.path)) == count
+
+
+def _feed(token: str, after: str = "") -> tuple[int, Any]:
+    response = Client().get("/api/v1/events", {"after": after} if after else {}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    return response.status_code, response.json()
+
+
+def _sms(event: Event, case: Case, **fields: Any) -> SmsMessage:
+    party = Party.objects.filter(case=case).order_by("id").first()
+    assert party is not None
+    return SmsMessage.objects.create(
+        event=event,
+        case=case,
+        party=party,
+        region_code=case.region_code,
+        notice="closed",
+        language="zh-hans",
+        phone="13800000000",
+        phone_index="test",
+        text="您的案件已结案。",
+        next_attempt_at=timezone.now(),
+        **fields,
+    )
+
+
+@pytest.mark.django_db
+def test_outbox_rows_land_in_the_month_they_are_written_and_keys_stay_unique() -> None:
+    _postgresql_only()
+    publish()  # the seeded events: the new subscription starts after them
+    account, _token = service_account("part-carol")
+    subscription, _secret = webhooks.subscription_create(
+        user=account, actor=account, name="分区", url="http://127.0.0.1:9/hook", kinds=[]
+    )
+    # A visit recorded offline a year ago is news now: it is kept by when it was written, not by `at`.
+    event = event_record(
+        kind="visit.recorded", region_code="152502001001", data={}, at=timezone.now() - datetime.timedelta(days=400)
+    )
+    assert event is not None
+    this_month = partitions.month_of(timezone.localdate())
+    assert _home("outbox_event", event.pk) == partitions.partition_name("outbox_event", this_month)
+    publish()
+    assert webhooks.fan_out(subscription) >= 1
+    delivery = Delivery.objects.get(subscription=subscription, event_id=event.pk)
+    home = _one("SELECT tableoid::regclass::text FROM outbox_delivery WHERE id = %s", [delivery.pk])
+    assert home == partitions.partition_name("outbox_delivery", this_month)
+    case = Case.objects.filter(parties__isnull=False).order_by("id").first()
+    assert case is not None
+    sms = _sms(event, case)
+    assert _home("outbox_smsmessage", sms.pk) == partitions.partition_name("outbox_smsmessage", this_month)
+    # A clock's event is told once, whatever the partitions.
+    assert event_record(kind="clock.test", region_code="152502001001", data={}, key="told-once") is not None
+    assert event_record(kind="clock.test", region_code="152502001001", data={}, key="told-once") is None
+    assert Event.objects.filter(key="told-once").count() == 1
+
+
+@pytest.mark.django_db
+def test_an_old_outbox_month_goes_only_when_nothing_needs_it_and_the_feed_goes_on(  # type: ignore[no-untyped-def]
+    tmp_path: Path, settings
+) -> None:
+    _postgresql_only()
+    settings.PARTITION_ARCHIVE_DIR = tmp_path / "archive"
+    old = partitions.month_of(timezone.localdate() - datetime.timedelta(days=400))
+    with connection.cursor() as cursor:
+        for table in ("outbox_event", "outbox_delivery", "outbox_smsmessage"):
+            assert old not in partitions.months(table)
+            partitions._create_month(cursor, table, old)
+    written = partitions.month_start(old) + datetime.timedelta(days=2)
+    event_record(kind="test.first", region_code="152502001001", data={})  # a reader's cursor may be at it
+    publish()
+    account, token = service_account("part-dave")
+    subscription, _secret = webhooks.subscription_create(
+        user=account, actor=account, name="归档", url="http://127.0.0.1:9/hook", kinds=["test.*"]
+    )
+    stale = Subscription.objects.create(user=account, name="停用", url="http://127.0.0.1:9/x", secret="s" * 16)
+    gone = Event.objects.create(
+        kind="test.old", region_code="152502001001", at=written, recorded_at=written, data={}, key="old-key"
+    )
+    kept = event_record(kind="test.new", region_code="152502001001", data={})
+    assert kept is not None
+    publish()
+    gone.refresh_from_db()
+    kept.refresh_from_db()
+    assert gone.seq is not None and kept.seq is not None and gone.seq < kept.seq
+    webhooks.fan_out(subscription)
+    old_delivery = Delivery.objects.get(subscription=subscription, event_id=gone.pk)
+    Delivery.objects.filter(pk=old_delivery.pk).update(created_at=written)  # as if fanned out then
+    new_delivery = Delivery.objects.get(subscription=subscription, event_id=kept.pk)
+    case = Case.objects.filter(parties__isnull=False).order_by("id").first()
+    assert case is not None
+    _sms(gone, case, created_at=written, status=SmsMessage.Status.SENT)
+    later = partitions.next_month(old) + datetime.timedelta(days=366)
+    with connection.cursor() as cursor:
+        # The test is one transaction: Django's deferred key checks would hold DROP TABLE back.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+    # The events first: refused while their deliveries are in the database.
+    with pytest.raises(partitions.NotYet, match="引用这些事件"):
+        partitions.partition_archive("outbox_event", old, today=later)
+    # A pending delivery is work to do; once delivered its month goes.
+    with pytest.raises(partitions.NotYet, match="待发送"):
+        partitions.partition_archive("outbox_delivery", old, today=later)
+    Delivery.objects.filter(pk=old_delivery.pk).update(status=Delivery.Status.DELIVERED)
+    assert partitions.partition_archive("outbox_delivery", old, today=later).rows == 1
+    assert partitions.partition_archive("outbox_smsmessage", old, today=later).rows == 1
+    # Every reader of the outbox must have read past the month: the stale subscription, the SMS cursor.
+    Cursor.objects.update_or_create(name="sms", defaults={"seq": 0})
+    Subscription.objects.exclude(pk__in=[subscription.pk, stale.pk]).update(cursor=kept.seq)
+    Cursor.objects.exclude(name="sms").update(seq=kept.seq)
+    with pytest.raises(partitions.NotYet, match="停用"):
+        partitions.partition_archive("outbox_event", old, today=later)
+    stale.delete()
+    with pytest.raises(partitions.NotYet, match="sms"):
+        partitions.partition_archive("outbox_event", old, today=later)
+    Cursor.objects.filter(name="sms").update(seq=kept.seq)
+    done = partitions.partition_archive("outbox_event", old, today=later)
+    assert done.rows == 1 and [r["kind"] for r in partitions.archive_read(done.path)] == ["test.old"]
+    assert not Event.objects.filter(pk=gone.pk).exists()
+    assert old not in partitions.months("outbox_event")
+    # Its key stays told.
+    assert event_record(kind="test.old", region_code="152502001001", data={}, key="old-key") is None
+
+    # The feed: a cursor before the archived event is told it missed some (never silently skipped) ...
+    status, body = _feed(token, str(gone.seq - 1))
+    assert status == 410 and str(gone.seq) in body["detail"], body
+    # ... a cursor at or after it resumes in order, and a reader from the start gets what is kept.
+    status, body = _feed(token, str(gone.seq))
+    assert status == 200 and kept.pk in [e["id"] for e in body["events"]], body
+    status, body = _feed(token)
+    assert status == 200 and gone.pk not in [e["id"] for e in body["events"]]
+    # A kept delivery is sent again with its event.
+    Delivery.objects.filter(pk=new_delivery.pk).update(status=Delivery.Status.DEAD)
+    delivery_redeliver(delivery=new_delivery, actor=account)
+    new_delivery.refresh_from_db()
+    assert new_delivery.status == Delivery.Status.PENDING
+    assert str(kept.pk) in webhooks.body_of(new_delivery).decode()
+    # Archiving what is due names what must wait, without failing: an older month with a pending delivery.
+    older = partitions.month_of(old - datetime.timedelta(days=1))
+    with connection.cursor() as cursor:
+        partitions._create_month(cursor, "outbox_delivery", older)
+    Delivery.objects.filter(pk=new_delivery.pk).update(created_at=partitions.month_start(older))
+    waiting: list[str] = []
+    assert partitions.partitions_archive_due(today=later, waiting=waiting) == []
+    assert waiting == [f"outbox_delivery {older:%Y-%m} 暂不归档：还有 1 条投递待发送"]
+    assert Delivery.objects.filter(pk=new_delivery.pk, status=Delivery.Status.PENDING).exists()

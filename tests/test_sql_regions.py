@@ -63,6 +63,90 @@ def test_a_join_needs_the_region_on_both_sides_or_a_colocated_join() -> None:
     assert sql_regions.unconstrained(other_column) == ["cases_case"]
 
 
+def test_a_region_predicate_under_an_or_or_a_not_restricts_nothing() -> None:
+    """`region LIKE '15%' OR x` reads every region: the predicate counts only in a conjunction."""
+    head = 'SELECT "cases_case"."id" FROM "cases_case" WHERE '
+    region = '"cases_case"."region_code"::text LIKE %s'
+    for where in (
+        f'({region} OR "cases_case"."id" = %s)',
+        f'{region} OR "cases_case"."id" = %s',
+        '(("cases_case"."region_code" >= %s AND "cases_case"."region_code" <= %s) OR "cases_case"."major")',
+        f"NOT ({region})",
+        f'("cases_case"."state" = %s AND ({region} OR "cases_case"."owner_id" = %s))',
+    ):
+        assert sql_regions.unconstrained(head + where) == ["cases_case"], where
+    # An OR beside the predicate, not above it, does not matter.
+    beside = f'({region} AND ("cases_case"."id" = %s OR "cases_case"."id" = %s))'
+    assert sql_regions.unconstrained(head + beside) == []
+    # Setting the region is not filtering on it.
+    assert sql_regions.unconstrained('UPDATE "cases_case" SET "region_code" = %s WHERE "cases_case"."id" = %s') == [
+        "cases_case"
+    ]
+
+
+def test_a_subquery_is_a_query_block_of_its_own() -> None:
+    sub = 'SELECT U0."case_id" FROM "cases_party" U0 WHERE (U0."region_code" = %s {op} U0."name" = %s)'
+    outer = (
+        'SELECT "cases_case"."id" FROM "cases_case" WHERE ("cases_case"."region_code" = %s {op} '
+        '"cases_case"."id" IN ({sub}))'
+    )
+    assert sql_regions.unconstrained(outer.format(op="AND", sub=sub.format(op="AND"))) == []
+    assert sql_regions.unconstrained(outer.format(op="AND", sub=sub.format(op="OR"))) == ["U0"]
+    # The outer OR unrestricts the case, not the subquery's own rows.
+    assert sql_regions.unconstrained(outer.format(op="OR", sub=sub.format(op="AND"))) == ["cases_case"]
+    # The jurisdiction of a department: in my prefixes, or pushed to my org (a subquery without the region).
+    pushed = (
+        'SELECT "cases_case"."id" FROM "cases_case" WHERE (("cases_case"."region_code" >= %s AND '
+        '"cases_case"."region_code" <= %s) OR "cases_case"."id" IN (SELECT U0."case_id" AS "case_id" FROM '
+        '"cases_assignment" U0 WHERE U0."org_id" IN (%s)))'
+    )
+    assert sql_regions.unconstrained(pushed) == ["U0", "cases_case"]
+
+
+def test_every_table_distributed_on_its_region_is_checked() -> None:
+    """The check reads its tables from docs/national.md's table of distributed tables: one list."""
+    from django.apps import apps
+
+    declared = sql_regions.distributed_tables()
+    assert declared == sql_regions.CASE_TABLES
+    for table in (
+        "cases_case",
+        "cases_instalmentpayment",
+        "grid_resident",
+        "field_visit",
+        "meetings_agendaitem",
+        "outbox_event",
+        "dashboards_casefact",
+    ):
+        assert declared[table] == "region_code", table
+    # The tables the plan says lack the column are not in it (they must get it first).
+    assert "portal_application" not in declared and "outbox_smsreceipt" not in declared
+    columns = {m._meta.db_table: {f.column for f in m._meta.concrete_fields} for m in apps.get_models()}
+    for table, column in declared.items():
+        assert column in columns.get(table, set()), f"docs/national.md declares {table}.{column}, no model has it"
+    assert sql_regions.unconstrained(
+        'SELECT "grid_resident"."id" FROM "grid_resident" WHERE "grid_resident"."id" = %s'
+    ) == ["grid_resident"]
+
+
+def test_the_declaration_is_read_from_the_first_table_under_its_heading() -> None:
+    text = (
+        "### Distributed tables (colocated)\n\n| table | region column | notes |\n| --- | --- | --- |\n"
+        "| `a_x`, `a_y` | `region_code` | |\n| `b_z` | `node` | |\n\n**Lacking**\n\n| table | through |\n"
+        "| --- | --- |\n| `c_w` | `case_id` |\n"
+    )
+    assert sql_regions.distributed_tables(text) == {"a_x": "region_code", "a_y": "region_code", "b_z": "node"}
+
+
+def test_every_statement_left_on_the_baseline_carries_a_documented_reason() -> None:
+    doc = (ROOT / "docs" / "national.md").read_text(encoding="utf-8")
+    for reason in sql_regions.BASELINE_REASONS:
+        assert f"`{reason}`" in doc, reason
+    lines = sql_regions.baseline_lines()
+    unexplained = [s[:120] for s, reason in lines.items() if reason not in sql_regions.BASELINE_REASONS]
+    assert not unexplained, unexplained
+
+
 def test_inserts_and_other_tables_are_not_checked() -> None:
     assert sql_regions.unconstrained('INSERT INTO "cases_case" ("number", "region_code") VALUES (%s, %s)') == []
     assert sql_regions.unconstrained('SELECT "regions_region"."id" FROM "regions_region"') == []

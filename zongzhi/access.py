@@ -269,7 +269,10 @@ def _case_roles(user: Any, case: Any) -> set[str]:
     orgs = org_ids_of(user)
     if not orgs:
         return roles
-    for assignment in case.assignments.filter(region_code=case.region_code, org_id__in=orgs):
+    # Ordered as the model orders them within one case (its own `case` ordering is a join to the case
+    # without its region code).
+    mine = case.assignments.filter(region_code=case.region_code, org_id__in=orgs).order_by("role", "id")
+    for assignment in mine:
         if assignment.status == Assignment.Status.PENDING:
             roles |= {"handler", "pending"}
         elif assignment.status == Assignment.Status.SIGNED:

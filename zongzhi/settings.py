@@ -244,6 +244,7 @@ IDEMPOTENCY_KEY_HOURS = int(os.environ.get("ZONGZHI_IDEMPOTENCY_KEY_HOURS", "24"
 SCHEDULED_TASKS = [
     "zongzhi.integration.tasks.idempotency_keys_expire_task",
     "zongzhi.transfer.tasks.purge_import_files_task",  # import rejects files past their retention (security.md)
+    "zongzhi.transfer.tasks.purge_export_files_task",  # export jobs: stuck ones failed, old files deleted
     "zongzhi.outbox.clock.instalment_reminders_task",  # overdue instalments: the parties reminded once by SMS
     "zongzhi.ops.tasks.partitions_ensure_task",  # PostgreSQL: the history tables' months made ahead (deploy.md)
 ]
@@ -282,6 +283,11 @@ PARTITION_MONTHS_AHEAD = _days("ZONGZHI_PARTITION_MONTHS_AHEAD", "3")
 PARTITION_ARCHIVE_DIR = Path(os.environ.get("ZONGZHI_PARTITION_ARCHIVE_DIR", VAR_DIR / "archive"))
 CASE_EVENT_RETENTION_DAYS = _days("ZONGZHI_CASE_EVENT_RETENTION_DAYS", "0")  # the timeline is the case's record
 WEBHOOK_ATTEMPT_RETENTION_DAYS = _days("ZONGZHI_WEBHOOK_ATTEMPT_RETENTION_DAYS", "180", 180)
+# The outbox (docs/deploy.md): deliveries and SMS are the record of what was sent to whom (a log: at
+# least 180 days); events also serve feed readers resuming from an old cursor, so they stay a year.
+WEBHOOK_DELIVERY_RETENTION_DAYS = _days("ZONGZHI_WEBHOOK_DELIVERY_RETENTION_DAYS", "180", 180)
+SMS_MESSAGE_RETENTION_DAYS = _days("ZONGZHI_SMS_MESSAGE_RETENTION_DAYS", "180", 180)
+OUTBOX_EVENT_RETENTION_DAYS = _days("ZONGZHI_OUTBOX_EVENT_RETENTION_DAYS", "365", 180)
 
 # Webhooks (docs/integration.md): how long a receiver may take, the retry backoff (base × 2^n, capped)
 # and the attempts before a delivery is dead-lettered (a subscription may set its own).
@@ -306,6 +312,14 @@ SMS_INSTALMENT_NOTICE_DAYS = int(os.environ.get("ZONGZHI_SMS_INSTALMENT_DAYS", "
 # Import rejects files (masked, mode 0600 under var/imports) are deleted this many hours after the
 # import ended, by the scheduler's periodic purge.
 IMPORT_FILES_RETENTION_HOURS = int(os.environ.get("ZONGZHI_IMPORT_FILES_RETENTION_HOURS", "72"))
+# Export jobs (docs/transfer.md): their files are deleted this many hours after they were written (by the
+# scheduler's periodic purge, audited); a running job with no sign of life for this many minutes (its worker
+# died) is marked failed; a job of at least EXPORT_PARALLEL_ROWS rows is decrypted and rendered by
+# EXPORT_PROCESSES forked processes (default: one a core; 1 turns it off).
+EXPORT_FILES_RETENTION_HOURS = int(os.environ.get("ZONGZHI_EXPORT_FILES_RETENTION_HOURS", "24"))
+EXPORT_STALE_MINUTES = int(os.environ.get("ZONGZHI_EXPORT_STALE_MINUTES", "15"))
+EXPORT_PROCESSES = int(os.environ.get("ZONGZHI_EXPORT_PROCESSES", str(os.cpu_count() or 1)))
+EXPORT_PARALLEL_ROWS = int(os.environ.get("ZONGZHI_EXPORT_PARALLEL_ROWS", "20000"))
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # /readyz reports the worker behind when a queued task has waited longer than this (the scheduler

@@ -9,9 +9,10 @@ quote prefix (style 1), never a formula; characters XML cannot hold (control cha
 
 import datetime
 import decimal
+import itertools
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 from xml.sax.saxutils import quoteattr
 
@@ -71,6 +72,9 @@ def _column(index: int) -> str:
     return letters
 
 
+_COLUMNS = [_column(i) for i in range(26)]  # A … Z, extended when a row is wider
+
+
 def _cell(ref: str, value: Any) -> str:
     if value.__class__ is str:  # most cells: checked first
         text = value
@@ -91,8 +95,23 @@ def _cell(ref: str, value: Any) -> str:
     return f'<c r="{ref}" t="inlineStr"{style}><is><t{space}>{text}</t></is></c>'
 
 
-def write_xlsx(out: IO[bytes], title: str, headers: Iterable[Any], rows: Iterable[Iterable[Any]]) -> int:
-    """Write one sheet named `title` (header row, then `rows`) into `out`; returns the rows written."""
+def rows_xml(rows: Iterable[Iterable[Any]], first: int) -> str:
+    """The `<row>` elements of `rows`, numbered from `first` (1 is the header row).
+
+    A pure function of its rows: the export's worker processes render their chunks with it."""
+    parts = []
+    for number, values in enumerate(rows, start=first):
+        values = tuple(values)
+        while len(_COLUMNS) < len(values):
+            _COLUMNS.append(_column(len(_COLUMNS)))
+        cells = "".join(_cell(f"{_COLUMNS[i]}{number}", v) for i, v in enumerate(values))
+        parts.append(f'<row r="{number}">{cells}</row>')
+    return "".join(parts)
+
+
+def write_xlsx_blocks(out: IO[bytes], title: str, headers: Iterable[Any], blocks: Iterable[tuple[bytes, int]]) -> int:
+    """Write one sheet named `title`: the header row, then each block of rendered rows (`rows_xml`
+    encoded, numbered on from 2, and how many rows it holds) in order; returns the rows written."""
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
         book.writestr("[Content_Types].xml", CONTENT_TYPES)
         book.writestr("_rels/.rels", ROOT_RELS)
@@ -105,23 +124,27 @@ def write_xlsx(out: IO[bytes], title: str, headers: Iterable[Any], rows: Iterabl
         book.writestr("xl/styles.xml", STYLES)
         count = 0
         with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-            sheet.write(f'{HEAD}<worksheet xmlns="{MAIN}"><sheetData>'.encode())
-            columns: list[str] = []
-            pending: list[str] = []
-            for number, values in enumerate(_with_header(headers, rows), start=1):
-                values = tuple(values)
-                while len(columns) < len(values):
-                    columns.append(_column(len(columns)))
-                cells = "".join(_cell(f"{columns[i]}{number}", v) for i, v in enumerate(values))
-                pending.append(f'<row r="{number}">{cells}</row>')
-                if len(pending) == ROWS_PER_WRITE:
-                    sheet.write("".join(pending).encode())
-                    pending.clear()
-                count = number - 1
-            sheet.write(("".join(pending) + "</sheetData></worksheet>").encode())
+            sheet.write(f'{HEAD}<worksheet xmlns="{MAIN}"><sheetData>{rows_xml([headers], 1)}'.encode())
+            for block, rows in blocks:
+                sheet.write(block)
+                count += rows
+            sheet.write(b"</sheetData></worksheet>")
     return count
 
 
-def _with_header(headers: Iterable[Any], rows: Iterable[Iterable[Any]]) -> Iterable[Iterable[Any]]:
-    yield headers
-    yield from rows
+def write_xlsx(out: IO[bytes], title: str, headers: Iterable[Any], rows: Iterable[Iterable[Any]]) -> int:
+    """Write one sheet named `title` (header row, then `rows`) into `out`; returns the rows written."""
+    return write_xlsx_blocks(out, title, headers, _blocks(rows))
+
+
+def _blocks(rows: Iterable[Iterable[Any]]) -> Iterator[tuple[bytes, int]]:
+    first = 2
+    for chunk in _batched(rows):
+        yield rows_xml(chunk, first).encode(), len(chunk)
+        first += len(chunk)
+
+
+def _batched(rows: Iterable[Any]) -> Iterator[list[Any]]:
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, ROWS_PER_WRITE)):
+        yield chunk

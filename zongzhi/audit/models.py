@@ -56,6 +56,7 @@ class AuditEntry(models.Model):
         DOCUMENT_PRINTED = "document_printed", _("打印文书")
         DOCUMENT_PRINTED_UNMASKED = "document_printed_unmasked", _("打印含当事人完整信息的文书")
         FILE_DOWNLOADED = "file_downloaded", _("下载文件")
+        FILES_PURGED = "files_purged", _("删除过期文件")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     # PROTECT: an account with a history is deactivated, never deleted (the log is append-only).

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic_core import PydanticUndefined
 
-from zongzhi import access, inputs
+from zongzhi import access, clock, inputs
 from zongzhi.accounts.models import User
 from zongzhi.cases import catalogue, events, selectors, services
 from zongzhi.cases.catalogue import ACTIONS, Action, Params
@@ -153,15 +153,26 @@ def _resolve(kind: str, value: Any, title: str, case: Case, user: User) -> Any:
         if kind == "room":
             found = Room.objects.select_related("center").filter(pk=pk).first()
         elif kind == "coordination":
-            found = CoordinationRequest.objects.select_related("to_org").filter(case=case, pk=pk).first()
+            found = (
+                CoordinationRequest.objects.select_related("to_org")
+                .filter(case=case, region_code=case.region_code, pk=pk)
+                .first()
+            )
         elif kind in ("supervision_open", "supervision_replied"):
-            found = Supervision.objects.filter(case=case, pk=pk).first()
+            found = Supervision.objects.filter(case=case, region_code=case.region_code, pk=pk).first()
         elif kind == "instalment":
-            found = Instalment.objects.select_related("agreement").filter(agreement__case=case, pk=pk).first()
+            found = (
+                Instalment.objects.select_related("agreement")
+                .filter(
+                    agreement__case=case, agreement__region_code=case.region_code, region_code=case.region_code, pk=pk
+                )
+                .first()
+            )
         elif kind == "referral":
-            found = CourtReferral.objects.filter(case=case, pk=pk).first()
+            found = CourtReferral.objects.filter(case=case, region_code=case.region_code, pk=pk).first()
         elif kind == "party":
-            found = Party.objects.filter(case=case, pk=pk).first()
+            # one row by its id: ordered by it, not by its case's date (a join to the case without its region)
+            found = Party.objects.filter(case=case, region_code=case.region_code, pk=pk).order_by("pk").first()
     if found is None and kind == "org":
         elsewhere = Org.objects.filter(code=raw).first()
         if elsewhere is not None and not org_serves(elsewhere, case.region_code):
@@ -457,7 +468,7 @@ def _fields(
         key = f"{prefix}{name}"
         default = "" if info.is_required() or info.default in (None, [], PydanticUndefined) else info.default
         if extra.get("prefill") == "today":
-            default = timezone.localdate().isoformat()
+            default = clock.localdate().isoformat()
         item = FormField(
             name=key,
             label=info.title or name,

@@ -361,6 +361,6 @@ def download(request: HttpRequest, number: str, aid: Id) -> FileResponse:
     _business(request)
     user = _user(request)
     case = selectors.case_for_action(user, number)
-    attachment = get_object_or_404(case.attachments.all(), pk=aid)
+    attachment = get_object_or_404(case.attachments.filter(region_code=case.region_code), pk=aid)
     opened = services.attachment_download(case=case, attachment=attachment, actor=user)
     return FileResponse(opened, content_type=attachment.content_type, as_attachment=True, filename=attachment.name)

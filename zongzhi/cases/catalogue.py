@@ -286,18 +286,37 @@ class Action:
         return self.name in TRANSITIONS
 
 
+def _own(owner: models.Model, name: str) -> Any:
+    """The rows of a case (or its agreement) a condition reads: those prefetched with the case page, or
+    read with its region code, so the query names the region its rows are distributed on
+    (docs/national.md); the same rows either way, as each copies its case's code."""
+    cached = getattr(owner, "_prefetched_objects_cache", {})
+    if name in cached:
+        return cached[name]
+    return getattr(owner, name).filter(region_code=owner.region_code)  # type: ignore[attr-defined]
+
+
+def _agreement(case: Case) -> Agreement | None:
+    """The case's agreement, as `case.agreement` gives it (and caches), read with the case's region code."""
+    descriptor = type(case).agreement
+    if not descriptor.is_cached(case):
+        found = Agreement.objects.filter(case=case, region_code=case.region_code).first()
+        descriptor.related.set_cached_value(case, found)
+    try:
+        return case.agreement
+    except Agreement.DoesNotExist:
+        return None
+
+
 def _unpaid(case: Case) -> Any:
-    agreement = getattr(case, "agreement", None) if _has_agreement(case) else None
-    if agreement is None or not any(i.paid_on is None for i in agreement.instalments.all()):
+    agreement = _agreement(case)
+    if agreement is None or not any(i.paid_on is None for i in _own(agreement, "instalments")):
         return _("该案件没有待履行的分期。")
     return None
 
 
 def _has_agreement(case: Case) -> bool:
-    try:
-        return case.agreement is not None
-    except Agreement.DoesNotExist:
-        return False
+    return _agreement(case) is not None
 
 
 def _confirmable(case: Case) -> Any:
@@ -305,20 +324,20 @@ def _confirmable(case: Case) -> Any:
         return _("只有达成书面调解协议的案件可以申请司法确认。")
     live = [
         r
-        for r in case.court_referrals.all()
+        for r in _own(case, "court_referrals")
         if r.kind == CourtReferral.Kind.CONFIRMATION and r.result != CourtReferral.Result.REJECTED
     ]
     return _("该协议已申请司法确认。") if live else None
 
 
 def _open_supervision(case: Case) -> Any:
-    if not any(s.status == Supervision.Status.OPEN for s in case.supervisions.all()):
+    if not any(s.status == Supervision.Status.OPEN for s in _own(case, "supervisions")):
         return _("该案件没有待反馈的督办事项。")
     return None
 
 
 def _replied_supervision(case: Case) -> Any:
-    if not any(s.status == Supervision.Status.REPLIED for s in case.supervisions.all()):
+    if not any(s.status == Supervision.Status.REPLIED for s in _own(case, "supervisions")):
         return _("该案件没有待问效的督办事项。")
     return None
 
@@ -330,7 +349,7 @@ def _awaiting_director(case: Case) -> Any:
 
 
 def _maskable(case: Case) -> Any:
-    if not any(p.id_number or p.phone for p in case.parties.all()):
+    if not any(p.id_number or p.phone for p in _own(case, "parties")):
         return _("当事人没有登记证件号或电话。")
     return None
 

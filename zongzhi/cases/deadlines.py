@@ -17,8 +17,9 @@ since it fell due, so running it twice at the same moment changes nothing the se
 write goes through the services (events and numbering stay theirs), each case in its own
 transaction, under a row lock so two sweeps never act on the same case at once.
 
-The services stamp what they write with `timezone.now()`, so `now` (what is due) may not be later
-than the clock: tests move the clock rather than pass a `now` ahead of it.
+The services stamp what they write with `clock.now()`, so `now` (what is due) may not be later
+than the clock: tests move the clock rather than pass a `now` ahead of it, and a backfill sweeps
+under `clock.as_of(moment)`.
 """
 
 import datetime
@@ -33,6 +34,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zongzhi import clock
 from zongzhi.cases import events, services, workflow
 from zongzhi.cases.calendar import add_working_days, working_days_between
 from zongzhi.cases.models import OPEN_STATES, Assignment, Case, Supervision
@@ -151,11 +153,11 @@ def _unsigned(now: datetime.datetime) -> QuerySet[Assignment]:
 
 def sweep(now: datetime.datetime | None = None) -> SweepReport:
     """Issue what is due on every late case: reminders, supervision, letters and escalations."""
-    clock = timezone.now()
-    now = now or clock
-    if now > clock:
+    current = clock.now()
+    now = now or current
+    if now > current:
         # The services stamp documents with the clock; a `now` ahead of it would misplace them in the round.
-        raise ValueError("sweep(now=...) cannot be later than timezone.now()")
+        raise ValueError("sweep(now=...) cannot be later than clock.now()")
     report = SweepReport(now=now)
     candidates = dict(_overdue(now).order_by().values_list("pk", "number"))
     candidates.update(_unsigned(now).order_by().values_list("case_id", "case__number"))

@@ -91,10 +91,19 @@ def in_county(related: tuple, county: str) -> list[str | Prefetch]:
                 continue
             if last and isinstance(lookup, Prefetch):
                 queryset = lookup.queryset if lookup.queryset is not None else model.objects.all()
-                done[through] = Prefetch(through, queryset=queryset.filter(region_code__startswith=county))
+                done[through] = Prefetch(through, queryset=_in_county(queryset, county))
             else:
-                done[through] = Prefetch(through, queryset=model.objects.filter(region_code__startswith=county))
+                done[through] = Prefetch(through, queryset=_in_county(model.objects.all(), county))
     return list(done.values())
+
+
+def _in_county(rows: Any, county: str) -> Any:
+    """A case's own rows with its county prefix; those ordered by their case (a join to it) name the
+    case's prefix too, so the joined case is read on the same shard."""
+    rows = rows.filter(region_code__startswith=county)
+    if "case" in rows.model._meta.ordering:
+        rows = rows.filter(case__region_code__startswith=county)
+    return rows
 
 
 def case_get(user: Any, number: str, *, related: tuple = PAGE_RELATED) -> Case:

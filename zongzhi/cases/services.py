@@ -21,7 +21,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zongzhi import access, inputs, uploads
+from zongzhi import access, clock, inputs, uploads
 from zongzhi.access import Scope
 from zongzhi.accounts.models import Role, User
 from zongzhi.audit.models import AuditEntry
@@ -302,7 +302,7 @@ def find_repeats(
 
     Near-duplicates are looked for among the village's 100 latest cases of the same category.
     """
-    since = timezone.now() - datetime.timedelta(days=REPEAT_WINDOW_DAYS)
+    since = clock.now() - datetime.timedelta(days=REPEAT_WINDOW_DAYS)
     found: dict[int, Repeat] = {}
     indexes = [i for i in (_id_index(p) for p in parties) if i]
     if indexes:
@@ -329,7 +329,10 @@ def find_repeats(
         ratio = matcher.ratio()
         if ratio >= SIMILAR_DESCRIPTION:
             similar[pk] = ratio
-    for case in Case.objects.filter(pk__in=list(similar)[:20]):
+    # the candidates are of the village: its range names their region
+    for case in Case.objects.filter(
+        pk__in=list(similar)[:20], region_code__gte=village, region_code__lte=village + "999"
+    ):
         found[case.pk] = Repeat(
             case, _("同一嘎查村内纠纷描述高度相似（%(p)d%%）") % {"p": round(similar[case.pk] * 100)}
         )
@@ -465,7 +468,7 @@ def case_intake(
         errors["region"] = [_("发生地“%(r)s”不在您的辖区内。") % {"r": region.name}]
     if not 1 <= people_involved <= MAX_PEOPLE:
         errors["people_involved"] = [_("涉及人数应在 1 到 %(m)d 之间。") % {"m": MAX_PEOPLE}]
-    today = timezone.localdate()
+    today = clock.localdate()
     if occurred_on and occurred_on > today:
         errors["occurred_on"] = [_("发生日期 %(d)s 晚于今天，请核对。") % {"d": occurred_on}]
     if (lng is not None and not 73 <= lng <= 136) or (lat is not None and not 3 <= lat <= 54):
@@ -498,7 +501,7 @@ def case_intake(
     if final_risk != check.risk_level and not risk_override_reason.strip():
         raise ValidationError({"risk_override_reason": [_("调整建议风险等级须说明理由。")]})
     receiving = center or intake_center_for(actor, region)
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         case = Case.objects.create(
             number=next_case_number(region.code[:6], timezone.localdate(now)),
@@ -574,7 +577,7 @@ def case_act(*, case: Case, action: str, actor: User, version: int, reason: str 
         # Back to accepted: no deadline until it is assigned again, so the sweep does not chase the old one.
         changes = {"closed_at": None, "outcome": "", "due_at": None}
     if action in ("reject", "withdraw"):
-        changes = {"closed_at": timezone.now()}
+        changes = {"closed_at": clock.now()}
     with transaction.atomic():
         if action in ("withdraw", "reopen"):
             _finish_assignments(case)
@@ -644,7 +647,7 @@ def case_assign(
     for value in own_days.values():
         if not 1 <= value <= 90:
             raise ValidationError({"co": [_("协办时限应在 1 到 90 个工作日之间。")]})
-    now = timezone.now()
+    now = clock.now()
     sign_due, handle_due = _deadlines(case.category, case.risk_level, now)
     if handle_days is not None:
         handle_due = add_working_days(now, handle_days)
@@ -705,10 +708,10 @@ def case_sign_for(*, case: Case, actor: User, version: int, org: Org | None = No
     case = _lock(case)
     access.require_case(actor, case, "sign_for", version=version)
     assignment = _my_assignment(case, actor, org, [Assignment.Status.PENDING])
-    now = timezone.now()
+    now = clock.now()
     event = events.SignedFor(org=assignment.org.name, role=assignment.role)
     with transaction.atomic():
-        Assignment.objects.filter(pk=assignment.pk).update(
+        Assignment.objects.filter(pk=assignment.pk, region_code=assignment.region_code).update(
             status=Assignment.Status.SIGNED, signed_by=actor, signed_at=now
         )
         if assignment.role == Assignment.Role.LEAD:
@@ -729,14 +732,16 @@ def case_return(*, case: Case, actor: User, version: int, reason: str, org: Org 
     with transaction.atomic():
         if assignment.role == Assignment.Role.LEAD:
             Assignment.objects.filter(
-                case=case, status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED]
+                case=case,
+                region_code=case.region_code,
+                status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED],
             ).update(status=Assignment.Status.RETURNED, return_reason=reason)
             return workflow.perform(case=case, event=event, actor=actor, version=version, changes={"due_at": None})
         if not reason.strip():
             raise ValidationError({"reason": [_("退回必须填写理由。")]})
         Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.RETURNED, return_reason=reason)
         case = _bump(case, version)
-        events.append(case, event, actor=actor, at=timezone.now())
+        events.append(case, event, actor=actor, at=clock.now())
         return case
 
 
@@ -758,7 +763,7 @@ def case_transfer(
     lead = _live_lead(case)
     if lead is not None and lead.org_id == to_org.pk:
         raise ValidationError({"to_org": [_("案件已由“%(o)s”主办，请选择其他单位。") % {"o": to_org.name}]})
-    now = timezone.now()
+    now = clock.now()
     sign_due, handle_due = _deadlines(case.category, case.risk_level, now)
     kept = handle_days
     if handle_days is not None:
@@ -767,7 +772,9 @@ def case_transfer(
         handle_due, kept = lead.deadline, lead.handle_days
     with transaction.atomic():
         if lead is not None:
-            Assignment.objects.filter(pk=lead.pk).update(status=Assignment.Status.TRANSFERRED, return_reason=reason)
+            Assignment.objects.filter(pk=lead.pk, region_code=lead.region_code).update(
+                status=Assignment.Status.TRANSFERRED, return_reason=reason
+            )
         Assignment.objects.create(
             case=case,
             region_code=case.region_code,
@@ -802,7 +809,7 @@ def case_lead_keep(*, case: Case, actor: User, version: int, handle_days: int | 
     lead = _live_lead(case)
     if lead is None:
         raise ValidationError({"action": [_("该案件没有主办单位，请分流指派。")]})
-    now = timezone.now()
+    now = clock.now()
     due = add_working_days(now, handle_days) if handle_days is not None else case.due_at
     with transaction.atomic():
         if handle_days is not None:
@@ -824,7 +831,7 @@ def co_handler_add(*, case: Case, actor: User, version: int, org: Org, handle_da
     live = [Assignment.Status.PENDING, Assignment.Status.SIGNED]
     if case.assignments.filter(org=org, status__in=live).exists():
         raise ValidationError({"org": [_("“%(o)s”已在办理本案。") % {"o": org.name}]})
-    now = timezone.now()
+    now = clock.now()
     sign_due, _handle = _deadlines(case.category, case.risk_level, now)
     deadline = add_working_days(now, handle_days) if handle_days is not None else case.due_at or _handle
     with transaction.atomic():
@@ -853,11 +860,11 @@ def co_handler_finish(*, case: Case, actor: User, part: str, org: Org | None = N
     if not part.strip():
         raise ValidationError({"part": [_("请填写本单位的承办情况。")]})
     assignment = _my_assignment(case, actor, org, [Assignment.Status.SIGNED], role=Assignment.Role.CO)
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
-        Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.SIGNED).update(
-            status=Assignment.Status.DONE, part=part.strip(), finished_by=actor, finished_at=now
-        )
+        Assignment.objects.filter(
+            pk=assignment.pk, region_code=assignment.region_code, status=Assignment.Status.SIGNED
+        ).update(status=Assignment.Status.DONE, part=part.strip(), finished_by=actor, finished_at=now)
         events.append(case, events.PartDone(org=assignment.org.name, part=part.strip()), actor=actor, at=now)
     access.forget_case_roles(actor)
     return assignment
@@ -873,7 +880,9 @@ def coordination_request(*, case: Case, actor: User, to_org: Org, message: str) 
         raise ValidationError({"message": [_("请填写请求协调的事项。")]})
     _require_serving(case, "to_org", _("请求协调的单位"), to_org)
     mine = access.org_ids_of(actor)
-    handling = case.assignments.filter(status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED])
+    handling = case.assignments.filter(
+        region_code=case.region_code, status__in=[Assignment.Status.PENDING, Assignment.Status.SIGNED]
+    )
     from_org = (
         Org.objects.filter(pk__in=handling.filter(org_id__in=mine).values("org_id")).first()
         or Org.objects.filter(pk__in=handling.filter(role=Assignment.Role.LEAD).values("org_id")).first()
@@ -882,7 +891,7 @@ def coordination_request(*, case: Case, actor: User, to_org: Org, message: str) 
         raise ValidationError({"to_org": [_("案件尚无承办单位，无法发起协调。")]})
     if from_org.pk == to_org.pk:
         raise ValidationError({"to_org": [_("不能向本单位请求协调。")]})
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         request = CoordinationRequest.objects.create(
             case=case,
@@ -918,11 +927,11 @@ def coordination_reply(
         raise ValidationError({"request": [_("该协调请求已答复。")]})
     if not reply.strip():
         raise ValidationError({"reply": [_("请填写答复内容。")]})
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
-        if not CoordinationRequest.objects.filter(pk=request.pk, replied_at__isnull=True).update(
-            reply=reply.strip(), replied_at=now
-        ):
+        if not CoordinationRequest.objects.filter(
+            pk=request.pk, region_code=request.region_code, replied_at__isnull=True
+        ).update(reply=reply.strip(), replied_at=now):
             raise ValidationError({"request": [_("该协调请求已答复。")]})
         events.append(
             case, events.CoordinationReplied(org=request.to_org.name, reply=reply.strip()), actor=actor, at=now
@@ -960,7 +969,7 @@ def room_book(
     access.require_case(actor, case, "booking")
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": [_("结束时间必须晚于开始时间。")]})
-    if starts_at < timezone.now() - datetime.timedelta(minutes=5):
+    if starts_at < clock.now() - datetime.timedelta(minutes=5):
         raise ValidationError({"starts_at": [_("不能预约已经过去的时间。")]})
     if not access.scope_of(actor).covers(room.center.region_code) and room.center_id != case.center_id:
         raise ValidationError({"room": [_("只能预约本辖区或本案办理中心的功能室。")]})
@@ -985,7 +994,7 @@ def room_book(
             case,
             events.RoomBooked(room=f"{room.center.name} {room.name}", starts_at=starts_at, ends_at=ends_at),
             actor=actor,
-            at=timezone.now(),
+            at=clock.now(),
         )
     return booking
 
@@ -1013,7 +1022,7 @@ def session_record(
     errors = inputs.text_errors(
         MediationSession, {"place": place, "mediators": mediators, "attendees": attendees, "record": record}
     )
-    if held_at > timezone.now() + datetime.timedelta(minutes=5):
+    if held_at > clock.now() + datetime.timedelta(minutes=5):
         errors["held_at"] = [_("调解时间不能晚于现在。")]
     if place_kind not in MediationSession.Place.values:
         errors["place_kind"] = [_("请选择调解地点类型。")]
@@ -1044,7 +1053,7 @@ def session_record(
             case,
             events.SessionHeld(held_at=held_at, place=session.place, mediators=session.mediators),
             actor=actor,
-            at=timezone.now(),
+            at=clock.now(),
         )
     return session
 
@@ -1121,7 +1130,7 @@ def case_resolve(
             performance_due = max(i.due_on for i in instalments)  # the schedule's last day
         if performance_due is None:
             errors["performance_due"] = [_("请填写履行期限。")]
-        if signed_on is None or signed_on > timezone.localdate():
+        if signed_on is None or signed_on > clock.localdate():
             errors["signed_on"] = [_("签订日期不能为空，也不能晚于今天。")]
         try:
             clean_amount = _clean_amount(amount)
@@ -1159,7 +1168,7 @@ def case_resolve(
                 case,
                 events.AgreementSigned(amount=clean_amount, instalments=len(instalments)),
                 actor=actor,
-                at=timezone.now(),
+                at=clock.now(),
             )
         _finish_assignments(case)
         return workflow.perform(
@@ -1185,11 +1194,13 @@ def instalment_pay(
     if instalment.agreement.case_id != case.pk:
         raise ValidationError({"instalment": [_("该分期不属于本案。")]})
     # Read again under the case's lock: two clerks registering at once both see the same balance otherwise.
-    instalment = Instalment.objects.select_related("agreement").get(pk=instalment.pk)
+    instalment = Instalment.objects.select_related("agreement").get(
+        pk=instalment.pk, region_code=case.region_code, agreement__region_code=case.region_code
+    )
     outstanding = instalment.outstanding
     if outstanding == 0:
         raise ValidationError({"instalment": [_("该期已付清。")]})
-    if paid_on > timezone.localdate():
+    if paid_on > clock.localdate():
         raise ValidationError({"paid_on": [_("实付日期不能晚于今天。")]})
     if paid_on < instalment.agreement.signed_on:
         raise ValidationError(
@@ -1214,18 +1225,18 @@ def instalment_pay(
             amount=amount,
             receipt_number=receipt,
             recorded_by=actor,
-            recorded_at=timezone.now(),
+            recorded_at=clock.now(),
         )
         total = (instalment.paid_amount or Decimal(0)) + amount
         remaining = instalment.amount - total
-        Instalment.objects.filter(pk=instalment.pk).update(
+        Instalment.objects.filter(pk=instalment.pk, region_code=instalment.region_code).update(
             paid_amount=total, paid_on=paid_on if remaining == 0 else None, receipt_number=receipt
         )
         events.append(
             case,
             events.InstalmentPaid(due_on=instalment.due_on, paid=amount, receipt=receipt, remaining=remaining),
             actor=actor,
-            at=timezone.now(),
+            at=clock.now(),
         )
     return payment
 
@@ -1263,7 +1274,7 @@ def case_close(*, case: Case, actor: User, version: int, note: str = "") -> Case
         event=events.Closed(outcome=case.outcome, note=note.strip()),
         actor=actor,
         version=version,
-        changes={"closed_at": timezone.now(), "outcome_note": note.strip() or case.outcome_note},
+        changes={"closed_at": clock.now(), "outcome_note": note.strip() or case.outcome_note},
     )
 
 
@@ -1281,7 +1292,7 @@ def case_refer_court(*, case: Case, actor: User, version: int, reason: str = "")
     case = _lock(case)
     access.require_case(actor, case, "refer_court", version=version)
     court = _court_for(case)
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         CourtReferral.objects.create(
             case=case,
@@ -1306,7 +1317,7 @@ def confirmation_request(*, case: Case, actor: User) -> CourtReferral:
     case = _lock(case)
     access.require_case(actor, case, "confirmation")
     court = _court_for(case)
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         referral = CourtReferral.objects.create(
             case=case, region_code=case.region_code, court=court, kind=CourtReferral.Kind.CONFIRMATION, referred_at=now
@@ -1327,9 +1338,11 @@ def court_decide(*, case: Case, actor: User, referral: CourtReferral, result: st
         raise ValidationError({"referral": [_("该事项已登记结果。")]})
     if result not in catalogue.DECISIONS:
         raise ValidationError({"result": [_("请选择审查结果。")]})
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
-        CourtReferral.objects.filter(pk=referral.pk).update(result=result, decided_at=now, note=note)
+        CourtReferral.objects.filter(pk=referral.pk, region_code=referral.region_code).update(
+            result=result, decided_at=now, note=note
+        )
         events.append(
             case,
             events.CourtDecided(result=result, result_label=str(CourtReferral.Result(result).label), note=note),
@@ -1357,7 +1370,7 @@ def follow_up_record(
         errors["method"] = [_("请填写回访方式（电话、上门等）。")]
     if errors:
         raise ValidationError(errors)
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         follow_up = FollowUp.objects.create(
             case=case,
@@ -1389,7 +1402,7 @@ def case_escalate(*, case: Case, actor: User | None, version: int, reason: str, 
     target = Center.objects.filter(level=Center.Level.LEAGUE).first() if case.major else case.center.parent
     if target is None or target.pk == case.center_id:
         raise ValidationError({"action": [_("案件已在盟级综治中心，无法继续上提。")]})
-    _sign_due, due = _deadlines(case.category, case.risk_level, timezone.now())
+    _sign_due, due = _deadlines(case.category, case.risk_level, clock.now())
     lead = _live_lead(case)
     return workflow.perform(
         case=case,
@@ -1414,7 +1427,7 @@ def case_escalate(*, case: Case, actor: User | None, version: int, reason: str, 
 
 def _supervision_number(center: Center, kind: str) -> str:
     """The next document number of the center, kind and year: one more than the highest issued."""
-    prefix = f"{center.code}-{kind[:2].upper()}〔{timezone.localdate().year}〕"
+    prefix = f"{center.code}-{kind[:2].upper()}〔{clock.localdate().year}〕"
     last = (
         Supervision.objects.filter(number__startswith=prefix)
         .order_by("-number")
@@ -1517,7 +1530,7 @@ def supervision_send(
         target_org, target_center = case_holder(case)
     if issuer_center is None:
         issuer_center = _sweep_issuer(case, kind, target_center) if actor is None else _own_center(actor, case)
-    now = timezone.now()
+    now = clock.now()
     target_name = target_org.name if target_org else target_center.name if target_center else ""
     with transaction.atomic():
         supervision = Supervision.objects.create(
@@ -1566,9 +1579,9 @@ def supervision_reply(*, case: Case, actor: User, supervision: Supervision, repl
         raise ValidationError({"supervision": [_("该督办事项已反馈。")]})
     if not reply.strip():
         raise ValidationError({"reply": [_("请填写反馈内容。")]})
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
-        Supervision.objects.filter(pk=supervision.pk).update(
+        Supervision.objects.filter(pk=supervision.pk, region_code=supervision.region_code).update(
             status=Supervision.Status.REPLIED, reply=reply.strip(), replied_at=now
         )
         events.append(
@@ -1591,12 +1604,14 @@ def supervision_assess(*, case: Case, actor: User, supervision: Supervision, eff
     if supervision.status != Supervision.Status.REPLIED:
         raise ValidationError({"supervision": [_("被督办单位反馈后才能问效。")]})
     with transaction.atomic():
-        Supervision.objects.filter(pk=supervision.pk).update(status=Supervision.Status.ASSESSED, effect=effect)
+        Supervision.objects.filter(pk=supervision.pk, region_code=supervision.region_code).update(
+            status=Supervision.Status.ASSESSED, effect=effect
+        )
         events.append(
             case,
             events.SupervisionAssessed(number=supervision.number, effect=effect),
             actor=actor,
-            at=timezone.now(),
+            at=clock.now(),
         )
     supervision.status, supervision.effect = Supervision.Status.ASSESSED, effect
     return supervision
@@ -1659,11 +1674,11 @@ def attachment_add(*, case: Case, actor: User, upload: UploadedFile) -> Attachme
             size=upload.size,
             sha256=digest.hexdigest(),
             uploaded_by=actor,
-            uploaded_at=timezone.now(),
+            uploaded_at=clock.now(),
         )
         attachment.file.save(f"{case.number}-{digest.hexdigest()[:12]}{extension}", upload, save=False)
         attachment.save()
-        events.append(case, events.AttachmentAdded(name=name, type=content_type), actor=actor, at=timezone.now())
+        events.append(case, events.AttachmentAdded(name=name, type=content_type), actor=actor, at=clock.now())
     return attachment
 
 
@@ -1678,7 +1693,7 @@ def case_link(*, case: Case, other: Case, actor: User) -> Case:
         raise ValidationError({"other": [_("已关联案件 %(n)s。") % {"n": other.number}]})
     with transaction.atomic():
         case.related.add(other)
-        events.append(case, events.CaseLinked(number=other.number), actor=actor, at=timezone.now())
+        events.append(case, events.CaseLinked(number=other.number), actor=actor, at=clock.now())
     return other
 
 
@@ -1951,5 +1966,5 @@ def case_import_correct(
             parties=len(new_parties) + len(changed_parties),
             imported=True,
         )
-        events.append(case, corrected, actor=actor, at=timezone.now())
+        events.append(case, corrected, actor=actor, at=clock.now())
     return case

@@ -18,10 +18,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zongzhi import inputs
+from zongzhi import clock, inputs
 from zongzhi.cases import events
 from zongzhi.cases.models import OPEN_STATES, Case, State
 
@@ -111,13 +110,14 @@ def perform(
     """Apply one transition (the event's kind) inside the caller's transaction; writes its CaseEvent.
 
     The caller (a service) has checked that the actor may (`access.require_case`). `changes` are
-    extra column updates made in the same conditional UPDATE; `at` backdates the event (imports).
+    extra column updates made in the same conditional UPDATE; `at` backdates the event (imports), else it is
+    stamped `clock.now()` (the wall clock, or the moment a backfill set with `clock.as_of`).
     """
     action = event.kind
     if case.version != version:
         raise Conflict(case)
     transition = check(case, action, event.reason)
-    now = at or timezone.now()
+    now = at or clock.now()
     updates: dict[str, Any] = {"version": F("version") + 1, **(changes or {})}
     if transition.target is not None:
         updates["state"] = transition.target

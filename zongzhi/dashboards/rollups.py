@@ -208,7 +208,7 @@ def nodes_of(region_code: str) -> list[tuple[str, str]]:
 def case_changed(case_id: int) -> None:
     """Bring the tallies up to date with one case (call inside the transaction that changed it)."""
     new = _one_fact(case_id)
-    stored = _stored_fact(case_id)
+    stored = _stored_fact(case_id, new["region_code"] if new is not None else None)
     if new == stored:
         return
     tally: dict[TallyKey, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
@@ -246,12 +246,18 @@ def case_changed(case_id: int) -> None:
         )
 
 
-def _stored_fact(case_id: int) -> dict[str, Any] | None:
-    """The case's stored fact, locked until the end of the transaction (PostgreSQL)."""
+def _stored_fact(case_id: int, region_code: str | None = None) -> dict[str, Any] | None:
+    """The case's stored fact, locked until the end of the transaction (PostgreSQL). With the case's
+    region code (a case never changes region, so its fact carries the same) the read names its shard."""
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    params: list[int | str] = [case_id]
+    region = ""
+    if region_code:
+        region = " AND region_code = %s"
+        params.append(region_code)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {', '.join(FACT_COLUMNS)} FROM {CaseFact._meta.db_table} WHERE case_id = %s{lock}", [case_id]
+            f"SELECT {', '.join(FACT_COLUMNS)} FROM {CaseFact._meta.db_table} WHERE case_id = %s{region}{lock}", params
         )
         row = cursor.fetchone()
     if row is None:

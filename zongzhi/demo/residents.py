@@ -7,10 +7,11 @@ in another grid of the same village, and `grid` (with `region_code`) is the one 
 
 Each grid is planned from its own random stream and draws resident IDs from its own share of the
 county's numbers, so a grid comes out the same whichever other grids are seeded with it: both
-scales, a `limit_grids` sample and a resumed run agree person for person. Rows go in through
-`zongzhi.bulk.insert_rows` (COPY on PostgreSQL, executemany on SQLite; it encrypts the ID and phone
-columns), a few dozen grids per transaction, so memory stays flat and an interrupted run resumes
-where it stopped. Households already stored (by code) are skipped with their residents.
+scales, a `limit_grids` sample and a resumed run agree person for person. Rows go in through the
+grid's bulk registration (`grid.services.households_register_bulk` and `residents_register_bulk`:
+COPY on PostgreSQL, executemany on SQLite, the ID and phone columns encrypted), a few dozen grids
+per transaction, so memory stays flat and an interrupted run resumes where it stopped. Households
+already stored (by code) are skipped with their residents.
 """
 
 import datetime
@@ -33,14 +34,18 @@ from django.utils import timezone
 
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
-from zongzhi.bulk import insert_rows
 from zongzhi.crypto import blind_index
 from zongzhi.demo import places
 from zongzhi.demo.case_history import LIVE_DAYS, PHONE_PREFIXES, stored_anchor
 from zongzhi.demo.plan import XILINHOT, Plan, allocate, build_plan
 from zongzhi.grid.models import BlockHead, GridWorker, Household, Resident
 from zongzhi.grid.seasons import DEFAULT_CALENDAR
-from zongzhi.grid.services import phone_index, resident_id_index
+from zongzhi.grid.services import (
+    households_register_bulk,
+    phone_index,
+    resident_id_index,
+    residents_register_bulk,
+)
 from zongzhi.identity import make_resident_id
 from zongzhi.regions.models import Region
 
@@ -66,15 +71,6 @@ OTHER_ETHNICITIES = (("回族", 0.03), ("满族", 0.06), ("达斡尔族", 0.065)
 MIGRANT_HOUSEHOLDS = {"community": 0.09, "village": 0.04, "gacha": 0.01}  # 流动: living here, registered elsewhere
 AWAY = 0.06  # a member registered here but living elsewhere (外出), heads half as often
 CLAIM_RATE = (0.84, 0.96)  # each grid's share of claimed households, uniform between
-
-HOUSEHOLD_COLUMNS = [
-    *("code", "village_id", "grid_id", "region_code", "address", "herder", "summer_grid_id", "winter_grid_id"),
-    *("block_head_id", "claimed_by_id", "claimed_grid_id", "claimed_at"),
-]
-RESIDENT_COLUMNS = [
-    *("household_id", "region_code", "name", "relation", "ethnicity", "language", "id_number", "id_index"),
-    *("phone", "phone_index", "registered", "living"),
-]
 
 
 Rows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]  # households, residents (household code first)
@@ -458,10 +454,8 @@ def seed_residents(*, scale: str, seed_value: int, plan: Plan | None = None, lim
         if not homes:
             continue
         with transaction.atomic():
-            insert_rows(Household, HOUSEHOLD_COLUMNS, homes)
-            codes = Household.objects.filter(code__gte=homes[0][0], code__lte=homes[-1][0])
-            pk = dict(codes.values_list("code", "pk"))
-            insert_rows(Resident, RESIDENT_COLUMNS, [(pk[row[0]], *row[1:]) for row in people])
+            pk = households_register_bulk(homes)
+            residents_register_bulk([(pk[row[0]], *row[1:]) for row in people])
         inserted += len(people)
         households_inserted += len(homes)
     if not households_inserted:

@@ -1,10 +1,16 @@
-"""Writes on the grid registry: households, residents and claiming (认领); seasonal moves are in `seasons`."""
+"""Writes on the grid registry: households, residents and claiming (认领); seasonal moves are in `seasons`.
 
+The one writer of households and residents: the pages and the field app register one at a time
+(`household_register`, `resident_add`), the resident import and the demo seeder many at once
+(`households_register_bulk`, `residents_register_bulk`: one bulk write, COPY on PostgreSQL).
+"""
+
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +18,7 @@ from django.utils.translation import gettext as _
 from zongzhi import access, inputs
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
+from zongzhi.bulk import insert_rows
 from zongzhi.grid.models import ClaimConflict, GridWorker, Household, Resident
 from zongzhi.grid.selectors import phone_index, resident_id_index
 from zongzhi.identity import normalize_resident_id, resident_id_errors
@@ -246,3 +253,65 @@ def resident_unmask(*, actor: Any, resident: Resident, reason: str, request: Any
         detail={"household": resident.household.code, "resident": resident.name, "reason": reason.strip()},
     )
     return resident.id_number, resident.phone
+
+
+# ---- many at once: the resident import and the demo seeder -------------------------------------
+
+HOUSEHOLD_COLUMNS = [
+    *("code", "village_id", "grid_id", "region_code", "address", "herder", "summer_grid_id", "winter_grid_id"),
+    *("block_head_id", "claimed_by_id", "claimed_grid_id", "claimed_at"),
+]
+RESIDENT_COLUMNS = [
+    *("household_id", "region_code", "name", "relation", "ethnicity", "language", "id_number", "id_index"),
+    *("phone", "phone_index", "registered", "living"),
+]
+
+
+def households_register_bulk(rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
+    """Register many households in one bulk write; returns the new households' keys by code.
+
+    Rows are in HOUSEHOLD_COLUMNS order and already checked by the caller, row by row (the import's
+    validation report, the seeder's plan): codes not yet stored, grids under their village. Runs in
+    the caller's transaction and records no audit entry of its own: the import job or the seed run
+    records the batch.
+    """
+    if not rows:
+        return {}
+    with transaction.atomic(savepoint=False):
+        insert_rows(Household, HOUSEHOLD_COLUMNS, rows)
+        keys = [row[0] for row in rows]
+        if keys == sorted(keys):  # the seeder's batches, grid by grid: one range scan of the code index
+            wanted = set(keys)
+            stored = Household.objects.filter(code__gte=keys[0], code__lte=keys[-1]).values_list("code", "pk")
+            return {code: pk for code, pk in stored if code in wanted}
+        found: dict[str, int] = {}
+        for i in range(0, len(keys), 500):
+            found.update(Household.objects.filter(code__in=keys[i : i + 500]).values_list("code", "pk"))
+    return found
+
+
+def residents_register_bulk(rows: Sequence[tuple[Any, ...]]) -> int:
+    """Add many people to their households in one bulk write (ID and phone encrypted on the way).
+
+    Rows are in RESIDENT_COLUMNS order, checked by the caller (valid IDs, none already registered,
+    blind indexes as `resident_id_index` and `phone_index` make them). Returns the number written.
+    """
+    if rows:
+        with transaction.atomic(savepoint=False):
+            insert_rows(Resident, RESIDENT_COLUMNS, rows)
+    return len(rows)
+
+
+def household_import_update(*, household_pk: int, grid_code: str, moved: bool, values: dict[str, Any]) -> None:
+    """A stored household as an import file has it now: its fields, and its residents' grid when it `moved`."""
+    with transaction.atomic(savepoint=False):
+        Household.objects.filter(pk=household_pk).update(region_code=grid_code, **values)
+        if moved:
+            Resident.objects.filter(Q(household_id=household_pk)).update(region_code=grid_code)
+
+
+def residents_import_update(residents: Sequence[Resident], fields: Sequence[str]) -> int:
+    """Stored people as an import file has them now (`fields` of each, by key); returns the number updated."""
+    with transaction.atomic(savepoint=False):
+        Resident.objects.bulk_update(residents, list(fields), batch_size=500)
+    return len(residents)

@@ -1,15 +1,19 @@
 """Monthly partitions of the history tables on PostgreSQL: made ahead, archived and dropped by policy.
 
-The case timeline (`cases_caseevent`), the audit log (`audit_auditentry`) and the webhook attempts
-(`outbox_attempt`) only grow. On PostgreSQL each is a table partitioned by month of its `at` (native
-declarative partitioning, RANGE), with a DEFAULT partition so that an insert never fails even when no
-month was made ahead. `partitions_ensure` (the scheduler's task and `manage.py partitions`) makes the
-current month and PARTITION_MONTHS_AHEAD after it; `partition_archive` writes a month's rows to an
-encrypted, compressed file with its checksum in a manifest, then detaches and drops it. SQLite keeps
-plain tables: everything here is a no-op there. See docs/deploy.md and docs/audit.md.
+The case timeline (`cases_caseevent`), the audit log (`audit_auditentry`), the webhook attempts
+(`outbox_attempt`) and the outbox itself (`outbox_event`, its webhook deliveries `outbox_delivery` and
+SMS notices `outbox_smsmessage`) only grow. On PostgreSQL each is a table partitioned by month of a
+time column (native declarative partitioning, RANGE), with a DEFAULT partition so that an insert never
+fails even when no month was made ahead. `partitions_ensure` (the scheduler's task and `manage.py
+partitions`) makes the current month and PARTITION_MONTHS_AHEAD after it; `partition_archive` writes a
+month's rows to an encrypted, compressed file with its checksum in a manifest, then detaches and drops
+it. SQLite keeps plain tables: everything here is a no-op there. See docs/deploy.md and docs/audit.md.
 
-The database's primary key of a partitioned table must include the partition column: it is (id, at).
-Django still uses `id` as the pk: the sequence alone gives every row its id, so it stays unique.
+The database's primary key of a partitioned table must include the partition column: it is (id, column).
+Django still uses `id` as the pk: the sequence (or the uuid) alone gives every row its id, so it stays
+unique. A foreign key to a partitioned table would need the partition column too: the keys to the
+outbox's events and deliveries are dropped on PostgreSQL, and archiving keeps them whole instead
+(deliveries and SMS before their events; see `_refusal`).
 """
 
 import base64
@@ -47,15 +51,26 @@ class History:
     minimum_days: int = 0  # a shorter retention is refused
 
 
+EVENT_TABLE = "outbox_event"
+EVENT_KEY_TABLE = "outbox_event_key"
+
+# In archiving order: a month of events is archived only after the deliveries and SMS that name them.
 TABLES = (
     History("cases_caseevent", "at", "CASE_EVENT_RETENTION_DAYS"),
     History(AUDIT_TABLE, "at", "AUDIT_RETENTION_DAYS", AUDIT_MIN_RETENTION_DAYS),
     History("outbox_attempt", "at", "WEBHOOK_ATTEMPT_RETENTION_DAYS", AUDIT_MIN_RETENTION_DAYS),
+    History("outbox_delivery", "created_at", "WEBHOOK_DELIVERY_RETENTION_DAYS", AUDIT_MIN_RETENTION_DAYS),
+    History("outbox_smsmessage", "created_at", "SMS_MESSAGE_RETENTION_DAYS", AUDIT_MIN_RETENTION_DAYS),
+    History(EVENT_TABLE, "recorded_at", "OUTBOX_EVENT_RETENTION_DAYS", AUDIT_MIN_RETENTION_DAYS),
 )
 
 
 class PartitionError(Exception):
     """A partition that cannot be made or archived (the message says why, in Chinese)."""
+
+
+class NotYet(PartitionError):
+    """A month past its retention still needed (a delivery pending, a reader behind): archived on a later run."""
 
 
 def history(table: str) -> History:
@@ -149,18 +164,24 @@ def convert(schema_editor: BaseDatabaseSchemaEditor, table: str, column: str) ->
                 "INCLUDING COMMENTS) PARTITION BY RANGE ({})"
             ).format(ident, old_ident, sql.Identifier(column))
         )
-        sequence = sql.Identifier(f"{table}_id_partitioned_seq")
-        cursor.execute(sql.SQL("CREATE SEQUENCE {} AS bigint OWNED BY {}.id").format(sequence, ident))
-        cursor.execute(
-            sql.SQL("ALTER TABLE {} ALTER COLUMN id SET DEFAULT nextval({})").format(
-                ident, sql.Literal(f"{table}_id_partitioned_seq")
+        id_type = _rows(
+            cursor,
+            "SELECT data_type FROM information_schema.columns WHERE table_name = %s AND column_name = 'id'",
+            [table],
+        )[0][0]
+        if id_type in ("integer", "bigint"):  # a uuid id (the deliveries') is made by Django, not a sequence
+            sequence = sql.Identifier(f"{table}_id_partitioned_seq")
+            cursor.execute(sql.SQL("CREATE SEQUENCE {} AS bigint OWNED BY {}.id").format(sequence, ident))
+            cursor.execute(
+                sql.SQL("ALTER TABLE {} ALTER COLUMN id SET DEFAULT nextval({})").format(
+                    ident, sql.Literal(f"{table}_id_partitioned_seq")
+                )
             )
-        )
-        cursor.execute(
-            sql.SQL("SELECT setval({}, COALESCE((SELECT max(id) FROM {}), 0) + 1, false)").format(
-                sql.Literal(f"{table}_id_partitioned_seq"), old_ident
+            cursor.execute(
+                sql.SQL("SELECT setval({}, COALESCE((SELECT max(id) FROM {}), 0) + 1, false)").format(
+                    sql.Literal(f"{table}_id_partitioned_seq"), old_ident
+                )
             )
-        )
         cursor.execute(
             sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY (id, {})").format(
                 ident, sql.Identifier(f"{table}_pkey_month"), sql.Identifier(column)
@@ -192,6 +213,64 @@ def convert(schema_editor: BaseDatabaseSchemaEditor, table: str, column: str) ->
             )
         for grantee, privilege in grants:
             cursor.execute(sql.SQL(f"GRANT {privilege} ON {{}} TO {{}}").format(ident, sql.Identifier(grantee)))
+
+
+def drop_foreign_keys_to(schema_editor: BaseDatabaseSchemaEditor, table: str) -> None:
+    """Drop the foreign keys that reference `table` (before it is partitioned; PostgreSQL only).
+
+    A key to a partitioned table must name its partition column as well; the outbox's keys (a delivery's
+    or an SMS's event, an attempt's delivery) are dropped instead. Django's CASCADE is the ORM's anyway,
+    and archiving refuses a month of events or deliveries still named by a row in the database.
+    """
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        for owner, name in _rows(
+            cursor,
+            "SELECT conrelid::regclass::text, conname FROM pg_constraint "
+            "WHERE confrelid = %s::regclass AND contype = 'f' AND conparentid = 0",
+            [table],
+        ):
+            cursor.execute(
+                sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(owner), sql.Identifier(name))
+            )
+
+
+def event_keys_install(schema_editor: BaseDatabaseSchemaEditor) -> None:
+    """An event's `key` stays unique on the partitioned outbox: a plain table of the keys told, filled by
+    a trigger. A key told twice raises the unique violation `event_record` expects; a key stays told when
+    its event's month is archived (a clock's reminder is never sent twice)."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE outbox_event_key (key varchar(100) PRIMARY KEY)")
+        cursor.execute("INSERT INTO outbox_event_key SELECT key FROM outbox_event WHERE key IS NOT NULL")
+        cursor.execute(
+            """CREATE FUNCTION outbox_event_key_told() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.key IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.key IS DISTINCT FROM OLD.key) THEN
+                    INSERT INTO outbox_event_key (key) VALUES (NEW.key);
+                END IF;
+                RETURN NEW;
+            END $$"""
+        )
+        # `recorded_at` is never changed, so an event never moves between partitions (a move would insert
+        # its key again).
+        cursor.execute(
+            "CREATE TRIGGER outbox_event_key BEFORE INSERT OR UPDATE OF key ON outbox_event "
+            "FOR EACH ROW EXECUTE FUNCTION outbox_event_key_told()"
+        )
+        for (grantee,) in _rows(
+            cursor,
+            "SELECT DISTINCT grantee FROM information_schema.role_table_grants WHERE table_name = %s "
+            "AND grantee <> current_user AND privilege_type = 'INSERT'",
+            [EVENT_TABLE],
+        ):
+            cursor.execute(
+                sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(
+                    sql.Identifier(EVENT_KEY_TABLE), sql.Identifier(grantee)
+                )
+            )
 
 
 def _attach_index(cursor: Any, table: str, name: str, definition: str) -> None:
@@ -416,6 +495,10 @@ def partition_archive(table: str, month: datetime.date, today: datetime.date | N
         )[0][0]
     if older:
         raise PartitionError(f"{table} 的默认分区中有 {older} 行早于 {next_month(month):%Y-%m}：请先处理")
+    with connection.cursor() as cursor:
+        refusal = _refusal(cursor, table, partition)
+    if refusal:
+        raise NotYet(f"{table} {month:%Y-%m} 暂不归档：{refusal}")
     anchor = None
     if table == AUDIT_TABLE:
         try:
@@ -456,11 +539,60 @@ def partition_archive(table: str, month: datetime.date, today: datetime.date | N
     if anchor is not None:
         audit_archive_anchor_write(anchor)
     with transaction.atomic(), connection.cursor() as cursor:
+        if table == EVENT_TABLE:
+            # A feed cursor below the newest archived seq has missed events: the feed says so (410).
+            cursor.execute(
+                sql.SQL(
+                    "UPDATE outbox_publisher SET archived_seq = GREATEST(archived_seq, "
+                    "(SELECT COALESCE(max(seq), 0) FROM {}))"
+                ).format(sql.Identifier(partition))
+            )
         cursor.execute(
             sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(sql.Identifier(table), sql.Identifier(partition))
         )
         cursor.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(partition)))
     return Archived(table, month, count, path, digest)
+
+
+def _refusal(cursor: Any, table: str, partition: str) -> str:
+    """Why an outbox month past its retention must stay for now ("" when it may go).
+
+    A delivery still pending or an SMS still queued is work to do. A month of events goes only once all
+    its events are published, no delivery or SMS in the database names one of them (those are archived
+    first: they are younger or as old), and every subscription and internal reader (the SMS notices)
+    has read past its last seq, so nothing the platform itself still reads is taken away.
+    """
+    ident = sql.Identifier(partition)
+    if table == "outbox_delivery":
+        pending = _rows(cursor, sql.SQL("SELECT count(*) FROM {} WHERE status = 'pending'").format(ident))[0][0]
+        return f"还有 {pending} 条投递待发送" if pending else ""
+    if table == "outbox_smsmessage":
+        queued = _rows(cursor, sql.SQL("SELECT count(*) FROM {} WHERE status = 'queued'").format(ident))[0][0]
+        return f"还有 {queued} 条短信待发送" if queued else ""
+    if table != EVENT_TABLE:
+        return ""
+    unpublished = _rows(cursor, sql.SQL("SELECT count(*) FROM {} WHERE seq IS NULL").format(ident))[0][0]
+    if unpublished:
+        return f"还有 {unpublished} 个事件未发布"
+    for other, what in (("outbox_delivery", "投递"), ("outbox_smsmessage", "短信")):
+        named = _rows(
+            cursor,
+            sql.SQL("SELECT count(*) FROM {} WHERE event_id IN (SELECT id FROM {})").format(
+                sql.Identifier(other), ident
+            ),
+        )[0][0]
+        if named:
+            return f"数据库中还有 {named} 条{what}引用这些事件：先归档它们"
+    last = _rows(cursor, sql.SQL("SELECT COALESCE(max(seq), 0) FROM {}").format(ident))[0][0]
+    behind = [
+        f"订阅“{name}”"
+        for (name,) in _rows(cursor, "SELECT name FROM outbox_subscription WHERE cursor < %s ORDER BY id", [last])
+    ]
+    behind += [
+        f"内部读取方“{name}”"
+        for (name,) in _rows(cursor, "SELECT name FROM outbox_cursor WHERE seq < %s ORDER BY id", [last])
+    ]
+    return "、".join(behind) + " 尚未读完这些事件" if behind else ""
 
 
 def archive_read(path: Path) -> list[dict[str, Any]]:
@@ -476,6 +608,21 @@ def archive_read(path: Path) -> list[dict[str, Any]]:
     return [json.loads(row) for row in gzip.decompress(packed).splitlines() if row]
 
 
-def partitions_archive_due(today: datetime.date | None = None) -> list[Archived]:
-    """Archive every month past its retention, oldest first (the owner's `manage.py partitions --archive`)."""
-    return [partition_archive(spec.table, month, today) for spec, month in due(today)]
+def partitions_archive_due(today: datetime.date | None = None, waiting: list[str] | None = None) -> list[Archived]:
+    """Archive every month past its retention, oldest first (the owner's `manage.py partitions --archive`).
+
+    A month still needed (`NotYet`) stays, and so do the later months of its table; the reason is
+    appended to `waiting` (or raised when no list is given).
+    """
+    done, stopped = [], set()
+    for spec, month in due(today):
+        if spec.table in stopped:
+            continue
+        try:
+            done.append(partition_archive(spec.table, month, today))
+        except NotYet as later:
+            if waiting is None:
+                raise
+            waiting.append(str(later))
+            stopped.add(spec.table)
+    return done

@@ -12,7 +12,7 @@ from zongzhi.api_access import require_resource
 from zongzhi.api_schemas import WRITE
 from zongzhi.identity import mask_phone
 from zongzhi.outbox import publishing, services, webhooks
-from zongzhi.outbox.selectors import event_out, events_visible, subscriptions_visible
+from zongzhi.outbox.selectors import event_out, events_archived_upto, events_visible, subscriptions_visible
 
 router = Router(tags=["事件"])
 FEED_LIMIT = 500
@@ -70,13 +70,26 @@ def _cursor(raw: str, field: str) -> int:
     return int(raw)
 
 
-@router.get("", response={200: FeedOut, 403: ErrorOut, 422: ErrorOut})
-def feed(request: HttpRequest, after: str = "", limit: int = 100) -> dict[str, Any]:
-    """The caller's events after the cursor, in publication order; `next` resumes after the last one."""
+@router.get("", response={200: FeedOut, 403: ErrorOut, 410: ErrorOut, 422: ErrorOut})
+def feed(request: HttpRequest, after: str = "", limit: int = 100) -> Any:
+    """The caller's events after the cursor, in publication order; `next` resumes after the last one.
+
+    A cursor older than the archived events (docs/deploy.md) is answered 410: the reader has missed
+    events, never silently; it resumes from the cursor the answer names, or from the start (no `after`).
+    """
     require_resource(request, "events:read")
     cursor = _cursor(after, "after")
     if not 1 <= limit <= FEED_LIMIT:
         raise ValidationError({"limit": [_("每页条数应在 1 到 %(n)s 之间。") % {"n": FEED_LIMIT}]})
+    archived = events_archived_upto()
+    if 0 < cursor < archived:
+        return Status(
+            410,
+            {
+                "detail": _("游标 %(c)s 之后的部分事件已超过保存期限并归档：请从 %(n)s 继续，或不带 after 从头读取。")
+                % {"c": cursor, "n": archived}
+            },
+        )
     publishing.publish()  # the feed is current even while the worker sleeps
     rows = events_visible(request.user, after=cursor, limit=limit)
     return {"events": [event_out(e) for e in rows], "next": str(rows[-1].seq if rows else cursor)}

@@ -10,6 +10,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zongzhi.cases.models import Case, Party
@@ -29,6 +30,9 @@ class Event(models.Model):
     data = models.JSONField(default=dict, blank=True)
     # For events raised by a clock (an instalment due, a month's figures): each is told once.
     key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    # When the row was written (`at` is when the change happened: an imported or offline one may be
+    # old). On PostgreSQL the table is partitioned by month of it, and kept by it (docs/deploy.md).
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("对外事件")
@@ -39,6 +43,8 @@ class Publisher(models.Model):
     """The one row whose lock makes publishing sequential; `last_seq` is the last number given."""
 
     last_seq = models.BigIntegerField(default=0)
+    # The highest seq whose month was archived: a feed cursor below it has missed events (HTTP 410).
+    archived_seq = models.BigIntegerField(default=0)
 
 
 class Subscription(models.Model):
@@ -153,6 +159,7 @@ class SmsMessage(models.Model):
     next_attempt_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)  # the partition key on PostgreSQL
 
     class Meta:
         verbose_name = _("短信通知")

@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from zongzhi import access
 from zongzhi.cases.models import Case
-from zongzhi.outbox.models import Delivery, Event, Subscription
+from zongzhi.outbox.models import Delivery, Event, Publisher, Subscription
 
 
 def events_q(user: Any) -> Q:
@@ -20,6 +20,11 @@ def events_visible(user: Any, *, after: int, limit: int) -> list[Event]:
     if access.scope_of(user).is_empty and not access.org_ids_of(user):
         return []
     return list(Event.objects.filter(events_q(user), seq__gt=after).order_by("seq")[:limit])
+
+
+def events_archived_upto() -> int:
+    """The newest seq archived out of the database (0 when none was): a cursor below it has missed events."""
+    return Publisher.objects.filter(pk=1).values_list("archived_seq", flat=True).first() or 0
 
 
 def event_out(event: Event) -> dict[str, Any]:

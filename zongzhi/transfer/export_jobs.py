@@ -4,6 +4,7 @@ The file is the same masked export as the list pages give (IDs 6 + 4, phones 3 +
 through the scoped selectors, kept under var/exports readable by the server only, and audited when written.
 """
 
+import datetime
 import os
 import uuid
 from pathlib import Path
@@ -12,10 +13,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zongzhi.audit.models import AuditEntry
+from zongzhi.audit.services import audit_record
 from zongzhi.transfer.exports import LISTS, export_count, export_write
 from zongzhi.transfer.models import ExportJob
 
@@ -71,35 +75,109 @@ def _enqueue(job_id: int) -> None:
 
 
 def export_job_run(job_id: int) -> int:
-    """Write a queued export's file (the task's body), reporting progress on the job; returns its row count."""
+    """Write a queued export's file (the task's body), reporting progress on the job; returns its row count.
+
+    A large list is decrypted and rendered by EXPORT_PROCESSES forked processes (`exports.export_write`)."""
     job = ExportJob.objects.select_related("created_by").get(pk=job_id)
     params = QueryDict(mutable=True)
     params.update(job.filters)
     total = export_count(actor=job.created_by, name=job.list_name, params=params)
-    # Claimed by one worker only: a second run of the same task finds it no longer queued.
+    path = export_dir() / f"{uuid.uuid4().hex}.{job.fmt}"
+    # Claimed by one worker only: a second run of the same task finds it no longer queued. The path
+    # is kept from the start, so that a job whose worker died has its partial file removed.
     claimed = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.QUEUED).update(
-        status=ExportJob.Status.RUNNING, total=total, done=0
+        status=ExportJob.Status.RUNNING, total=total, done=0, path=str(path), heartbeat_at=timezone.now()
     )
     if not claimed:
         return job.rows or 0
-    path = export_dir() / f"{uuid.uuid4().hex}.{job.fmt}"
+    running = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING)
 
     def progress(done: int) -> None:
-        ExportJob.objects.filter(pk=job.pk).update(done=done)
+        running.update(done=done, heartbeat_at=timezone.now())
 
+    processes = settings.EXPORT_PROCESSES if total >= settings.EXPORT_PARALLEL_ROWS else 1
     try:
         # Created 0600 from the first byte on, never readable by another user.
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
             count = export_write(
-                actor=job.created_by, name=job.list_name, fmt=job.fmt, params=params, out=out, progress=progress
+                actor=job.created_by,
+                name=job.list_name,
+                fmt=job.fmt,
+                params=params,
+                out=out,
+                progress=progress,
+                processes=processes,
             )
     except Exception as error:
         path.unlink(missing_ok=True)
-        ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportJob.Status.FAILED, error=f"{type(error).__name__}: {error}", finished_at=timezone.now()
+        running.update(
+            status=ExportJob.Status.FAILED,
+            error=f"{type(error).__name__}: {error}",
+            reason=_("导出出错，请重新导出或联系系统管理员。"),
+            path="",
+            finished_at=timezone.now(),
         )
         raise
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.DONE, rows=count, done=count, path=str(path), finished_at=timezone.now()
-    )
+    if not running.update(status=ExportJob.Status.DONE, rows=count, done=count, finished_at=timezone.now()):
+        path.unlink(missing_ok=True)  # given up on meanwhile (marked failed as stale): no file behind it
     return count
+
+
+def export_jobs_recover(*, now: datetime.datetime | None = None) -> int:
+    """Mark failed the running jobs whose worker stopped (no progress for EXPORT_STALE_MINUTES); returns how many.
+
+    Failed, not queued again: a worker that died on a job (killed, out of memory) would die on it
+    again, and the owner sees at once why and asks again when it suits them. The partial file goes."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(minutes=settings.EXPORT_STALE_MINUTES)
+    stale = ExportJob.objects.filter(status=ExportJob.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    )
+    reason = _("导出中断：后台任务超过 %(m)d 分钟没有进展（任务进程已停止），请重新导出。") % {
+        "m": settings.EXPORT_STALE_MINUTES
+    }
+    recovered = 0
+    for job in stale:
+        if ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING, heartbeat_at=job.heartbeat_at).update(
+            status=ExportJob.Status.FAILED, error="stale: no heartbeat", reason=reason, path="", finished_at=now
+        ):
+            if (path := export_file(job)) is not None:
+                path.unlink(missing_ok=True)
+            recovered += 1
+    return recovered
+
+
+def export_files_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete export files older than EXPORT_FILES_RETENTION_HOURS (and files no job owns); audited.
+
+    Run by the scheduler through `purge_export_files_task`, or `manage.py export_files`. The job stays
+    in its owner's list, saying that its file went; returns how many files were deleted."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(hours=settings.EXPORT_FILES_RETENTION_HOURS)
+    reason = _("文件已超过保留期限（%(h)d 小时）被删除，请重新导出。") % {"h": settings.EXPORT_FILES_RETENTION_HOURS}
+    purged: list[int] = []
+    for job in ExportJob.objects.filter(status=ExportJob.Status.DONE, finished_at__lt=cutoff).exclude(path=""):
+        if (path := export_file(job)) is not None:
+            path.unlink(missing_ok=True)
+        ExportJob.objects.filter(pk=job.pk).update(path="", reason=reason)
+        purged.append(job.pk)
+    owned = set(ExportJob.objects.exclude(path="").values_list("path", flat=True))
+    strays = 0
+    for path in export_dir().iterdir():
+        old = datetime.datetime.fromtimestamp(path.stat().st_mtime, tz=datetime.UTC) < cutoff
+        if path.is_file() and old and str(path) not in owned:
+            path.unlink(missing_ok=True)  # left by a worker that died before its job was marked
+            strays += 1
+    if purged or strays:
+        audit_record(
+            action=AuditEntry.Action.FILES_PURGED,
+            actor_name="system",
+            target="var/exports",
+            detail={
+                "what": "导出文件",
+                "retention_hours": settings.EXPORT_FILES_RETENTION_HOURS,
+                "jobs": purged,
+                "strays": strays,
+            },
+        )
+    return len(purged) + strays

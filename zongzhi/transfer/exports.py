@@ -5,19 +5,23 @@ identity numbers and phones (ID first 6 + last 4, phone 3 + 4), streams the rows
 file (constant memory), and is written to the audit log with its filters and row count.
 """
 
+import codecs
+import collections
 import csv
 import io
+import itertools
+import multiprocessing
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from django.db.models import QuerySet
+from django.db.models import ExpressionWrapper, F, QuerySet, TextField
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zongzhi import access, sheets, xlsx
+from zongzhi import access, crypto, sheets, xlsx
 from zongzhi.access import Scope
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
@@ -41,6 +45,13 @@ class ExportList:
     headers: tuple[str, ...]
     rows: Callable[[Any, QueryDict], Iterator[tuple[Any, ...]]]
     query: Callable[[Any, QueryDict], QuerySet[Any]]  # the rows' scoped queryset, for the count
+    # Residents: the rows as read (their encrypted columns still tokens), a chunk at a time, and the
+    # pure function making a chunk the file's rows (decrypted, masked, labelled) from its `context`
+    # (the labels, read in the asking process); a pool of processes may run `finish`. Other lists:
+    # their rows as they are.
+    chunks: Callable[[Any, QueryDict], Iterator[list[tuple[Any, ...]]]] | None = None
+    finish: Callable[[list[tuple[Any, ...]], Any], list[tuple[Any, ...]]] | None = None
+    context: Callable[[], Any] | None = None
 
 
 def _local(value: Any) -> str:
@@ -88,39 +99,62 @@ def _residents(user: Any, params: QueryDict) -> QuerySet[Resident]:
     return residents
 
 
+# The two encrypted columns are read as stored (their tokens, the field's decryption bypassed) so
+# that `resident_finish` decrypts a chunk with the keyring read once, in a worker process of the job.
 RESIDENT_COLUMNS = (
     "household__code", "household__grid__name", "region_code", "household__address", "name", "relation",
-    "ethnicity", "language", "id_number", "phone", "registered", "living", "household__claimed_by_id",
+    "ethnicity", "language", ExpressionWrapper(F("id_number"), output_field=TextField()),
+    ExpressionWrapper(F("phone"), output_field=TextField()), "registered", "living", "household__claimed_by_id",
 )  # fmt: skip
 
 
-def resident_rows(user: Any, params: QueryDict) -> Iterator[tuple[Any, ...]]:
+@dataclass(frozen=True)
+class ResidentLabels:
+    relations: dict[str, str]
+    languages: dict[str, str]
+    yes: str
+    no: str
+
+
+def resident_labels() -> ResidentLabels:
+    """The labels in the asking process's language (plain strings: they travel to worker processes)."""
+    return ResidentLabels(
+        {k: str(v) for k, v in Resident.Relation.choices},
+        {k: str(v) for k, v in Resident.Language.choices},
+        _("是"),
+        _("否"),
+    )
+
+
+def resident_chunks(user: Any, params: QueryDict) -> Iterator[list[tuple[Any, ...]]]:
     # Plain tuples through one join (no model instances): a county is a quarter of a million rows.
-    # The encrypted columns are decrypted by their field as each row is read, then masked here.
     residents = _residents(user, params).order_by("region_code", "household_id", "id").values_list(*RESIDENT_COLUMNS)
-    relations = {k: str(v) for k, v in Resident.Relation.choices}
-    languages = {k: str(v) for k, v in Resident.Language.choices}
-    yes, no = _("是"), _("否")
-    for (
-        code,
-        grid,
-        region,
-        address,
-        name,
-        relation,
-        ethnicity,
-        language,
-        number,
-        phone,
-        registered,
-        living,
-        claimed,
-    ) in residents.iterator(chunk_size=CHUNK):
-        yield (
+    rows = residents.iterator(chunk_size=CHUNK)
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        yield chunk
+
+
+def resident_finish(chunk: list[tuple[Any, ...]], labels: ResidentLabels) -> list[tuple[Any, ...]]:
+    """The file's rows of a chunk as read: IDs and phones decrypted, then masked; choices labelled."""
+    plain = crypto.decryptor()
+    relations, languages, yes, no = labels.relations, labels.languages, labels.yes, labels.no
+    rows = []
+    for code, grid, region, address, name, relation, ethnicity, language, number, phone, *flags in chunk:
+        registered, living, claimed = flags
+        row = (
             code, grid, region, address, name, relations.get(relation, relation), ethnicity,
-            languages.get(language, language), mask_resident_id(number), mask_phone(phone),
-            yes if registered else no, yes if living else no, yes if claimed else no,
+            languages.get(language, language), mask_resident_id(plain(number) if number else ""),
+            mask_phone(plain(phone) if phone else ""), yes if registered else no, yes if living else no,
+            yes if claimed else no,
         )  # fmt: skip
+        rows.append(row)
+    return rows
+
+
+def resident_rows(user: Any, params: QueryDict) -> Iterator[tuple[Any, ...]]:
+    labels = resident_labels()
+    for chunk in resident_chunks(user, params):
+        yield from resident_finish(chunk, labels)
 
 
 def _grid_workers(user: Any, params: QueryDict) -> QuerySet[Any]:
@@ -175,6 +209,9 @@ LISTS = {
             + ("联系电话", "户籍人口", "常住人口", "已认领"),
             resident_rows,
             _residents,
+            resident_chunks,
+            resident_finish,
+            resident_labels,
         ),
         ExportList(
             "grid_workers",
@@ -194,24 +231,89 @@ LISTS = {
 }
 
 
-def _counted(rows: Iterator[tuple[Any, ...]], progress: Callable[[int], None] | None) -> Iterator[tuple[Any, ...]]:
-    for count, row in enumerate(rows, start=1):
-        yield row
-        if progress is not None and count % PROGRESS_EVERY == 0:
+def _render(fmt: str, rows: list[tuple[Any, ...]], first: int) -> tuple[bytes, int]:
+    """A chunk of the file's rows as the bytes the file holds (CSV lines, or XLSX rows numbered from `first`)."""
+    if fmt == "csv":
+        text = io.StringIO(newline="")
+        csv.writer(text).writerows(sheets.csv_row(row) for row in rows)
+        return text.getvalue().encode(), len(rows)
+    return xlsx.rows_xml(rows, first).encode(), len(rows)
+
+
+def _chunks(found: ExportList, actor: Any, params: QueryDict) -> Iterator[list[tuple[Any, ...]]]:
+    if found.chunks is not None:
+        yield from found.chunks(actor, params)
+        return
+    rows = found.rows(actor, params)
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        yield chunk
+
+
+def _finished(found: ExportList, chunk: list[tuple[Any, ...]], context: Any) -> list[tuple[Any, ...]]:
+    return chunk if found.finish is None else found.finish(chunk, context)
+
+
+def _inline(found: ExportList, fmt: str, chunks: Iterator[list[tuple[Any, ...]]]) -> Iterator[tuple[bytes, int]]:
+    context = found.context() if found.context else None
+    first = 2  # the header is row 1
+    for chunk in chunks:
+        yield _render(fmt, _finished(found, chunk, context), first)
+        first += len(chunk)
+
+
+_worker_context: Any = None  # in a worker process of the pool: the list's context, set once
+
+
+def _worker_start(context: Any) -> None:
+    global _worker_context
+    _worker_context = context
+
+
+def _worker_render(name: str, fmt: str, chunk: list[tuple[Any, ...]], first: int) -> tuple[bytes, int]:
+    return _render(fmt, _finished(LISTS[name], chunk, _worker_context), first)
+
+
+def _pooled(
+    found: ExportList, fmt: str, chunks: Iterator[list[tuple[Any, ...]]], processes: int
+) -> Iterator[tuple[bytes, int]]:
+    """The chunks decrypted, masked and rendered by `processes` forked workers, in order.
+
+    This process reads the database (one cursor, never shared) and writes the file; a chunk travels
+    to a worker still encrypted and comes back masked, so no plaintext crosses the pipe. At most
+    two chunks a worker are in flight (constant memory)."""
+    context = found.context() if found.context else None
+    pool = multiprocessing.get_context("fork").Pool(processes, initializer=_worker_start, initargs=(context,))
+    try:
+        pending: collections.deque[Any] = collections.deque()
+        first = 2
+        for chunk in chunks:
+            pending.append(pool.apply_async(_worker_render, (found.name, fmt, chunk, first)))
+            first += len(chunk)
+            if len(pending) >= 2 * processes:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+        pool.close()
+        pool.join()
+    finally:
+        pool.terminate()
+
+
+def _counted(
+    blocks: Iterator[tuple[bytes, int]], progress: Callable[[int], None] | None
+) -> Iterator[tuple[bytes, int]]:
+    count = reported = 0
+    for block, rows in blocks:
+        yield block, rows
+        count += rows
+        if progress is not None and count - reported >= PROGRESS_EVERY:
             progress(count)
+            reported = count
 
 
-def _write_csv(headers: tuple[str, ...], rows: Iterator[tuple[Any, ...]], out: IO[bytes]) -> int:
-    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")  # BOM: Excel reads it as UTF-8
-    writer = csv.writer(text)
-    writer.writerow(sheets.csv_row(headers))
-    count = 0
-    for row in rows:
-        writer.writerow(sheets.csv_row(row))
-        count += 1
-    text.flush()
-    text.detach()
-    return count
+def may_fork() -> bool:
+    """Worker processes can be forked here (Linux, macOS; not Windows)."""
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def export_count(*, actor: Any, name: str, params: QueryDict) -> int:
@@ -229,16 +331,27 @@ def export_write(
     out: IO[bytes],
     request: Any = None,
     progress: Callable[[int], None] | None = None,
+    processes: int = 1,
 ) -> int:
     """Write the list into `out` and return its row count; audited with the filters.
 
-    `progress`, when given, is called with the rows written so far every PROGRESS_EVERY rows."""
+    `progress`, when given, is called with the rows written so far, at least PROGRESS_EVERY rows apart.
+    `processes` above 1: a list with a `finish` (residents) is decrypted and rendered by that many
+    forked worker processes (the task worker's export jobs; never inside a web server's request)."""
     found = LISTS[name]
-    rows = _counted(found.rows(actor, params), progress)
-    if fmt == "csv":
-        count = _write_csv(found.headers, rows, out)
+    chunks = _chunks(found, actor, params)
+    if processes > 1 and found.finish is not None and may_fork():
+        blocks = _counted(_pooled(found, fmt, chunks, processes), progress)
     else:
-        count = xlsx.write_xlsx(out, found.title, found.headers, rows)
+        blocks = _counted(_inline(found, fmt, chunks), progress)
+    if fmt == "csv":
+        out.write(codecs.BOM_UTF8 + _render("csv", [found.headers], 1)[0])  # BOM: Excel reads it as UTF-8
+        count = 0
+        for block, rows in blocks:
+            out.write(block)
+            count += rows
+    else:
+        count = xlsx.write_xlsx_blocks(out, found.title, found.headers, blocks)
     shown = {k: v for k, v in params.items() if v and k != "page"}
     audit_record(
         action=AuditEntry.Action.DATA_EXPORTED,

@@ -78,6 +78,11 @@ class ExportJob(models.Model):
     total = models.PositiveIntegerField(null=True, blank=True)
     path = models.CharField(max_length=500, blank=True)  # under var/exports, masked like every export
     error = models.TextField(blank=True)
+    # The worker's last sign of life (claim, each progress update): a running job silent for
+    # EXPORT_STALE_MINUTES lost its worker and is marked failed.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Shown to the owner in Chinese: why the job failed, or that its file went after the retention period.
+    reason = models.CharField(_("说明"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("导出任务")

@@ -8,13 +8,18 @@ person already registered in another household is refused (one person, one house
 import datetime
 from typing import Any
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from zongzhi.bulk import insert_rows
 from zongzhi.grid.models import Household, Resident
-from zongzhi.grid.services import phone_index, resident_id_index
+from zongzhi.grid.services import (
+    household_import_update,
+    households_register_bulk,
+    phone_index,
+    resident_id_index,
+    residents_import_update,
+    residents_register_bulk,
+)
 from zongzhi.identity import normalize_resident_id, resident_id_errors
 from zongzhi.regions import codes
 from zongzhi.transfer.common import Regions, RowErrors, boolean, choice, date, options_of, required_text
@@ -45,10 +50,6 @@ RELATIONS = options_of(
 )
 LANGUAGES = options_of(Resident.Language, 蒙语="mn", 蒙古文="mn", 汉="zh", 普通话="zh", 中文="zh")
 RESIDENT_FIELDS = ("name", "relation", "ethnicity", "language", "phone_index", "registered", "living")
-RESIDENT_COLUMNS = [
-    *("household_id", "region_code", "name", "relation", "ethnicity", "language", "id_number", "id_index"),
-    *("phone", "phone_index", "registered", "living"),
-]
 
 
 class ResidentsImport(ImportKind):
@@ -278,9 +279,8 @@ class ResidentsImport(ImportKind):
                         living=living,
                     )
                 )
-        insert_rows(Resident, RESIDENT_COLUMNS, new)
-        fields = ["household_id", "region_code", "phone", *RESIDENT_FIELDS]
-        Resident.objects.bulk_update(changed, fields, batch_size=500)
+        residents_register_bulk(new)
+        residents_import_update(changed, ["household_id", "region_code", "phone", *RESIDENT_FIELDS])
         counts.inserted, counts.updated = len(new), len(changed)
         return counts
 
@@ -298,28 +298,18 @@ class ResidentsImport(ImportKind):
             old = stored.get(code)
             values = (village, grid, address, herder, summer, winter)
             if old is None:
-                new.append(
-                    Household(
-                        code=code,
-                        village_id=village,
-                        grid_id=grid,
-                        region_code=grid_code,
-                        address=address,
-                        herder=herder,
-                        summer_grid_id=summer,
-                        winter_grid_id=winter,
-                    )
-                )
+                # HOUSEHOLD_COLUMNS: not claimed, no 联户长 (claiming is the grid worker's, in the app)
+                new.append((code, village, grid, grid_code, address, herder, summer, winter, None, None, None, None))
                 continue
             known[code] = old[0]
             if tuple(old[2:]) != values or old[1] != grid_code:
-                Household.objects.filter(pk=old[0]).update(
-                    region_code=grid_code, **dict(zip(fields, values, strict=True))
+                household_import_update(
+                    household_pk=old[0],
+                    grid_code=grid_code,
+                    moved=old[1] != grid_code,
+                    values=dict(zip(fields, values, strict=True)),
                 )
-                if old[1] != grid_code:
-                    Resident.objects.filter(Q(household_id=old[0])).update(region_code=grid_code)
                 ctx.count(_("其中户更新"))
-        for household in Household.objects.bulk_create(new, batch_size=1000):
-            known[household.code] = household.pk
+        known.update(households_register_bulk(new))
         if new:
             ctx.count(_("其中户新增"), len(new))

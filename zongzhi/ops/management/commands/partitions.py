@@ -33,10 +33,13 @@ class Command(BaseCommand):
             for name in made["waiting"]:
                 self.stdout.write(f"分区 {name} 的数据已在默认分区中，未创建（见 docs/deploy.md）")
             if options["archive"]:
-                for done in partitions.partitions_archive_due():
+                waiting: list[str] = []
+                for done in partitions.partitions_archive_due(waiting=waiting):
                     self.stdout.write(
                         f"已归档 {done.table} {done.month:%Y-%m}：{done.rows} 行 → {done.path}（SHA-256 {done.sha256}）"
                     )
+                for reason in waiting:
+                    self.stdout.write(reason)
         except partitions.PartitionError as error:
             raise CommandError(str(error)) from None
         self.stdout.write("分区已就绪。")
