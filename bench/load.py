@@ -476,21 +476,9 @@ def generate(plan_path: str, url: str) -> None:
 
 
 def main() -> None:
-    if not os.environ.get("DATABASE_URL"):
-        from bench.run import _database_url
+    from bench.server import start
 
-        os.environ["DATABASE_URL"] = _database_url()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "zongzhi.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    from zongzhi.accounts.models import User as Account
-
-    call_command("migrate", verbosity=0)
-    if not Account.objects.filter(username="demo-league").exists():
-        call_command("seed_demo", "--scale", "league", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    start(sqlite=None, scale="league", seeded_user="demo-league")
     measure()
 
 

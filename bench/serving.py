@@ -7,17 +7,14 @@ endpoint leaves, whatever the machine. The client shares the cores with the serv
 figures did; a ratio, not a number of requests per second, is what compares between runs.
 """
 
-import contextlib
 import http.client
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
+
+from bench.server import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
@@ -60,40 +57,9 @@ def _load(port: int, path: str, cookie: str) -> tuple[float, float, float]:
     return len(samples) / elapsed, statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
-@contextlib.contextmanager
-def gunicorn(extra_env: dict[str, str] | None = None) -> Iterator[int]:
-    """A gunicorn (deploy/gunicorn.conf.py) on a free port of this machine, as production runs it; yields the port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {
-        **os.environ,
-        "ZONGZHI_BIND": f"127.0.0.1:{port}",
-        "ZONGZHI_DEBUG": "0",
-        "ZONGZHI_ACCESS_LOG": "0",
-        "ZONGZHI_CONN_MAX_AGE": "60",  # as in production: each server thread keeps its connection
-        **(extra_env or {}),
-    }
-    executable = str(Path(sys.executable).with_name("gunicorn"))
-    server = subprocess.Popen(
-        [executable, "--config", "deploy/gunicorn.conf.py"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        for _ in range(150):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.2)
-        yield port
-    finally:
-        server.terminate()
-        server.wait(30)
-
-
 def measure(session_key: str, paths: list[str]) -> None:
-    with gunicorn() as port:
+    with serving(server="gunicorn") as url:
+        port = int(url.rsplit(":", 1)[1])
         cookie = f"sessionid={session_key}"
         workers = os.environ.get("ZONGZHI_WORKERS", str(2 * (os.cpu_count() or 1) + 1))
         print(f"\ngunicorn, {workers} workers × 4 threads; {CONCURRENCY} keep-alive clients for {SECONDS:.0f} s each")

@@ -96,12 +96,11 @@ def _load(page: Any, counters: dict[str, float], url: str) -> dict[str, float]:
     return {**timings, **counters}
 
 
-def _phone(playwright: Any, port: int, session: str, fontconfig: str | None) -> list[tuple[str, str, dict[str, float]]]:
+def _phone(playwright: Any, base: str, session: str, fontconfig: str | None) -> list[tuple[str, str, dict[str, float]]]:
     env = {**os.environ, **({"FONTCONFIG_FILE": fontconfig} if fontconfig else {})}
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"], env=env
     )
-    base = f"http://127.0.0.1:{port}"
     results = []
     try:
         for label, path, logged_in in (
@@ -145,7 +144,7 @@ def measure() -> None:
     """Collect the static files, start gunicorn on them and load the pages in both phones."""
     from playwright.sync_api import sync_playwright
 
-    from bench.serving import gunicorn
+    from bench.server import serving
 
     if not Path(CHROMIUM).exists():
         print("\nslow links: skipped, Debian's chromium is not installed (`make system-deps`)")
@@ -160,13 +159,13 @@ def measure() -> None:
         )  # fmt: skip
         fontconfig = Path(tmp) / "fonts.conf"
         fontconfig.write_text(NO_CJK_FONTS.format(cache=Path(tmp) / "fc-cache"))
-        with gunicorn(static) as port, sync_playwright() as playwright:
+        with serving(static, server="gunicorn") as url, sync_playwright() as playwright:
             for path in ("/healthz", "/"):  # each worker's first answers are not timed
                 for _ in range(8):
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}{path}").read()
+                    urllib.request.urlopen(f"{url}{path}").read()  # noqa: S310 - our own local server
             phones = {
-                "phone with a CJK system font": _phone(playwright, port, session, None),
-                "phone without a CJK font (vendored slices)": _phone(playwright, port, session, str(fontconfig)),
+                "phone with a CJK system font": _phone(playwright, url, session, None),
+                "phone without a CJK font (vendored slices)": _phone(playwright, url, session, str(fontconfig)),
             }
     print("\nslow links: Chromium on emulated Fast 3G (1.6 Mbit/s, 150 ms), gunicorn, collected static files")
     print(f"each row: the round of {ROUNDS} with the median load time")
@@ -189,22 +188,9 @@ def measure() -> None:
 
 
 def main() -> None:
-    if not os.environ.get("DATABASE_URL"):
-        path = ROOT / "var" / "bench-slow.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "zongzhi.settings"
-    import django
+    from bench.server import start
 
-    django.setup()
-    from django.core.management import call_command
-
-    from zongzhi.accounts.models import User
-
-    call_command("migrate", verbosity=0)
-    if not User.objects.filter(username="demo-gridworker").exists():
-        call_command("seed_demo", "--scale", "small", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    start(sqlite="bench-slow.sqlite3", scale="small", seeded_user="demo-gridworker")
     measure()
 
 

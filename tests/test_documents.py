@@ -16,12 +16,14 @@ import secrets
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from django.test import Client
 from django.utils import translation
 from fpdf import FPDF
 from PIL import Image, ImageChops
@@ -476,6 +478,40 @@ def test_printing_the_copy_for_the_court_is_a_permitted_audited_act(server: dict
         (director_id, "127.0.0.1", f"{case.number}/agreement", "当事人签署协议", "html", "zh"),
         (director_id, "127.0.0.1", f"{case.number}/agreement", "申请司法确认", "pdf", "bi"),
     ]
+
+
+@pytest.mark.django_db
+def test_one_refused_the_full_copy_gets_no_full_copy_built(
+    client_as: Callable[[str], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The leader sees the case but may not see its parties unmasked: asking for the full copy is
+    refused (403) before anything with the full particulars is made, and no such print is audited;
+    the director without a reason is told to give one (422), and nothing full is built either."""
+    case = agreed_case()
+    ids = [p.id_number for p in case.parties.filter(kind="person")]
+    path = f"/staff/cases/{case.number}/print/agreement/"
+    built_full: list[str] = []
+    build = documents.build
+
+    def spy(case: Case, doc: str, item: str | None = None, *, full: bool = False, lang: str = "zh") -> Any:
+        if full:
+            built_full.append(doc)
+        return build(case, doc, item, full=full, lang=lang)
+
+    monkeypatch.setattr(documents, "build", spy)
+    mark = newest_id()
+    for name, reason, status in (("leader", "看看", 403), ("leader", "", 403), ("director", "  ", 422)):
+        for fmt in ("html", "pdf"):
+            answer = client_as(name).post(path, {"reason": reason, "format": fmt})
+            assert answer.status_code == status, (name, reason, fmt)
+            assert answer["Content-Type"].startswith("text/html")
+            assert not any(i in answer.content.decode() for i in ids)
+    assert built_full == []
+    assert not AuditEntry.objects.filter(pk__gt=mark, action=AuditEntry.Action.DOCUMENT_PRINTED_UNMASKED).exists()
+
+    answer = client_as("director").post(path, {"reason": "当事人签署协议", "format": "html"})
+    assert answer.status_code == 200 and all(i in answer.content.decode() for i in ids)
+    assert built_full == ["agreement"]
 
 
 def newest_id() -> int:

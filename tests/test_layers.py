@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "helpers",
         (
             "zongzhi.clock",  # the services' time source (timezone.now, or the moment a backfill sets)
+            "zongzhi.counting",  # several counts read in one statement (their querysets as subqueries)
             "zongzhi.crypto",
             "zongzhi.identity",
             "zongzhi.bulk",

@@ -23,6 +23,7 @@ RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+XLSX = f"{SHEET_TYPE}.sheet"  # the media type of the file
 
 CONTENT_TYPES = (
     HEAD + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'

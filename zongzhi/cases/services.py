@@ -1721,16 +1721,22 @@ def may_print_unmasked(actor: User, case: Case) -> bool:
     return bool(access.case_roles(actor, case) & catalogue.ACTIONS["unmask"].roles)
 
 
-def document_print_unmasked(
-    *, case: Case, doc: str, actor: User, reason: str, fmt: str, lang: str = "zh", request: Any = None
-) -> None:
-    """The copy the parties sign and the court receives, with full IDs and phones: permitted, and audited
-    as an act of its own (who, why, which document), like looking at a full number."""
+def document_print_unmasked_check(*, case: Case, actor: User, reason: str) -> None:
+    """PermissionDenied for one who may not print the full particulars, ValidationError without a reason:
+    asked before the full copy is built, and again by `document_print_unmasked`."""
     inputs.check_text(None, {"reason": reason}, labels={"reason": _("用途")})
     if not may_print_unmasked(actor, case):
         raise PermissionDenied(_("您无权打印含当事人完整信息的文书。"))
     if not reason.strip():
         raise ValidationError({"reason": [_("打印含完整信息的文书须说明用途。")]})
+
+
+def document_print_unmasked(
+    *, case: Case, doc: str, actor: User, reason: str, fmt: str, lang: str = "zh", request: Any = None
+) -> None:
+    """The copy the parties sign and the court receives, with full IDs and phones: permitted, and audited
+    as an act of its own (who, why, which document), like looking at a full number."""
+    document_print_unmasked_check(case=case, actor=actor, reason=reason)
     audit_record(
         action=AuditEntry.Action.DOCUMENT_PRINTED_UNMASKED,
         actor=actor,

@@ -453,20 +453,22 @@ def print_document(request: HttpRequest, number: str, doc: str) -> HttpResponse:
     fmt = "pdf" if params.get("format") == "pdf" else "html"
     item = params.get("id")
     full = request.method == "POST"
-    built = documents.build(case, doc, item, full=full, lang=lang)
+    reason = params.get("reason", "")
     error = ""
     if full:
+        # Who may, and why, before anything with the full particulars is built.
         try:
-            services.document_print_unmasked(
-                case=case, doc=doc, actor=user, reason=params.get("reason", ""), fmt=fmt, lang=lang, request=request
-            )
+            services.document_print_unmasked_check(case=case, actor=user, reason=reason)
         except ValidationError as refused:
-            full, error = False, " ".join(refused.messages)
-            built = documents.build(case, doc, item, lang=lang)
-            fmt = "html"
+            full, error, fmt = False, " ".join(refused.messages), "html"
         except PermissionDenied as refused:
             return _print_page(request, case, doc, documents.build(case, doc, item, lang=lang), str(refused), 403)
-    if not full:
+    built = documents.build(case, doc, item, full=full, lang=lang)
+    if full:
+        services.document_print_unmasked(
+            case=case, doc=doc, actor=user, reason=reason, fmt=fmt, lang=lang, request=request
+        )
+    else:
         services.document_print(case=case, doc=doc, actor=user, document_id=item, fmt=fmt, lang=lang)
     if fmt == "pdf":
         response = HttpResponse(documents.pdf(built), content_type="application/pdf")

@@ -3,6 +3,7 @@
 Missing and out-of-scope answer the same 404 (`get_object_or_404` on the scoped queryset).
 """
 
+import mimetypes
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -11,8 +12,7 @@ from django.shortcuts import get_object_or_404
 
 from zongzhi import access
 from zongzhi.accounts.models import Role, User
-from zongzhi.audit.models import AuditEntry
-from zongzhi.audit.services import audit_record
+from zongzhi.audit.downloads import audited_download
 from zongzhi.cases.models import MediationSession
 from zongzhi.cases.selectors import cases_visible
 from zongzhi.centers.models import Org
@@ -47,14 +47,16 @@ def photo_get(user: Any, pk: int) -> VisitPhoto:
 def photo_download(user: Any, pk: int, request: HttpRequest) -> FileResponse:
     """A visit photo's file for the page and the API alike: only inside the jurisdiction, every download audited."""
     found = photo_get(user, pk)
-    audit_record(
-        action=AuditEntry.Action.FILE_DOWNLOADED,
+    return audited_download(
+        opened=found.file.open("rb"),
         actor=user,
-        target=f"visit:{found.visit_id}/photo:{found.pk}",
         request=request,
+        target=f"visit:{found.visit_id}/photo:{found.pk}",
         detail={"what": "走访照片", "file": found.name},
+        filename=f"走访照片-{found.pk}{mimetypes.guess_extension(found.content_type) or ''}",
+        content_type=found.content_type,
+        inline=True,
     )
-    return FileResponse(found.file.open("rb"), content_type=found.content_type, filename=found.name)
 
 
 def field_items_visible(user: Any, *, open_only: bool = False) -> QuerySet[FieldItem]:

@@ -123,11 +123,13 @@ def _under(scope: access.Scope, code: str) -> access.Scope:
 def residents(
     request: HttpRequest, region: Filter = "", name: Filter = "", cursor: Cursor = "", limit: Limit = 50
 ) -> dict[str, Any]:
-    """Residents of the caller's jurisdiction (or of `region` in it), by household; `name` is a prefix."""
+    """Residents of the caller's jurisdiction (or of `region` in it), in the order they were registered;
+    with `name` (a prefix), those whose name starts with it, by name (code points) then registration."""
     scope = _scope(request, "residents:read")
     rows = selectors.residents_visible(_under(scope, region)).filter(scope.q()).select_related("household")
     if name.strip():
-        rows = rows.filter(name__startswith=name.strip())
+        named = selectors.residents_named(rows, name.strip())
+        return paged(named, keys=selectors.NAME_KEYS, cursor=cursor, limit=limit, show=_resident)
     return paged(rows, keys=("id",), cursor=cursor, limit=limit, show=_resident)
 
 

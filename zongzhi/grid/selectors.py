@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Collate, Substr
 from django.db.models.lookups import Contains
 from django.utils import timezone
@@ -70,6 +70,21 @@ def households_visible(scope: Scope) -> QuerySet[Household]:
 
 def residents_visible(scope: Scope) -> QuerySet[Resident]:
     return Resident.objects.filter(scope.q())
+
+
+# Residents by name: in code-point order of the name, then id. On PostgreSQL that is the btree of grid
+# 0006 on (name COLLATE "C", id), so a page of a common name is read off the index, from the cursor on.
+NAME_KEYS = ("name_c", "id")
+
+
+def _name_c() -> Collate | F:
+    # SQLite compares text as BINARY, which for UTF-8 is code-point order already.
+    return Collate("name", "C") if connection.vendor == "postgresql" else F("name")
+
+
+def residents_named(rows: QuerySet[Resident], prefix: str) -> QuerySet[Resident]:
+    """Those of `rows` whose name starts with `prefix`, with the NAME_KEYS to page them by."""
+    return rows.annotate(name_c=_name_c()).filter(name_c__startswith=prefix)
 
 
 def resident_search(scope: Scope, q: str, limit: int = 50) -> list[Resident]:

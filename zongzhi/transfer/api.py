@@ -1,7 +1,6 @@
 """/api/v1/imports and /exports: bulk imports (upload, progress, report, rejects file, cancel) and list
 exports (a job the worker writes, then the download). A job is its owner's: anyone else gets 404."""
 
-from pathlib import Path
 from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,11 +16,10 @@ from zongzhi.accounts.models import User
 from zongzhi.api_access import require_resource
 from zongzhi.api_schemas import READ, WRITE, Cursor, Id, Limit, file_answer, page_schema, paged
 from zongzhi.transfer import export_jobs, jobs, selectors
-from zongzhi.transfer.exports import LISTS
 from zongzhi.transfer.models import ExportJob, ImportJob
+from zongzhi.xlsx import XLSX
 
 router = Router(tags=["imports"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # What each list's export reads, as the permission a service account needs for it.
 LIST_RESOURCE = {
     "cases": "cases:read",
@@ -127,12 +125,11 @@ def import_cancel(request: HttpRequest, pk: Id) -> dict[str, Any]:
 @router.get("/imports/{pk}/rejects", response=READ, openapi_extra=file_answer(XLSX))
 def import_rejects(request: HttpRequest, pk: Id) -> FileResponse:
     """The rows that were not imported, as XLSX with the reason in the last column (404 when there are none)."""
-    job = _own_import(_importer(request, "imports:read"), pk)
-    path = Path(job.rejects_path) if job.rejects_path else None
-    if path is None or not path.is_file():
+    user = _importer(request, "imports:read")
+    response = jobs.rejects_download(job=_own_import(user, pk), actor=user, request=request)
+    if response is None:
         raise Http404
-    name = f"{Path(job.file_name).stem}-退回行.xlsx"
-    return FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type=XLSX)
+    return response
 
 
 # ---- exports ------------------------------------------------------------------------------------
@@ -213,10 +210,8 @@ def export_job(request: HttpRequest, pk: Id) -> dict[str, Any]:
 @router.get("/exports/{pk}/download", response=READ, tags=["exports"], openapi_extra=file_answer(XLSX, "text/csv"))
 def export_download(request: HttpRequest, pk: Id) -> FileResponse:
     """The file once the job is done (404 before)."""
-    job = _own_export(_exporter(request, "exports:read"), pk)
-    path = export_jobs.export_file(job)
-    if job.status != ExportJob.Status.DONE or path is None:
+    user = _exporter(request, "exports:read")
+    response = export_jobs.export_job_download(job=_own_export(user, pk), actor=user, request=request)
+    if response is None:
         raise Http404
-    content_type = XLSX if job.fmt == "xlsx" else "text/csv; charset=utf-8"
-    name = f"{LISTS[job.list_name].title}-{job.created_at:%Y%m%d}.{job.fmt}"
-    return FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type=content_type)
+    return response

@@ -14,14 +14,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import QueryDict
+from django.http import FileResponse, HttpRequest, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zongzhi.audit.downloads import audited_download
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
 from zongzhi.transfer.exports import LISTS, export_count, export_write
 from zongzhi.transfer.models import ExportJob
+from zongzhi.xlsx import XLSX
 
 FORMATS = ("xlsx", "csv")
 FILTERS = ("q", "state", "category", "risk", "channel", "region", "queue", "status")
@@ -181,3 +183,19 @@ def export_files_purge(*, now: datetime.datetime | None = None) -> int:
             },
         )
     return len(purged) + strays
+
+
+def export_job_download(*, job: ExportJob, actor: Any, request: HttpRequest) -> FileResponse | None:
+    """The job's file once it is written, audited (None before)."""
+    path = export_file(job)
+    if job.status != ExportJob.Status.DONE or path is None:
+        return None
+    return audited_download(
+        opened=path.open("rb"),
+        actor=actor,
+        request=request,
+        target=f"export:{job.pk}",
+        detail={"what": "导出文件", "list": job.list_name, "format": job.fmt, "rows": job.rows},
+        filename=f"{LISTS[job.list_name].title}-{job.created_at:%Y%m%d}.{job.fmt}",
+        content_type=XLSX if job.fmt == "xlsx" else "text/csv; charset=utf-8",
+    )

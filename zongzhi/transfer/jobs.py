@@ -17,15 +17,18 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, connections, transaction
+from django.http import FileResponse, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zongzhi import access
 from zongzhi.accounts.models import Role
+from zongzhi.audit.downloads import audited_download
 from zongzhi.outbox.services import import_finished
 from zongzhi.transfer.engine import run_import
 from zongzhi.transfer.kinds import kind_of
 from zongzhi.transfer.models import ImportJob
+from zongzhi.xlsx import XLSX
 
 IMPORT_ROLES = frozenset({Role.CENTER_DIRECTOR, Role.LEADER})
 MAX_UPLOAD = 200 * 1024 * 1024
@@ -222,3 +225,19 @@ def job_run(job_id: int) -> dict[str, Any]:
         import_finished(job, status, report.as_dict())
     Path(job.path).unlink(missing_ok=True)
     return report.as_dict()
+
+
+def rejects_download(*, job: ImportJob, actor: Any, request: HttpRequest) -> FileResponse | None:
+    """The rows of the job that were not imported, as XLSX, audited (None when there are none)."""
+    path = Path(job.rejects_path) if job.rejects_path else None
+    if path is None or not path.is_file():
+        return None
+    return audited_download(
+        opened=path.open("rb"),
+        actor=actor,
+        request=request,
+        target=f"import:{job.pk}/rejects",
+        detail={"what": "导入退回行", "kind": job.kind, "file": f"{Path(job.file_name).stem}-退回行.xlsx"},
+        filename=f"导入退回行-{job.pk}.xlsx",
+        content_type=XLSX,
+    )

@@ -1,7 +1,6 @@
 """Import pages (templates, the upload, the job with its progress bar, report and cancel) and exports:
 the small lists straight away, large ones as a job the worker writes, followed on its page."""
 
-from pathlib import Path
 from typing import cast
 
 from django.contrib import messages
@@ -24,8 +23,7 @@ from zongzhi.transfer.kinds import kind_of, kinds
 from zongzhi.transfer.models import ExportJob, ImportJob
 from zongzhi.transfer.report import Report
 from zongzhi.transfer.templates import template_xlsx
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from zongzhi.xlsx import XLSX
 
 
 def _own_job(request: HttpRequest, pk: int) -> ImportJob:
@@ -106,19 +104,8 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_page(jobs.may_import)
 def job_rejects(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
-    job = _own_job(request, pk)
-    path = Path(job.rejects_path) if job.rejects_path else None
-    if path is None or not path.is_file():
-        return render(request, "404.html", status=404)
-    name = f"{Path(job.file_name).stem}-退回行.xlsx"
-    audit_record(
-        action=AuditEntry.Action.FILE_DOWNLOADED,
-        actor=acting_user(request),
-        target=f"import:{job.pk}/rejects",
-        request=request,
-        detail={"what": "导入退回行", "kind": job.kind, "file": name},
-    )
-    return FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type=XLSX)
+    response = jobs.rejects_download(job=_own_job(request, pk), actor=acting_user(request), request=request)
+    return response or render(request, "404.html", status=404)
 
 
 @staff_page(access.may_read_business)
@@ -174,17 +161,7 @@ def export_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_page(access.may_read_business)
 def export_job_download(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
-    job = _own_export(request, pk)
-    path = export_jobs.export_file(job)
-    if job.status != ExportJob.Status.DONE or path is None:
-        return render(request, "404.html", status=404)
-    name = f"{exports.LISTS[job.list_name].title}-{job.created_at:%Y%m%d}.{job.fmt}"
-    audit_record(
-        action=AuditEntry.Action.FILE_DOWNLOADED,
-        actor=acting_user(request),
-        target=f"export:{job.pk}",
-        request=request,
-        detail={"what": "导出文件", "list": job.list_name, "format": job.fmt, "rows": job.rows},
+    response = export_jobs.export_job_download(
+        job=_own_export(request, pk), actor=acting_user(request), request=request
     )
-    content_type = XLSX if job.fmt == "xlsx" else "text/csv; charset=utf-8"
-    return FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type=content_type)
+    return response or render(request, "404.html", status=404)
