@@ -260,12 +260,7 @@ def event_keys_install(schema_editor: BaseDatabaseSchemaEditor) -> None:
             "CREATE TRIGGER outbox_event_key BEFORE INSERT OR UPDATE OF key ON outbox_event "
             "FOR EACH ROW EXECUTE FUNCTION outbox_event_key_told()"
         )
-        for (grantee,) in _rows(
-            cursor,
-            "SELECT DISTINCT grantee FROM information_schema.role_table_grants WHERE table_name = %s "
-            "AND grantee <> current_user AND privilege_type = 'INSERT'",
-            [EVENT_TABLE],
-        ):
+        for grantee in _grantees(cursor, EVENT_TABLE, privilege="INSERT"):
             cursor.execute(
                 sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(
                     sql.Identifier(EVENT_KEY_TABLE), sql.Identifier(grantee)
@@ -283,6 +278,19 @@ def _attach_index(cursor: Any, table: str, name: str, definition: str) -> None:
         cursor.execute(part_def)
         attach = sql.SQL("ALTER INDEX {} ATTACH PARTITION {}")
         cursor.execute(attach.format(sql.Identifier(name), sql.Identifier(part_name)))
+
+
+def _grantees(cursor: Any, table: str, privilege: str | None = None) -> list[str]:
+    """The roles other than ours holding a privilege on the table (any privilege when None)."""
+    query = (
+        "SELECT DISTINCT grantee FROM information_schema.role_table_grants WHERE table_name = %s "
+        "AND grantee <> current_user"
+    )
+    params = [table]
+    if privilege is not None:
+        query += " AND privilege_type = %s"
+        params.append(privilege)
+    return [row[0] for row in _rows(cursor, query, params)]
 
 
 def _partitions(cursor: Any, table: str) -> list[str]:
@@ -319,12 +327,7 @@ def _seal_audit_partition(cursor: Any, partition: str) -> None:
             "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()"
         ).format(sql.Identifier(partition))
     )
-    for (grantee,) in _rows(
-        cursor,
-        "SELECT DISTINCT grantee FROM information_schema.role_table_grants WHERE table_name = %s "
-        "AND grantee <> current_user",
-        [partition],
-    ):
+    for grantee in _grantees(cursor, partition):
         cursor.execute(
             sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {} FROM {}").format(
                 sql.Identifier(partition), sql.Identifier(grantee)
