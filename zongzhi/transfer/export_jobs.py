@@ -161,8 +161,8 @@ def export_files_purge(*, now: datetime.datetime | None = None) -> int:
     for job in ExportJob.objects.filter(status=ExportJob.Status.DONE, finished_at__lt=cutoff).exclude(path=""):
         if (path := export_file(job)) is not None:
             path.unlink(missing_ok=True)
-        ExportJob.objects.filter(pk=job.pk).update(path="", reason=reason)
         purged.append(job.pk)
+    ExportJob.objects.filter(pk__in=purged).update(path="", reason=reason)  # one statement for the whole run
     owned = set(ExportJob.objects.exclude(path="").values_list("path", flat=True))
     strays = 0
     for path in export_dir().iterdir():
