@@ -18,6 +18,7 @@ from django.urls import path
 from django.utils import timezone
 from ninja import NinjaAPI
 
+from bench import replay
 from zongzhi.api import BearerToken, VerifiedSession
 from zongzhi.cases.models import Assignment, Case, CaseEvent, Category, Party
 from zongzhi.cases.numbering import next_case_number
@@ -174,4 +175,4 @@ def _bare_part(upload_id: str) -> Path:
     return folder / f"{uuid.UUID(upload_id)}.part"
 
 
-urlpatterns = [*platform, path("bench/bare/", bare.urls)]
+urlpatterns = [*platform, *replay.urlpatterns, path("bench/bare/", bare.urls)]
