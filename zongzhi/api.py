@@ -15,7 +15,7 @@ from pydantic import create_model
 from zongzhi import access
 from zongzhi.accounts.decorators import staff_page
 from zongzhi.api_access import require_resource
-from zongzhi.api_schemas import READ, Filter
+from zongzhi.api_schemas import READ, Filter, Out
 from zongzhi.cases import actions, catalogue
 from zongzhi.cases.api import router as cases_router
 from zongzhi.cases.models import State
@@ -115,11 +115,11 @@ def me(request: HttpRequest) -> dict[str, Any]:
 
 
 # One field per region level and per case state, named as in the code (`village`, `in_progress`).
-RegionCountsOut = create_model("RegionCountsOut", __base__=Schema, **{level: (int, ...) for level in codes.LEVELS})  # type: ignore[call-overload]
-CaseCountsOut = create_model("CaseCountsOut", __base__=Schema, **{state: (int, ...) for state in State.values})  # type: ignore[call-overload]
+RegionCountsOut = create_model("RegionCountsOut", __base__=Out, **{level: (int, ...) for level in codes.LEVELS})  # type: ignore[call-overload]
+CaseCountsOut = create_model("CaseCountsOut", __base__=Out, **{state: (int, ...) for state in State.values})  # type: ignore[call-overload]
 
 
-class StatsOut(Schema):
+class StatsOut(Out):
     """The platform figures under the caller's jurisdiction (or `region` in it)."""
 
     regions: RegionCountsOut  # type: ignore[valid-type]

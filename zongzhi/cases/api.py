@@ -18,7 +18,7 @@ from pydantic import model_validator
 from zongzhi import access
 from zongzhi.accounts.models import User
 from zongzhi.api_access import require_resource
-from zongzhi.api_schemas import WRITE, Cursor, Filter, Id, Limit, file_answer, page_schema, paged, refusals
+from zongzhi.api_schemas import WRITE, Cursor, Filter, Id, Limit, Out, file_answer, page_schema, paged, refusals
 from zongzhi.cases import actions, catalogue, selectors, services
 from zongzhi.cases.models import Agreement, State
 from zongzhi.cases.presenters import (
@@ -97,7 +97,7 @@ class PartyOut(Schema):
     phone: str  # masked (3 + 4)
 
 
-class CaseRowOut(Schema):
+class CaseRowOut(Out):
     number: str
     title: str
     state: str

@@ -3,11 +3,11 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router
 
 from zongzhi import access
 from zongzhi.api_access import require_resource
-from zongzhi.api_schemas import READ, Cursor, Limit, page_schema, paged
+from zongzhi.api_schemas import READ, Cursor, Limit, Out, page_schema, paged
 from zongzhi.regions.models import Region
 from zongzhi.regions.selectors import (
     Figures,
@@ -21,7 +21,7 @@ from zongzhi.regions.selectors import (
 router = Router(tags=["regions"])
 
 
-class FiguresOut(Schema):
+class FiguresOut(Out):
     regions: dict[str, int]
     centers: int
     grid_workers: int
@@ -29,7 +29,7 @@ class FiguresOut(Schema):
     block_heads: int
 
 
-class RegionOut(Schema):
+class RegionOut(Out):
     code: str
     level: str
     kind: str
