@@ -206,7 +206,7 @@ def list_cases(
     user = _user(request)
     cases = selectors.queue(user, queue) if queue else selectors.cases_visible(user)
     cases = selectors.cases_filtered(cases, selectors.Filters(q, state, category, risk, channel, region, since, until))
-    return paged(selectors.for_list(cases), keys=("-id",), cursor=cursor, limit=limit, show=case_row)
+    return paged(selectors.list_rows(cases), keys=("-id",), cursor=cursor, limit=limit, show=case_row)
 
 
 class PaymentOut(Schema):
