@@ -58,7 +58,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     mine = selectors.queues_of(user)  # the user's own queues, counted (a judge's are not the county's)
     if queue in selectors.QUEUES and queue not in mine:
         mine = [q for q in selectors.QUEUES if q in {*mine, queue}]
-    counts = {name: selectors.queue(user, name).count() for name in mine}
+    counts = selectors.queue_counts(user, mine)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -104,10 +104,9 @@ def work_lists(user: Any, week: str = "") -> dict[str, Any]:
     roles = access.roles_of(user)
     today = timezone.localdate()
     monday = week_start(week)
+    queues = selectors.queues_of(user)
     context: dict[str, Any] = {
-        "queues": [
-            (key, selectors.QUEUES[key], selectors.queue(user, key).count()) for key in selectors.queues_of(user)
-        ],
+        "queues": [(key, selectors.QUEUES[key], n) for key, n in selectors.queue_counts(user, queues).items()],
         "monday": monday,
         "previous_week": (monday - datetime.timedelta(days=7)).isoformat(),
         "next_week": (monday + datetime.timedelta(days=7)).isoformat(),
