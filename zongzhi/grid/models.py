@@ -157,7 +157,8 @@ class Resident(models.Model):
         # exactly, region codes by range), and at a million residents every index slows the load.
         indexes = [
             models.Index(fields=["name"], name="resident_name"),
-            models.Index(fields=["region_code"], name="resident_region"),
+            # Region ranges, and the export's keyset pages in the order it writes (region, household, id).
+            models.Index(fields=["region_code", "household", "id"], name="resident_region_household"),
             models.Index(fields=["phone_index"], name="resident_phone_index"),
         ]
         constraints = [models.UniqueConstraint(fields=["id_index"], name="resident_one_household_per_person")]
