@@ -4,10 +4,12 @@ Every case-side table carries `region_code` (the case's region), so scoping and,
 scale, sharding work the same way on every table.
 """
 
+import functools
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from zongzhi.centers.models import Center, DisputeDomain, Org, Room
@@ -35,7 +37,15 @@ class Category(models.Model):
 
 def _label(choices: type[models.TextChoices], value: str) -> str:
     """The label of `value` in the current language, or the value itself (as Django's display does)."""
-    return str(choices(value).label) if value in choices.values else value
+    return _translated_label(choices, value, get_language())
+
+
+@functools.lru_cache(maxsize=1024)
+def _translated_label(choices: type[models.TextChoices], value: str, language: str | None) -> str:
+    # Per language: a list page shows 2–3 labels a row, each a catalogue lookup through a lazy string.
+    if value not in choices._value2member_map_:  # not `choices.values`: a list built on each call
+        return value
+    return str(choices(value).label)
 
 
 class State(models.TextChoices):

@@ -23,7 +23,7 @@ from zongzhi.cases.models import (
     Party,
     State,
 )
-from zongzhi.cases.presenters import mask_id, overdue_row, schedule_of
+from zongzhi.cases.presenters import case_path_prefix, mask_id, overdue_row, schedule_of
 from zongzhi.cases.workflow import Conflict
 from zongzhi.identity import NATIONALITIES, mask_phone
 from zongzhi.regions import codes
@@ -66,6 +66,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "cases/list.html",
         {
             "page": page,
+            "case_path": case_path_prefix(),
             "queues": [(k, selectors.QUEUES[k], counts[k]) for k in mine],
             "queue": queue,
             "filters": filters,

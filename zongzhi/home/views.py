@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 
 from zongzhi import access
 from zongzhi.accounts.decorators import staff_page
+from zongzhi.cases.presenters import case_path_prefix
 from zongzhi.centers.selectors import centers_visible, presences_of
 from zongzhi.grid.selectors import grid_people, grids_of_worker
 from zongzhi.home.worklists import work_lists
@@ -31,6 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["centers"] = list(centers_visible(scope).exclude(level="village")[:12])
         context["my_grids"] = list(grids_of_worker(user))
         context.update(work_lists(user, request.GET.get("week", "")))
+        context["case_path"] = case_path_prefix()
     return render(request, "accounts/home.html", context)
 
 
