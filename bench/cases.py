@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from django.core.management import call_command  # noqa: E402
+from django.core.management import call_command
 
-from bench.server import SERVER, serving  # noqa: E402
+from bench.server import SERVER, serving
 
 if TYPE_CHECKING:
     from tests.http_client import HttpClient
