@@ -125,6 +125,16 @@ def _lock(case: Case) -> Case:
     return Case.objects.select_related("center", "category", "region").get(pk=case.pk, region_code=case.region_code)
 
 
+def _in_hand(case: Case, **related: Sequence[Any]) -> None:
+    """Hold the case's related rows a service has in hand as a prefetch would (no query to read them)."""
+    cache = case.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in related.items():
+        queryset = getattr(case, name).get_queryset()
+        queryset._result_cache = list(rows)
+        queryset._prefetch_done = True
+        cache[name] = queryset
+
+
 def _bump(case: Case, version: int, **changes: Any) -> Case:
     """Apply a non-transition change under optimistic concurrency (version must match)."""
     from django.db.models import F
@@ -528,7 +538,11 @@ def case_intake(
             occurred_on=occurred_on,
             due_at=acceptance_due(category, final_risk, now),
         )
-        Party.objects.bulk_create(_party_rows(case, parties))
+        party_rows = Party.objects.bulk_create(_party_rows(case, parties))
+        # What follows (the outbox's 重大, the answer's roles and allowed actions) reads what was just
+        # written, not the database: the parties, and none of the rows a case gathers later.
+        none: list[Any] = []
+        _in_hand(case, parties=party_rows, supervisions=none, assignments=none, coordination_requests=none)
         links = list(related)
         if links:
             case.related.add(*links)
@@ -578,7 +592,7 @@ def case_act(*, case: Case, action: str, actor: User, version: int, reason: str 
         changes = {"closed_at": None, "outcome": "", "due_at": None}
     if action in ("reject", "withdraw"):
         changes = {"closed_at": clock.now()}
-    with transaction.atomic():
+    with workflow.atomic():
         if action in ("withdraw", "reopen"):
             _finish_assignments(case)
         return workflow.perform(
@@ -662,7 +676,7 @@ def case_assign(
                 add_working_days(now, days) if days is not None else handle_due,
             )
         )
-    with transaction.atomic():
+    with workflow.atomic():
         Assignment.objects.bulk_create(
             [
                 Assignment(
@@ -710,7 +724,7 @@ def case_sign_for(*, case: Case, actor: User, version: int, org: Org | None = No
     assignment = _my_assignment(case, actor, org, [Assignment.Status.PENDING])
     now = clock.now()
     event = events.SignedFor(org=assignment.org.name, role=assignment.role)
-    with transaction.atomic():
+    with workflow.atomic():
         Assignment.objects.filter(pk=assignment.pk, region_code=assignment.region_code).update(
             status=Assignment.Status.SIGNED, signed_by=actor, signed_at=now
         )
@@ -1546,6 +1560,7 @@ def supervision_send(
             deadline=add_working_days(now, reply_days),
             issued_at=now,
         )
+        access.forget_supervisions(case)
         events.append(
             case,
             events.SupervisionIssued(
@@ -1584,6 +1599,7 @@ def supervision_reply(*, case: Case, actor: User, supervision: Supervision, repl
         Supervision.objects.filter(pk=supervision.pk, region_code=supervision.region_code).update(
             status=Supervision.Status.REPLIED, reply=reply.strip(), replied_at=now
         )
+        access.forget_supervisions(case)
         events.append(
             case, events.SupervisionReplied(number=supervision.number, reply=reply.strip()), actor=actor, at=now
         )
@@ -1607,6 +1623,7 @@ def supervision_assess(*, case: Case, actor: User, supervision: Supervision, eff
         Supervision.objects.filter(pk=supervision.pk, region_code=supervision.region_code).update(
             status=Supervision.Status.ASSESSED, effect=effect
         )
+        access.forget_supervisions(case)
         events.append(
             case,
             events.SupervisionAssessed(number=supervision.number, effect=effect),
