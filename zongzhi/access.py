@@ -246,10 +246,18 @@ def case_roles(user: Any, case: Any) -> set[str]:
     return set(cache[key])
 
 
+def my_assignments(user: Any, case: Any) -> list[Any] | None:
+    """The assignments of the case to the user's orgs (with their org) that its cached roles were read
+    from at this version, by role then id; None when the roles were not read at this version."""
+    found = getattr(user, "_zongzhi_case_assignments", {}).get((case.pk, case.version, case.center_id))
+    return None if found is None else list(found)
+
+
 def forget_case_roles(user: Any) -> None:
     """Drop the cached case roles after a change that bumps no version."""
     if user is not None and hasattr(user, "_zongzhi_case_roles"):
         user._zongzhi_case_roles = {}
+        user._zongzhi_case_assignments = {}
 
 
 def _case_roles(user: Any, case: Any) -> set[str]:
@@ -275,7 +283,16 @@ def _case_roles(user: Any, case: Any) -> set[str]:
     if "assignments" in cached:  # all of the case's, read with it (a page) or known to be none (a fresh intake)
         mine = sorted((a for a in cached["assignments"] if a.org_id in orgs), key=lambda a: (a.role, a.id))
     else:
-        mine = case.assignments.filter(region_code=case.region_code, org_id__in=orgs).order_by("role", "id")
+        mine = list(
+            case.assignments.filter(region_code=case.region_code, org_id__in=orgs)
+            .select_related("org")
+            .order_by("role", "id")
+        )
+        # Kept with the roles (and dropped with them): the service's own assignment is among these.
+        kept = getattr(user, "_zongzhi_case_assignments", None)
+        if kept is None:
+            kept = user._zongzhi_case_assignments = {}
+        kept[(case.pk, case.version, case.center_id)] = mine
     for assignment in mine:
         if assignment.status == Assignment.Status.PENDING:
             roles |= {"handler", "pending"}

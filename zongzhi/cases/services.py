@@ -17,7 +17,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Case as DbCase
+from django.db.models import F, Func, IntegerField, Max, Q, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -400,11 +401,11 @@ def village_population(region: Region) -> int | None:
     village = _village(region)
     if village is None:
         return None
-    recorded = Region.objects.filter(code=village).values_list("population", flat=True).first()
-    if recorded:
-        return recorded
-    living = residents_visible(Scope(prefixes=(village,))).filter(living=True).count()
-    return living or None
+    # One statement: the living residents are counted only when the statistics have no figure.
+    living = residents_visible(Scope(prefixes=(village,))).filter(living=True).order_by()
+    counted = Subquery(living.values(n=Func(F("pk"), function="COUNT")), output_field=IntegerField())
+    figure = DbCase(When(population__gt=0, then=F("population")), default=counted, output_field=IntegerField())
+    return Region.objects.filter(code=village).values_list(figure, flat=True).first() or None
 
 
 def registry_matches(*, region: Region, parties: Sequence[PartyInput]) -> list[RegistryMatch]:
@@ -703,6 +704,16 @@ def case_assign(
 
 
 def _my_assignment(case: Case, actor: User, org: Org | None, statuses: Sequence[str], role: str = "") -> Assignment:
+    held = access.my_assignments(actor, case)  # read with the actor's roles at this version
+    if held is not None:
+        fitting = [
+            a
+            for a in held
+            if a.status in statuses and (org is None or a.org_id == org.pk) and (not role or a.role == role)
+        ]
+        if not fitting:
+            raise PermissionDenied(_("该案件没有推送给您所在单位的待办事项。"))
+        return fitting[0]  # the first by role, as the query below orders them
     mine = Assignment.objects.filter(
         case=case, region_code=case.region_code, org_id__in=access.org_ids_of(actor), status__in=statuses
     )
