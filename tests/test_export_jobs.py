@@ -66,13 +66,12 @@ def shown(page: Client, job: ExportJob) -> dict[str, Any]:
     return {"percent": int(percent.group(1)), "done": int(done.group(1)), "html": html}
 
 
-def test_the_bar_rises_while_the_worker_writes_and_ends_at_100(client_as, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_bar_rises_while_the_worker_writes_and_ends_at_100(client_as, monkeypatch, settings) -> None:  # type: ignore[no-untyped-def]
     # The page is asked for the job's progress each time the export reads its next chunk from the
     # database, i.e. while the job runs (the same thread, so each look is at a known moment).
     total = Resident.objects.filter(region_code__startswith=COUNTY).count()
     assert total >= 60
-    monkeypatch.setattr(exports, "CHUNK", max(1, total // 6))
-    monkeypatch.setattr(exports, "PROGRESS_EVERY", 1)
+    settings.EXPORT_CHUNK_ROWS, settings.EXPORT_PROGRESS_ROWS = max(1, total // 6), 1
     director = client_as("director")
     job = county_job()
     seen: list[dict[str, Any]] = []

@@ -315,11 +315,15 @@ IMPORT_FILES_RETENTION_HOURS = int(os.environ.get("ZONGZHI_IMPORT_FILES_RETENTIO
 # Export jobs (docs/transfer.md): their files are deleted this many hours after they were written (by the
 # scheduler's periodic purge, audited); a running job with no sign of life for this many minutes (its worker
 # died) is marked failed; a job of at least EXPORT_PARALLEL_ROWS rows is decrypted and rendered by
-# EXPORT_PROCESSES forked processes (default: one a core; 1 turns it off).
+# EXPORT_PROCESSES forked processes (default: one a core; 1 turns it off). Rows are read EXPORT_CHUNK_ROWS
+# at a time (one query each, keyset-paged), and the job's progress and heartbeat written at least every
+# EXPORT_PROGRESS_ROWS rows.
 EXPORT_FILES_RETENTION_HOURS = int(os.environ.get("ZONGZHI_EXPORT_FILES_RETENTION_HOURS", "24"))
 EXPORT_STALE_MINUTES = int(os.environ.get("ZONGZHI_EXPORT_STALE_MINUTES", "15"))
 EXPORT_PROCESSES = int(os.environ.get("ZONGZHI_EXPORT_PROCESSES", str(os.cpu_count() or 1)))
 EXPORT_PARALLEL_ROWS = int(os.environ.get("ZONGZHI_EXPORT_PARALLEL_ROWS", "20000"))
+EXPORT_CHUNK_ROWS = int(os.environ.get("ZONGZHI_EXPORT_CHUNK_ROWS", "2000"))
+EXPORT_PROGRESS_ROWS = int(os.environ.get("ZONGZHI_EXPORT_PROGRESS_ROWS", "5000"))
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # /readyz reports the worker behind when a queued task has waited longer than this (the scheduler

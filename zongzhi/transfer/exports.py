@@ -3,6 +3,11 @@
 Each export reads through the same scoped selectors and filters as the list on screen, masks
 identity numbers and phones (ID first 6 + last 4, phone 3 + 4), streams the rows into a temporary
 file (constant memory), and is written to the audit log with its filters and row count.
+
+Rows are read in keyset-paged chunks (`_keyset`): each chunk is a query of its own, ordered by the list's
+key, after the last row of the chunk before, fetched whole before the job writes its progress. No read
+stays open across a write: on SQLite (WAL) a write from a connection whose read snapshot predates another
+connection's commit is refused at once ("database is locked"), whatever the busy timeout.
 """
 
 import codecs
@@ -12,11 +17,12 @@ import io
 import itertools
 import multiprocessing
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from django.db.models import ExpressionWrapper, F, QuerySet, TextField
+from django.conf import settings
+from django.db.models import ExpressionWrapper, F, Q, QuerySet, TextField
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,8 +38,8 @@ from zongzhi.grid.models import Resident
 from zongzhi.identity import mask_phone, mask_resident_id
 from zongzhi.regions import codes
 
-CHUNK = 2000
-PROGRESS_EVERY = 5000  # rows between two progress updates of a job
+# The rows a chunk (one query) reads, and those between two progress updates of a job:
+# settings.EXPORT_CHUNK_ROWS, settings.EXPORT_PROGRESS_ROWS.
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,35 @@ class ExportList:
     chunks: Callable[[Any, QueryDict], Iterator[list[tuple[Any, ...]]]] | None = None
     finish: Callable[[list[tuple[Any, ...]], Any], list[tuple[Any, ...]]] | None = None
     context: Callable[[], Any] | None = None
+
+
+def _past(keys: Sequence[str], last: Sequence[Any]) -> Q:
+    """The rows after `last` in the order of `keys` ("-field" descending; the last key unique): the
+    keyset `(k1, k2, …) > (v1, v2, …)` spelled out, with the first key's own bound (`k1 >= v1`) besides,
+    a range an index on that column is read from (a row comparison SQLite's backend does not write)."""
+    first = keys[0].lstrip("-")
+    bound = Q(**{f"{first}__{'lte' if keys[0].startswith('-') else 'gte'}": last[0]})
+    after = Q()
+    for n, key in enumerate(keys):
+        step = Q(**{f"{key.lstrip('-')}__{'lt' if key.startswith('-') else 'gt'}": last[n]})
+        for earlier, value in zip(keys[:n], last[:n], strict=True):
+            step &= Q(**{earlier.lstrip("-"): value})
+        after = step if n == 0 else after | step
+    return bound & after
+
+
+def _keyset(rows: QuerySet[Any], keys: Sequence[str], key: Callable[[Any], Sequence[Any]]) -> Iterator[list[Any]]:
+    """`rows` in the order of `keys`, EXPORT_CHUNK_ROWS at a time: each chunk its own short query
+    (`WHERE key > the last row's ORDER BY key LIMIT chunk`), fetched whole, so no read transaction is
+    open while the caller writes between two chunks. `key(row)` is a row's values of `keys`."""
+    size = settings.EXPORT_CHUNK_ROWS
+    ordered = rows.order_by(*keys)
+    chunk = list(ordered[:size])
+    while chunk:
+        yield chunk
+        if len(chunk) < size:
+            return
+        chunk = list(ordered.filter(_past(keys, key(chunk[-1])))[:size])
 
 
 def _local(value: Any) -> str:
@@ -82,8 +117,12 @@ def _party(p: Any) -> str:
     return f"{p.get_role_display()}：{p.name}" + (f"（{number}）" if number else "")
 
 
+CASE_KEYS = ("-registered_at", "-id")  # the case list's order (`case_selectors.for_list`)
+
+
 def case_rows(user: Any, params: QueryDict) -> Iterator[tuple[Any, ...]]:
-    for c in _cases(user, params).prefetch_related("parties").iterator(chunk_size=CHUNK):
+    cases = _cases(user, params).prefetch_related("parties")
+    for c in itertools.chain.from_iterable(_keyset(cases, CASE_KEYS, lambda c: (c.registered_at, c.id))):
         yield (
             c.number, c.original_number, c.get_channel_display(), c.category.name, c.title, c.region.name,
             c.region_code, c.get_risk_level_display(), c.get_state_display(), c.center.name,
@@ -126,12 +165,16 @@ def resident_labels() -> ResidentLabels:
     )
 
 
+RESIDENT_KEYS = ("region_code", "household_id", "id")
+
+
 def resident_chunks(user: Any, params: QueryDict) -> Iterator[list[tuple[Any, ...]]]:
-    # Plain tuples through one join (no model instances): a county is a quarter of a million rows.
-    residents = _residents(user, params).order_by("region_code", "household_id", "id").values_list(*RESIDENT_COLUMNS)
-    rows = residents.iterator(chunk_size=CHUNK)
-    while chunk := list(itertools.islice(rows, CHUNK)):
-        yield chunk
+    # Plain tuples through one join (no model instances): a county is a quarter of a million rows. Each
+    # row is read with its key (region code, household id, id) last; the chunk goes on without it.
+    residents = _residents(user, params).values_list(*RESIDENT_COLUMNS, "household_id", "id")
+    region = RESIDENT_COLUMNS.index("region_code")
+    for chunk in _keyset(residents, RESIDENT_KEYS, lambda row: (row[region], row[-2], row[-1])):
+        yield [row[:-2] for row in chunk]
 
 
 def resident_finish(chunk: list[tuple[Any, ...]], labels: ResidentLabels) -> list[tuple[Any, ...]]:
@@ -167,7 +210,8 @@ def _grid_workers(user: Any, params: QueryDict) -> QuerySet[Any]:
 def grid_worker_rows(user: Any, params: QueryDict) -> Iterator[tuple[Any, ...]]:
     workers = _grid_workers(user, params)
     labels = dict(workers.model.Duty.choices)
-    for w in workers.select_related("grid").order_by("region_code", "code").iterator(chunk_size=CHUNK):
+    pages = _keyset(workers.select_related("grid"), ("region_code", "code"), lambda w: (w.region_code, w.code))
+    for w in itertools.chain.from_iterable(pages):
         duties = "、".join(str(labels.get(d, d)) for d in w.duties)
         yield (w.code, w.name, w.grid.name, w.region_code, _("专职") if w.full_time else _("兼职"), duties)
 
@@ -180,10 +224,8 @@ def _supervisions(user: Any, params: QueryDict) -> QuerySet[Supervision]:
 
 
 def supervision_rows(user: Any, params: QueryDict) -> Iterator[tuple[Any, ...]]:
-    items = (
-        _supervisions(user, params).select_related("case", "issuer_center", "target_org").order_by("-issued_at", "-id")
-    )
-    for s in items.iterator(chunk_size=CHUNK):
+    items = _supervisions(user, params).select_related("case", "issuer_center", "target_org")
+    for s in itertools.chain.from_iterable(_keyset(items, ("-issued_at", "-id"), lambda s: (s.issued_at, s.id))):
         yield (
             s.number, s.get_kind_display(), s.case.number, s.case.title, s.issuer_center.name,
             s.target_org.name if s.target_org else "", s.reason, _local(s.issued_at), _local(s.deadline),
@@ -244,8 +286,8 @@ def _chunks(found: ExportList, actor: Any, params: QueryDict) -> Iterator[list[t
     if found.chunks is not None:
         yield from found.chunks(actor, params)
         return
-    rows = found.rows(actor, params)
-    while chunk := list(itertools.islice(rows, CHUNK)):
+    rows = found.rows(actor, params)  # read a keyset chunk at a time (`_keyset`)
+    while chunk := list(itertools.islice(rows, settings.EXPORT_CHUNK_ROWS)):
         yield chunk
 
 
@@ -278,7 +320,7 @@ def _pooled(
 ) -> Iterator[tuple[bytes, int]]:
     """The chunks decrypted, masked and rendered by `processes` forked workers, in order.
 
-    This process reads the database (one cursor, never shared) and writes the file; a chunk travels
+    This process reads the database (a query a chunk, never shared) and writes the file; a chunk travels
     to a worker still encrypted and comes back masked, so no plaintext crosses the pipe. At most
     two chunks a worker are in flight (constant memory)."""
     context = found.context() if found.context else None
@@ -306,7 +348,7 @@ def _counted(
     for block, rows in blocks:
         yield block, rows
         count += rows
-        if progress is not None and count - reported >= PROGRESS_EVERY:
+        if progress is not None and count - reported >= settings.EXPORT_PROGRESS_ROWS:
             progress(count)
             reported = count
 
@@ -335,7 +377,8 @@ def export_write(
 ) -> int:
     """Write the list into `out` and return its row count; audited with the filters.
 
-    `progress`, when given, is called with the rows written so far, at least PROGRESS_EVERY rows apart.
+    `progress`, when given, is called with the rows written so far, at least EXPORT_PROGRESS_ROWS rows
+    apart, between two chunks' reads (no read open: it may write to the database).
     `processes` above 1: a list with a `finish` (residents) is decrypted and rendered by that many
     forked worker processes (the task worker's export jobs; never inside a web server's request)."""
     found = LISTS[name]
