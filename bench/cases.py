@@ -16,17 +16,23 @@ every POST, to show what remembering the answers costs.
 import datetime
 import io
 import json
+import os
 import statistics
+import sys
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from django.core.management import call_command
 
 from bench.server import SERVER, serving
-from tests.http_client import HttpClient
-from zongzhi.identity import make_resident_id
+
+if TYPE_CHECKING:
+    from tests.http_client import HttpClient
 
 TOWNSHIP = "152502001"  # one township of Xilinhot: its center's director accepts and assigns
 LEAD = "152502-D05"  # 司法局, the department system's own org: it signs for what it is assigned
@@ -35,6 +41,8 @@ STEPS = ("intake", "accept", "assign", "sign_for")
 
 
 def _body(i: int) -> dict[str, Any]:
+    from zongzhi.identity import make_resident_id
+
     return {
         "category": "neighbour",
         "title": f"相邻关系纠纷{i}",
@@ -57,7 +65,7 @@ def _body(i: int) -> dict[str, Any]:
 class Caller:
     """One caller's HTTP client: a bearer token, or a session with its CSRF token."""
 
-    def __init__(self, client: HttpClient, token: str = "", idempotent: bool = False) -> None:
+    def __init__(self, client: "HttpClient", token: str = "", idempotent: bool = False) -> None:
         self.client, self.token, self.idempotent = client, token, idempotent
 
     def post(self, path: str, data: dict[str, Any]) -> tuple[dict[str, Any], float]:
@@ -73,7 +81,7 @@ class Caller:
         return answer.json(), elapsed
 
 
-def _director_session(url: str) -> HttpClient:
+def _director_session(url: str) -> "HttpClient":
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from tests.http_client import logged_in
@@ -124,6 +132,7 @@ def _flows(system: Caller, director: Caller) -> dict[str, Callable[[int, dict[st
 
 
 def measure(rounds: int) -> None:
+    from tests.http_client import HttpClient
     from zongzhi.regions.models import Region
 
     VILLAGES[:] = Region.objects.filter(level="village", code__startswith=TOWNSHIP).values_list("code", flat=True)
@@ -159,3 +168,74 @@ def measure(rounds: int) -> None:
         cells = "  ".join(f"{steps[s]:8.2f} ({steps[s] / bare_steps[s]:4.2f}x)" for s in STEPS)
         print(f"  {label:<28} {rate:8.1f} {rate / bare_rate:6.2f}  {cells}")
     print("  ratio = platform cases/s ÷ bare cases/s (target ≥ 0.5); (…x) = step p50 ÷ bare step p50")
+
+
+def count_statements(show: str = "") -> dict[str, dict[str, int]]:
+    """The statements each step sends, per run, captured in-process (Django's test client through the same
+    URLs, middleware and services; CaptureQueriesContext). `show`: a step whose platform statements to print.
+    """
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from zongzhi.accounts.models import User
+    from zongzhi.regions.models import Region
+
+    VILLAGES[:] = Region.objects.filter(level="village", code__startswith=TOWNSHIP).values_list("code", flat=True)
+    token = _service_token()
+    director = User.objects.get(username=f"director-{TOWNSHIP}")
+    TOTPDevice.objects.get_or_create(user=director, confirmed=True, defaults={"name": "bench"})
+    counts: dict[str, dict[str, int]] = {}
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        system, people = Client(HTTP_AUTHORIZATION=f"Bearer {token}"), Client()
+        people.force_login(director)
+        session = people.session
+        session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=director, confirmed=True).persistent_id
+        session.save()
+
+        def post(client: Client, run: str, step: str, path: str, data: dict[str, Any]) -> dict[str, Any]:
+            with CaptureQueriesContext(connection) as captured:
+                answer = client.post(path, json.dumps(data), content_type="application/json")
+            assert answer.status_code in (200, 201), (path, answer.status_code, answer.content[:300])
+            counts.setdefault(run, {})[step] = len(captured)
+            if run == "platform" and step == show and counting:
+                for query in captured.captured_queries:
+                    print(query["sql"][:400])
+            return answer.json()  # type: ignore[no-any-return]
+
+        counting = False
+        for round_ in range(2):  # the first warms the caches; the second is counted
+            counting = round_ == 1
+            i = 800_000 + round_
+            n = post(system, "bare", "intake", "/bench/bare/intake", _body(i))["number"]
+            for step, client in (("accept", people), ("assign", people), ("sign_for", system)):
+                post(client, "bare", step, f"/bench/bare/{n}/{step}", {})
+            case = post(system, "platform", "intake", "/api/v1/cases", _body(i + 10))
+            n, v = case["number"], case["version"]
+            v = post(people, "platform", "accept", f"/api/v1/cases/{n}/actions/accept", {"version": v})["version"]
+            v = post(people, "platform", "assign", f"/api/v1/cases/{n}/actions/assign", {"version": v, "lead": LEAD})[
+                "version"
+            ]
+            post(system, "platform", "sign_for", f"/api/v1/cases/{n}/actions/sign_for", {"version": v})
+    print(f"statements per step ({connection.vendor})")
+    for run, steps in counts.items():
+        print(f"  {run:<10} " + "  ".join(f"{s} {steps[s]:3d}" for s in STEPS) + f"  total {sum(steps.values())}")
+    return counts
+
+
+def main() -> None:
+    """Alone: `python bench/cases.py` on DATABASE_URL (seeded at BENCH_SCALE, small by default, if it has
+    no township director), BENCH_CASES cases per run (60 by default)."""
+    from bench.server import start
+
+    start(sqlite=None, scale=os.environ.get("BENCH_SCALE", "small"), seeded_user=f"director-{TOWNSHIP}")
+    if len(sys.argv) > 1 and sys.argv[1] == "--statements":
+        count_statements(sys.argv[2] if len(sys.argv) > 2 else "")
+        return
+    measure(int(os.environ.get("BENCH_CASES", "60")))
+
+
+if __name__ == "__main__":
+    main()

@@ -342,8 +342,9 @@ BASELINE_REASONS: dict[str, str] = {
     "a through model with `region_code` or the region added to the join",
     "by-person-index": "a lookup by a person's ID or phone index (repeat detection, registry matches at "
     "intake, a worker's own record by user): a multi-shard read by design that should name the county prefix",
-    "rollup-fact": "the per-case fact query of the rollups (`_one_fact`), compiled once and filtered by the "
-    "case id outside it: it should take the case's region code as well",
+    "rollup-fact": "the per-case fact query of the rollups (`_facts_now_and_stored`), compiled once and "
+    "filtered by the case id and region code outside it, its correlated subqueries by the case id only: "
+    "they should take the case's region code as well",
     "room-bookings": "room bookings by room and time (clash checks, the week's calendar): a room's bookings "
     "carry their cases' codes, which the room's center only bounds by its prefix",
     "numbering": "the next document or household number by its code prefix (`number LIKE …`): the number "

@@ -246,10 +246,18 @@ def case_roles(user: Any, case: Any) -> set[str]:
     return set(cache[key])
 
 
+def my_assignments(user: Any, case: Any) -> list[Any] | None:
+    """The assignments of the case to the user's orgs (with their org) that its cached roles were read
+    from at this version, by role then id; None when the roles were not read at this version."""
+    found = getattr(user, "_zongzhi_case_assignments", {}).get((case.pk, case.version, case.center_id))
+    return None if found is None else list(found)
+
+
 def forget_case_roles(user: Any) -> None:
     """Drop the cached case roles after a change that bumps no version."""
     if user is not None and hasattr(user, "_zongzhi_case_roles"):
         user._zongzhi_case_roles = {}
+        user._zongzhi_case_assignments = {}
 
 
 def _case_roles(user: Any, case: Any) -> set[str]:
@@ -271,15 +279,32 @@ def _case_roles(user: Any, case: Any) -> set[str]:
         return roles
     # Ordered as the model orders them within one case (its own `case` ordering is a join to the case
     # without its region code).
-    mine = case.assignments.filter(region_code=case.region_code, org_id__in=orgs).order_by("role", "id")
+    cached = getattr(case, "_prefetched_objects_cache", {})
+    if "assignments" in cached:  # all of the case's, read with it (a page) or known to be none (a fresh intake)
+        mine = sorted((a for a in cached["assignments"] if a.org_id in orgs), key=lambda a: (a.role, a.id))
+    else:
+        mine = list(
+            case.assignments.filter(region_code=case.region_code, org_id__in=orgs)
+            .select_related("org")
+            .order_by("role", "id")
+        )
+        # Kept with the roles (and dropped with them): the service's own assignment is among these.
+        kept = getattr(user, "_zongzhi_case_assignments", None)
+        if kept is None:
+            kept = user._zongzhi_case_assignments = {}
+        kept[(case.pk, case.version, case.center_id)] = mine
     for assignment in mine:
         if assignment.status == Assignment.Status.PENDING:
             roles |= {"handler", "pending"}
         elif assignment.status == Assignment.Status.SIGNED:
             roles |= {"handler", "lead" if assignment.role == Assignment.Role.LEAD else "co"}
-    if CoordinationRequest.objects.filter(
-        case=case, region_code=case.region_code, to_org_id__in=orgs, replied_at__isnull=True
-    ).exists():
+    if "coordination_requests" in cached:
+        asked = any(r.to_org_id in orgs and r.replied_at is None for r in cached["coordination_requests"])
+    else:
+        asked = CoordinationRequest.objects.filter(
+            case=case, region_code=case.region_code, to_org_id__in=orgs, replied_at__isnull=True
+        ).exists()
+    if asked:
         roles.add("asked")
     if _open_supervision_to(case, orgs=orgs):
         roles.add("supervised")
@@ -340,11 +365,23 @@ def allowed_actions(user: Any, case: Any) -> list[str]:
     The case's supervisions are read once (its roles and the 督办 actions' conditions all look at them)
     when the user's roles would look at them at all; a page that prefetched them keeps its own.
     """
-    prefetched = "supervisions" in getattr(case, "_prefetched_objects_cache", {})
-    if not prefetched and (supervised_center_ids(user) or org_ids_of(user)):
+    if supervised_center_ids(user) or org_ids_of(user):
+        read_supervisions(case)
+    return [name for name in catalogue.ACTIONS if case_may(user, case, name)]
+
+
+def read_supervisions(case: Any) -> None:
+    """Read the case's supervisions once, unless they are in hand: an action's roles, its 督办 conditions,
+    the outbox's 重大 and the answer's allowed actions all look at them (`forget_supervisions` after a
+    service writes one)."""
+    if "supervisions" not in getattr(case, "_prefetched_objects_cache", {}):
         mine = Supervision.objects.filter(region_code=case.region_code)  # the case's own region
         prefetch_related_objects([case], Prefetch("supervisions", queryset=mine))
-    return [name for name in catalogue.ACTIONS if case_may(user, case, name)]
+
+
+def forget_supervisions(case: Any) -> None:
+    """Drop the case's supervisions read before a service wrote one of them."""
+    getattr(case, "_prefetched_objects_cache", {}).pop("supervisions", None)
 
 
 def require_case(user: Any, case: Any, action: str, *, version: int | None = None) -> None:

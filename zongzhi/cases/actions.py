@@ -16,7 +16,6 @@ from typing import Any
 
 import pydantic
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +23,7 @@ from pydantic_core import PydanticUndefined
 
 from zongzhi import access, clock, inputs
 from zongzhi.accounts.models import User
-from zongzhi.cases import catalogue, events, selectors, services
+from zongzhi.cases import catalogue, selectors, services, workflow
 from zongzhi.cases.catalogue import ACTIONS, Action, Params
 from zongzhi.cases.models import (
     Case,
@@ -364,6 +363,7 @@ def run(
     if entry is None or entry.service is None:
         raise ValidationError({"action": [_("未知操作“%(a)s”。") % {"a": name}]})
     body = data if isinstance(data, Params) else validate(entry, data)
+    access.read_supervisions(case)  # once for the whole action (roles, conditions, the outbox, the answer)
     access.require_case(actor, case, name, version=getattr(body, "version", None))
     kwargs = _bind(entry, body, case, actor)
     if entry.upload:
@@ -374,7 +374,7 @@ def run(
         kwargs["request"] = request
     # One transaction for the whole action, and the dashboards follow the case once at its end, however
     # many events the action appends (a transfer, say, is a transition and new assignments).
-    with transaction.atomic(), events.follow_once():
+    with workflow.action_transaction():
         result = entry.service(case=case, actor=actor, **kwargs)
     fresh = result if isinstance(result, Case) else case
     return Done(case=fresh, action=entry, result=result, details=_details(name, result), kwargs=kwargs)

@@ -22,13 +22,14 @@ from django.utils.translation import gettext_lazy as _
 from zongzhi.cases.models import Case, CaseEvent, State
 
 LABELS: dict[str, Any] = {}
-_subscribers: list[Callable[[int], None]] = []
+_subscribers: list[Callable[[int, str], None]] = []
 _observers: list[Callable[[CaseEvent], Any]] = []
 _appended: list[Callable[[Case, CaseEvent], None]] = []
 
 
-def subscribe(listener: Callable[[int], None]) -> None:
-    """Call `listener(case_id)` inside the transaction of every event appended (app `ready()` registers)."""
+def subscribe(listener: Callable[[int, str], None]) -> None:
+    """Call `listener(case_id, region_code)` inside the transaction of every event appended (app `ready()`
+    registers)."""
     if listener not in _subscribers:
         _subscribers.append(listener)
 
@@ -46,7 +47,7 @@ def subscribe_appended(listener: Callable[[Case, CaseEvent], None]) -> None:
         _appended.append(listener)
 
 
-_deferred: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("deferred_cases", default=None)
+_deferred: contextvars.ContextVar[set[tuple[int, str]] | None] = contextvars.ContextVar("deferred_cases", default=None)
 
 
 @contextlib.contextmanager
@@ -57,15 +58,15 @@ def follow_once() -> Iterator[None]:
     if _deferred.get() is not None:  # nested: the outer one follows
         yield
         return
-    pending: set[int] = set()
+    pending: set[tuple[int, str]] = set()
     token = _deferred.set(pending)
     try:
         yield
     finally:
         _deferred.reset(token)
-    for case_id in sorted(pending):  # not reached when the body raised: its transaction is undone anyway
+    for case_id, region_code in sorted(pending):  # not reached when the body raised: its transaction is undone
         for listener in _subscribers:
-            listener(case_id)
+            listener(case_id, region_code)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -424,10 +425,10 @@ def append(
     ledger's events (`imported`) are not observed: the import's own audit entry records the run.
     """
     if (pending := _deferred.get()) is not None:
-        pending.add(case.pk)
+        pending.add((case.pk, case.region_code))
     else:
         for listener in _subscribers:
-            listener(case.pk)
+            listener(case.pk, case.region_code)
     with transaction.atomic(savepoint=False):  # the caller's transaction when there is one
         row = CaseEvent.objects.create(
             case=case,

@@ -11,7 +11,10 @@ The update is conditional on the version the actor saw (optimistic concurrency, 
 SQLite and PostgreSQL): a stale version is a `Conflict` (HTTP 409), never a silent overwrite.
 """
 
+import contextlib
+import contextvars
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +99,28 @@ def check(case: Case, action: str, reason: str) -> Transition:
         raise ValidationError({"reason": [_("执行“%(a)s”必须填写理由。") % {"a": transition.label}]})
     inputs.check_text(None, {"reason": reason}, labels={"reason": _("理由")})  # kept in the timeline
     return transition
+
+
+_in_action: contextvars.ContextVar[bool] = contextvars.ContextVar("in_action_transaction", default=False)
+
+
+@contextlib.contextmanager
+def action_transaction() -> Iterator[None]:
+    """The one transaction of a whole catalogue action (`actions.run`); the dashboards follow the case once
+    at its end (`events.follow_once`), however many events the action appends."""
+    with transaction.atomic(), events.follow_once():
+        token = _in_action.set(True)
+        try:
+            yield
+        finally:
+            _in_action.reset(token)
+
+
+def atomic() -> transaction.Atomic:
+    """A transition service's transaction: its own, or inside an action's (`action_transaction`) a part of
+    it without a savepoint of its own: nothing between the two catches a failure, which undoes the whole
+    action (and a caller that catches one outside gets the action's own savepoint back)."""
+    return transaction.atomic(savepoint=not _in_action.get())
 
 
 def perform(

@@ -205,10 +205,14 @@ def nodes_of(region_code: str) -> list[tuple[str, str]]:
 # ---- one case changed -------------------------------------------------------------------------
 
 
-def case_changed(case_id: int) -> None:
-    """Bring the tallies up to date with one case (call inside the transaction that changed it)."""
-    new = _one_fact(case_id)
-    stored = _stored_fact(case_id, new["region_code"] if new is not None else None)
+def case_changed(case_id: int, region_code: str | None = None) -> None:
+    """Bring the tallies up to date with one case (call inside the transaction that changed it); with its
+    region code, its recomputed and its stored fact are read in one statement."""
+    if region_code:
+        new, stored = _facts_now_and_stored(case_id, region_code)
+    else:
+        new = _one_fact(case_id)
+        stored = _stored_fact(case_id, new["region_code"] if new is not None else None)
     if new == stored:
         return
     tally: dict[TallyKey, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
@@ -246,6 +250,43 @@ def case_changed(case_id: int) -> None:
         )
 
 
+_BOTH_SQL: dict[str, tuple[str, list[Any]]] = {}
+
+
+def _facts_now_and_stored(case_id: int, region_code: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The case's fact recomputed from the source tables and the one stored (locked until the end of the
+    transaction on PostgreSQL, as `_stored_fact`), in one round trip; either is None when missing."""
+    if connection.vendor not in _BOTH_SQL:
+        compiled, compiled_params = fact_values(Case.objects.all()).query.sql_with_params()
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        stored = ", ".join(f"{c} AS s_{c}" for c in FACT_COLUMNS)
+        sql = (
+            f"WITH s AS (SELECT {stored} FROM {CaseFact._meta.db_table} WHERE case_id = %s AND region_code = %s{lock}) "
+            f"SELECT f.*, s.* FROM (SELECT 1 AS one) o LEFT JOIN ({compiled}) f ON f.id = %s AND f.region_code = %s "
+            "LEFT JOIN s ON 1 = 1"
+        )
+        _BOTH_SQL[connection.vendor] = (sql, list(compiled_params))
+    sql, params = _BOTH_SQL[connection.vendor]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [case_id, region_code, *params, case_id, region_code])
+        row = cursor.fetchone()
+        names = [column[0] for column in cursor.description]
+    values = dict(zip(names, row, strict=True))
+    new = _fact_from_row(values) if values["id"] is not None else None
+    if values["s_case_id"] is None:
+        return new, None
+    return new, _stored_from_row(tuple(values[f"s_{c}"] for c in FACT_COLUMNS))
+
+
+def _stored_from_row(row: tuple[Any, ...]) -> dict[str, Any]:
+    fact = dict(zip(FACT_COLUMNS, row, strict=True))
+    for name in ("month", "day", "closed_day"):
+        fact[name] = _date(fact[name])
+    for name in AMOUNTS:
+        fact[name] = Decimal(str(fact[name])).quantize(ZERO)
+    return fact
+
+
 def _stored_fact(case_id: int, region_code: str | None = None) -> dict[str, Any] | None:
     """The case's stored fact, locked until the end of the transaction (PostgreSQL). With the case's
     region code (a case never changes region, so its fact carries the same) the read names its shard."""
@@ -260,14 +301,7 @@ def _stored_fact(case_id: int, region_code: str | None = None) -> dict[str, Any]
             f"SELECT {', '.join(FACT_COLUMNS)} FROM {CaseFact._meta.db_table} WHERE case_id = %s{region}{lock}", params
         )
         row = cursor.fetchone()
-    if row is None:
-        return None
-    fact = dict(zip(FACT_COLUMNS, row, strict=True))
-    for name in ("month", "day", "closed_day"):
-        fact[name] = _date(fact[name])
-    for name in AMOUNTS:
-        fact[name] = Decimal(str(fact[name])).quantize(ZERO)
-    return fact
+    return None if row is None else _stored_from_row(row)
 
 
 def _add_to_tallies(deltas: dict[TallyKey, dict[str, Any]]) -> None:

@@ -62,6 +62,9 @@ def is_major(case: Case, kind: str = "") -> bool:
     """重大: marked 重大疑难, lifted (上提) at least once, or under supervision (督办)."""
     if case.major or case.escalations or kind in ("escalate", "supervision"):
         return True
+    read = getattr(case, "_prefetched_objects_cache", {}).get("supervisions")  # the action's (access.read_supervisions)
+    if read is not None:
+        return bool(read)
     return Supervision.objects.filter(case_id=case.pk, region_code=case.region_code).exists()
 
 
