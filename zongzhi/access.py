@@ -6,6 +6,7 @@ code starts with one of the prefixes. The three administrators (三员分立) ho
 by default: they manage accounts, security and the audit log, and read no business content.
 """
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,27 +59,35 @@ class Held:
 def _held(user: Any) -> Held:
     cached = getattr(user, "_zongzhi_held", None)
     if cached is None:
-        # Memberships and jurisdictions in one statement: every staff request needs both.
-        memberships = user.memberships.values_list(
-            Value("m", output_field=CharField()), "role", "org_id", "center_id", Value("", output_field=CharField())
-        )
-        jurisdictions = user.jurisdictions.values_list(
-            Value("j", output_field=CharField()),
-            Value("", output_field=CharField()),
-            Value(None, output_field=BigIntegerField()),
-            Value(None, output_field=BigIntegerField()),
-            "prefix",
-        )
-        rows = list(memberships.union(jurisdictions, all=True))
-        held = [(r, o, c) for kind, r, o, c, _p in rows if kind == "m"]
+        if hasattr(user, "held_memberships"):  # read with the user (`accounts.backends.held_columns`)
+            held = [tuple(row) for row in json.loads(user.held_memberships or "[]")]
+            prefixes = [prefix for (prefix,) in json.loads(user.held_prefixes or "[]")]
+        else:
+            held, prefixes = _memberships_and_prefixes(user)
         cached = Held(
             roles=frozenset(r for r, _o, _c in held),
             orgs=frozenset((r, o) for r, o, _c in held if o is not None),
             centers=frozenset((r, c) for r, _o, c in held if c is not None),
-            prefixes=frozenset(p for kind, _r, _o, _c, p in rows if kind == "j"),
+            prefixes=frozenset(prefixes),
         )
         user._zongzhi_held = cached
     return cached
+
+
+def _memberships_and_prefixes(user: Any) -> tuple[list[tuple[Any, ...]], list[str]]:
+    """Memberships and jurisdictions in one statement: every staff request needs both."""
+    memberships = user.memberships.values_list(
+        Value("m", output_field=CharField()), "role", "org_id", "center_id", Value("", output_field=CharField())
+    )
+    jurisdictions = user.jurisdictions.values_list(
+        Value("j", output_field=CharField()),
+        Value("", output_field=CharField()),
+        Value(None, output_field=BigIntegerField()),
+        Value(None, output_field=BigIntegerField()),
+        "prefix",
+    )
+    rows = list(memberships.union(jurisdictions, all=True))
+    return [(r, o, c) for kind, r, o, c, _p in rows if kind == "m"], [p for kind, *_m, p in rows if kind == "j"]
 
 
 def roles_of(user: Any) -> frozenset[str]:
