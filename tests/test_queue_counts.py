@@ -131,3 +131,19 @@ def test_the_rows_the_queues_read_carry_their_cases_region_code() -> None:
     assert instalments.exists()
     assert not instalments.exclude(region_code=F("agreement__case__region_code")).exists()
     assert not instalments.exclude(agreement__region_code=F("agreement__case__region_code")).exists()
+
+
+@pytest.mark.parametrize("username", ["demo-director", "director-152502001", "demo-township"])
+def test_the_desks_figures_on_the_home_page(username: str) -> None:
+    """What waits on a director's own desk (`waiting_on`): to accept, to assign, overdue among them."""
+    user = fresh(username)
+    desk = selectors.waiting_on(user)[0]
+    centers = access.center_ids_of(user, Role.CENTER_DIRECTOR)
+    cases = selectors.cases_visible(user).filter(center_id__in=centers, state__in=OPEN_STATES)
+    on_desk = cases.filter(Q(state__in=(State.REGISTERED, State.ACCEPTED)) | Q(awaiting_director=True))
+    assert (desk.to_accept, desk.to_assign, desk.overdue) == (
+        on_desk.filter(state=State.REGISTERED).count(),
+        on_desk.exclude(state=State.REGISTERED).count(),
+        on_desk.filter(due_at__lt=timezone.now()).count(),
+    )
+    assert desk.org_code == "" and desk.total == desk.to_accept + desk.to_assign + desk.to_sign + desk.in_progress
