@@ -17,6 +17,7 @@ import datetime
 import io
 import json
 import os
+import random
 import statistics
 import sys
 import time
@@ -38,6 +39,9 @@ TOWNSHIP = "152502001"  # one township of Xilinhot: its center's director accept
 LEAD = "152502-D05"  # 司法局, the department system's own org: it signs for what it is assigned
 VILLAGES: list[str] = []
 STEPS = ("intake", "accept", "assign", "sign_for")
+# Each run's applicants are new people: without it a second run on the same database registers the same
+# ID numbers again, and every intake finds (and loads) the earlier run's cases as repeats.
+RUN = random.randrange(18000)
 
 
 def _body(i: int) -> dict[str, Any]:
@@ -54,7 +58,7 @@ def _body(i: int) -> dict[str, Any]:
                 "role": "applicant",
                 "name": "巴特尔",
                 "id_number": make_resident_id(
-                    "152502", datetime.date(1950, 1, 1) + datetime.timedelta(days=i % 18000), i % 1000
+                    "152502", datetime.date(1950, 1, 1) + datetime.timedelta(days=(RUN + i) % 18000), i % 1000
                 ),
             },
             {"kind": "person", "role": "respondent", "name": "其其格"},

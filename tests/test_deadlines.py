@@ -166,6 +166,32 @@ def test_the_policy_by_category_and_risk() -> None:
     assert deadlines.handling_due(case, MONDAY) == add_working_days(MONDAY, 20)
 
 
+@pytest.mark.django_db
+def test_the_policy_and_the_calendar_read_together_give_the_same_deadlines() -> None:
+    """Intake and assignment read the policy and the holidays in one statement (`deadline_rules`); the
+    deadlines are those of the policy and the calendar read apart, a policy beyond the window included."""
+    grassland = Category.objects.get(code="grassland")
+    DeadlinePolicy.objects.create(category=grassland, risk_level="red", accept_days=2, handle_days=150, name="长")
+    # The day after, and one that only the long policy reaches (read again: past the joint read's window).
+    CalendarDay.objects.create(day=datetime.date(2025, 3, 4), workday=False, name="节日")
+    CalendarDay.objects.create(day=datetime.date(2025, 9, 16), workday=False, name="远处的节日")
+    for risk in ("blue", "red"):
+        policy, calendar_for = services.deadline_rules(grassland, risk, MONDAY)
+        apart = services.policy_for(grassland, risk)
+        assert policy is not None and apart is not None
+        assert (policy.pk, policy.accept_days, policy.sign_for_days, policy.handle_days) == (
+            apart.pk,
+            apart.accept_days,
+            apart.sign_for_days,
+            apart.handle_days,
+        )
+        for days in (1, policy.handle_days):
+            assert add_working_days(MONDAY, days, calendar_for(days)) == add_working_days(MONDAY, days), (risk, days)
+    _policy, calendar_for = services.deadline_rules(grassland, "blue", MONDAY)
+    assert add_working_days(MONDAY, 1, calendar_for(1)).date() == datetime.date(2025, 3, 5)  # Tuesday is off
+    assert add_working_days(MONDAY, 150).date() > datetime.date(2025, 9, 16)
+
+
 # ---- the sweep, stage by stage ------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ code starts with one of the prefixes. The three administrators (三员分立) ho
 by default: they manage accounts, security and the audit log, and read no business content.
 """
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,27 +59,35 @@ class Held:
 def _held(user: Any) -> Held:
     cached = getattr(user, "_zongzhi_held", None)
     if cached is None:
-        # Memberships and jurisdictions in one statement: every staff request needs both.
-        memberships = user.memberships.values_list(
-            Value("m", output_field=CharField()), "role", "org_id", "center_id", Value("", output_field=CharField())
-        )
-        jurisdictions = user.jurisdictions.values_list(
-            Value("j", output_field=CharField()),
-            Value("", output_field=CharField()),
-            Value(None, output_field=BigIntegerField()),
-            Value(None, output_field=BigIntegerField()),
-            "prefix",
-        )
-        rows = list(memberships.union(jurisdictions, all=True))
-        held = [(r, o, c) for kind, r, o, c, _p in rows if kind == "m"]
+        if hasattr(user, "held_memberships"):  # read with the user (`accounts.backends.held_columns`)
+            held = [tuple(row) for row in json.loads(user.held_memberships or "[]")]
+            prefixes = [prefix for (prefix,) in json.loads(user.held_prefixes or "[]")]
+        else:
+            held, prefixes = _memberships_and_prefixes(user)
         cached = Held(
             roles=frozenset(r for r, _o, _c in held),
             orgs=frozenset((r, o) for r, o, _c in held if o is not None),
             centers=frozenset((r, c) for r, _o, c in held if c is not None),
-            prefixes=frozenset(p for kind, _r, _o, _c, p in rows if kind == "j"),
+            prefixes=frozenset(prefixes),
         )
         user._zongzhi_held = cached
     return cached
+
+
+def _memberships_and_prefixes(user: Any) -> tuple[list[tuple[Any, ...]], list[str]]:
+    """Memberships and jurisdictions in one statement: every staff request needs both."""
+    memberships = user.memberships.values_list(
+        Value("m", output_field=CharField()), "role", "org_id", "center_id", Value("", output_field=CharField())
+    )
+    jurisdictions = user.jurisdictions.values_list(
+        Value("j", output_field=CharField()),
+        Value("", output_field=CharField()),
+        Value(None, output_field=BigIntegerField()),
+        Value(None, output_field=BigIntegerField()),
+        "prefix",
+    )
+    rows = list(memberships.union(jurisdictions, all=True))
+    return [(r, o, c) for kind, r, o, c, _p in rows if kind == "m"], [p for kind, *_m, p in rows if kind == "j"]
 
 
 def roles_of(user: Any) -> frozenset[str]:
@@ -253,6 +262,35 @@ def my_assignments(user: Any, case: Any) -> list[Any] | None:
     return None if found is None else list(found)
 
 
+ASSIGNMENT_ROLES = frozenset({"handler", "pending", "lead", "co"})  # the roles an org's assignments give
+
+
+def carry_case_roles(user: Any, case: Any, before: int, mine: list[Any]) -> None:
+    """Keep the user's roles across a change of their own that altered nothing they are read from but the
+    user's assignments, now `mine` as written (a sign-for: the version moved from `before`): the answer's
+    allowed actions then need no second read of them. Does nothing when the roles were not read at
+    `before`."""
+    old = (case.pk, before, case.center_id)
+    roles = getattr(user, "_zongzhi_case_roles", {}).get(old)
+    if roles is None:
+        return
+    key = (case.pk, case.version, case.center_id)
+    user._zongzhi_case_roles[key] = (roles - ASSIGNMENT_ROLES) | _assignment_roles(mine)
+    if not hasattr(user, "_zongzhi_case_assignments"):
+        user._zongzhi_case_assignments = {}
+    user._zongzhi_case_assignments[key] = sorted(mine, key=lambda a: (a.role, a.id))
+
+
+def _assignment_roles(mine: list[Any]) -> set[str]:
+    roles: set[str] = set()
+    for assignment in mine:
+        if assignment.status == Assignment.Status.PENDING:
+            roles |= {"handler", "pending"}
+        elif assignment.status == Assignment.Status.SIGNED:
+            roles |= {"handler", "lead" if assignment.role == Assignment.Role.LEAD else "co"}
+    return roles
+
+
 def forget_case_roles(user: Any) -> None:
     """Drop the cached case roles after a change that bumps no version."""
     if user is not None and hasattr(user, "_zongzhi_case_roles"):
@@ -293,13 +331,11 @@ def _case_roles(user: Any, case: Any) -> set[str]:
         if kept is None:
             kept = user._zongzhi_case_assignments = {}
         kept[(case.pk, case.version, case.center_id)] = mine
-    for assignment in mine:
-        if assignment.status == Assignment.Status.PENDING:
-            roles |= {"handler", "pending"}
-        elif assignment.status == Assignment.Status.SIGNED:
-            roles |= {"handler", "lead" if assignment.role == Assignment.Role.LEAD else "co"}
+    roles |= _assignment_roles(mine)
     if "coordination_requests" in cached:
         asked = any(r.to_org_id in orgs and r.replied_at is None for r in cached["coordination_requests"])
+    elif case.__dict__.get("has_open_coordination") is False:  # read with the case (`case_for_action`)
+        asked = False
     else:
         asked = CoordinationRequest.objects.filter(
             case=case, region_code=case.region_code, to_org_id__in=orgs, replied_at__isnull=True
@@ -374,14 +410,31 @@ def read_supervisions(case: Any) -> None:
     """Read the case's supervisions once, unless they are in hand: an action's roles, its 督办 conditions,
     the outbox's 重大 and the answer's allowed actions all look at them (`forget_supervisions` after a
     service writes one)."""
-    if "supervisions" not in getattr(case, "_prefetched_objects_cache", {}):
-        mine = Supervision.objects.filter(region_code=case.region_code)  # the case's own region
-        prefetch_related_objects([case], Prefetch("supervisions", queryset=mine))
+    if "supervisions" in getattr(case, "_prefetched_objects_cache", {}):
+        return
+    if case.__dict__.get("has_supervisions") is False:  # read with the case (`case_for_action`): none
+        hold_rows(case, supervisions=[])
+        return
+    mine = Supervision.objects.filter(region_code=case.region_code)  # the case's own region
+    prefetch_related_objects([case], Prefetch("supervisions", queryset=mine))
+
+
+def hold_rows(case: Any, **related: Any) -> None:
+    """Hold rows of the case known without reading them (just written, or known to be none) as a
+    prefetch would hold them."""
+    cache = case.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in related.items():
+        queryset = getattr(case, name).get_queryset()
+        queryset._result_cache = list(rows)
+        queryset._prefetch_done = True
+        cache[name] = queryset
 
 
 def forget_supervisions(case: Any) -> None:
-    """Drop the case's supervisions read before a service wrote one of them."""
+    """Drop the case's supervisions read before a service wrote one of them (and what the case's own
+    read said of them)."""
     getattr(case, "_prefetched_objects_cache", {}).pop("supervisions", None)
+    case.__dict__.pop("has_supervisions", None)
 
 
 def require_case(user: Any, case: Any, action: str, *, version: int | None = None) -> None:

@@ -152,6 +152,8 @@ REPLICA_CHECK_SECONDS = float(os.environ.get("ZONGZHI_REPLICA_CHECK_SECONDS", "1
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# The model backend, reading a session's user with their memberships and jurisdictions (one statement).
+AUTHENTICATION_BACKENDS = ["zongzhi.accounts.backends.HeldBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 

@@ -82,7 +82,7 @@ def _finish_login(request: HttpRequest, user: User) -> HttpResponse:
 
 def _open_session(request: HttpRequest, user: User) -> HttpResponse:
     next_url = request.session.get(NEXT) or ""
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     device = services.totp_device(user)
     assert device is not None
     otp_login(request, device)

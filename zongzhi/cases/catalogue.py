@@ -349,7 +349,10 @@ def _awaiting_director(case: Case) -> Any:
 
 
 def _maskable(case: Case) -> Any:
-    if not any(p.id_number or p.phone for p in _own(case, "parties")):
+    contact = case.__dict__.get("has_contact_parties")  # read with the case to act on (`case_for_action`)
+    if contact is None or "parties" in getattr(case, "_prefetched_objects_cache", {}):
+        contact = any(p.id_number or p.phone for p in _own(case, "parties"))
+    if not contact:
         return _("当事人没有登记证件号或电话。")
     return None
 

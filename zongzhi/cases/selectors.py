@@ -1,13 +1,15 @@
 """Reading cases, always through `access.cases_q(user)`: jurisdiction plus what was pushed to the user's orgs."""
 
 import datetime
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Case as DbCase
-from django.db.models import Count, Max, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import Length
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -115,10 +117,30 @@ def case_get(user: Any, number: str, *, related: tuple = PAGE_RELATED) -> Case:
 
 
 def case_for_action(user: Any, number: str) -> Case:
-    """The case to act on (the services reload what they need); 404 as above."""
-    case = get_object_or_404(cases_visible(user).select_related("center", "category", "region"), by_number(number))
+    """The case to act on (the services reload what they need); 404 as above.
+
+    Read with it, in the same statement (`_action_facts`): whether a party has an identity number or a
+    phone (the `unmask` action's condition), whether the case has any 督办 document and any unanswered
+    request for coordination, so that an action on a case without them, and the answer's allowed
+    actions, read none of them separately (`access.read_supervisions`, `access.case_roles`,
+    `catalogue._maskable`)."""
+    cases = cases_visible(user).select_related("center", "category", "region").annotate(**_action_facts())
+    case = get_object_or_404(cases, by_number(number))
     case._loaded_for_action = True  # type: ignore[attr-defined]
     return case
+
+
+@functools.cache
+def _action_facts() -> dict[str, Exists]:
+    """Built once per process: each query resolves its own copy."""
+    own = {"case": OuterRef("pk"), "region_code": OuterRef("region_code")}
+    # Stored ciphertext is empty exactly when the value is (the columns themselves take no lookups).
+    contact = Party.objects.filter(**own).annotate(id_length=Length("id_number"), phone_length=Length("phone"))
+    return {
+        "has_contact_parties": Exists(contact.filter(Q(id_length__gt=0) | Q(phone_length__gt=0))),
+        "has_supervisions": Exists(Supervision.objects.filter(**own)),
+        "has_open_coordination": Exists(CoordinationRequest.objects.filter(**own, replied_at__isnull=True)),
+    }
 
 
 QUEUES = {

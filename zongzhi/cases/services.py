@@ -8,7 +8,7 @@ import datetime
 import difflib
 import hashlib
 import mimetypes
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,8 +17,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import BooleanField, DateField, F, Func, IntegerField, Max, Q, QuerySet, Subquery, Value, When
 from django.db.models import Case as DbCase
-from django.db.models import F, Func, IntegerField, Max, Q, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +33,7 @@ from zongzhi.cases.models import (
     Agreement,
     Assignment,
     Attachment,
+    CalendarDay,
     Case,
     CaseEvent,
     Category,
@@ -126,16 +127,6 @@ def _lock(case: Case) -> Case:
     return Case.objects.select_related("center", "category", "region").get(pk=case.pk, region_code=case.region_code)
 
 
-def _in_hand(case: Case, **related: Sequence[Any]) -> None:
-    """Hold the case's related rows a service has in hand as a prefetch would (no query to read them)."""
-    cache = case.__dict__.setdefault("_prefetched_objects_cache", {})
-    for name, rows in related.items():
-        queryset = getattr(case, name).get_queryset()
-        queryset._result_cache = list(rows)
-        queryset._prefetch_done = True
-        cache[name] = queryset
-
-
 def _bump(case: Case, version: int, **changes: Any) -> Case:
     """Apply a non-transition change under optimistic concurrency (version must match)."""
     from django.db.models import F
@@ -148,26 +139,88 @@ def _bump(case: Case, version: int, **changes: Any) -> Case:
     return case
 
 
-def policy_for(category: Category, risk_level: str) -> DeadlinePolicy | None:
-    """The most specific deadline policy: category + risk, then category, then risk, then default."""
-    candidates = DeadlinePolicy.objects.filter(
+def _policies(category: Category, risk_level: str) -> QuerySet[DeadlinePolicy]:
+    return DeadlinePolicy.objects.filter(
         Q(category=category) | Q(category__isnull=True), Q(risk_level=risk_level) | Q(risk_level="")
     )
+
+
+def _most_specific(candidates: Iterable[DeadlinePolicy]) -> DeadlinePolicy | None:
+    """Category + risk, then category, then risk, then the default."""
     return min(candidates, key=lambda p: (p.category_id is None, p.risk_level == ""), default=None)
+
+
+def policy_for(category: Category, risk_level: str) -> DeadlinePolicy | None:
+    """The most specific deadline policy: category + risk, then category, then risk, then default."""
+    return _most_specific(_policies(category, risk_level))
+
+
+# The calendar's exceptions read with the policy reach this far: as `exceptions_for`, enough for
+# (CALENDAR_AHEAD_DAYS - 30) / 3 working days; a policy of more reads its own window again.
+CALENDAR_AHEAD_DAYS = 400
+
+
+def deadline_rules(
+    category: Category, risk_level: str, start: datetime.datetime
+) -> tuple[DeadlinePolicy | None, Callable[[int], dict[datetime.date, bool]]]:
+    """The most specific policy and the calendar's exceptions from `start`, in one statement (intake and
+    assignment each set deadlines from both). The second is a function of the working days to count."""
+    first = timezone.localtime(start).date()
+    calendar = CalendarDay.objects.filter(
+        day__gte=first, day__lte=first + datetime.timedelta(days=CALENDAR_AHEAD_DAYS)
+    ).values_list(Value("c"), "day", "workday", *[Value(None, output_field=IntegerField())] * 5, Value(""))
+    calendar = calendar.order_by()  # a part of a UNION has no order of its own
+    policies = (
+        _policies(category, risk_level)
+        .order_by()
+        .values_list(
+            Value("p"),
+            Value(None, output_field=DateField()),
+            Value(None, output_field=BooleanField()),
+            "id",
+            "category_id",
+            "accept_days",
+            "sign_for_days",
+            "handle_days",
+            "risk_level",
+        )
+    )
+    exceptions: dict[datetime.date, bool] = {}
+    candidates = []
+    for kind, day, workday, pk, category_id, accept, sign, handle, risk in calendar.union(policies, all=True):
+        if kind == "c":
+            exceptions[day] = workday
+        else:
+            candidates.append(
+                DeadlinePolicy(
+                    id=pk,
+                    category_id=category_id,
+                    risk_level=risk,
+                    accept_days=accept,
+                    sign_for_days=sign,
+                    handle_days=handle,
+                )
+            )
+
+    def calendar_for(days: int) -> dict[datetime.date, bool]:
+        return exceptions if days * 3 + 30 <= CALENDAR_AHEAD_DAYS else exceptions_for(start, days)
+
+    return _most_specific(candidates), calendar_for
 
 
 def acceptance_due(category: Category, risk_level: str, start: datetime.datetime) -> datetime.datetime:
     """When a registered case must be accepted or rejected: the portal promises one working day."""
-    policy = policy_for(category, risk_level)
-    return add_working_days(start, policy.accept_days if policy else 1)
+    policy, calendar_for = deadline_rules(category, risk_level, start)
+    days = policy.accept_days if policy else 1
+    return add_working_days(start, days, calendar_for(days))
 
 
 def _deadlines(
     category: Category, risk_level: str, start: datetime.datetime
 ) -> tuple[datetime.datetime, datetime.datetime]:
-    policy = policy_for(category, risk_level)
+    policy, calendar_for = deadline_rules(category, risk_level, start)
     sign_days, handle_days = (policy.sign_for_days, policy.handle_days) if policy else (1, 30)
-    exceptions = exceptions_for(start, max(sign_days, handle_days))
+    exceptions = calendar_for(max(sign_days, handle_days))
     return add_working_days(start, sign_days, exceptions), add_working_days(start, handle_days, exceptions)
 
 
@@ -543,7 +596,7 @@ def case_intake(
         # What follows (the outbox's 重大, the answer's roles and allowed actions) reads what was just
         # written, not the database: the parties, and none of the rows a case gathers later.
         none: list[Any] = []
-        _in_hand(case, parties=party_rows, supervisions=none, assignments=none, coordination_requests=none)
+        access.hold_rows(case, parties=party_rows, supervisions=none, assignments=none, coordination_requests=none)
         links = list(related)
         if links:
             case.related.add(*links)
@@ -733,17 +786,22 @@ def case_sign_for(*, case: Case, actor: User, version: int, org: Org | None = No
     case = _lock(case)
     access.require_case(actor, case, "sign_for", version=version)
     assignment = _my_assignment(case, actor, org, [Assignment.Status.PENDING])
+    held = access.my_assignments(actor, case)
     now = clock.now()
     event = events.SignedFor(org=assignment.org.name, role=assignment.role)
     with workflow.atomic():
         Assignment.objects.filter(pk=assignment.pk, region_code=assignment.region_code).update(
             status=Assignment.Status.SIGNED, signed_by=actor, signed_at=now
         )
+        assignment.status, assignment.signed_by, assignment.signed_at = Assignment.Status.SIGNED, actor, now
         if assignment.role == Assignment.Role.LEAD:
-            return workflow.perform(case=case, event=event, actor=actor, version=version)
-        case = _bump(case, version)
-        events.append(case, event, actor=actor, at=now)
-        return case
+            case = workflow.perform(case=case, event=event, actor=actor, version=version)
+        else:
+            case = _bump(case, version)
+            events.append(case, event, actor=actor, at=now)
+    if held is not None:  # only the actor's assignment changed (and the case's state): the roles follow it
+        access.carry_case_roles(actor, case, version, held)
+    return case
 
 
 @catalogue.performs("return")
@@ -934,6 +992,7 @@ def coordination_request(*, case: Case, actor: User, to_org: Org, message: str) 
             at=now,
         )
     access.forget_case_roles(actor)
+    case.__dict__.pop("has_open_coordination", None)  # what the case's own read said of its requests
     return request
 
 
@@ -962,6 +1021,7 @@ def coordination_reply(
             case, events.CoordinationReplied(org=request.to_org.name, reply=reply.strip()), actor=actor, at=now
         )
     access.forget_case_roles(actor)
+    case.__dict__.pop("has_open_coordination", None)  # what the case's own read said of its requests
     request.reply, request.replied_at = reply.strip(), now
     return request
 
@@ -1857,6 +1917,7 @@ def ledger_steps(state: str, outcome: str) -> list[str] | None:
 
 
 def _party_rows(case: Case, parties: Sequence[PartyInput]) -> list[Party]:
+    case.__dict__.pop("has_contact_parties", None)  # what the case's own read said of its parties
     return [
         Party(
             case=case,

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zongzhi import access, inputs
+from zongzhi.accounts.backends import held_columns
 from zongzhi.accounts.models import Jurisdiction, Membership, Role, User
 from zongzhi.accounts.services import jurisdiction_grant, jurisdiction_revoke, membership_grant, membership_revoke
 from zongzhi.api_access import PERMISSIONS
@@ -254,8 +255,12 @@ def token_authenticate(request: HttpRequest, raw: str) -> ServiceToken | None:
         ServiceToken.objects.select_related("account__user", "account__org")
         .filter(key_hash=_hash(raw), revoked_at__isnull=True, expires_at__gt=now)
         .filter(account__active=True, account__user__is_active=True)
+        .annotate(**held_columns("account__user_id"))  # the account's memberships, as a session's user has them
         .first()
     )
+    if found is not None:
+        found.account.user.held_memberships = found.held_memberships  # type: ignore[attr-defined]
+        found.account.user.held_prefixes = found.held_prefixes  # type: ignore[attr-defined]
     request._service_token_checked = (raw, found)  # type: ignore[attr-defined]
     if found is None:
         audit_record(

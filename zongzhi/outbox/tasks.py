@@ -8,9 +8,10 @@ The calendar's own events (instalments due, last month's figures) are raised by 
 import datetime
 from typing import Any
 
+from django.db import connections
 from django.utils import timezone
 from django_tasks import task
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from zongzhi.outbox import notices, webhooks
 from zongzhi.outbox.models import Subscription
@@ -42,10 +43,19 @@ def dispatch_task() -> dict[str, Any]:
 
 
 def _waiting(before: datetime.datetime | None = None) -> bool:
-    rows = DBTaskResult.objects.filter(task_path=dispatch_task.module_path, status="READY")
+    """Whether a dispatch is queued to run by `before` (by now, or as soon as a worker is free, when
+    None: the queryset's `ready()`). Sent after every commit that wrote to the outbox, so its SQL is
+    written once here instead of built by the ORM each time."""
+    db = connections[DBTaskResult.objects.db]
+    table, moment = db.ops.quote_name(DBTaskResult._meta.db_table), db.ops.adapt_datetimefield_value
+    params: list[Any] = [dispatch_task.module_path, "READY", moment(before or timezone.now())]
+    soon = ""
     if before is None:
-        return rows.ready().exists()
-    return rows.filter(run_after__lte=before).exists()
+        soon, params = " OR run_after = %s", [*params, moment(get_date_max())]
+    sql = f"SELECT 1 FROM {table} WHERE task_path = %s AND status = %s AND (run_after <= %s{soon}) LIMIT 1"  # noqa: S608 - the task table's name
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
 
 
 def _schedule(at: datetime.datetime) -> None:
