@@ -336,7 +336,7 @@ BASELINE_REASONS: dict[str, str] = {
     "second half names no region, since an org's cases may be anywhere in its reach; on Citus it fans out, "
     "unless the org's reach becomes a list of prefixes",
     "scoped-outer-subquery": "the outer case query names the scope's prefixes, but its `id IN (SELECT … FROM "
-    "cases_x U0 …)` subquery (a work list's, a queue's, the API's text search on parties) does not repeat them",
+    "cases_x U0 …)` subquery (a work list's, the API's text search on parties) does not repeat them",
     "joins-without-region": "a join on `case_id` or a many-to-many without the region in the join "
     "(`select_related('agreement')`, the related cases, an ordering by the case): it needs a FilteredRelation, "
     "a through model with `region_code` or the region added to the join",

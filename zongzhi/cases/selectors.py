@@ -24,6 +24,7 @@ from zongzhi.cases.models import (
     Category,
     CoordinationRequest,
     CourtReferral,
+    FollowUp,
     Instalment,
     InstalmentPayment,
     MediationSession,
@@ -188,14 +189,6 @@ def queues_of(user: Any) -> list[str]:
     return [name for name in QUEUES if name in names]
 
 
-def queue_counts(user: Any, names: list[str]) -> dict[str, int]:
-    """The size of each of the user's queues `names`, one COUNT each; the user's own work is built once
-    for all of them (building its scope and work conditions again per queue cost more than the count's
-    round trip)."""
-    mine = my_cases(user)
-    return {name: queue(user, name, mine).count() for name in names}
-
-
 def work_q(user: Any) -> Q:
     """The cases that are the user's own work, not all they may read: their centers' (director, clerk),
     those they registered (首问), their orgs' (pushed, asked, referred to their court), and for a leader
@@ -227,9 +220,88 @@ def _org_overdue(orgs: frozenset[int], now: datetime.datetime) -> Q:
     return Q(pk__in=Assignment.objects.filter(late, org_id__in=orgs).values("case_id"))
 
 
-def _pending_referrals(orgs: frozenset[int], kind: str) -> Q:
+def _pending_referrals(orgs: frozenset[int], kind: str, within: Q) -> Q:
     referred = CourtReferral.objects.filter(court_id__in=orgs, kind=kind, result=CourtReferral.Result.PENDING)
-    return Q(pk__in=referred.values("case_id"))
+    return Q(pk__in=referred.filter(within).values("case_id"))
+
+
+@dataclass(frozen=True)
+class _Work:
+    """What a user's queues are built from, read once for all of them."""
+
+    orgs: frozenset[int]
+    by_org: bool  # a department's, committee's or court's user: their org's part of a case is their work
+    scope: access.Scope | None  # the jurisdiction that bounds everything they read; None when it does not
+
+    def within(self, field: str = "region_code") -> Q:
+        """A queue subquery's rows (supervisions, follow-ups, instalments …) within the user's scope.
+
+        Each case-side row carries its case's region code (docs/national.md), so for a user who reads
+        only inside their jurisdiction this changes no count: it names the region code the subquery's
+        rows are distributed on, as the case predicate does. A user whose orgs take pushed cases reads
+        cases anywhere in the orgs' reach, so theirs names none (the baseline's `jurisdiction-or`)."""
+        return Q() if self.scope is None else self.scope.q(field)
+
+
+def _work(user: Any) -> _Work:
+    orgs = access.org_ids_of(user)
+    centered = access.center_ids_of(user, Role.CENTER_DIRECTOR) | access.center_ids_of(user, Role.INTAKE_CLERK)
+    scope = access.scope_of(user)
+    return _Work(
+        orgs=orgs,
+        by_org=bool(orgs) and not centered and not access.roles_of(user) & {Role.LEADER},
+        scope=None if orgs or scope.is_empty else scope,
+    )
+
+
+def _queue_q(work: _Work, name: str) -> Q | None:
+    """The condition a queue puts on the user's own work (`my_cases`); None for a queue that is empty
+    for them (another role's, or one of an org they do not hold)."""
+    now = timezone.now()
+    if name == "to_accept":
+        return Q(state=State.REGISTERED)
+    if name == "to_assign":
+        return Q(state=State.ACCEPTED)
+    if name == "to_sign":
+        if not work.orgs:
+            return None
+        pending = Assignment.objects.filter(org_id__in=work.orgs, status=Assignment.Status.PENDING)
+        return Q(pk__in=pending.filter(work.within()).values("case_id"))
+    if name == "in_progress":
+        if work.by_org:  # signed for by the user's org and not finished (a co-handler's done part is not in progress)
+            signed = Assignment.objects.filter(org_id__in=work.orgs, status=Assignment.Status.SIGNED)
+            return Q(state__in=(State.ASSIGNED, State.IN_PROGRESS)) & Q(pk__in=signed.values("case_id"))
+        return Q(state__in=(State.IN_PROGRESS,))
+    if name == "to_close":
+        return Q(state__in=[State.RESOLVED, State.UNRESOLVED])
+    if name == "overdue":
+        if work.by_org:  # the org's own lateness: a sign-for or a handling deadline it let pass
+            return _org_overdue(work.orgs, now) & Q(state__in=OPEN_STATES)
+        return Q(state__in=OPEN_STATES, due_at__lt=now)
+    if name == "supervised":
+        open_ = Supervision.objects.filter(status=Supervision.Status.OPEN).filter(work.within())
+        if work.by_org:
+            open_ = open_.filter(target_org_id__in=work.orgs)
+        return Q(pk__in=open_.values("case_id"))
+    if name == "escalated":
+        return Q(escalations__gt=0, state__in=OPEN_STATES)
+    if name == "to_follow_up":  # closed, and no follow-up recorded yet
+        return Q(state=State.CLOSED) & ~Q(pk__in=FollowUp.objects.filter(work.within()).values("case_id"))
+    if name == "to_coordinate":  # coordination requests to the user's orgs that await their answer
+        if not work.orgs:
+            return None
+        asked = CoordinationRequest.objects.filter(to_org_id__in=work.orgs, replied_at__isnull=True)
+        return Q(pk__in=asked.filter(work.within()).values("case_id"))
+    if name in ("to_confirm", "referred"):
+        if not work.orgs:
+            return None
+        kind = CourtReferral.Kind.CONFIRMATION if name == "to_confirm" else CourtReferral.Kind.LITIGATION
+        return _pending_referrals(work.orgs, kind, work.within())
+    if name == "instalments_overdue":
+        late = Instalment.objects.filter(paid_on__isnull=True, due_on__lt=timezone.localdate())
+        late = late.filter(work.within(), work.within("agreement__region_code"))
+        return Q(pk__in=late.values("agreement__case_id"))
+    return None
 
 
 def queue(user: Any, name: str, mine: QuerySet[Case] | None = None) -> QuerySet[Case]:
@@ -237,48 +309,33 @@ def queue(user: Any, name: str, mine: QuerySet[Case] | None = None) -> QuerySet[
 
     `mine` is `my_cases(user)` when the caller already built it (several queues counted at once)."""
     cases = my_cases(user) if mine is None else mine
-    orgs = access.org_ids_of(user)
-    centered = access.center_ids_of(user, Role.CENTER_DIRECTOR) | access.center_ids_of(user, Role.INTAKE_CLERK)
-    by_org = bool(orgs) and not centered and not access.roles_of(user) & {Role.LEADER}
-    now = timezone.now()
-    if name == "to_accept":
-        return cases.filter(state=State.REGISTERED)
-    if name == "to_assign":
-        return cases.filter(state=State.ACCEPTED)
-    if name == "to_sign":
-        return cases.filter(assignments__org_id__in=orgs, assignments__status=Assignment.Status.PENDING).distinct()
-    if name == "in_progress":
-        mine = cases.filter(state__in=(State.ASSIGNED, State.IN_PROGRESS) if by_org else (State.IN_PROGRESS,))
-        if by_org:  # signed for by the user's org and not finished (a co-handler's done part is not in progress)
-            signed = Assignment.objects.filter(org_id__in=orgs, status=Assignment.Status.SIGNED)
-            return mine.filter(pk__in=signed.values("case_id"))
-        return mine
-    if name == "to_close":
-        return cases.filter(state__in=[State.RESOLVED, State.UNRESOLVED])
-    if name == "overdue":
-        if by_org:  # the org's own lateness: a sign-for or a handling deadline it let pass
-            return cases.filter(_org_overdue(orgs, now), state__in=OPEN_STATES)
-        return cases.filter(state__in=OPEN_STATES, due_at__lt=now)
-    if name == "supervised":
-        open_ = Supervision.objects.filter(status=Supervision.Status.OPEN)
-        if by_org:
-            open_ = open_.filter(target_org_id__in=orgs)
-        return cases.filter(pk__in=open_.values("case_id"))
-    if name == "escalated":
-        return cases.filter(escalations__gt=0, state__in=OPEN_STATES)
-    if name == "to_follow_up":
+    work = _work(user)
+    if name == "to_sign" and work.orgs:  # the list joins the pending assignments, as the case rows show them
+        pending = {"assignments__org_id__in": work.orgs, "assignments__status": Assignment.Status.PENDING}
+        return cases.filter(**pending).distinct()
+    if name == "to_follow_up" and work.scope is None:
         return cases.filter(state=State.CLOSED, follow_ups__isnull=True)
-    if name == "to_coordinate":  # coordination requests to the user's orgs that await their answer
-        asked = CoordinationRequest.objects.filter(to_org_id__in=orgs, replied_at__isnull=True)
-        return cases.filter(pk__in=asked.values("case_id"))
-    if name == "to_confirm":
-        return cases.filter(_pending_referrals(orgs, CourtReferral.Kind.CONFIRMATION))
-    if name == "referred":
-        return cases.filter(_pending_referrals(orgs, CourtReferral.Kind.LITIGATION))
-    if name == "instalments_overdue":
-        late = Instalment.objects.filter(paid_on__isnull=True, due_on__lt=timezone.localdate())
-        return cases.filter(pk__in=late.values("agreement__case_id"))
-    return cases.none()
+    condition = _queue_q(work, name)
+    return cases.none() if condition is None else cases.filter(condition)
+
+
+def queue_counts(user: Any, names: list[str]) -> dict[str, int]:
+    """The size of each of the user's queues `names`, as `queue(user, name).count()` answers it.
+
+    One statement for a user who reads within their jurisdiction: one COUNT … FILTER (WHERE <queue>)
+    per queue over their own work, each queue subquery naming the scope's region codes (`_Work.within`),
+    so the statement names the region code of every case-side table it reads (tests/sql_regions.py).
+    A department's, committee's or court's user reads cases anywhere in their orgs' reach (「in my
+    prefixes, or pushed to my org」): their queues are counted one COUNT each, the statements the
+    region baseline already knows, rather than one combined statement carrying the same debt."""
+    work = _work(user)
+    mine = my_cases(user)
+    if work.scope is None:
+        return {name: queue(user, name, mine).count() for name in names}
+    conditions = {name: _queue_q(work, name) for name in names}
+    counted = {name: Count("pk", filter=q) for name, q in conditions.items() if q is not None}
+    found = mine.aggregate(**counted) if counted else {}
+    return {name: int(found.get(name, 0)) for name in names}
 
 
 def instalments_overdue(user: Any, today: datetime.date) -> QuerySet[Instalment]:
@@ -392,9 +449,16 @@ def waiting_on(user: Any) -> list[Waiting]:
     cases = cases_visible(user).filter(center_id__in=centers, state__in=OPEN_STATES)
     desk = Waiting(holder=str(_("本中心")), org_code="")
     on_desk = cases.filter(Q(state__in=(State.REGISTERED, State.ACCEPTED)) | Q(awaiting_director=True))
-    desk.to_accept = on_desk.filter(state=State.REGISTERED).count()
-    desk.to_assign = on_desk.exclude(state=State.REGISTERED).count()
-    desk.overdue = on_desk.filter(due_at__lt=now).count()
+    on_desk_counts = on_desk.aggregate(  # one statement for the desk's three figures
+        to_accept=Count("pk", filter=Q(state=State.REGISTERED)),
+        to_assign=Count("pk", filter=~Q(state=State.REGISTERED)),
+        overdue=Count("pk", filter=Q(due_at__lt=now)),
+    )
+    desk.to_accept, desk.to_assign, desk.overdue = (
+        on_desk_counts["to_accept"],
+        on_desk_counts["to_assign"],
+        on_desk_counts["overdue"],
+    )
     rows = (
         Assignment.objects.filter(
             case__in=cases.filter(awaiting_director=False, state__in=(State.ASSIGNED, State.IN_PROGRESS)),
