@@ -147,10 +147,11 @@ def household_days_set(*, actor: Any, household: Household, summer_from: str, wi
     return household
 
 
-def _workers_by_grid(grid_ids: set[int]) -> dict[int, GridWorker]:
-    """The worker who takes over a household arriving in each grid: full-time first, then by code."""
+def _workers_by_grid(county: Region, grid_ids: set[int]) -> dict[int, GridWorker]:
+    """The worker who takes over a household arriving in each grid (of the county): full-time first, then by code."""
     chosen: dict[int, GridWorker] = {}
-    for worker in GridWorker.objects.filter(grid_id__in=grid_ids).order_by("grid_id", "-full_time", "code"):
+    workers = GridWorker.objects.filter(region_code__startswith=county.prefix, grid_id__in=grid_ids)
+    for worker in workers.order_by("grid_id", "-full_time", "code"):
         chosen.setdefault(worker.grid_id, worker)
     return chosen
 
@@ -170,11 +171,10 @@ def switch_county(county: Region, day: datetime.date) -> int:
         if not moving:
             return 0
         grids = Region.objects.in_bulk({target for _h, target in moving})
-        workers = _workers_by_grid(set(grids))
+        workers = _workers_by_grid(county, set(grids))
         moves, by_grid = [], defaultdict(list)
         for household, target in moving:
             grid = grids[target]
-            before = household.claimed_by
             after = workers.get(target) if household.claimed_by_id else None
             moves.append(
                 HouseholdMove(
@@ -184,7 +184,7 @@ def switch_county(county: Region, day: datetime.date) -> int:
                     else HouseholdMove.Season.WINTER,
                     from_grid_id=household.grid_id,
                     to_grid=grid,
-                    claimed_by_before=before,
+                    claimed_by_before_id=household.claimed_by_id,
                     claimed_by_after=after,
                     day=day,
                     at=now,
@@ -193,11 +193,14 @@ def switch_county(county: Region, day: datetime.date) -> int:
             household.grid, household.region_code = grid, grid.code
             household.claimed_by, household.claimed_grid = after, grid if after else None
             by_grid[grid.code].append(household.pk)
-        Household.objects.bulk_update(
+        # Rows of the county only (their codes before the switch), as the switch read them.
+        Household.objects.filter(region_code__startswith=county.prefix).bulk_update(
             [h for h, _t in moving], ["grid", "region_code", "claimed_by", "claimed_grid"], batch_size=500
         )
         for code, ids in by_grid.items():
-            Resident.objects.filter(household_id__in=ids).update(region_code=code)
+            Resident.objects.filter(region_code__startswith=county.prefix, household_id__in=ids).update(
+                region_code=code
+            )
         HouseholdMove.objects.bulk_create(moves, batch_size=500)
         audit_record(
             action=AuditEntry.Action.SEASONAL_SWITCH,

@@ -72,6 +72,12 @@ def residents_visible(scope: Scope) -> QuerySet[Resident]:
     return Resident.objects.filter(scope.q())
 
 
+def residents_with_households(scope: Scope) -> QuerySet[Resident]:
+    """Residents under the scope with their households, the join naming the household's region too
+    (a resident's code is its household's)."""
+    return residents_visible(scope).filter(scope.q("household__region_code")).select_related("household")
+
+
 # Residents by name: in code-point order of the name, then id. On PostgreSQL that is the btree of grid
 # 0006 on (name COLLATE "C", id), so a page of a common name is read off the index, from the cursor on.
 NAME_KEYS = ("name_c", "id")
@@ -93,7 +99,7 @@ def resident_search(scope: Scope, q: str, limit: int = 50) -> list[Resident]:
     Names come in code-point order (then id): the first `limit` matches, the same on both databases.
     """
     q = q.strip()
-    residents = residents_visible(scope).select_related("household")
+    residents = residents_with_households(scope)
     if not q:
         return []
     if len(normalize_resident_id(q)) == 18 and not resident_id_errors(q):
@@ -119,7 +125,8 @@ def resident_search(scope: Scope, q: str, limit: int = 50) -> list[Resident]:
 def claim_rate(scope: Scope) -> tuple[int, int]:
     """(claimed registered residents, registered residents) under the scope."""
     registered = residents_visible(scope).filter(registered=True)
-    return registered.filter(household__claimed_by__isnull=False).count(), registered.count()
+    claimed = registered.filter(scope.q("household__region_code"), household__claimed_by__isnull=False)
+    return claimed.count(), registered.count()
 
 
 def claim_rates_by_child(scope: Scope, region: Region) -> dict[str, tuple[int, int]]:
@@ -133,7 +140,8 @@ def claim_rates_by_child(scope: Scope, region: Region) -> dict[str, tuple[int, i
     grouped = inside.annotate(bucket=Substr("region_code", 1, length)).values("bucket")
     for row in grouped.annotate(n=Count("id")):
         result.setdefault(row["bucket"], [0, 0])[1] = row["n"]
-    for row in grouped.filter(household__claimed_by__isnull=False).annotate(n=Count("id")):
+    claimed = grouped.filter(scope.q("household__region_code"), household__claimed_by__isnull=False)
+    for row in claimed.annotate(n=Count("id")):
         result.setdefault(row["bucket"], [0, 0])[0] = row["n"]
     return {k: (v[0], v[1]) for k, v in result.items()}
 
@@ -161,7 +169,11 @@ def registry_by_child(scope: Scope, region: Region) -> dict[str, RegistryFigures
     """The registry figures of each child of `region` (of the region itself for a grid), keyed by
     prefix, in one grouped query over the residents inside the region."""
     length = codes.PREFIX_LENGTH[region.child_level or region.level]
-    inside = residents_visible(scope).filter(Scope(prefixes=(region.prefix,)).q())
+    here = Scope(prefixes=(region.prefix,))
+    # The households the claimed count joins are those of the region too (a resident's code is its household's).
+    inside = residents_visible(scope).filter(
+        here.q(), scope.q("household__region_code"), here.q("household__region_code")
+    )
     claimed = Q(registered=True, household__claimed_by__isnull=False)
     grouped = (
         inside.annotate(bucket=Substr("region_code", 1, length))
@@ -182,7 +194,7 @@ def unclaimed_households(scope: Scope) -> QuerySet[Household]:
 
 def resident_lookup(scope: Scope, *, id_number: str = "", phone: str = "", limit: int = 50) -> list[Resident]:
     """Residents under the scope with exactly this resident ID or this phone, through their blind indexes."""
-    residents = residents_visible(scope).select_related("household")
+    residents = residents_with_households(scope)
     if id_number.strip():
         residents = residents.filter(id_index=resident_id_index(id_number))
     if phone.strip():

@@ -203,7 +203,9 @@ def household_claim(*, actor: Any, household: Household, worker: GridWorker | No
                 defaults={"region_code": current.village.code, "holder": holder, "claimant": worker, "raised_at": now},
             )
             return conflict
-        Household.objects.filter(pk=current.pk).update(claimed_by=worker, claimed_grid=worker.grid, claimed_at=now)
+        Household.objects.filter(pk=current.pk, region_code=current.region_code).update(
+            claimed_by=worker, claimed_grid=worker.grid, claimed_at=now
+        )
         current.claimed_by, current.claimed_grid_id, current.claimed_at = worker, worker.grid_id, now
         household_claimed(current, worker)
     return current
@@ -225,7 +227,7 @@ def claim_conflict_resolve(*, actor: Any, conflict: ClaimConflict, winner: GridW
             claimed_by=winner, claimed_grid=winner.grid, claimed_at=now, grid=winner.grid, region_code=winner.grid.code
         )
         Resident.objects.filter(household_id=conflict.household_id).update(region_code=winner.grid.code)
-        ClaimConflict.objects.filter(pk=conflict.pk).update(
+        ClaimConflict.objects.filter(pk=conflict.pk, region_code=conflict.region_code).update(
             status=ClaimConflict.Status.RESOLVED, decided_by=actor, decided_at=now, winner=winner
         )
         audit_record(

@@ -67,7 +67,12 @@ def _household_page(request: HttpRequest, code: str, unmasked: dict[str, str] | 
     household = get_object_or_404(
         selectors.households_visible(scope).select_related("grid", "village", "claimed_by"), code=code
     )
-    residents = [(r, mask_resident_id(r.id_number), mask_phone(r.phone)) for r in household.residents.all()]
+    residents = [
+        (r, mask_resident_id(r.id_number), mask_phone(r.phone))
+        for r in household.residents.filter(
+            region_code=household.region_code, household__region_code=household.region_code
+        )
+    ]
     herder = household.herder and household.summer_grid_id and household.winter_grid_id
     return render(
         request,
@@ -205,7 +210,7 @@ def conflict_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_page(access.may_read_business)
 def resident_unmask(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
-    resident = get_object_or_404(selectors.residents_visible(access.scope_of(user)).select_related("household"), pk=pk)
+    resident = get_object_or_404(selectors.residents_with_households(access.scope_of(user)), pk=pk)
     try:
         id_number, phone = services.resident_unmask(
             actor=user, resident=resident, reason=request.POST.get("reason", ""), request=request
