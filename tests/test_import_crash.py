@@ -35,7 +35,7 @@ def committed(django_db_setup, django_db_blocker) -> Iterator[None]:  # type: ig
 def big_file(path: Path) -> Path:
     rows = []
     for i in range(ROWS):
-        birth = datetime.date(1960, 1, 1) + datetime.timedelta(days=i // 500)
+        birth = datetime.date(1947, 1, 1) + datetime.timedelta(days=i // 500)  # before the random IDs' 1950
         number = make_resident_id("152502", birth, 500 + i % 500)
         rows.append(
             [f"{PREFIX}{i // 4:05d}", "152502001001001", f"居民{i}", "户主" if i % 4 == 0 else "子女", "汉族", number]
