@@ -305,3 +305,39 @@ def test_logging_out_wipes_the_phone(
     page.goto(f"{url}/staff/field/app/")
     page.wait_for_url("**/staff/login/**")  # the server's session ended too
     context.close()
+
+
+def test_a_record_queued_while_a_sync_runs_goes_in_the_round_after(
+    playwright: Playwright, server: dict[str, str], orm: Callable, tmp_path: Path
+) -> None:
+    url = server["url"]
+    place: World = orm(lambda: field_phone.world(homes=2))
+    cookies = orm(lambda: logged_in(url, "demo-gridworker").cookies)
+    context = phone(playwright, tmp_path / "profile")
+    page = open_app(context, url, cookies)
+    page.wait_for_selector(f"li[data-household='{place.homes[1].code}']")
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:  # the first claim's request waits here; the rest go through
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/api/v1/field/sync", hold)
+    page.click(f"li[data-household='{place.homes[0].code}'] [data-claim]")
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 1, "the first claim's request never left the phone"
+    # The second claim is queued while the round that sends the first is under way.
+    page.click(f"li[data-household='{place.homes[1].code}'] [data-claim]")
+    page.click("[data-tab=queue]")
+    expect(page.locator("#queue li")).to_have_count(2)
+    held[0].continue_()
+    expect(page.locator("#queue li[data-state=done]")).to_have_count(2, timeout=30_000)
+    holders = orm(lambda: {h.code: h.claimed_by_id for h in place.homes if h.refresh_from_db() is None})
+    mine = orm(lambda: GridWorker.objects.get(user=place.worker).pk)
+    assert holders == {h.code: mine for h in place.homes}, holders
+    context.close()

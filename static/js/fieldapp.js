@@ -13,7 +13,8 @@
   var CHUNK = 256 * 1024;
   var db = null;
   var data = null; // the downloaded dataset
-  var syncing = false;
+  var syncing = null; // the round under way (a promise), if one is
+  var syncAgain = false;
 
   // ---- IndexedDB ------------------------------------------------------------------------------
 
@@ -531,9 +532,10 @@
 
   function syncAll() {
     // Offline (or a download that answered after the network went), nothing is tried: records stay queued.
-    if (syncing || !db || !navigator.onLine) return Promise.resolve();
-    syncing = true;
-    return all("records").then(function (records) {
+    if (!db || !navigator.onLine) return Promise.resolve();
+    // A record queued while a round runs (which read the queue before it) goes in the round after.
+    if (syncing) { syncAgain = true; return syncing; }
+    syncing = all("records").then(function (records) {
       var waiting = records.filter(function (r) { return r.state === "queued" || r.state === "uploading" || r.state === "sending"; });
       waiting.sort(function (a, b) { return a.created_at < b.created_at ? -1 : 1; });
       var chain = Promise.resolve();
@@ -544,10 +546,12 @@
     }, function (error) {
       notice(error.message === "login" ? T.login_again : T.offline);
     }).then(function () {
-      syncing = false;
+      syncing = null;
       drawQueue();
+      if (syncAgain) { syncAgain = false; return syncAll(); }
       if (navigator.onLine) return download();
     });
+    return syncing;
   }
 
   function choose(clientId, option) {
