@@ -28,7 +28,7 @@ from tests.http_client import HttpClient, logged_in
 from zongzhi.cases.models import Case
 from zongzhi.field.models import MobileVisit, SyncRecord, Visit
 from zongzhi.grid import services as grid_services
-from zongzhi.grid.models import GridWorker, Resident
+from zongzhi.grid.models import GridWorker, Household, Resident
 
 pytestmark = pytest.mark.browser
 T = TypeVar("T")
@@ -337,7 +337,11 @@ def test_a_record_queued_while_a_sync_runs_goes_in_the_round_after(
     expect(page.locator("#queue li")).to_have_count(2)
     held[0].continue_()
     expect(page.locator("#queue li[data-state=done]")).to_have_count(2, timeout=30_000)
-    holders = orm(lambda: {h.code: h.claimed_by_id for h in place.homes if h.refresh_from_db() is None})
+
+    def holders_now() -> dict[str, int | None]:
+        return {h.code: h.claimed_by_id for h in Household.objects.filter(pk__in=[h.pk for h in place.homes])}
+
+    holders = orm(holders_now)
     mine = orm(lambda: GridWorker.objects.get(user=place.worker).pk)
     assert holders == {h.code: mine for h in place.homes}, holders
     context.close()
