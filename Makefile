@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/zongzhi
 export DJANGO_SETTINGS_MODULE := zongzhi.settings
 
-.PHONY: run serve test setup setup-dev system-deps lint test-sqlite test-pg test-sql-regions bench clean
+.PHONY: run serve test setup setup-dev system-deps lint test-sqlite test-pg bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -66,38 +66,22 @@ test-sqlite: setup-dev
 	@echo "== pytest on SQLite"
 	env -u DATABASE_URL $(VENV)/bin/pytest -q
 
-# PostgreSQL runs when reachable; ZONGZHI_REQUIRE_PG=1 (set by .ci/run) makes it mandatory.
+# PostgreSQL runs when reachable; ZONGZHI_REQUIRE_PG=1 (set by .ci/run) makes it mandatory. The run
+# records every SQL template (server and command processes too) and fails on a statement on a
+# case-side table without its region code that is not a documented national read or on
+# tests/sql_region_baseline.txt (docs/national.md).
 test-pg: setup-dev
 	@if $(PY) scripts/pg_reachable.py "$(PG_URL)"; then \
-	  echo "== pytest on PostgreSQL ($(PG_URL))"; \
-	  DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q; \
-	elif [ "$$ZONGZHI_REQUIRE_PG" = 1 ]; then \
-	  echo "PostgreSQL at $(PG_URL) is not reachable and ZONGZHI_REQUIRE_PG=1"; exit 1; \
-	else \
-	  echo "!! SKIPPED the PostgreSQL run: nothing answers at $(PG_URL)"; \
-	fi
-
-# The covered modules run once more on PostgreSQL with every SQL template recorded (server processes
-# too); the session fails on a statement on a case-side table without its region code that is not a
-# documented national read or on tests/sql_region_baseline.txt (docs/national.md).
-SQL_REGION_TESTS := tests/test_sql_regions.py tests/test_case_lifecycle.py tests/test_case_handling.py \
-	tests/test_case_access.py tests/test_case_api.py tests/test_browser.py \
-	tests/test_grid_registry.py tests/test_field.py tests/test_field_sync.py tests/test_meetings.py \
-	tests/test_outbox_feed.py tests/test_sms_notices.py tests/test_dashboards.py tests/test_instalment_reminders.py \
-	tests/test_portal_apply.py tests/test_open311.py tests/test_exchange_inbound.py \
-	tests/test_township_cases.py tests/test_catalogue.py
-test-sql-regions: setup-dev
-	@if $(PY) scripts/pg_reachable.py "$(PG_URL)"; then \
-	  echo "== region predicates on case-side tables (PostgreSQL, $(SQL_REGION_TESTS))"; \
+	  echo "== pytest on PostgreSQL ($(PG_URL)), every SQL template recorded"; \
 	  rm -rf var/sql-record; \
-	  ZONGZHI_SQL_RECORD=$(CURDIR)/var/sql-record DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q $(SQL_REGION_TESTS); \
+	  ZONGZHI_SQL_RECORD=$(CURDIR)/var/sql-record DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q; \
 	elif [ "$$ZONGZHI_REQUIRE_PG" = 1 ]; then \
 	  echo "PostgreSQL at $(PG_URL) is not reachable and ZONGZHI_REQUIRE_PG=1"; exit 1; \
 	else \
-	  echo "!! SKIPPED the region-predicate check: nothing answers at $(PG_URL)"; \
+	  echo "!! SKIPPED the PostgreSQL run and its region-predicate check: nothing answers at $(PG_URL)"; \
 	fi
 
-test: lint test-sqlite test-pg test-sql-regions
+test: lint test-sqlite test-pg
 
 bench: setup-dev
 	$(PY) bench/run.py

@@ -142,7 +142,7 @@ def client_as(db) -> Callable[[str], Client]:  # type: ignore[no-untyped-def]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """With ZONGZHI_SQL_RECORD set (`make test-sql-regions`), fail on the application's statements that
+    """With ZONGZHI_SQL_RECORD set (`make test-pg`: the whole suite), fail on the application's statements that
     touch a case-side table without its region code, unless they are documented national reads or on
     the baseline of known debt (tests/sql_regions.py, docs/national.md)."""
     folder = os.environ.get(sqlrecord.ENV)

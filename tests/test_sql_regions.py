@@ -1,9 +1,9 @@
 """The region-predicate check (docs/national.md) flags what it should, and the recorder keeps no data.
 
-The check itself runs at the end of a session with ZONGZHI_SQL_RECORD set (`make test-sql-regions`);
-these tests show that it can fail: statements without their region predicate are flagged, those with
-one (or joined on it to a table that has one) are not, and the recorder of a real process writes the
-statement's template without the values it was given.
+The check itself runs at the end of a session with ZONGZHI_SQL_RECORD set (`make test-pg`: the whole
+suite on PostgreSQL); these tests show that it can fail: statements without their region predicate
+are flagged, those with one (or joined on it to a table that has one) are not, and the recorder of a
+real process writes the statement's template without the values it was given.
 """
 
 import os
@@ -159,6 +159,9 @@ def test_violations_skip_national_reads_the_tests_own_queries_and_the_baseline()
         IN_REGION: [("request /staff/cases/", "zongzhi/cases/selectors.py:90 cases_list")],
         national: [("command manage.py scheduler", "zongzhi/cases/deadlines.py:160 sweep")],
         'SELECT "cases_party"."id" FROM "cases_party"': [("test t", "tests/test_x.py:3 test_x")],
+        # A command with none of our frames (a test's `manage.py shell -c` cleanup, Django's own).
+        'DELETE FROM "grid_household" WHERE "grid_household"."id" IN (%s, …)': [("test t", "manage.py:12 main")],
+        'SELECT count(*) FROM "cases_case"': [("test t", "zongzhi/ops/backup.py:93 _counts")],
     }
     new, known = sql_regions.violations(statements, set())
     assert [v.statement for v in new] == [CASE_BY_ID] and not known
@@ -174,6 +177,17 @@ def test_violations_skip_national_reads_the_tests_own_queries_and_the_baseline()
 def test_normalising_blanks_literals_and_lengths_of_lists() -> None:
     sql = "SELECT id FROM cases_party WHERE name = '张三' AND id_index = 110105199001011234 AND id IN (%s, %s, %s)"
     assert sqlrecord.normalise(sql) == "SELECT id FROM cases_party WHERE name = %s AND id_index = %s AND id IN (%s, …)"
+    # A bulk update of two rows and of three is one shape (its batch size depends on what was waiting).
+    arm = 'WHEN ("outbox_event"."id" = %s) THEN %s'
+    two, three = (
+        f'UPDATE "outbox_event" SET "seq" = (CASE {" ".join([arm] * n)} ELSE NULL END)::bigint'
+        f' WHERE "outbox_event"."id" IN ({", ".join(["%s"] * n)})'
+        for n in (2, 3)
+    )
+    assert sqlrecord.normalise(two) == sqlrecord.normalise(three)
+    assert sqlrecord.normalise(two) == (
+        f'UPDATE "outbox_event" SET "seq" = (CASE {arm} … ELSE NULL END)::bigint WHERE "outbox_event"."id" IN (%s, …)'
+    )
 
 
 def test_the_recorder_of_a_real_process_keeps_templates_and_never_values(django_db_setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -41,14 +41,18 @@ _DIGITS = re.compile(r"\b\d{5,}\b")
 _SPACE = re.compile(r"\s+")
 _PLACEHOLDERS = re.compile(r"%s(?:\s*,\s*%s)+")
 _SAVEPOINT = re.compile(r'"s\d+_x\d+"')
+# A bulk update's `CASE WHEN (id = %s) THEN %s …` has one arm per row: any number of them is one shape.
+_CASE_ARMS = re.compile(r'(WHEN \("\w+"\."\w+" = %s\) THEN %s)(?: WHEN \("\w+"\."\w+" = %s\) THEN %s)+')
 
 
 def normalise(sql: str) -> str:
-    """One line per statement shape: literals blanked, `IN (%s, %s, …)` of any length the same."""
+    """One line per statement shape: literals blanked, `IN (%s, %s, …)` of any length the same, and a bulk
+    update's `CASE` of any number of rows."""
     sql = _STRING.sub("%s", sql)
     sql = _DIGITS.sub("%s", sql)
     sql = _SPACE.sub(" ", sql).strip()
     sql = _PLACEHOLDERS.sub("%s, …", sql)
+    sql = _CASE_ARMS.sub(r"\1 …", sql)
     return _SAVEPOINT.sub('"s_x"', sql)
 
 
