@@ -12,7 +12,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from zongzhi.cases.calendar import add_working_days, is_workday
-from zongzhi.cases.models import Assignment, Case, CaseEvent, Category, State
+from zongzhi.cases.models import Agreement, Assignment, Case, CaseEvent, Category, State
 from zongzhi.centers.models import Center, Org, Presence, Room
 from zongzhi.portal.models import Application, OpenDay
 from zongzhi.regions.models import Region
@@ -206,7 +206,9 @@ def progress(application: Application) -> Progress:
     """The public view of the applicant's case: state, citizen-facing timeline, next step, expected date."""
     case = application.case
     events = list(
-        CaseEvent.objects.filter(case=case, kind__in=list(PUBLIC_EVENTS)).order_by("id").values_list("kind", "at")
+        CaseEvent.objects.filter(case=case, region_code=case.region_code, kind__in=list(PUBLIC_EVENTS))
+        .order_by("id")
+        .values_list("kind", "at")
     )
     timeline = [(at, str(PUBLIC_EVENTS[kind])) for kind, at in events]
     last = events[-1][1] if events else case.registered_at
@@ -221,5 +223,5 @@ def progress(application: Application) -> Progress:
         can_add=open_now,
         can_withdraw=open_now,
         can_rate=case.state == State.CLOSED and application.rated_at is None,
-        has_agreement=hasattr(case, "agreement"),
+        has_agreement=Agreement.objects.filter(case=case, region_code=case.region_code).exists(),
     )

@@ -293,7 +293,7 @@ def application_add_material(
         raise ValidationError({"files": [_("案件已办结，不能再补充材料。")]})
     if not files:
         raise ValidationError({"files": [_("请选择要上传的文件。")]})
-    check_files(files, already=case.attachments.count())
+    check_files(files, already=case.attachments.filter(region_code=case.region_code).count())
     actor = portal_actor(case.region)
     with transaction.atomic():
         for upload in files:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zongzhi import crypto
-from zongzhi.cases.models import FollowUp
+from zongzhi.cases.models import Agreement, FollowUp
 from zongzhi.identity import mask_phone
 from zongzhi.portal import openday, selectors, services
 from zongzhi.portal.forms import ApplyForm, CodeForm, PhoneForm
@@ -320,12 +320,16 @@ def agreement(request: HttpRequest) -> HttpResponse:
     if application is None:
         return _not_found(request)
     phone = verified_phone(request)
-    agreement = getattr(application.case, "agreement", None)
+    case = application.case
+    agreement = Agreement.objects.filter(case=case, region_code=case.region_code).first()
     if phone is None or services.phone_index(phone) != application.phone_index or agreement is None:
         return _progress_page(request, application, receipt, [_("请先用申请时的手机号获取验证码并验证。")])
-    case = application.case
-    parties = [(p.get_role_display(), p.name) for p in case.parties.order_by("role", "id")]
-    lead = case.assignments.filter(role="lead").select_related("org").first()
+    parties = [
+        (p.get_role_display(), p.name) for p in case.parties.filter(region_code=case.region_code).order_by("role", "id")
+    ]
+    lead = (
+        case.assignments.filter(role="lead", region_code=case.region_code).select_related("org").order_by("id").first()
+    )
     return render(
         request,
         "portal/agreement.html",
