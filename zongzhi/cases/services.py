@@ -822,7 +822,9 @@ def case_return(*, case: Case, actor: User, version: int, reason: str, org: Org 
             return workflow.perform(case=case, event=event, actor=actor, version=version, changes={"due_at": None})
         if not reason.strip():
             raise ValidationError({"reason": [_("退回必须填写理由。")]})
-        Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.RETURNED, return_reason=reason)
+        Assignment.objects.filter(pk=assignment.pk, region_code=case.region_code).update(
+            status=Assignment.Status.RETURNED, return_reason=reason
+        )
         case = _bump(case, version)
         events.append(case, event, actor=actor, at=clock.now())
         return case
@@ -896,7 +898,9 @@ def case_lead_keep(*, case: Case, actor: User, version: int, handle_days: int | 
     due = add_working_days(now, handle_days) if handle_days is not None else case.due_at
     with transaction.atomic():
         if handle_days is not None:
-            Assignment.objects.filter(pk=lead.pk).update(deadline=due, handle_days=handle_days)
+            Assignment.objects.filter(pk=lead.pk, region_code=case.region_code).update(
+                deadline=due, handle_days=handle_days
+            )
         case = _bump(case, version, awaiting_director=False, due_at=due)
         events.append(
             case, events.LeadKept(org=lead.org.name, center=case.center.name, deadline=due), actor=actor, at=now
@@ -912,7 +916,7 @@ def co_handler_add(*, case: Case, actor: User, version: int, org: Org, handle_da
     _require_serving(case, "org", _("协办单位"), org)
     _handle_days(handle_days)
     live = [Assignment.Status.PENDING, Assignment.Status.SIGNED]
-    if case.assignments.filter(org=org, status__in=live).exists():
+    if case.assignments.filter(org=org, status__in=live, region_code=case.region_code).exists():
         raise ValidationError({"org": [_("“%(o)s”已在办理本案。") % {"o": org.name}]})
     now = clock.now()
     sign_due, _handle = _deadlines(case.category, case.risk_level, now)
@@ -1777,7 +1781,7 @@ def case_link(*, case: Case, other: Case, actor: User) -> Case:
     access.require_case(actor, case, "link")
     if other.pk == case.pk:
         raise ValidationError({"other": [_("不能把案件关联到它自己。")]})
-    if case.related.filter(pk=other.pk).exists():
+    if case.related.filter(pk=other.pk, region_code=other.region_code).exists():
         raise ValidationError({"other": [_("已关联案件 %(n)s。") % {"n": other.number}]})
     with transaction.atomic():
         case.related.add(other)
@@ -2004,7 +2008,10 @@ def case_import_history(
             {"outcome": [_("案件当前状态为“%(s)s”，台账无法改变它。") % {"s": State(case.state).label}]}
         )
     if since is None:
-        since = CaseEvent.objects.filter(case=case).aggregate(last=Max("at"))["last"] or case.registered_at
+        since = (
+            CaseEvent.objects.filter(case=case, region_code=case.region_code).aggregate(last=Max("at"))["last"]
+            or case.registered_at
+        )
     closed_at = ledger.closed_at or ledger.registered_at
     with transaction.atomic(), events.follow_once():
         for action in steps:
