@@ -91,6 +91,18 @@ def open_app(context: BrowserContext, url: str, cookies: dict[str, str]) -> Page
     return page
 
 
+def worker_phone(
+    playwright: Playwright, url: str, orm: Callable, tmp_path: Path, homes: int
+) -> tuple[World, BrowserContext, Page]:
+    """Fresh households in the demo grid worker's grid, and the worker's phone with them downloaded."""
+    place: World = orm(lambda: field_phone.world(homes=homes))
+    cookies = orm(lambda: logged_in(url, "demo-gridworker").cookies)
+    context = phone(playwright, tmp_path / "profile")
+    page = open_app(context, url, cookies)
+    page.wait_for_selector(f"li[data-household='{place.homes[-1].code}']")
+    return place, context, page
+
+
 def stored(page: Page) -> str:
     """Everything the app keeps in IndexedDB, as JSON (photos as their sizes)."""
     return str(
@@ -273,11 +285,7 @@ def test_logging_out_wipes_the_phone(
     playwright: Playwright, server: dict[str, str], orm: Callable, tmp_path: Path
 ) -> None:
     url = server["url"]
-    place: World = orm(lambda: field_phone.world(homes=1))
-    cookies = orm(lambda: logged_in(url, "demo-gridworker").cookies)
-    context = phone(playwright, tmp_path / "profile")
-    page = open_app(context, url, cookies)
-    page.wait_for_selector(f"li[data-household='{place.homes[0].code}']")
+    place, context, page = worker_phone(playwright, url, orm, tmp_path, homes=1)
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     # Claimed by a colleague after the phone downloaded it: the phone's claim stays open as a conflict.
     orm(lambda: grid_services.household_claim(actor=place.colleague, household=place.homes[0]))
@@ -310,12 +318,7 @@ def test_logging_out_wipes_the_phone(
 def test_a_record_queued_while_a_sync_runs_goes_in_the_round_after(
     playwright: Playwright, server: dict[str, str], orm: Callable, tmp_path: Path
 ) -> None:
-    url = server["url"]
-    place: World = orm(lambda: field_phone.world(homes=2))
-    cookies = orm(lambda: logged_in(url, "demo-gridworker").cookies)
-    context = phone(playwright, tmp_path / "profile")
-    page = open_app(context, url, cookies)
-    page.wait_for_selector(f"li[data-household='{place.homes[1].code}']")
+    place, context, page = worker_phone(playwright, server["url"], orm, tmp_path, homes=2)
     held: list[Any] = []
 
     def hold(route: Any) -> None:  # the first claim's request waits here; the rest go through
