@@ -21,6 +21,7 @@ def test_every_demo_user_holds_what_reading_their_memberships_apart_says(django_
     users = list(with_held(User.objects.all()))
     assert len(users) > 20
     assert any(access._held(u).prefixes for u in users) and any(access._held(u).centers for u in users)
+    assert any(access._held(u).reaches for u in users)
     for user in users:
         assert access._held(user) == _apart(user), user.username
     director = User.objects.get(username="demo-director")

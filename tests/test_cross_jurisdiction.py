@@ -23,6 +23,7 @@ from tests.conftest import DUOLUN, XILINHOT
 from tests.http_client import HttpClient, logged_in
 from tests.test_case_handling import in_progress
 from tests.test_case_lifecycle import register, who
+from zongzhi import access
 from zongzhi.accounts import services as accounts
 from zongzhi.accounts.models import Role, User
 from zongzhi.audit.models import AuditEntry
@@ -31,11 +32,13 @@ from zongzhi.cases.actions import ref_choices
 from zongzhi.cases.models import Assignment, Case, CoordinationRequest, State
 from zongzhi.centers.models import Org, ServiceArea
 from zongzhi.centers.services import service_area_add, service_area_remove
+from zongzhi.regions import codes
 from zongzhi.regions.models import Region
 
 LEAGUE_DEPT = "1525-D05"
 PARTNER = "152531-D05"  # Duolun 司法局, listed as serving Xilinhot while a test runs
 HELPER = "152531-D06"  # another Duolun department, listed for the coordination test
+REACHED = "152531-D08"  # another Duolun department, listed and taken off again by one test
 OTHER = "152531-D07"  # another Duolun department, never serving Xilinhot
 
 
@@ -146,6 +149,31 @@ def test_a_listed_partner_receives_the_case_and_sees_nothing_else_of_the_county(
     assert signed.status == 200 and signed.json()["state"] == "in_progress", signed.text[:500]
 
 
+def test_a_partner_keeps_reading_its_case_after_its_service_area_is_taken_off(base: str) -> None:
+    """Its reach (the codes its cases may lie in, named by every read of its users) is widened when an
+    area is listed and never narrowed: the case pushed to it while listed stays its to read and handle."""
+    org = Org.objects.get(code=REACHED)
+    area = service_area_add(actor=None, org=org, region=Region.objects.get(code=XILINHOT))
+    org.refresh_from_db()
+    assert org.reach_from <= "152502" and org.reach_to >= "152502999999999"
+    case = accepted()
+    director = logged_in(base, "demo-director")
+    pushed = director.post_json(
+        f"/api/v1/cases/{case.number}/actions/assign", {"lead": REACHED, "version": case.version}
+    )
+    assert pushed.status == 200, pushed.text[:500]
+    service_area_remove(actor=None, area=area)
+    org.refresh_from_db()
+    assert org.reach_from <= "152502" and org.reach_to >= "152502999999999"
+    liaison = logged_in(base, liaison_of(org).username)
+    sees_only(liaison, case.number, another_xilinhot_case(case))
+    queue = liaison.get("/api/v1/cases?queue=to_sign&region=152502&page_size=100").json()
+    assert [c["number"] for c in queue["results"]] == [case.number]
+    version = liaison.get(f"/api/v1/cases/{case.number}").json()["version"]
+    signed = liaison.post_json(f"/api/v1/cases/{case.number}/actions/sign_for", {"version": version})
+    assert signed.status == 200 and signed.json()["state"] == "in_progress", signed.text[:500]
+
+
 def test_the_league_departments_take_a_case_through_the_api(base: str) -> None:
     case = accepted()
     director = logged_in(base, "demo-director")
@@ -230,6 +258,19 @@ def test_league_departments_are_seeded_to_serve_every_county_and_the_choices_off
         .exclude(pk__in=own)
         .values_list("code", flat=True)
     )
+
+
+@pytest.mark.django_db
+def test_an_orgs_reach_is_its_county_and_its_service_areas() -> None:
+    """Every read of an org's user names one range of region codes: here the league for a league
+    department (serving the whole league), Duolun for a Duolun department, with their own jurisdiction."""
+    league = liaison_of(Org.objects.get(code=LEAGUE_DEPT))
+    assert access.reach_of(league) == ("1525", "152599999999999")
+    duolun = liaison_of(Org.objects.get(code=OTHER))
+    assert access.reach_of(duolun) == ("152531", "152531999999999")
+    leader = User.objects.get(username="demo-leader")
+    assert access.reach_of(leader) == codes.span(access.scope_of(leader).prefixes)
+    assert access.reach_of(User.objects.get(username="demo-sysadmin")) is None
 
 
 @pytest.mark.django_db

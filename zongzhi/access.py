@@ -15,6 +15,7 @@ from django.db.models import BigIntegerField, CharField, Prefetch, Q, Value, pre
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from zongzhi.accounts.backends import MEMBERSHIP_COLUMNS
 from zongzhi.accounts.models import ADMIN_ROLES, BUSINESS_ROLES, Role
 from zongzhi.cases import catalogue, workflow
 from zongzhi.cases.models import Assignment, CoordinationRequest, CourtReferral, Supervision
@@ -54,6 +55,7 @@ class Held:
     orgs: frozenset[tuple[str, int]]  # (role, org id)
     centers: frozenset[tuple[str, int]]  # (role, center id)
     prefixes: frozenset[str]  # the region-code prefixes of the user's jurisdictions (read with the memberships)
+    reaches: frozenset[tuple[int, str, str]]  # (org id, low, high): the region codes each org may be given cases of
 
 
 def _held(user: Any) -> Held:
@@ -65,29 +67,43 @@ def _held(user: Any) -> Held:
         else:
             held, prefixes = _memberships_and_prefixes(user)
         cached = Held(
-            roles=frozenset(r for r, _o, _c in held),
-            orgs=frozenset((r, o) for r, o, _c in held if o is not None),
-            centers=frozenset((r, c) for r, _o, c in held if c is not None),
+            roles=frozenset(r for r, _o, _c, *_reach in held),
+            orgs=frozenset((r, o) for r, o, _c, *_reach in held if o is not None),
+            centers=frozenset((r, c) for r, _o, c, *_reach in held if c is not None),
             prefixes=frozenset(prefixes),
+            reaches=frozenset(_org_reach(o, *reach) for _r, o, _c, *reach in held if o is not None),
         )
         user._zongzhi_held = cached
     return cached
 
 
+def _org_reach(org: int, county_code: str | None, reach_from: str | None, reach_to: str | None) -> tuple[int, str, str]:
+    """(org, low, high): the range of region codes of every case the org may be pushed, asked or referred.
+
+    Its own county (`centers.selectors.org_serves`), a court its county's cases, and the service areas it
+    ever had (`Org.reach_from`/`reach_to`, kept after an area is removed: its cases stay with it)."""
+    low, high = codes.span([(county_code or "")[:6]])
+    if reach_from and reach_to:
+        low, high = min(low, reach_from), max(high, reach_to)
+    return org, low, high
+
+
 def _memberships_and_prefixes(user: Any) -> tuple[list[tuple[Any, ...]], list[str]]:
-    """Memberships and jurisdictions in one statement: every staff request needs both."""
-    memberships = user.memberships.values_list(
-        Value("m", output_field=CharField()), "role", "org_id", "center_id", Value("", output_field=CharField())
-    )
+    """Memberships (with their org's reach) and jurisdictions in one statement: every staff request needs both."""
+    text: CharField[str, str] = CharField()
+    memberships = user.memberships.values_list(Value("m", output_field=text), *MEMBERSHIP_COLUMNS, Value("", text))
     jurisdictions = user.jurisdictions.values_list(
-        Value("j", output_field=CharField()),
-        Value("", output_field=CharField()),
+        Value("j", output_field=text),
+        Value("", output_field=text),
         Value(None, output_field=BigIntegerField()),
         Value(None, output_field=BigIntegerField()),
+        Value("", output_field=text),
+        Value("", output_field=text),
+        Value("", output_field=text),
         "prefix",
     )
     rows = list(memberships.union(jurisdictions, all=True))
-    return [(r, o, c) for kind, r, o, c, _p in rows if kind == "m"], [p for kind, *_m, p in rows if kind == "j"]
+    return [tuple(m) for kind, *m, _p in rows if kind == "m"], [p for kind, *_m, p in rows if kind == "j"]
 
 
 def roles_of(user: Any) -> frozenset[str]:
@@ -225,18 +241,43 @@ def supervised_center_ids(user: Any) -> frozenset[int]:
     return center_ids_of(user, Role.CENTER_DIRECTOR) | center_ids_of(user, Role.INTAKE_CLERK)
 
 
+def reach_of(user: Any) -> tuple[str, str] | None:
+    """The one range [low, high] of region codes that holds every case the user may read (`cases_q`):
+    their jurisdictions' prefixes (with a business role) and the reach of each org they handle cases
+    for (`_org_reach`); None when they read no case.
+
+    It changes no answer: "pushed to my org" is bounded by it too, so each case-side statement of a
+    department's, committee's or court's user names the region code it is distributed on."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    spans = [codes.span(scope_of(user).prefixes)] if scope_of(user).prefixes else []
+    orgs = org_ids_of(user)
+    spans += [(low, high) for org, low, high in _held(user).reaches if org in orgs]
+    if not spans:
+        return None
+    return min(low for low, _high in spans), max(high for _low, high in spans)
+
+
+def reach_q(user: Any, field: str = "region_code") -> Q:
+    """Rows whose `field` lies in the user's reach (`reach_of`); none when they have none."""
+    return codes.range_q(reach_of(user), field)
+
+
 def cases_q(user: Any) -> Q:
-    """The cases a user may see: inside their jurisdiction, or pushed, put or referred to one of their orgs."""
+    """The cases a user may see: inside their jurisdiction, or pushed, put or referred to one of their
+    orgs, all of them within the user's reach (`reach_q`)."""
     q = Q(pk__in=[])
     if roles_of(user) & BUSINESS_ROLES:
         q |= scope_of(user).q()
     orgs = org_ids_of(user)
     if orgs:
+        within = reach_q(user)
         live = [Assignment.Status.PENDING, Assignment.Status.SIGNED, Assignment.Status.DONE]
-        q |= Q(pk__in=Assignment.objects.filter(org_id__in=orgs, status__in=live).values("case_id"))
-        q |= Q(pk__in=CoordinationRequest.objects.filter(to_org_id__in=orgs).values("case_id"))
-        # A court reads what was referred to it (诉调对接, 司法确认), wherever the case lies.
-        q |= Q(pk__in=CourtReferral.objects.filter(court_id__in=orgs).values("case_id"))
+        q |= Q(pk__in=Assignment.objects.filter(within, org_id__in=orgs, status__in=live).values("case_id"))
+        q |= Q(pk__in=CoordinationRequest.objects.filter(within, to_org_id__in=orgs).values("case_id"))
+        # A court reads what was referred to it (诉调对接, 司法确认), wherever in its reach the case lies.
+        q |= Q(pk__in=CourtReferral.objects.filter(within, court_id__in=orgs).values("case_id"))
+        q &= within
     return q
 
 

@@ -22,8 +22,12 @@ class JsonRows(Aggregate):
         return self.as_sql(compiler, connection, template=template, **extra)
 
 
+# A membership as `access._held` reads it: the role, where it is held, and the org's reach (`access._org_reach`).
+MEMBERSHIP_COLUMNS = ("role", "org_id", "center_id", "org__region_code", "org__reach_from", "org__reach_to")
+
+
 def held_columns(user: str = "pk") -> dict[str, Subquery]:
-    """The user's memberships (role, org, center) and jurisdictions (prefix) as two JSON texts, for a
+    """The user's memberships (`MEMBERSHIP_COLUMNS`) and jurisdictions (prefix) as two JSON texts, for a
     query whose column `user` is the user's id (NULL when the user has none)."""
 
     def rows(model: type[Membership] | type[Jurisdiction], *columns: str) -> Subquery:
@@ -31,7 +35,7 @@ def held_columns(user: str = "pk") -> dict[str, Subquery]:
         return Subquery(mine.annotate(rows=JsonRows(*columns)).values("rows"), output_field=TextField())
 
     return {
-        "held_memberships": rows(Membership, "role", "org_id", "center_id"),
+        "held_memberships": rows(Membership, *MEMBERSHIP_COLUMNS),
         "held_prefixes": rows(Jurisdiction, "prefix"),
     }
 

@@ -86,7 +86,7 @@ def ref_choices(kind: str, case: Case, user: User) -> list[tuple[str, str]]:
         return [(str(r.pk), r.name) for r in rooms]
     if kind == "coordination":
         asked = CoordinationRequest.objects.filter(
-            case=case, to_org_id__in=access.org_ids_of(user), replied_at__isnull=True
+            case=case, region_code=case.region_code, to_org_id__in=access.org_ids_of(user), replied_at__isnull=True
         ).select_related("from_org")
         return [(str(r.pk), f"{r.from_org.name}：{r.message[:30]}") for r in asked]
     if kind in ("supervision_open", "supervision_replied"):

@@ -205,7 +205,8 @@ def list_cases(
     _business(request)
     user = _user(request)
     cases = selectors.queue(user, queue) if queue else selectors.cases_visible(user)
-    cases = selectors.cases_filtered(cases, selectors.Filters(q, state, category, risk, channel, region, since, until))
+    filters = selectors.Filters(q, state, category, risk, channel, region, since, until)
+    cases = selectors.cases_filtered(cases, filters, user)
     return paged(selectors.list_rows(cases), keys=("-id",), cursor=cursor, limit=limit, show=case_row)
 
 

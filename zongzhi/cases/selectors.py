@@ -18,6 +18,7 @@ from zongzhi import access
 from zongzhi.accounts.models import Role
 from zongzhi.cases.models import (
     OPEN_STATES,
+    Agreement,
     Assignment,
     Case,
     CaseEvent,
@@ -38,6 +39,7 @@ from zongzhi.grid.models import Resident
 from zongzhi.grid.selectors import resident_id_index
 from zongzhi.outbox.clock import reminder_key
 from zongzhi.outbox.models import Event
+from zongzhi.regions import codes
 
 
 def cases_visible(user: Any) -> QuerySet[Case]:
@@ -111,8 +113,10 @@ def _in_county(rows: Any, county: str) -> Any:
 
 def case_get(user: Any, number: str, *, related: tuple = PAGE_RELATED) -> Case:
     """One case with what its page (or the API body) shows; 404 whether missing or not the user's."""
-    cases = cases_visible(user).select_related("category", "region", "center", "owner", "agreement")
-    cases = cases.prefetch_related(*in_county(related, number[:6]))
+    county = number[:6]  # the agreement is prefetched, not joined, so that its read names the county too
+    cases = cases_visible(user).select_related("category", "region", "center", "owner")
+    agreement = Prefetch("agreement", queryset=Agreement.objects.filter(region_code__startswith=county))
+    cases = cases.prefetch_related(agreement, *in_county(related, county))
     return get_object_or_404(cases, by_number(number))
 
 
@@ -200,9 +204,10 @@ def work_q(user: Any) -> Q:
         q |= Q(center_id__in=centers)
     orgs = access.org_ids_of(user)
     if orgs:
-        q |= Q(pk__in=Assignment.objects.filter(org_id__in=orgs).values("case_id"))
-        q |= Q(pk__in=CoordinationRequest.objects.filter(to_org_id__in=orgs).values("case_id"))
-        q |= Q(pk__in=CourtReferral.objects.filter(court_id__in=orgs).values("case_id"))
+        within = access.reach_q(user)
+        q |= Q(pk__in=Assignment.objects.filter(within, org_id__in=orgs).values("case_id"))
+        q |= Q(pk__in=CoordinationRequest.objects.filter(within, to_org_id__in=orgs).values("case_id"))
+        q |= Q(pk__in=CourtReferral.objects.filter(within, court_id__in=orgs).values("case_id"))
     if roles & {Role.LEADER, Role.GRID_WORKER}:
         q |= access.scope_of(user).q()
     return q
@@ -213,11 +218,11 @@ def my_cases(user: Any) -> QuerySet[Case]:
     return cases_visible(user).filter(work_q(user))
 
 
-def _org_overdue(orgs: frozenset[int], now: datetime.datetime) -> Q:
+def _org_overdue(orgs: frozenset[int], now: datetime.datetime, within: Q) -> Q:
     late = Q(status=Assignment.Status.PENDING, sign_for_due__lt=now) | Q(
         status=Assignment.Status.SIGNED, deadline__lt=now
     )
-    return Q(pk__in=Assignment.objects.filter(late, org_id__in=orgs).values("case_id"))
+    return Q(pk__in=Assignment.objects.filter(late, within, org_id__in=orgs).values("case_id"))
 
 
 def _pending_referrals(orgs: frozenset[int], kind: str, within: Q) -> Q:
@@ -232,15 +237,15 @@ class _Work:
     orgs: frozenset[int]
     by_org: bool  # a department's, committee's or court's user: their org's part of a case is their work
     scope: access.Scope | None  # the jurisdiction that bounds everything they read; None when it does not
+    reach: tuple[str, str] | None  # the range of region codes of everything they read (`access.reach_of`)
 
     def within(self, field: str = "region_code") -> Q:
-        """A queue subquery's rows (supervisions, follow-ups, instalments …) within the user's scope.
+        """A queue subquery's rows (supervisions, follow-ups, instalments …) within what the user reads.
 
-        Each case-side row carries its case's region code (docs/national.md), so for a user who reads
-        only inside their jurisdiction this changes no count: it names the region code the subquery's
-        rows are distributed on, as the case predicate does. A user whose orgs take pushed cases reads
-        cases anywhere in the orgs' reach, so theirs names none (the baseline's `jurisdiction-or`)."""
-        return Q() if self.scope is None else self.scope.q(field)
+        Each case-side row carries its case's region code (docs/national.md), so this changes no count:
+        it names the region code the subquery's rows are distributed on, as the case predicate does.
+        For a user whose orgs take pushed cases, anywhere in the orgs' reach, it is that reach."""
+        return codes.range_q(self.reach, field) if self.scope is None else self.scope.q(field)
 
 
 def _work(user: Any) -> _Work:
@@ -251,6 +256,7 @@ def _work(user: Any) -> _Work:
         orgs=orgs,
         by_org=bool(orgs) and not centered and not access.roles_of(user) & {Role.LEADER},
         scope=None if orgs or scope.is_empty else scope,
+        reach=access.reach_of(user),
     )
 
 
@@ -269,14 +275,14 @@ def _queue_q(work: _Work, name: str) -> Q | None:
         return Q(pk__in=pending.filter(work.within()).values("case_id"))
     if name == "in_progress":
         if work.by_org:  # signed for by the user's org and not finished (a co-handler's done part is not in progress)
-            signed = Assignment.objects.filter(org_id__in=work.orgs, status=Assignment.Status.SIGNED)
+            signed = Assignment.objects.filter(work.within(), org_id__in=work.orgs, status=Assignment.Status.SIGNED)
             return Q(state__in=(State.ASSIGNED, State.IN_PROGRESS)) & Q(pk__in=signed.values("case_id"))
         return Q(state__in=(State.IN_PROGRESS,))
     if name == "to_close":
         return Q(state__in=[State.RESOLVED, State.UNRESOLVED])
     if name == "overdue":
         if work.by_org:  # the org's own lateness: a sign-for or a handling deadline it let pass
-            return _org_overdue(work.orgs, now) & Q(state__in=OPEN_STATES)
+            return _org_overdue(work.orgs, now, work.within()) & Q(state__in=OPEN_STATES)
         return Q(state__in=OPEN_STATES, due_at__lt=now)
     if name == "supervised":
         open_ = Supervision.objects.filter(status=Supervision.Status.OPEN).filter(work.within())
@@ -312,9 +318,7 @@ def queue(user: Any, name: str, mine: QuerySet[Case] | None = None) -> QuerySet[
     work = _work(user)
     if name == "to_sign" and work.orgs:  # the list joins the pending assignments, as the case rows show them
         pending = {"assignments__org_id__in": work.orgs, "assignments__status": Assignment.Status.PENDING}
-        return cases.filter(**pending).distinct()
-    if name == "to_follow_up" and work.scope is None:
-        return cases.filter(state=State.CLOSED, follow_ups__isnull=True)
+        return cases.filter(work.within("assignments__region_code"), **pending).distinct()
     condition = _queue_q(work, name)
     return cases.none() if condition is None else cases.filter(condition)
 
@@ -322,16 +326,12 @@ def queue(user: Any, name: str, mine: QuerySet[Case] | None = None) -> QuerySet[
 def queue_counts(user: Any, names: list[str]) -> dict[str, int]:
     """The size of each of the user's queues `names`, as `queue(user, name).count()` answers it.
 
-    One statement for a user who reads within their jurisdiction: one COUNT … FILTER (WHERE <queue>)
-    per queue over their own work, each queue subquery naming the scope's region codes (`_Work.within`),
-    so the statement names the region code of every case-side table it reads (tests/sql_regions.py).
-    A department's, committee's or court's user reads cases anywhere in their orgs' reach (「in my
-    prefixes, or pushed to my org」): their queues are counted one COUNT each, the statements the
-    region baseline already knows, rather than one combined statement carrying the same debt."""
+    One statement: one COUNT … FILTER (WHERE <queue>) per queue over their own work, each queue
+    subquery naming the region codes the user reads (`_Work.within`: the scope's prefixes, or the reach
+    of a department's, committee's or court's user), so the statement names the region code of every
+    case-side table it reads (tests/sql_regions.py)."""
     work = _work(user)
     mine = my_cases(user)
-    if work.scope is None:
-        return {name: queue(user, name, mine).count() for name in names}
     conditions = {name: _queue_q(work, name) for name in names}
     counted = {name: Count("pk", filter=q) for name, q in conditions.items() if q is not None}
     found = mine.aggregate(**counted) if counted else {}
@@ -340,13 +340,20 @@ def queue_counts(user: Any, names: list[str]) -> dict[str, int]:
 
 def instalments_overdue(user: Any, today: datetime.date) -> QuerySet[Instalment]:
     """分期逾期: the user's cases' instalments past due and not paid in full, the longest overdue first."""
+    reach = access.reach_of(user)  # each case-side table read and joined names the codes the user reads
+    within = [
+        codes.range_q(reach, f) for f in ("region_code", "agreement__region_code", "agreement__case__region_code")
+    ]
     return (
         Instalment.objects.filter(paid_on__isnull=True, due_on__lt=today, agreement__case__in=my_cases(user))
+        .filter(*within)
         .exclude(agreement__case__state=State.WITHDRAWN)
         .select_related("agreement__case__center")
         .prefetch_related(
-            Prefetch("agreement__case__parties", queryset=Party.objects.order_by("role", "id")),
-            "payments",
+            Prefetch(
+                "agreement__case__parties", queryset=Party.objects.filter(codes.range_q(reach)).order_by("role", "id")
+            ),
+            Prefetch("payments", queryset=InstalmentPayment.objects.filter(codes.range_q(reach))),
         )
         .order_by("due_on", "id")
     )
@@ -365,7 +372,7 @@ def referrals_pending(user: Any) -> QuerySet[CourtReferral]:
         return CourtReferral.objects.none()
     return (
         CourtReferral.objects.filter(court_id__in=orgs, result=CourtReferral.Result.PENDING)
-        .filter(case__in=cases_visible(user))
+        .filter(access.reach_q(user), access.reach_q(user, "case__region_code"), case__in=cases_visible(user))
         .select_related("case", "court", "case__category")
         .order_by("referred_at", "id")
     )
@@ -388,17 +395,19 @@ def sessions_of_week(user: Any, monday: datetime.date) -> tuple[list[RoomBooking
     or recorded by them), within what they may read."""
     start, end = _week_bounds(monday)
     orgs = access.org_ids_of(user)
-    mine = Assignment.objects.filter(org_id__in=orgs, status__in=[*LIVE, Assignment.Status.DONE]).values("case_id")
+    within = access.reach_q(user)
+    live = [*LIVE, Assignment.Status.DONE]
+    mine = Assignment.objects.filter(within, org_id__in=orgs, status__in=live).values("case_id")
     readable = cases_visible(user)
     bookings = (
-        RoomBooking.objects.filter(starts_at__lt=end, ends_at__gt=start, case__in=readable)
-        .filter(Q(case_id__in=mine) | Q(booked_by_id=user.pk))
+        RoomBooking.objects.filter(within, starts_at__lt=end, ends_at__gt=start, case__in=readable)
+        .filter(Q(case_id__in=mine) | Q(booked_by_id=user.pk), access.reach_q(user, "case__region_code"))
         .select_related("room__center", "case")
         .order_by("starts_at", "id")
     )
     sessions = (
-        MediationSession.objects.filter(held_at__gte=start, held_at__lt=end, case__in=readable)
-        .filter(Q(case_id__in=mine) | Q(recorded_by_id=user.pk))
+        MediationSession.objects.filter(within, held_at__gte=start, held_at__lt=end, case__in=readable)
+        .filter(Q(case_id__in=mine) | Q(recorded_by_id=user.pk), access.reach_q(user, "case__region_code"))
         .select_related("room", "case")
         .order_by("held_at", "id")
     )
@@ -461,6 +470,7 @@ def waiting_on(user: Any) -> list[Waiting]:
     )
     rows = (
         Assignment.objects.filter(
+            access.reach_q(user),
             case__in=cases.filter(awaiting_director=False, state__in=(State.ASSIGNED, State.IN_PROGRESS)),
             role=Assignment.Role.LEAD,
             status__in=LIVE,
@@ -502,8 +512,11 @@ class Filters:
     until: datetime.date | None = None
 
 
-def _search(cases: QuerySet[Case], q: str) -> QuerySet[Case]:
-    """Chinese substring search: trigram index for 3+ characters, scoped LIKE for 1–2 (names)."""
+def _search(cases: QuerySet[Case], q: str, within: Q) -> QuerySet[Case]:
+    """Chinese substring search: trigram index for 3+ characters, scoped LIKE for 1–2 (names).
+
+    `within` is the reader's reach (`access.reach_q`): the subqueries over cases and parties name the
+    region codes the outer list reads, so they stay on its shards."""
     q = q.strip()
     if not q:
         return cases
@@ -513,19 +526,19 @@ def _search(cases: QuerySet[Case], q: str) -> QuerySet[Case]:
             matched = Case.objects.extra(  # parameterised; FTS5 needs MATCH
                 where=["cases_case.id IN (SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s)"],
                 params=[phrase],
-            ).values("id")
+            )
         else:
             matched = Case.objects.extra(  # parameterised; same expression as the GIN index
                 where=["(cases_case.number || ' ' || cases_case.title || ' ' || cases_case.description) ILIKE %s"],
                 params=[f"%{_escape_like(q)}%"],
-            ).values("id")
-        by_party = Party.objects.filter(name__contains=q).values("case_id")
-        return cases.filter(Q(pk__in=matched) | Q(pk__in=by_party) | Q(number=q))
+            )
+        by_party = Party.objects.filter(within, name__contains=q).values("case_id")
+        return cases.filter(Q(pk__in=matched.filter(within).values("id")) | Q(pk__in=by_party) | Q(number=q))
     # One or two characters (most names): the scoped set is small enough to scan.
     return cases.filter(
         Q(title__contains=q)
         | Q(description__contains=q)
-        | Q(pk__in=Party.objects.filter(name__contains=q).values("case_id"))
+        | Q(pk__in=Party.objects.filter(within, name__contains=q).values("case_id"))
     )
 
 
@@ -533,7 +546,8 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def cases_filtered(cases: QuerySet[Case], filters: Filters) -> QuerySet[Case]:
+def cases_filtered(cases: QuerySet[Case], filters: Filters, user: Any) -> QuerySet[Case]:
+    """`cases` (what `user` reads) narrowed by the list's filters and its text search."""
     if filters.state:
         cases = cases.filter(state=filters.state)
     if filters.category:
@@ -548,7 +562,7 @@ def cases_filtered(cases: QuerySet[Case], filters: Filters) -> QuerySet[Case]:
         cases = cases.filter(registered_at__date__gte=filters.since)
     if filters.until:
         cases = cases.filter(registered_at__date__lte=filters.until)
-    return _search(cases, filters.q)
+    return _search(cases, filters.q, access.reach_q(user))
 
 
 def for_list(cases: QuerySet[Case]) -> QuerySet[Case]:

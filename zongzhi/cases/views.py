@@ -53,7 +53,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         region=request.GET.get("region", ""),
     )
     cases = selectors.queue(user, queue) if queue in selectors.QUEUES else selectors.cases_visible(user)
-    cases = selectors.list_rows(selectors.cases_filtered(cases, filters))
+    cases = selectors.list_rows(selectors.cases_filtered(cases, filters, user))
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     mine = selectors.queues_of(user)  # the user's own queues, counted (a judge's are not the county's)
     if queue in selectors.QUEUES and queue not in mine:

@@ -81,6 +81,11 @@ class Org(models.Model):
     mediator_name = models.CharField(_("品牌调解员"), max_length=50, blank=True)
     domains = models.ManyToManyField(DisputeDomain, blank=True, related_name="orgs", verbose_name=_("擅长领域"))
     political_legal = models.BooleanField(_("政法单位"), default=False)
+    # The range of region codes the org's service areas ever covered ("" when it never had one): widened
+    # by `service_area_add`, never narrowed, since cases pushed there stay the org's to read. With its
+    # own county it bounds every case the org may be pushed, asked or referred (`access.reach_of`).
+    reach_from = models.CharField(_("跨辖区服务范围起"), max_length=15, blank=True, default="")
+    reach_to = models.CharField(_("跨辖区服务范围止"), max_length=15, blank=True, default="")
 
     class Meta:
         verbose_name = _("单位")

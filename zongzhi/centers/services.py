@@ -11,6 +11,7 @@ from zongzhi import access
 from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
 from zongzhi.centers.models import Center, Org, Presence, ServiceArea
+from zongzhi.regions import codes
 from zongzhi.regions.models import Region
 
 
@@ -67,6 +68,7 @@ def service_area_add(*, actor: Any, org: Org, region: Region, request: HttpReque
     with transaction.atomic():
         area, created = ServiceArea.objects.get_or_create(org=org, region=region, defaults={"prefix": region.prefix})
         if created:
+            _widen_reach(org, region.prefix)
             audit_record(
                 action=AuditEntry.Action.SERVICE_AREA_ADDED,
                 actor=actor,
@@ -76,6 +78,16 @@ def service_area_add(*, actor: Any, org: Org, region: Region, request: HttpReque
                 detail={"org": org.code, "region": region.code},
             )
     return area
+
+
+def _widen_reach(org: Org, prefix: str) -> None:
+    """Let the org's reach (`Org.reach_from`/`reach_to`) hold the codes under `prefix`, under its row's lock
+    so two areas added at once both count."""
+    locked = Org.objects.select_for_update().get(pk=org.pk)
+    spans = [codes.span([prefix])] + ([(locked.reach_from, locked.reach_to)] if locked.reach_from else [])
+    locked.reach_from, locked.reach_to = min(low for low, _h in spans), max(high for _l, high in spans)
+    locked.save(update_fields=["reach_from", "reach_to"])
+    org.reach_from, org.reach_to = locked.reach_from, locked.reach_to
 
 
 def service_area_remove(*, actor: Any, area: ServiceArea, request: HttpRequest | None = None) -> None:

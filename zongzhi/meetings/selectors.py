@@ -6,6 +6,7 @@ from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from zongzhi import access
+from zongzhi.cases.models import Supervision
 from zongzhi.regions.models import Region
 
 from .models import LEVELS, AgendaItem, DispatchMeeting
@@ -16,7 +17,13 @@ def meetings_visible(user: Any) -> QuerySet[DispatchMeeting]:
 
 
 def meeting_get(user: Any, pk: int) -> DispatchMeeting:
-    items = AgendaItem.objects.select_related("case__category", "supervision", "decided_by").order_by("order")
+    scope = access.scope_of(user)  # a meeting's cases lie in its region, inside the user's scope
+    items = (
+        AgendaItem.objects.filter(scope.q(), scope.q("case__region_code"))
+        .select_related("case__category", "decided_by")
+        .prefetch_related(Prefetch("supervision", queryset=Supervision.objects.filter(scope.q())))
+        .order_by("order")
+    )
     meetings = meetings_visible(user).prefetch_related(Prefetch("items", queryset=items))
     return get_object_or_404(meetings, pk=pk)
 

@@ -44,9 +44,10 @@ def _may_convene(actor: User, region_code: str) -> None:
 def agenda_cases(region: Region, now: datetime.datetime | None = None) -> QuerySet[Case]:
     """The open cases of the jurisdiction that belong on the agenda."""
     now = now or timezone.now()
-    supervised = Supervision.objects.filter(status=Supervision.Status.OPEN).values("case_id")
+    within = codes.prefix_q((region.prefix,))
+    supervised = Supervision.objects.filter(within, status=Supervision.Status.OPEN).values("case_id")
     return Case.objects.filter(
-        codes.prefix_q((region.prefix,)),
+        within,
         Q(major=True) | Q(escalations__gt=0) | Q(due_at__lt=now) | Q(pk__in=supervised),
         state__in=OPEN_STATES,
     )
@@ -74,7 +75,7 @@ def meeting_open(*, actor: User, region: Region, held_on: datetime.date, attende
     if held_on > today + datetime.timedelta(days=31):
         raise ValidationError({"held_on": [_("会议日期 %(d)s 太远，请在一个月内安排。") % {"d": held_on}]})
     month = held_on.replace(day=1)
-    if DispatchMeeting.objects.filter(region=region, month=month).exists():
+    if DispatchMeeting.objects.filter(region=region, region_code=region.code, month=month).exists():
         raise ValidationError(
             {
                 "held_on": [
@@ -88,11 +89,11 @@ def meeting_open(*, actor: User, region: Region, held_on: datetime.date, attende
         raise ValidationError({"region": [_("%(r)s没有综治中心，无法召集会议。") % {"r": region.name}]})
     now = timezone.now()
     cases = list(agenda_cases(region, now).select_related("category"))
-    supervised = set(
-        Supervision.objects.filter(case__in=cases, status=Supervision.Status.OPEN).values_list("case_id", flat=True)
-    )
+    within = codes.prefix_q((region.prefix,))  # the agenda's cases' own rows, on their region's shards
+    open_ = Supervision.objects.filter(within, case__in=cases, status=Supervision.Status.OPEN)
+    supervised = set(open_.values_list("case_id", flat=True))
     leads = dict(
-        Assignment.objects.filter(case__in=cases, role=Assignment.Role.LEAD)
+        Assignment.objects.filter(within, case__in=cases, role=Assignment.Role.LEAD)
         .exclude(status=Assignment.Status.RETURNED)
         .order_by("case_id", "id")
         .values_list("case_id", "org__name")
@@ -130,6 +131,13 @@ def meeting_open(*, actor: User, region: Region, held_on: datetime.date, attende
             ]
         )
     return meeting
+
+
+def _save(row: DispatchMeeting | AgendaItem, *fields: str) -> None:
+    """Write `fields` of a meeting or an agenda item, the row named by its region code as well as its id."""
+    type(row)._default_manager.filter(pk=row.pk, region_code=row.region_code).update(
+        **{field: getattr(row, field) for field in fields}
+    )
 
 
 def _open_for_changes(meeting: DispatchMeeting, actor: User) -> None:
@@ -174,7 +182,7 @@ def item_decide(
                 days=days,
                 issuer_center=item.meeting.center,
             )
-        item.save(update_fields=["decision", "discussion", "decided_by", "decided_at", "supervision"])
+        _save(item, "decision", "discussion", "decided_by", "decided_at", "supervision")
     return item
 
 
@@ -183,7 +191,7 @@ def minutes_save(*, meeting: DispatchMeeting, actor: User, minutes: str, attende
     _open_for_changes(meeting, actor)
     meeting.minutes = minutes.strip()
     meeting.attendees = attendees.strip()
-    meeting.save(update_fields=["minutes", "attendees"])
+    _save(meeting, "minutes", "attendees")
     return meeting
 
 
@@ -194,5 +202,5 @@ def meeting_close(*, meeting: DispatchMeeting, actor: User) -> DispatchMeeting:
         raise ValidationError({"minutes": [_("请先填写会议纪要再归档。")]})
     meeting.status = DispatchMeeting.Status.HELD
     meeting.closed_at = timezone.now()
-    meeting.save(update_fields=["status", "closed_at"])
+    _save(meeting, "status", "closed_at")
     return meeting

@@ -19,6 +19,7 @@ from zongzhi.audit.models import AuditEntry
 from zongzhi.audit.services import audit_record
 from zongzhi.cases.models import Supervision
 from zongzhi.forms import flash_errors
+from zongzhi.regions import codes
 
 from . import documents, selectors, services
 
@@ -47,7 +48,8 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         except (ValidationError, PermissionDenied) as error:
             flash_errors(request, error)
         else:
-            messages.success(request, _("已建立会议，议程汇集了 %(n)d 件案件。") % {"n": meeting.items.count()})
+            n = meeting.items.filter(codes.prefix_q((region.prefix,))).count()
+            messages.success(request, _("已建立会议，议程汇集了 %(n)d 件案件。") % {"n": n})
             return redirect("meetings:detail", pk=meeting.pk)
     return render(
         request,

@@ -10,9 +10,12 @@ from zongzhi.outbox.models import Delivery, Event, Publisher, Subscription
 
 
 def events_q(user: Any) -> Q:
-    """Case events of the cases the user may see; other events (visits, figures …) by jurisdiction."""
+    """Case events of the cases the user may see; other events (visits, figures …) by jurisdiction; all
+    within the user's reach (`access.reach_q`), so the feed's read names the region code it is
+    distributed on."""
     visible_cases = Case.objects.filter(access.cases_q(user)).values("pk")
-    return Q(case__isnull=False, case__in=visible_cases) | (Q(case__isnull=True) & access.scope_of(user).q())
+    mine = Q(case__isnull=False, case__in=visible_cases) | (Q(case__isnull=True) & access.scope_of(user).q())
+    return access.reach_q(user) & mine
 
 
 def events_visible(user: Any, *, after: int, limit: int) -> list[Event]:

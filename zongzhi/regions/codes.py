@@ -5,6 +5,8 @@
 so "may this user see X" is a prefix test, asked as an index range scan.
 """
 
+from collections.abc import Iterable
+
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -67,8 +69,30 @@ def prefix_q(prefixes: tuple[str, ...], field: str = "region_code") -> Q:
 
     Codes are digit strings, so [prefix, prefix + 9…9] holds exactly the codes starting with the
     prefix, in every collation; unlike LIKE it needs no special operator class on PostgreSQL.
+    Several prefixes are also bounded by the one range spanning them all (`span`): it changes no row,
+    and it names the region code the rows are distributed on outside the OR of the ranges, so a
+    multi-county reader's query is still routed by its region (docs/national.md).
     """
     q = Q(pk__in=[])
     for prefix in prefixes:
-        q |= Q(**{f"{field}__gte": prefix, f"{field}__lte": prefix + "9" * (CODE_MAX - len(prefix))})
-    return q
+        q |= span_q((prefix,), field)
+    return span_q(prefixes, field) & q if len(prefixes) > 1 else q
+
+
+def span(prefixes: Iterable[str]) -> tuple[str, str]:
+    """The narrowest range [low, high] of region codes holding every code that starts with one of
+    `prefixes` (not empty)."""
+    found = list(prefixes)
+    return min(found), max(p + "9" * (CODE_MAX - len(p)) for p in found)
+
+
+def span_q(prefixes: Iterable[str], field: str = "region_code") -> Q:
+    """Rows whose `field` lies in the `span` of `prefixes`."""
+    return range_q(span(prefixes), field)
+
+
+def range_q(found: tuple[str, str] | None, field: str = "region_code") -> Q:
+    """Rows whose `field` lies in the range [low, high]; none for no range."""
+    if found is None:
+        return Q(pk__in=[])
+    return Q(**{f"{field}__gte": found[0], f"{field}__lte": found[1]})

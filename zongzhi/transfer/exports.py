@@ -109,7 +109,7 @@ def _cases(user: Any, params: QueryDict) -> QuerySet[Case]:
     )
     queue = params.get("queue", "")
     cases = case_selectors.queue(user, queue) if queue in case_selectors.QUEUES else case_selectors.cases_visible(user)
-    return case_selectors.for_list(case_selectors.cases_filtered(cases, filters))
+    return case_selectors.for_list(case_selectors.cases_filtered(cases, filters, user))
 
 
 def _party(p: Any) -> str:
