@@ -15,8 +15,7 @@ from django.db.models import BigIntegerField, CharField, Prefetch, Q, Value, pre
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from zongzhi.accounts.backends import MEMBERSHIP_COLUMNS
-from zongzhi.accounts.models import ADMIN_ROLES, BUSINESS_ROLES, Role
+from zongzhi.accounts.models import ADMIN_ROLES, BUSINESS_ROLES, MEMBERSHIP_COLUMNS, Role
 from zongzhi.cases import catalogue, workflow
 from zongzhi.cases.models import Assignment, CoordinationRequest, CourtReferral, Supervision
 from zongzhi.regions import codes

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Aggregate, OuterRef, QuerySet, Subquery, TextField
 
-from zongzhi.accounts.models import Jurisdiction, Membership, User
+from zongzhi.accounts.models import MEMBERSHIP_COLUMNS, Jurisdiction, Membership, User
 
 
 class JsonRows(Aggregate):
@@ -20,10 +20,6 @@ class JsonRows(Aggregate):
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         template = "json_agg(json_build_array(%(expressions)s))::text"
         return self.as_sql(compiler, connection, template=template, **extra)
-
-
-# A membership as `access._held` reads it: the role, where it is held, and the org's reach (`access._org_reach`).
-MEMBERSHIP_COLUMNS = ("role", "org_id", "center_id", "org__region_code", "org__reach_from", "org__reach_to")
 
 
 def held_columns(user: str = "pk") -> dict[str, Subquery]:

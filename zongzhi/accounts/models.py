@@ -48,6 +48,10 @@ class User(AbstractUser):
         return self.full_name or self.username
 
 
+# A membership as `access._held` reads it: the role, where it is held, and the org's reach (`access._org_reach`).
+MEMBERSHIP_COLUMNS = ("role", "org_id", "center_id", "org__region_code", "org__reach_from", "org__reach_to")
+
+
 class Membership(models.Model):
     """A role the user holds, at an org (department, committee, court) or at a center."""
 

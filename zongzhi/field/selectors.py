@@ -178,12 +178,12 @@ def station_get(user: Any, pk: int) -> Station:
 def station_sessions(user: Any, station: Station) -> QuerySet[MediationSession]:
     """Mediation sessions held at the station, matched by its name until sessions point at stations.
 
-    Only sessions of cases the user may see, and in the station's village.
+    Only sessions of cases the user may see, and in the station's village (the joined case too).
     """
+    village = access.Scope(prefixes=(station.village.prefix,))
     return (
         MediationSession.objects.filter(place_kind=MediationSession.Place.STATION, place=station.name)
-        .filter(access.Scope(prefixes=(station.village.prefix,)).q())
-        .filter(case__in=cases_visible(user))
+        .filter(village.q(), village.q("case__region_code"), case__in=cases_visible(user))
         .select_related("case")
         .order_by("-held_at")
     )

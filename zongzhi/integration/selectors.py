@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from zongzhi import access
 from zongzhi.accounts.models import Jurisdiction
 from zongzhi.cases import selectors as case_selectors
-from zongzhi.cases.models import Case, Category
+from zongzhi.cases.models import Case, CaseEvent, Category
 from zongzhi.integration.models import ServiceAccount, ServiceToken
 
 
@@ -41,10 +41,12 @@ def open311_services() -> QuerySet[Category]:
 
 
 def open311_requests(user: Any) -> QuerySet[Case]:
-    """The cases the account may see, with what a service request shows (its last change time too)."""
+    """The cases the account may see, with what a service request shows (its last change time too: the
+    newest of the case's events, read with the case's region code)."""
+    last_change = CaseEvent.objects.filter(case_id=OuterRef("pk"), region_code=OuterRef("region_code")).order_by("-at")
     return (
         case_selectors.cases_visible(user)
         .select_related("category", "center")
-        .annotate(updated_at=Max("events__at"))
+        .annotate(updated_at=Subquery(last_change.values("at")[:1]))
         .order_by("-registered_at", "-id")
     )

@@ -29,7 +29,9 @@ def meeting_get(user: Any, pk: int) -> DispatchMeeting:
 
 
 def item_get(user: Any, pk: int) -> AgendaItem:
-    items = AgendaItem.objects.filter(access.scope_of(user).q("meeting__region_code")).select_related("meeting", "case")
+    scope = access.scope_of(user)  # the item, its meeting and its case, each by its own region code
+    items = AgendaItem.objects.filter(scope.q(), scope.q("meeting__region_code"), scope.q("case__region_code"))
+    items = items.select_related("meeting", "case")
     return get_object_or_404(items, pk=pk)
 
 

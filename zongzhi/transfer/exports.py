@@ -217,7 +217,9 @@ def grid_worker_rows(user: Any, params: QueryDict) -> Iterator[tuple[Any, ...]]:
 
 
 def _supervisions(user: Any, params: QueryDict) -> QuerySet[Supervision]:
-    items = Supervision.objects.filter(case__in=_cases(user, params).values("pk"))
+    within = access.reach_q(user)  # the supervisions and their joined cases, by the codes the user reads
+    items = Supervision.objects.filter(within, access.reach_q(user, "case__region_code"))
+    items = items.filter(case__in=_cases(user, params).values("pk"))
     if (status := params.get("status", "")) in Supervision.Status.values:
         items = items.filter(status=status)
     return items
