@@ -347,10 +347,9 @@ BASELINE = Path(__file__).resolve().parent / "sql_region_baseline.txt"
 # of these (mirrored in docs/national.md). A line written by ZONGZHI_SQL_BASELINE_WRITE for a statement
 # new to the baseline says `unexplained`, which the check's own test refuses until someone gives it one.
 BASELINE_REASONS: dict[str, str] = {
-    "jurisdiction-or": 'the jurisdiction of a department or court, "in my prefixes, or pushed to my org" '
-    "(assignments, coordination requests, court referrals; a mobile unit's \"or I am a member\"): the OR's "
-    "second half names no region, since an org's cases may be anywhere in its reach; on Citus it fans out, "
-    "unless the org's reach becomes a list of prefixes",
+    "jurisdiction-or": "a mobile unit's \"in my prefixes, or I am a member\" (units, their visits): the OR's "
+    "second half names no region, and a member's own reach (a clerk's township) need not hold the unit's "
+    "county code; a department's or court's \"pushed to my org\" is bounded by the user's reach since 3 Dec",
     "scoped-outer-subquery": "the outer case query names the scope's prefixes, but its `id IN (SELECT … FROM "
     "cases_x U0 …)` subquery (a work list's, the API's text search on parties) does not repeat them",
     "joins-without-region": "a join on `case_id` or a many-to-many without the region in the join "
