@@ -82,7 +82,7 @@ def test_every_action_for_every_persona_agrees_on_page_and_api(server, django_db
                     twins = (PREPARED[name](), PREPARED[name]())
                 on_page, on_api = twins
                 user = users[persona]
-                for attribute in ("_zongzhi_case_roles", "_zongzhi_held", "_zongzhi_scope"):
+                for attribute in ("_zongzhi_case_roles", "_zongzhi_held", "_zongzhi_scope", "_zongzhi_reach"):
                     user.__dict__.pop(attribute, None)
                 expected = access.case_may(user, Case.objects.get(pk=on_page.pk), name)
                 before, since = (_snapshot(on_page), _snapshot(on_api)), _last_event()

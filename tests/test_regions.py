@@ -44,6 +44,16 @@ def test_prefix_ranges_match_startswith(prefixes: list[str], code: str) -> None:
         assert low <= code <= high and _holds(codes.span_q(prefixes, "code"), code)
 
 
+@given(groups=st.lists(st.lists(digits, min_size=1, max_size=3), min_size=1, max_size=4), code=digits)
+def test_the_widest_range_holds_every_range_and_no_more(groups: list[list[str]], code: str) -> None:
+    """An org's or a user's reach is the widest of several ranges: it holds every code one of them holds,
+    and its ends are ends of those ranges."""
+    spans = [codes.span(prefixes) for prefixes in groups]
+    low, high = codes.widest(spans)
+    assert all(low <= code <= high for a, b in spans if a <= code <= b)
+    assert low in {a for a, _b in spans} and high in {b for _a, b in spans}
+
+
 def test_prefix_query_is_an_index_range_scan(db) -> None:  # type: ignore[no-untyped-def]
     query = Region.objects.filter(Scope(prefixes=("152502",)).q("code")).values("id").query
     sql, params = query.sql_with_params()

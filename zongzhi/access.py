@@ -81,10 +81,8 @@ def _org_reach(org: int, county_code: str | None, reach_from: str | None, reach_
 
     Its own county (`centers.selectors.org_serves`), a court its county's cases, and the service areas it
     ever had (`Org.reach_from`/`reach_to`, kept after an area is removed: its cases stay with it)."""
-    low, high = codes.span([(county_code or "")[:6]])
-    if reach_from and reach_to:
-        low, high = min(low, reach_from), max(high, reach_to)
-    return org, low, high
+    spans = [codes.span([(county_code or "")[:6]])] + ([(reach_from, reach_to)] if reach_from and reach_to else [])
+    return (org, *codes.widest(spans))
 
 
 def _memberships_and_prefixes(user: Any) -> tuple[list[tuple[Any, ...]], list[str]]:
@@ -249,12 +247,14 @@ def reach_of(user: Any) -> tuple[str, str] | None:
     department's, committee's or court's user names the region code it is distributed on."""
     if not getattr(user, "is_authenticated", False):
         return None
+    cached = getattr(user, "_zongzhi_reach", False)
+    if cached is not False:
+        return cached
     spans = [codes.span(scope_of(user).prefixes)] if scope_of(user).prefixes else []
     orgs = org_ids_of(user)
     spans += [(low, high) for org, low, high in _held(user).reaches if org in orgs]
-    if not spans:
-        return None
-    return min(low for low, _high in spans), max(high for _low, high in spans)
+    user._zongzhi_reach = reach = codes.widest(spans) if spans else None
+    return reach
 
 
 def reach_q(user: Any, field: str = "region_code") -> Q:

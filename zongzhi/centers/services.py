@@ -85,7 +85,7 @@ def _widen_reach(org: Org, prefix: str) -> None:
     so two areas added at once both count."""
     locked = Org.objects.select_for_update().get(pk=org.pk)
     spans = [codes.span([prefix])] + ([(locked.reach_from, locked.reach_to)] if locked.reach_from else [])
-    locked.reach_from, locked.reach_to = min(low for low, _h in spans), max(high for _l, high in spans)
+    locked.reach_from, locked.reach_to = codes.widest(spans)
     locked.save(update_fields=["reach_from", "reach_to"])
     org.reach_from, org.reach_to = locked.reach_from, locked.reach_to
 

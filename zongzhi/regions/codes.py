@@ -86,6 +86,12 @@ def span(prefixes: Iterable[str]) -> tuple[str, str]:
     return min(found), max(p + "9" * (CODE_MAX - len(p)) for p in found)
 
 
+def widest(spans: Iterable[tuple[str, str]]) -> tuple[str, str]:
+    """The narrowest range [low, high] holding every range of `spans` (not empty)."""
+    found = list(spans)
+    return min(low for low, _high in found), max(high for _low, high in found)
+
+
 def span_q(prefixes: Iterable[str], field: str = "region_code") -> Q:
     """Rows whose `field` lies in the `span` of `prefixes`."""
     return range_q(span(prefixes), field)
