@@ -247,8 +247,8 @@ def reach_of(user: Any) -> tuple[str, str] | None:
     department's, committee's or court's user names the region code it is distributed on."""
     if not getattr(user, "is_authenticated", False):
         return None
-    cached = getattr(user, "_zongzhi_reach", False)
-    if cached is not False:
+    if hasattr(user, "_zongzhi_reach"):
+        cached: tuple[str, str] | None = user._zongzhi_reach
         return cached
     spans = [codes.span(scope_of(user).prefixes)] if scope_of(user).prefixes else []
     orgs = org_ids_of(user)
