@@ -81,8 +81,17 @@ NATIONAL_READS: list[NationalRead] = [
     ),
     NationalRead(
         "instalment reminders",
-        r"^zongzhi/outbox/clock\.py:\d+ instalment_reminders$",
-        "the daily job finds the instalments due in three days everywhere; a fan-out once a day",
+        r"^zongzhi/outbox/clock\.py:\d+ (instalment_reminders|instalment_events)$",
+        "the daily jobs find the instalments due in three days, or overdue, everywhere; a fan-out once a day",
+    ),
+    NationalRead(
+        "outbox workers",
+        r"^zongzhi/outbox/(publishing\.py:\d+ publish|notices\.py:\d+ (_fan_out_window|send_due|next_due|"
+        r"_throttled_until)|webhooks\.py:\d+ (fan_out|deliver|subscription_create))$",
+        "the publisher numbers the deployment's committed events in one sequence; the SMS and webhook workers "
+        "follow that sequence by cursor and work their own queues (the messages due, a subscription's "
+        "deliveries, one phone's messages of the last hour): the deployment's queues, not a region's; on "
+        "Citus a fan-out per tick merged by `seq`, or one worker per province instance",
     ),
     NationalRead(
         "backup, restore and the move to PostgreSQL",
@@ -357,9 +366,8 @@ BASELINE_REASONS: dict[str, str] = {
     "a through model with `region_code` or the region added to the join",
     "by-person-index": "a lookup by a person's ID or phone index (repeat detection, registry matches at "
     "intake, a worker's own record by user): a multi-shard read by design that should name the county prefix",
-    "rollup-fact": "the per-case fact query of the rollups (`_facts_now_and_stored`), compiled once and "
-    "filtered by the case id and region code outside it, its correlated subqueries by the case id only: "
-    "they should take the case's region code as well",
+    "rollup-fact": "the per-case fact query of the rollups (`_facts_now_and_stored`) filtered by the case "
+    "outside its compiled query (the case and its correlated subqueries name the case's code since 4 Dec)",
     "room-bookings": "room bookings by room and time (clash checks, the week's calendar): a room's bookings "
     "carry their cases' codes, which the room's center only bounds by its prefix",
     "numbering": "the next document or household number by its code prefix (`number LIKE …`): the number "
@@ -372,8 +380,9 @@ BASELINE_REASONS: dict[str, str] = {
     "records) read by id, unit or worker: the unit's or grid's code is known and should be named",
     "meetings": "dispatch meetings and their agenda items read or changed by id: the meeting's region code "
     "is known and should be named",
-    "feed-and-outbox": "the outbox (events, SMS, exchange items) read by id, cursor or state: delivery is "
-    "per subscription or per message, and the subscription's region prefix is not yet part of every read",
+    "feed-and-outbox": "a subscription's deliveries read with their events (its delivery log) and an event "
+    "read by id: a subscription's events lie in its owner's reach when they were fanned out, which may "
+    "since have changed; the outbox workers' own reads are documented national reads since 4 Dec",
 }
 UNEXPLAINED = "unexplained"
 

@@ -293,7 +293,10 @@ def _own(owner: models.Model, name: str) -> Any:
     cached = getattr(owner, "_prefetched_objects_cache", {})
     if name in cached:
         return cached[name]
-    return getattr(owner, name).filter(region_code=owner.region_code)  # type: ignore[attr-defined]
+    rows = getattr(owner, name).filter(region_code=owner.region_code)  # type: ignore[attr-defined]
+    if "case" in rows.model._meta.ordering:  # ordered by their case: the joined case is read on its shard too
+        rows = rows.filter(case__region_code=owner.region_code)  # type: ignore[attr-defined]
+    return rows
 
 
 def _agreement(case: Case) -> Agreement | None:

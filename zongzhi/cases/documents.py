@@ -423,6 +423,7 @@ def build(case: Case, doc: str, item: str | None = None, *, full: bool = False, 
     """The document `doc` of the case: one Document, or for `lang="bi"` the Mongolian and the Chinese."""
     if lang not in LANGS or (full and doc not in FULL_COPY_DOCS):
         raise Http404
+    selectors.with_documents_read(case)
     if lang == "bi":
         return [_one(case, doc, item, full, "mn"), _one(case, doc, item, full, "zh")]
     return [_one(case, doc, item, full, lang)]

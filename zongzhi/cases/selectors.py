@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Case as DbCase
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Value, When, prefetch_related_objects
 from django.db.models.functions import Length
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -118,6 +118,29 @@ def case_get(user: Any, number: str, *, related: tuple = PAGE_RELATED) -> Case:
     agreement = Prefetch("agreement", queryset=Agreement.objects.filter(region_code__startswith=county))
     cases = cases.prefetch_related(agreement, *in_county(related, county))
     return get_object_or_404(cases, by_number(number))
+
+
+# What the printed documents (cases/documents.py) read of a case.
+DOCUMENT_RELATED = (
+    "parties",
+    Prefetch("assignments", queryset=Assignment.objects.select_related("org").order_by(LEAD_FIRST, "id")),
+    "sessions__room__org",
+    "court_referrals__court",
+    "follow_ups",
+    "supervisions__issuer_center",
+    "supervisions__target_org",
+    "supervisions__target_center",
+    "agreement__instalments",
+)
+
+
+def with_documents_read(case: Case) -> Case:
+    """The case with what its documents read (DOCUMENT_RELATED), each read naming its county prefix; what
+    is already read (a case page's case from `case_get`) is not read again."""
+    county = case.number[:6]
+    agreement = Prefetch("agreement", queryset=Agreement.objects.filter(region_code__startswith=county))
+    prefetch_related_objects([case], agreement, *in_county(DOCUMENT_RELATED, county))
+    return case
 
 
 def case_for_action(user: Any, number: str) -> Case:
@@ -359,10 +382,12 @@ def instalments_overdue(user: Any, today: datetime.date) -> QuerySet[Instalment]
     )
 
 
-def reminded(instalment_ids: list[int]) -> set[int]:
-    """Of these instalments, those whose parties were told by SMS they are overdue (the outbox key)."""
-    keys = {reminder_key(pk): pk for pk in instalment_ids}
-    return {keys[k] for k in Event.objects.filter(key__in=keys).values_list("key", flat=True) if k is not None}
+def reminded(instalments: list[Instalment]) -> set[int]:
+    """Of these instalments, the ids of those whose parties were told by SMS they are overdue (the outbox
+    key; the event carries the instalment's case's region code)."""
+    keys = {reminder_key(i.pk): i.pk for i in instalments}
+    told = Event.objects.filter(key__in=keys, region_code__in={i.region_code for i in instalments})
+    return {keys[k] for k in told.values_list("key", flat=True) if k is not None}
 
 
 def referrals_pending(user: Any) -> QuerySet[CourtReferral]:

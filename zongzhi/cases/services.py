@@ -1280,12 +1280,16 @@ def instalment_pay(
     inputs.check_text(Instalment, {"receipt": receipt}, columns={"receipt": "receipt_number"})
     case = _lock(case)
     access.require_case(actor, case, "payment")
-    if instalment.agreement.case_id != case.pk:
-        raise ValidationError({"instalment": [_("该分期不属于本案。")]})
     # Read again under the case's lock: two clerks registering at once both see the same balance otherwise.
-    instalment = Instalment.objects.select_related("agreement").get(
-        pk=instalment.pk, region_code=case.region_code, agreement__region_code=case.region_code
+    found = (
+        Instalment.objects.select_related("agreement")
+        .filter(pk=instalment.pk, region_code=case.region_code, agreement__region_code=case.region_code)
+        .filter(agreement__case_id=case.pk)
+        .first()
     )
+    if found is None:
+        raise ValidationError({"instalment": [_("该分期不属于本案。")]})
+    instalment = found
     outstanding = instalment.outstanding
     if outstanding == 0:
         raise ValidationError({"instalment": [_("该期已付清。")]})

@@ -425,7 +425,7 @@ def instalments_overdue(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     page = Paginator(selectors.instalments_overdue(user, today), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [overdue_row(i, today) for i in page]
-    told = selectors.reminded([r.instalment.pk for r in rows])
+    told = selectors.reminded([r.instalment for r in rows])
     for row in rows:
         row.reminded = row.instalment.pk in told
     return render(request, "cases/instalments_overdue.html", {"page": page, "rows": rows, "today": today})

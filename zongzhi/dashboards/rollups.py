@@ -85,19 +85,19 @@ def _annotations() -> dict[str, Any]:
     tz = timezone.get_current_timezone()
     day = TruncDate("registered_at", tzinfo=tz)
     closed_day = TruncDate("closed_at", tzinfo=tz)
-    supervisions = Supervision.objects.filter(case=OuterRef("pk"))
-    follow_ups = FollowUp.objects.filter(case=OuterRef("pk"))
-    agreement = Agreement.objects.filter(case=OuterRef("pk"))
+    own = {"case": OuterRef("pk"), "region_code": OuterRef("region_code")}  # a case's rows share its code
+    supervisions = Supervision.objects.filter(**own)
+    follow_ups = FollowUp.objects.filter(**own)
+    agreement = Agreement.objects.filter(**own)
     paid = (
-        Instalment.objects.filter(agreement__case=OuterRef("pk"))
+        Instalment.objects.filter(agreement__case=OuterRef("pk"), region_code=OuterRef("region_code"))
+        .filter(agreement__region_code=OuterRef("region_code"))
         .order_by()
         .values("agreement__case")
         .annotate(s=Sum("paid_amount"))
         .values("s")
     )
-    lead = Assignment.objects.filter(case=OuterRef("pk"), role=Assignment.Role.LEAD, status__in=LEAD_STATUSES).order_by(
-        "-id"
-    )
+    lead = Assignment.objects.filter(**own, role=Assignment.Role.LEAD, status__in=LEAD_STATUSES).order_by("-id")
     money = {"output_field": Case._meta.get_field("amount")}
     measures: dict[str, Any] = {
         "cases": Value(1, output_field=IntegerField()),
@@ -153,6 +153,25 @@ def fact_values(cases: QuerySet[Case]) -> QuerySet:
 
 
 _FACT_SQL: dict[str, tuple[str, list[Any]]] = {}
+_CASE_ID, _CASE_CODE = -20250101, "<the case's region code>"  # stand-ins for one case's id and code
+
+
+def _one_case_facts() -> tuple[str, list[Any], int, int]:
+    """The facts query of one case, compiled once per process (the ORM's compilation of it costs far
+    more than running it): its SQL, its parameters, and where among them the case's id and region
+    code go. The case is filtered inside, so the query names the case's region code."""
+    compiled, compiled_params = fact_values(
+        Case.objects.filter(pk=_CASE_ID, region_code=_CASE_CODE)
+    ).query.sql_with_params()
+    params = list(compiled_params)
+    return compiled, params, params.index(_CASE_ID), params.index(_CASE_CODE)
+
+
+def _for_case(params: list[Any], at_id: int, at_code: int, case_id: int, region_code: str) -> list[Any]:
+    """The compiled parameters with the case's id and region code in place of the stand-ins."""
+    filled = list(params)
+    filled[at_id], filled[at_code] = case_id, region_code
+    return filled
 
 
 def _one_fact(case_id: int) -> dict[str, Any] | None:
@@ -250,25 +269,24 @@ def case_changed(case_id: int, region_code: str | None = None) -> None:
         )
 
 
-_BOTH_SQL: dict[str, tuple[str, list[Any]]] = {}
+_BOTH_SQL: dict[str, tuple[str, list[Any], int, int]] = {}
 
 
 def _facts_now_and_stored(case_id: int, region_code: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The case's fact recomputed from the source tables and the one stored (locked until the end of the
     transaction on PostgreSQL, as `_stored_fact`), in one round trip; either is None when missing."""
     if connection.vendor not in _BOTH_SQL:
-        compiled, compiled_params = fact_values(Case.objects.all()).query.sql_with_params()
+        compiled, compiled_params, at_id, at_code = _one_case_facts()
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         stored = ", ".join(f"{c} AS s_{c}" for c in FACT_COLUMNS)
         sql = (
             f"WITH s AS (SELECT {stored} FROM {CaseFact._meta.db_table} WHERE case_id = %s AND region_code = %s{lock}) "
-            f"SELECT f.*, s.* FROM (SELECT 1 AS one) o LEFT JOIN ({compiled}) f ON f.id = %s AND f.region_code = %s "
-            "LEFT JOIN s ON 1 = 1"
+            f"SELECT f.*, s.* FROM (SELECT 1 AS one) o LEFT JOIN ({compiled}) f ON 1 = 1 LEFT JOIN s ON 1 = 1"
         )
-        _BOTH_SQL[connection.vendor] = (sql, list(compiled_params))
-    sql, params = _BOTH_SQL[connection.vendor]
+        _BOTH_SQL[connection.vendor] = (sql, compiled_params, at_id, at_code)
+    sql, params, at_id, at_code = _BOTH_SQL[connection.vendor]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [case_id, region_code, *params, case_id, region_code])
+        cursor.execute(sql, [case_id, region_code, *_for_case(params, at_id, at_code, case_id, region_code)])
         row = cursor.fetchone()
         names = [column[0] for column in cursor.description]
     values = dict(zip(names, row, strict=True))

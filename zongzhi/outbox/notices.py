@@ -130,10 +130,12 @@ def _messages_of(event: Event, now: datetime.datetime, carried: set[int]) -> lis
     """The messages of one event; a receipt code goes out once (`carried`: the cases whose code this
     window has already put in a message)."""
     notice, compose = NOTICES[event.kind]
-    case = Case.objects.select_related("center").filter(pk=event.case_id or 0).first()
+    # A case's event carries its region code: the case and its parties are read on its shard.
+    case = Case.objects.select_related("center").filter(pk=event.case_id or 0, region_code=event.region_code).first()
     if case is None:
         return []
-    parties = [p for p in Party.objects.filter(case=case, kind=Party.Kind.PERSON).order_by("id") if p.phone]
+    persons = Party.objects.filter(case=case, region_code=case.region_code, kind=Party.Kind.PERSON)
+    parties = [p for p in persons.order_by("id") if p.phone]
     if not parties:
         return []
     application = Application.objects.filter(case=case).first()

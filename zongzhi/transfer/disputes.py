@@ -428,11 +428,14 @@ def historical_cases_write(records: list[tuple[HistoricalCase, tuple[Any, ...] |
     earlier = {found.pk: o for o in by_case if o not in known and (found := stored.get(o)) is not None}
     parties_of: dict[int, dict[PartyKey, Party]] = ctx.cache.setdefault("parties", {})
     parties_of.update({pk: {} for pk in earlier})
-    for party in Party.objects.filter(case_id__in=list(earlier)):
+    # Read with their region codes (as the check found them; a case and its parties share its code).
+    regions = {found.region_code for o in earlier.values() if (found := stored.get(o)) is not None}
+    earlier_parties = Party.objects.filter(case_id__in=list(earlier), region_code__in=regions)
+    for party in earlier_parties.order_by("case_id", "role", "id"):
         parties_of[party.case_id][(party.role, party.id_index or party.name)] = party
     # Locked until the import commits (PostgreSQL), then checked again: a case handled on the platform
     # since the check stops the whole import (rolled back, nothing written) rather than being overwritten.
-    locked = list(Case.objects.select_for_update().filter(pk__in=list(earlier)))
+    locked = list(Case.objects.select_for_update().filter(pk__in=list(earlier), region_code__in=regions))
     current_of = selectors.imported_cases([earlier[case.pk] for case in locked]) if locked else {}
     for loaded in locked:
         checked, current = stored[earlier[loaded.pk]], current_of.get(earlier[loaded.pk])
