@@ -46,7 +46,7 @@ from zongzhi.field import reviews
 from zongzhi.field import services as field_services
 from zongzhi.field.models import ServiceType
 from zongzhi.grid import services as grid_services
-from zongzhi.grid.models import GridWorker, Household
+from zongzhi.grid.models import GridWorker, Household, Resident
 from zongzhi.integration.services import service_account_create, service_token_issue
 from zongzhi.meetings import services as meeting_services
 from zongzhi.outbox.models import Delivery
@@ -895,6 +895,7 @@ def world(db, tmp_path: Path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     contested = household_in(grid, 4)
     grid_services.household_claim(actor=gridworker, household=contested)
     Household.objects.filter(pk=contested.pk).update(grid=other_worker.grid, region_code=other_worker.grid.code)
+    Resident.objects.filter(household=contested).update(region_code=other_worker.grid.code)  # its people move too
     conflict = grid_services.household_claim(actor=other_worker.user, household=Household.objects.get(pk=contested.pk))
     meeting = meeting_services.meeting_open(actor=director, region=county, held_on=timezone.localdate())
     meeting_out = meeting_services.meeting_open(

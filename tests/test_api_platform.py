@@ -213,6 +213,7 @@ def test_a_director_decides_a_claim_conflict(auth: str, clients: Clients, django
         contested = household_in(mine.grid, 60 + _seq(auth))
         grid_services.household_claim(actor=mine.user, household=contested)
         Household.objects.filter(pk=contested.pk).update(grid=other.grid, region_code=other.grid.code)
+        Resident.objects.filter(household=contested).update(region_code=other.grid.code)  # its people move with it
         conflict = grid_services.household_claim(actor=other.user, household=Household.objects.get(pk=contested.pk))
         assert isinstance(conflict, ClaimConflict)
     director = clients(auth, "director")

@@ -136,8 +136,10 @@ def test_claiming_and_the_conflict_the_village_resolves(gao: User, grid_a: Regio
     add_person(gao, household, 13)
     claimed = services.household_claim(actor=gao, household=household)
     assert isinstance(claimed, Household) and claimed.claimed_by == gao.grid_worker
-    # The household moves to grid B while still claimed by A: B's worker claiming it is a conflict.
+    # The household moves to grid B while still claimed by A (its people with it, as every move of the
+    # registry's writers does): B's worker claiming it is a conflict.
     Household.objects.filter(pk=household.pk).update(grid=grid_b, region_code=grid_b.code)
+    Resident.objects.filter(household=household).update(region_code=grid_b.code)
     household.refresh_from_db()
     jiang = worker_of(grid_b)
     if jiang.user is None:

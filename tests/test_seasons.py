@@ -7,21 +7,28 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.http import QueryDict
 from django_tasks_db.models import DBTaskResult
 
 from tests.browsing import ROOT
 from tests.conftest import XILINHOT, verified_client
 from tests.http_client import logged_in
+from tests.messy_files import write_xlsx
+from zongzhi.access import Scope
 from zongzhi.accounts.models import User
 from zongzhi.grid import seasons, services
 from zongzhi.grid.models import GridWorker, Household, HouseholdMove, Resident, SeasonCalendar
 from zongzhi.grid.tasks import seasonal_switch_task
 from zongzhi.identity import make_resident_id
 from zongzhi.regions.models import Region
+from zongzhi.transfer import exports
+from zongzhi.transfer.engine import run_import
+from zongzhi.transfer.residents import ResidentsImport
 
 
 @pytest.fixture
@@ -119,6 +126,44 @@ def test_the_switch_moves_a_county_on_its_day_with_claims_and_history(
         and early.claimed_by == GridWorker.objects.filter(grid=winter).order_by("-full_time", "code").first()
     )
     assert list(early.moves.values_list("season", flat=True)) == ["winter", "summer"]
+
+
+def test_a_claimed_household_switched_to_its_summer_grid_is_found_with_its_people(
+    gao: User, pastures: tuple[Region, Region], tmp_path: Path
+) -> None:
+    """The reads of a household's people name the household's region code: after the switch both carry
+    the summer grid's, so the API, the household page, the export, its own days and a re-import still
+    find them (none looks for them where they were claimed)."""
+    winter, summer = pastures
+    home = herder(gao, winter, summer, 5)
+    services.household_claim(actor=gao, household=home)
+    assert seasons.switch_county(Region.objects.get(code=XILINHOT), datetime.date(2027, 6, 1)) >= 1
+    home.refresh_from_db()
+    person = Resident.objects.get(household=home)
+    assert home.region_code == person.region_code == summer.code and home.claimed_by != gao.grid_worker
+
+    director = User.objects.get(username="demo-director")
+    api = verified_client(director)
+    listed = api.get("/api/v1/residents", {"region": summer.code, "name": person.name}).json()
+    assert [r["id"] for r in listed["results"]] == [person.pk]
+    assert api.get(f"/api/v1/residents/{person.pk}").json()["household"] == home.code
+    detail = api.get(f"/api/v1/households/{home.code}").json()
+    assert (detail["grid"], [r["id"] for r in detail["residents"]]) == (summer.code, [person.pk])
+    assert person.name in api.get(f"/staff/grid/households/{home.code}/").content.decode()
+    chunks = exports.resident_chunks(director, QueryDict(f"region={summer.code}"))
+    assert [row[0] for chunk in chunks for row in chunk] == [home.code]
+    seasons.household_days_set(actor=director, household=home, summer_from="06-20", winter_from="")
+    assert Household.objects.get(pk=home.pk).summer_from == "06-20"
+
+    # A file saying the household lives in its winter grid moves it back, its people with it.
+    headers = ["户编号", "所在网格", "牧户", "夏营地网格", "冬营地网格", "姓名", "与户主关系", "民族", "身份证号"]
+    number = make_resident_id("152502", datetime.date(1975, 5, 6), 305)
+    row = [home.code, winter.code, "是", summer.code, winter.code, person.name, "户主", "蒙古族", number]
+    report = run_import(ResidentsImport(), write_xlsx(tmp_path / "r.xlsx", headers, [row]), scope=Scope.everything())
+    assert (report.inserted, report.rejected) == (0, 0)
+    assert (
+        Household.objects.get(pk=home.pk).region_code == Resident.objects.get(pk=person.pk).region_code == winter.code
+    )
 
 
 def test_only_the_grid_worker_or_a_director_sets_a_households_days(gao: User, pastures: tuple[Region, Region]) -> None:

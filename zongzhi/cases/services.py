@@ -55,7 +55,7 @@ from zongzhi.cases.risk import suggest_risk
 from zongzhi.centers.models import Center, Org, Room
 from zongzhi.centers.selectors import org_serves
 from zongzhi.crypto import blind_index
-from zongzhi.grid.selectors import resident_id_index, residents_visible
+from zongzhi.grid.selectors import resident_id_index, residents_visible, residents_with_households
 from zongzhi.identity import (
     normalize_resident_id,
     normalize_uscc,
@@ -471,12 +471,8 @@ def registry_matches(*, region: Region, parties: Sequence[PartyInput]) -> list[R
     }
     if village is None or not wanted:
         return []
-    found = {
-        r.id_index: r
-        for r in residents_visible(Scope(prefixes=(village,)))
-        .filter(id_index__in=set(wanted.values()))
-        .select_related("household")
-    }
+    in_village = residents_with_households(Scope(prefixes=(village,)))  # the household join names the village too
+    found = {r.id_index: r for r in in_village.filter(id_index__in=set(wanted.values()))}
     return [
         RegistryMatch(i, parties[i].name.strip(), found[key].household.code, found[key].name == parties[i].name.strip())
         for i, key in wanted.items()

@@ -126,7 +126,7 @@ def residents(
     """Residents of the caller's jurisdiction (or of `region` in it), in the order they were registered;
     with `name` (a prefix), those whose name starts with it, by name (code points) then registration."""
     scope = _scope(request, "residents:read")
-    rows = selectors.residents_visible(_under(scope, region)).filter(scope.q()).select_related("household")
+    rows = selectors.residents_with_households(_under(scope, region)).filter(scope.q())
     if name.strip():
         named = selectors.residents_named(rows, name.strip())
         return paged(named, keys=selectors.NAME_KEYS, cursor=cursor, limit=limit, show=_resident)
@@ -182,7 +182,7 @@ def resident_unmask(request: HttpRequest, pk: Id, payload: UnmaskIn) -> dict[str
     number, so no full number reaches a URL or an access log.
     """
     scope = _scope(request, "residents:read")
-    found = get_object_or_404(selectors.residents_visible(scope).select_related("household"), pk=pk)
+    found = get_object_or_404(selectors.residents_with_households(scope), pk=pk)
     if access.is_service_account(request.user):
         raise PermissionDenied(_("服务账号不能查看完整证件号和电话，接口返回的号码均已脱敏。"))
     id_number, phone = services.resident_unmask(
@@ -200,7 +200,7 @@ def resident_unmask(request: HttpRequest, pk: Id, payload: UnmaskIn) -> dict[str
 @router.get("/residents/{pk}", response={200: ResidentOut, **READ}, tags=["residents"])
 def resident(request: HttpRequest, pk: Id) -> dict[str, Any]:
     scope = _scope(request, "residents:read")
-    return _resident(get_object_or_404(selectors.residents_visible(scope).select_related("household"), pk=pk))
+    return _resident(get_object_or_404(selectors.residents_with_households(scope), pk=pk))
 
 
 # ---- households ---------------------------------------------------------------------------------
@@ -232,7 +232,9 @@ def _household_get(scope: access.Scope, code: str) -> Household:
 def household(request: HttpRequest, code: str) -> dict[str, Any]:
     scope = _scope(request, "households:read")
     found = _household_get(scope, code)
-    residents = found.residents.select_related("household").order_by("id")
+    # A household's residents carry its region code (the join to it names the code too).
+    same = {"region_code": found.region_code, "household__region_code": found.region_code}
+    residents = found.residents.filter(**same).select_related("household").order_by("id")
     return {**_household(found), "residents": [_resident(r) for r in residents]}
 
 

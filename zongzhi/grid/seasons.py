@@ -137,7 +137,9 @@ def household_days_set(*, actor: Any, household: Household, summer_from: str, wi
         raise ValidationError(errors)
     with transaction.atomic():
         household.summer_from, household.winter_from = summer_from, winter_from
-        household.save(update_fields=["summer_from", "winter_from"])
+        days = {"summer_from": summer_from, "winter_from": winter_from}
+        if not Household.objects.filter(pk=household.pk, region_code=household.region_code).update(**days):
+            raise ValidationError({"summer_from": [_("该户刚刚转场，请刷新后重新填写。")]})
         audit_record(
             action=AuditEntry.Action.CONFIG_CHANGED,
             actor=actor,

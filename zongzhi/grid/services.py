@@ -222,11 +222,15 @@ def claim_conflict_resolve(*, actor: Any, conflict: ClaimConflict, winner: GridW
     if conflict.status != ClaimConflict.Status.OPEN:
         raise ValidationError({"winner": [_("该冲突已裁定。")]})
     now = timezone.now()
+    # The household and its residents as the conflict was read with them (they share its region code).
+    held = {"region_code": conflict.household.region_code}
     with transaction.atomic():
-        Household.objects.filter(pk=conflict.household_id).update(
+        moved = Household.objects.filter(pk=conflict.household_id, **held).update(
             claimed_by=winner, claimed_grid=winner.grid, claimed_at=now, grid=winner.grid, region_code=winner.grid.code
         )
-        Resident.objects.filter(household_id=conflict.household_id).update(region_code=winner.grid.code)
+        if not moved:  # the seasonal switch moved it a moment ago
+            raise ValidationError({"winner": [_("该户刚刚转场，请刷新后重新裁定。")]})
+        Resident.objects.filter(household_id=conflict.household_id, **held).update(region_code=winner.grid.code)
         ClaimConflict.objects.filter(pk=conflict.pk, region_code=conflict.region_code).update(
             status=ClaimConflict.Status.RESOLVED, decided_by=actor, decided_at=now, winner=winner
         )
@@ -279,16 +283,19 @@ def households_register_bulk(rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
     """
     if not rows:
         return {}
+    region = HOUSEHOLD_COLUMNS.index("region_code")
     with transaction.atomic(savepoint=False):
         insert_rows(Household, HOUSEHOLD_COLUMNS, rows)
         keys = [row[0] for row in rows]
+        # The rows just written, read back within the span of the region codes they were written with.
+        written = Household.objects.filter(codes.range_q(codes.span(row[region] for row in rows)))
         if keys == sorted(keys):  # the seeder's batches, grid by grid: one range scan of the code index
             wanted = set(keys)
-            stored = Household.objects.filter(code__gte=keys[0], code__lte=keys[-1]).values_list("code", "pk")
+            stored = written.filter(code__gte=keys[0], code__lte=keys[-1]).values_list("code", "pk")
             return {code: pk for code, pk in stored if code in wanted}
         found: dict[str, int] = {}
         for i in range(0, len(keys), 500):
-            found.update(Household.objects.filter(code__in=keys[i : i + 500]).values_list("code", "pk"))
+            found.update(written.filter(code__in=keys[i : i + 500]).values_list("code", "pk"))
     return found
 
 
@@ -304,16 +311,20 @@ def residents_register_bulk(rows: Sequence[tuple[Any, ...]]) -> int:
     return len(rows)
 
 
-def household_import_update(*, household_pk: int, grid_code: str, moved: bool, values: dict[str, Any]) -> None:
-    """A stored household as an import file has it now: its fields, and its residents' grid when it `moved`."""
+def household_import_update(
+    *, household_pk: int, region_code: str, grid_code: str, moved: bool, values: dict[str, Any]
+) -> None:
+    """A stored household (stored with `region_code`) as an import file has it now: its fields, and its
+    residents' grid when it `moved` (they carry the household's code)."""
     with transaction.atomic(savepoint=False):
-        Household.objects.filter(pk=household_pk).update(region_code=grid_code, **values)
+        Household.objects.filter(pk=household_pk, region_code=region_code).update(region_code=grid_code, **values)
         if moved:
-            Resident.objects.filter(Q(household_id=household_pk)).update(region_code=grid_code)
+            Resident.objects.filter(household_id=household_pk, region_code=region_code).update(region_code=grid_code)
 
 
-def residents_import_update(residents: Sequence[Resident], fields: Sequence[str]) -> int:
-    """Stored people as an import file has them now (`fields` of each, by key); returns the number updated."""
+def residents_import_update(residents: Sequence[Resident], fields: Sequence[str], *, within: Q) -> int:
+    """Stored people as an import file has them now (`fields` of each, by key), each stored under the
+    region `within` names (the import's scope); returns the number updated."""
     with transaction.atomic(savepoint=False):
-        Resident.objects.bulk_update(residents, list(fields), batch_size=500)
+        Resident.objects.filter(within).bulk_update(residents, list(fields), batch_size=500)
     return len(residents)

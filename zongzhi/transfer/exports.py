@@ -131,10 +131,16 @@ def case_rows(user: Any, params: QueryDict) -> Iterator[tuple[Any, ...]]:
         )  # fmt: skip
 
 
-def _residents(user: Any, params: QueryDict) -> QuerySet[Resident]:
-    residents = grid_selectors.residents_visible(access.scope_of(user))
+def _residents(user: Any, params: QueryDict, *, households: bool = False) -> QuerySet[Resident]:
+    """The residents of the export; with `households`, the join to their households bounded by the same
+    region (a resident's code is its household's)."""
+    scope = access.scope_of(user)
+    residents = (
+        grid_selectors.residents_with_households(scope) if households else grid_selectors.residents_visible(scope)
+    )
     if prefix := _region_prefix(params):
-        residents = residents.filter(Scope(prefixes=(prefix,)).q())
+        inside = Scope(prefixes=(prefix,))
+        residents = residents.filter(inside.q(), *([inside.q("household__region_code")] if households else []))
     return residents
 
 
@@ -171,7 +177,7 @@ RESIDENT_KEYS = ("region_code", "household_id", "id")
 def resident_chunks(user: Any, params: QueryDict) -> Iterator[list[tuple[Any, ...]]]:
     # Plain tuples through one join (no model instances): a county is a quarter of a million rows. Each
     # row is read with its key (region code, household id, id) last; the chunk goes on without it.
-    residents = _residents(user, params).values_list(*RESIDENT_COLUMNS, "household_id", "id")
+    residents = _residents(user, params, households=True).values_list(*RESIDENT_COLUMNS, "household_id", "id")
     region = RESIDENT_COLUMNS.index("region_code")
     for chunk in _keyset(residents, RESIDENT_KEYS, lambda row: (row[region], row[-2], row[-1])):
         yield [row[:-2] for row in chunk]

@@ -83,9 +83,11 @@ class GridWorkersImport(ImportKind):
 
     def write(self, records: list[Any], ctx: Context) -> Counts:
         counts = Counts()
+        # A stored worker of another scope was refused at validation: those stored are the scope's.
+        workers = GridWorker.objects.filter(ctx.scope.q())
         stored = {
             row[0]: row[1:]
-            for row in GridWorker.objects.filter(code__in=[r[0] for r in records]).values_list(
+            for row in workers.filter(code__in=[r[0] for r in records]).values_list(
                 "code", "pk", "name", "grid_id", "full_time", "duties"
             )
         }
@@ -102,8 +104,6 @@ class GridWorkersImport(ImportKind):
                 worker.pk = old[0]
                 changed.append(worker)
         GridWorker.objects.bulk_create(new, batch_size=1000)
-        GridWorker.objects.bulk_update(
-            changed, ["name", "grid_id", "region_code", "full_time", "duties"], batch_size=500
-        )
+        workers.bulk_update(changed, ["name", "grid_id", "region_code", "full_time", "duties"], batch_size=500)
         counts.inserted, counts.updated = len(new), len(changed)
         return counts

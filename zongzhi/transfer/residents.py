@@ -232,11 +232,12 @@ class ResidentsImport(ImportKind):
         known: dict[str, int] = {}
         self._write_households([home for home, _person in records], ctx, known)
         counts = Counts()
+        # Validation let through only people new or already in the household their row names, and only
+        # households of the scope: those stored are the scope's (a resident's code is its household's).
+        people = Resident.objects.filter(ctx.scope.q(), id_index__in=[p[5] for _h, p in records]).order_by()
         stored = {
             row[0]: row[1:]
-            for row in Resident.objects.filter(id_index__in=[p[5] for _h, p in records]).values_list(
-                "id_index", "pk", "household_id", "region_code", *RESIDENT_FIELDS
-            )
+            for row in people.values_list("id_index", "pk", "household_id", "region_code", *RESIDENT_FIELDS)
         }
         new, changed = [], []
         for home, person in records:
@@ -280,7 +281,9 @@ class ResidentsImport(ImportKind):
                     )
                 )
         residents_register_bulk(new)
-        residents_import_update(changed, ["household_id", "region_code", "phone", *RESIDENT_FIELDS])
+        residents_import_update(
+            changed, ["household_id", "region_code", "phone", *RESIDENT_FIELDS], within=ctx.scope.q()
+        )
         counts.inserted, counts.updated = len(new), len(changed)
         return counts
 
@@ -289,10 +292,9 @@ class ResidentsImport(ImportKind):
         if not wanted:
             return
         fields = ("village_id", "grid_id", "address", "herder", "summer_grid_id", "winter_grid_id")
-        stored = {
-            row[0]: row[1:]
-            for row in Household.objects.filter(code__in=list(wanted)).values_list("code", "pk", "region_code", *fields)
-        }
+        # A stored household of another scope was refused at validation: those stored are the scope's.
+        households = Household.objects.filter(ctx.scope.q(), code__in=list(wanted))
+        stored = {row[0]: row[1:] for row in households.values_list("code", "pk", "region_code", *fields)}
         new = []
         for code, (_code, village, grid, grid_code, address, herder, summer, winter) in wanted.items():
             old = stored.get(code)
@@ -305,6 +307,7 @@ class ResidentsImport(ImportKind):
             if tuple(old[2:]) != values or old[1] != grid_code:
                 household_import_update(
                     household_pk=old[0],
+                    region_code=old[1],
                     grid_code=grid_code,
                     moved=old[1] != grid_code,
                     values=dict(zip(fields, values, strict=True)),
