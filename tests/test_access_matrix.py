@@ -37,7 +37,7 @@ from tests.messy_files import person_id, write_xlsx
 from tests.test_field import household_in, record
 from tests.test_portal_open_days import schedule
 from zongzhi.accounts import services as account_services
-from zongzhi.accounts.models import User
+from zongzhi.accounts.models import Role, User
 from zongzhi.cases import services as case_services
 from zongzhi.cases.catalogue import ACTIONS
 from zongzhi.cases.models import OPEN_STATES, Agreement, Case, CourtReferral, Instalment, State, Supervision
@@ -845,8 +845,12 @@ def who(name: str) -> User:
     return User.objects.get(username=name if "-" in name else f"demo-{name}")
 
 
-def _open_case(prefix: str) -> Case:
-    return Case.objects.filter(region_code__startswith=prefix, state=State.IN_PROGRESS).order_by("number").first()  # type: ignore[return-value]
+def _open_case(prefix: str, intake: User) -> Case:
+    """The first case in progress of the county received at its intake clerk's center (the clerk adds
+    its attachment): which case that is depends on the day the demo history was seeded up to."""
+    centers = intake.memberships.filter(role=Role.INTAKE_CLERK).values("center_id")
+    cases = Case.objects.filter(region_code__startswith=prefix, state=State.IN_PROGRESS, center_id__in=centers)
+    return cases.order_by("number").first()  # type: ignore[return-value]
 
 
 @pytest.fixture
@@ -901,7 +905,7 @@ def world(db, tmp_path: Path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     meeting_out = meeting_services.meeting_open(
         actor=who("director-152531"), region=Region.objects.get(code=DUOLUN), held_on=timezone.localdate()
     )
-    case, case_out = _open_case("152502"), _open_case("152531")
+    case, case_out = _open_case("152502", who("intake")), _open_case("152531", who("clerk-152531-1"))
     attachment = case_services.attachment_add(
         case=case, actor=who("intake"), upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
     )
