@@ -196,7 +196,7 @@ def visit_photos(request: HttpRequest, pk: Id, cursor: Cursor = "", limit: Limit
     """The photos of a visit, in the order they were added (the files: `GET /visit-photos/{pk}`)."""
     _scope(request, "visits:read")
     found = selectors.visit_get(_user(request), pk)
-    return paged(VisitPhoto.objects.filter(visit=found), keys=("id",), cursor=cursor, limit=limit, show=_photo)
+    return paged(selectors.visit_photos(found), keys=("id",), cursor=cursor, limit=limit, show=_photo)
 
 
 @router.post("/visits/{pk}/photos", response={201: PhotoOut, 200: PhotoOut, **WRITE})
@@ -571,7 +571,7 @@ def unit_visit_new(request: HttpRequest, pk: Id, payload: MobileVisitIn) -> Stat
         if service is None:
             raise ValidationError({"services": [_("服务项目“%(s)s”不存在或已停用。") % {"s": given.service[:30]}]})
         chosen[service] = (given.count, given.note)
-    stop = found.stops.filter(pk=payload.stop).first() if payload.stop else None
+    stop = selectors.stops_of(found).filter(pk=payload.stop).first() if payload.stop else None
     if payload.stop and stop is None:
         raise ValidationError({"stop": [_("所选站点不属于本乌日特。")]})
     done = services.mobile_visit_record(

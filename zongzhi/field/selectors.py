@@ -6,20 +6,32 @@ Missing and out-of-scope answer the same 404 (`get_object_or_404` on the scoped 
 import mimetypes
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import FileResponse, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from zongzhi import access
 from zongzhi.accounts.models import Role, User
 from zongzhi.audit.downloads import audited_download
-from zongzhi.cases.models import MediationSession
+from zongzhi.cases.models import Case, MediationSession
 from zongzhi.cases.selectors import cases_visible
 from zongzhi.centers.models import Org
 from zongzhi.grid.models import Household
+from zongzhi.regions import codes
 from zongzhi.regions.models import Region
 
-from .models import FieldItem, MobileUnit, MobileVisit, RiskItem, RiskReview, Station, Visit, VisitPhoto
+from .models import (
+    CircuitStop,
+    FieldItem,
+    MobileUnit,
+    MobileVisit,
+    MobileVisitService,
+    RiskItem,
+    RiskReview,
+    Station,
+    Visit,
+    VisitPhoto,
+)
 
 
 def households_for_visit(user: Any) -> QuerySet[Household]:
@@ -36,8 +48,17 @@ def visits_visible(user: Any) -> QuerySet[Visit]:
 
 
 def visit_get(user: Any, pk: int) -> Visit:
-    visits = visits_visible(user).select_related("grid").prefetch_related("photos", "items", "household__residents")
+    # A visit's photos and items carry its region code (`services._photo_save`, `field_item_raise`): in the scope too.
+    scope = access.scope_of(user)
+    photos = Prefetch("photos", queryset=VisitPhoto.objects.filter(scope.q()))
+    items = Prefetch("items", queryset=FieldItem.objects.filter(scope.q()))
+    visits = visits_visible(user).select_related("grid").prefetch_related(photos, items, "household__residents")
     return get_object_or_404(visits, pk=pk)
+
+
+def visit_photos(visit: Visit) -> QuerySet[VisitPhoto]:
+    """The photos of a visit the caller already got through `visit_get`, with its region code."""
+    return VisitPhoto.objects.filter(visit=visit, region_code=visit.region_code)
 
 
 def photo_get(user: Any, pk: int) -> VisitPhoto:
@@ -65,7 +86,8 @@ def field_items_visible(user: Any, *, open_only: bool = False) -> QuerySet[Field
 
 
 def field_item_get(user: Any, pk: int) -> FieldItem:
-    return get_object_or_404(field_items_visible(user), pk=pk)
+    """One item, without its visit or stop: handling it needs neither."""
+    return get_object_or_404(FieldItem.objects.filter(access.scope_of(user).q()), pk=pk)
 
 
 def reviews_visible(user: Any) -> QuerySet[RiskReview]:
@@ -79,14 +101,22 @@ def review_get(user: Any, pk: int) -> RiskReview:
 
 
 def risk_item_get(user: Any, pk: int) -> RiskItem:
-    items = RiskItem.objects.filter(access.scope_of(user).q("review__region_code")).select_related("review")
+    """An item of a review in the scope: its code is under the review's village (`risk_review_open`), so in it too."""
+    scope = access.scope_of(user)
+    items = RiskItem.objects.filter(scope.q(), scope.q("review__region_code")).select_related("review")
     return get_object_or_404(items, pk=pk)
 
 
 def _graded_to_my_centers(user: Any) -> QuerySet[RiskItem]:
+    """Items graded to a center in the scope. The center is the village's, its township's or its county's
+    (`reviews.handling_center_for`), so the item (its code under the village's), its review and its case (whose
+    code the item carries) are in the scope too, and each is read with it; the case is read apart for that."""
     scope = access.scope_of(user)
-    return RiskItem.objects.filter(scope.q("handling_center__region_code")).select_related(
-        "review__village", "handling_center", "case"
+    cases = Prefetch("case", queryset=Case.objects.filter(scope.q()))
+    return (
+        RiskItem.objects.filter(scope.q("handling_center__region_code"), scope.q(), scope.q("review__region_code"))
+        .select_related("review__village", "handling_center")
+        .prefetch_related(cases)
     )
 
 
@@ -114,13 +144,36 @@ def units_visible(user: Any) -> QuerySet[MobileUnit]:
 
 
 def unit_get(user: Any, pk: int) -> MobileUnit:
-    units = units_visible(user).prefetch_related("households", "orgs", "members", "stops__household", "stops__station")
-    return get_object_or_404(units, pk=pk)
+    unit = get_object_or_404(units_visible(user), pk=pk)
+    prefetch_related_objects([unit], "households", "orgs", "members", *stops_related([unit]))
+    return unit
+
+
+def stops_related(units: list[MobileUnit]) -> list[str | Prefetch]:
+    """The circuit stops of these units (each carries its unit's code), their households and their stations (a
+    station of a stop is in the unit's county: `services.circuit_plan_set`)."""
+    unit_codes = sorted({u.region_code for u in units})
+    counties = tuple(sorted({codes.prefix_of(code, codes.COUNTY) for code in unit_codes}))
+    stops = CircuitStop.objects.filter(region_code__in=unit_codes, unit__region_code__in=unit_codes)
+    stations = Station.objects.filter(codes.prefix_q(counties))
+    return [Prefetch("stops", queryset=stops), "stops__household", Prefetch("stops__station", queryset=stations)]
+
+
+def stops_of(unit: MobileUnit) -> QuerySet[CircuitStop]:
+    """A unit's circuit stops, with its region code (theirs, and the unit's their order joins)."""
+    return unit.stops.filter(region_code=unit.region_code, unit__region_code=unit.region_code)
 
 
 def unit_visits(unit: MobileUnit) -> QuerySet[MobileVisit]:
-    """The visits of a unit the caller already got through `unit_get`."""
-    return unit.visits.select_related("stop", "recorded_by").prefetch_related("services__service", "cases", "items")
+    """The visits of a unit the caller already got through `unit_get`: they, their stops and services carry its code."""
+    code = unit.region_code
+    stops = CircuitStop.objects.filter(region_code=code).order_by()
+    services = MobileVisitService.objects.filter(region_code=code).select_related("service")
+    return (
+        unit.visits.filter(region_code=code)
+        .select_related("recorded_by")
+        .prefetch_related(Prefetch("stop", queryset=stops), Prefetch("services", queryset=services), "cases", "items")
+    )
 
 
 def mobile_visit_get(user: Any, pk: int) -> MobileVisit:
@@ -128,8 +181,11 @@ def mobile_visit_get(user: Any, pk: int) -> MobileVisit:
     visits = MobileVisit.objects.filter(unit__in=units_visible(user)).select_related(
         "unit__county", "stop__household", "stop__station__village", "recorded_by"
     )
-    visits = visits.prefetch_related("services__service", "cases", "items", "unit__households")
-    return get_object_or_404(visits, pk=pk)
+    visit = get_object_or_404(visits, pk=pk)
+    # Its services carry its unit's code, as the visit does (`services.mobile_visit_record`).
+    served = MobileVisitService.objects.filter(region_code=visit.region_code).select_related("service")
+    prefetch_related_objects([visit], Prefetch("services", queryset=served), "cases", "items", "unit__households")
+    return visit
 
 
 def households_by_code(user: Any, wanted: list[str]) -> QuerySet[Household]:
