@@ -24,6 +24,7 @@ from .models import (
     CircuitStop,
     FieldItem,
     MobileUnit,
+    MobileUnitMember,
     MobileVisit,
     MobileVisitService,
     RiskItem,
@@ -138,9 +139,32 @@ def handling_item_get(user: Any, pk: int) -> RiskItem:
     return get_object_or_404(_graded_to_my_centers(user), pk=pk)
 
 
+def ridden_codes(user: Any) -> list[str]:
+    """The region codes of the units the user is a member of, read from the membership rows that carry them."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return sorted(set(MobileUnitMember.objects.filter(user=user).values_list("region_code", flat=True)))
+
+
+def units_reach(user: Any) -> tuple[str, str] | None:
+    """The one range of region codes holding every unit the user may see (`units_visible`): their scope's
+    prefixes and the codes of the units they ride with; None when there is none."""
+    found = [*access.scope_of(user).prefixes, *ridden_codes(user)]
+    return codes.span(found) if found else None
+
+
 def units_visible(user: Any) -> QuerySet[MobileUnit]:
-    """The mobile units in the user's jurisdiction, and those the user is a member of."""
-    return MobileUnit.objects.filter(access.scope_of(user).q() | Q(members=user)).distinct().select_related("county")
+    """The mobile units in the user's jurisdiction, and those the user is a member of.
+
+    Bounded by `units_reach`: it changes no row, and names the region code outside the OR, so a member's read
+    (whose own jurisdiction, a clerk's township, need not hold the unit's county) is routed by region too."""
+    units = MobileUnit.objects.filter(codes.range_q(units_reach(user)))
+    return units.filter(access.scope_of(user).q() | Q(members=user)).distinct().select_related("county")
+
+
+def units_ridden(user: Any) -> QuerySet[MobileUnit]:
+    """The units the user is a member of, by their codes (the field app's circuits)."""
+    return MobileUnit.objects.filter(region_code__in=ridden_codes(user), members=user)
 
 
 def unit_get(user: Any, pk: int) -> MobileUnit:
@@ -178,13 +202,27 @@ def unit_visits(unit: MobileUnit) -> QuerySet[MobileVisit]:
 
 def mobile_visit_get(user: Any, pk: int) -> MobileVisit:
     """One stop's record, of a unit the user may see (404 otherwise), with what it served and raised."""
-    visits = MobileVisit.objects.filter(unit__in=units_visible(user)).select_related(
-        "unit__county", "stop__household", "stop__station__village", "recorded_by"
+    reach = codes.range_q(units_reach(user)) & codes.range_q(units_reach(user), "unit__region_code")
+    visits = MobileVisit.objects.filter(reach, unit__in=units_visible(user)).select_related(
+        "unit__county", "recorded_by"
     )
     visit = get_object_or_404(visits, pk=pk)
-    # Its services carry its unit's code, as the visit does (`services.mobile_visit_record`).
-    served = MobileVisitService.objects.filter(region_code=visit.region_code).select_related("service")
-    prefetch_related_objects([visit], Prefetch("services", queryset=served), "cases", "items", "unit__households")
+    # Its stop and services carry its unit's code, as the visit does (`services.mobile_visit_record`), and the
+    # stop's station is in the unit's county (`services.circuit_plan_set`).
+    code = visit.region_code
+    stop = CircuitStop.objects.filter(region_code=code).order_by()
+    stations = Station.objects.filter(codes.prefix_q((codes.prefix_of(code, codes.COUNTY),))).select_related("village")
+    served = MobileVisitService.objects.filter(region_code=code).select_related("service")
+    prefetch_related_objects(
+        [visit],
+        Prefetch("stop", queryset=stop),
+        "stop__household",
+        Prefetch("stop__station", queryset=stations),
+        Prefetch("services", queryset=served),
+        "cases",
+        "items",
+        "unit__households",
+    )
     return visit
 
 

@@ -355,7 +355,7 @@ def mobile_unit_create(
         )
         unit.households.set(households)
         unit.orgs.set(orgs)
-        unit.members.set(members)
+        unit.members.set(members, through_defaults={"region_code": unit.region_code})
     return unit
 
 

@@ -39,7 +39,7 @@ from zongzhi.identity import mask_phone, mask_resident_id, resident_id_errors
 from zongzhi.regions.models import Region
 
 from . import selectors, services
-from .models import MobileUnit, PhotoUpload, ServiceType, SyncRecord, Visit
+from .models import PhotoUpload, ServiceType, SyncRecord, Visit
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 CHUNK_BYTES = 256 * 1024  # what the phone sends at a time (the API's body cap is 1 MB)
@@ -86,7 +86,7 @@ def offline_dataset(user: User) -> dict[str, Any]:
     mine: list[Household] = []
     if worker is not None and Role.GRID_WORKER in access.roles_of(user):
         mine = list(selectors.households_for_visit(user).select_related(*related).prefetch_related("residents"))
-    units = list(MobileUnit.objects.filter(members=user).select_related("county").order_by("name"))
+    units = list(selectors.units_ridden(user).select_related("county").order_by("name"))
     prefetch_related_objects(units, *selectors.stops_related(units))
     served = {h.pk: h for h in mine}
     unit_rows = []
