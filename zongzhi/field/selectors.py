@@ -6,7 +6,7 @@ Missing and out-of-scope answer the same 404 (`get_object_or_404` on the scoped 
 import mimetypes
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import FileResponse, HttpRequest
 from django.shortcuts import get_object_or_404
 
@@ -263,6 +263,12 @@ def stations_of_county(user: Any, county: Region) -> QuerySet[Station]:
 
 def stations_visible(user: Any) -> QuerySet[Station]:
     return Station.objects.filter(access.scope_of(user).q()).select_related("village")
+
+
+def household_counts(stations: QuerySet[Station]) -> QuerySet[Station]:
+    """Stations with how many households each serves (`household_count`), counted on their links: the
+    households are not read, whose codes follow their grids wherever they move, not the station's."""
+    return stations.annotate(household_count=Count("households"))
 
 
 def station_get(user: Any, pk: int) -> Station:
