@@ -202,7 +202,8 @@ def unit_visits(unit: MobileUnit) -> QuerySet[MobileVisit]:
 
 def mobile_visit_get(user: Any, pk: int) -> MobileVisit:
     """One stop's record, of a unit the user may see (404 otherwise), with what it served and raised."""
-    reach = codes.range_q(units_reach(user)) & codes.range_q(units_reach(user), "unit__region_code")
+    found = units_reach(user)  # the visit carries its unit's code
+    reach = codes.range_q(found) & codes.range_q(found, "unit__region_code")
     visits = MobileVisit.objects.filter(reach, unit__in=units_visible(user)).select_related(
         "unit__county", "recorded_by"
     )
