@@ -311,6 +311,8 @@ def test_a_director_sets_up_a_mobile_unit_plans_its_circuit_and_logs_a_stop(
         201,
     )
     assert station["village"] == village.code and station["households"] == 1
+    listed_stations = ok(director.get_json("/api/v1/stations", region=village.code, limit=200))["results"]
+    assert {s["id"]: s["households"] for s in listed_stations}[station["id"]] == 1  # counted on the links
     unit_body = {
         "name": f"接口乌日特{auth}",
         "county": county.name,  # a name a person types; the code works too

@@ -18,14 +18,15 @@ from django.utils import timezone
 
 from tests import real_files
 from tests.conftest import verified_client
+from zongzhi import access
 from zongzhi.accounts.models import User
 from zongzhi.cases import services as case_services
 from zongzhi.cases.calendar import add_working_days
 from zongzhi.cases.models import Case, CaseEvent, Category, State
 from zongzhi.centers.models import Center
 from zongzhi.crypto import blind_index
-from zongzhi.field import reviews, selectors, services
-from zongzhi.field.models import FieldItem, MobileVisit, RiskItem, ServiceType, Visit
+from zongzhi.field import reviews, selectors, services, sync
+from zongzhi.field.models import FieldItem, MobileUnitMember, MobileVisit, RiskItem, ServiceType, Visit
 from zongzhi.grid.models import GridWorker, Household, Resident
 from zongzhi.identity import make_resident_id
 from zongzhi.regions.models import Region
@@ -223,6 +224,20 @@ def test_a_visit_raises_a_case_on_the_grid_channel(gridworker: User, home: House
         )
 
 
+def test_a_visit_keeps_its_photos_and_items_after_its_household_moves(
+    gridworker: User, home: Household, foreign_home: Household
+) -> None:
+    """A visit's photos and items carry the visit's grid code, not the household's: a move of the household to
+    another grid afterwards hides none of them from the worker who recorded the visit."""
+    visit = record(gridworker, home, photos=[SimpleUploadedFile("p.png", PNG, "image/png")])
+    services.field_item_raise(visit=visit, actor=gridworker, kind="safety", title="棚圈电线老化")
+    Household.objects.filter(pk=home.pk).update(grid=foreign_home.grid, region_code=foreign_home.region_code)
+    found = selectors.visit_get(gridworker, visit.pk)
+    assert [p.name for p in found.photos.all()] == ["p.png"]
+    assert [i.title for i in found.items.all()] == ["棚圈电线老化"]
+    assert list(selectors.visit_photos(found)) == list(found.photos.all())
+
+
 def test_items_are_raised_and_handled(gridworker: User, home: Household) -> None:
     visit = record(gridworker, home)
     item = services.field_item_raise(visit=visit, actor=gridworker, kind="safety", title="蒙古包电线老化")
@@ -319,6 +334,7 @@ def test_graded_items_go_to_the_handling_center_and_lift_their_case(gridworker: 
     client.post(reverse("field:handling"), {"item": item.pk, "note": "旗县司法局牵头调处，三户签订协议。"})
     done = RiskItem.objects.get(pk=item.pk)
     assert done.status == RiskItem.Status.DONE and done.handled_by == director
+    assert selectors.handled_items(director).get(pk=item.pk).case == case  # read apart, in the scope
     assert "签订协议" in client.get(reverse("field:review", args=[review.pk])).content.decode()
 
     # A director of another county neither sees nor reaches it.
@@ -439,6 +455,35 @@ def test_a_mobile_stop_raises_cases_on_the_mobile_channel(stop_visit: MobileVisi
     with pytest.raises(ValidationError) as error:
         raise_case(actor=mediator, household=stranger)
     assert "不是本乌日特的服务户" in error.value.message_dict["household"][0]
+
+
+def test_a_member_from_another_county_rides_with_the_unit(stop_visit: MobileVisit) -> None:
+    """A member whose own jurisdiction does not hold the unit's county sees the unit, its stops and visits, and
+    gets its circuit on the phone: the membership row carries the unit's code, which bounds what a member reads."""
+    unit = stop_visit.unit
+    rider = who("director-152531")  # Duolun's director, riding with a Xilinhot unit
+    assert not access.scope_of(rider).covers(unit.region_code)
+    assert not selectors.units_visible(rider).filter(pk=unit.pk).exists()
+    MobileUnitMember.objects.create(mobileunit=unit, user=rider, region_code=unit.region_code)
+    assert list(selectors.units_visible(rider)) == [unit]
+    found = selectors.unit_get(rider, unit.pk)
+    assert [s.pk for s in found.stops.all()] == [stop_visit.stop_id]
+    assert list(selectors.unit_visits(found)) == [stop_visit]
+    assert selectors.mobile_visit_get(rider, stop_visit.pk).stop == stop_visit.stop
+    offline = sync.offline_dataset(rider)
+    assert [u["id"] for u in offline["units"]] == [unit.pk]
+    assert [s["id"] for s in offline["units"][0]["stops"]] == [stop_visit.stop_id]
+    # Off the unit, they no longer reach it.
+    MobileUnitMember.objects.filter(mobileunit=unit, user=rider).delete()
+    with pytest.raises(Http404):
+        selectors.unit_get(rider, unit.pk)
+
+
+def test_the_members_of_a_unit_carry_its_code(stop_visit: MobileVisit) -> None:
+    unit = stop_visit.unit
+    assert set(MobileUnitMember.objects.filter(mobileunit=unit).values_list("region_code", flat=True)) == {
+        unit.region_code
+    }
 
 
 def test_a_mobile_stop_raises_an_item(stop_visit: MobileVisit, foreign_home: Household) -> None:

@@ -196,7 +196,7 @@ def visit_photos(request: HttpRequest, pk: Id, cursor: Cursor = "", limit: Limit
     """The photos of a visit, in the order they were added (the files: `GET /visit-photos/{pk}`)."""
     _scope(request, "visits:read")
     found = selectors.visit_get(_user(request), pk)
-    return paged(VisitPhoto.objects.filter(visit=found), keys=("id",), cursor=cursor, limit=limit, show=_photo)
+    return paged(selectors.visit_photos(found), keys=("id",), cursor=cursor, limit=limit, show=_photo)
 
 
 @router.post("/visits/{pk}/photos", response={201: PhotoOut, 200: PhotoOut, **WRITE})
@@ -571,7 +571,7 @@ def unit_visit_new(request: HttpRequest, pk: Id, payload: MobileVisitIn) -> Stat
         if service is None:
             raise ValidationError({"services": [_("服务项目“%(s)s”不存在或已停用。") % {"s": given.service[:30]}]})
         chosen[service] = (given.count, given.note)
-    stop = found.stops.filter(pk=payload.stop).first() if payload.stop else None
+    stop = selectors.stops_of(found).filter(pk=payload.stop).first() if payload.stop else None
     if payload.stop and stop is None:
         raise ValidationError({"stop": [_("所选站点不属于本乌日特。")]})
     done = services.mobile_visit_record(
@@ -660,14 +660,15 @@ class StationOut(Schema):
 
 
 def _station(s: Station) -> dict[str, Any]:
-    return {"id": s.pk, "name": s.name, "village": s.region_code, "households": len(s.households.all())}
+    """A station read with `selectors.household_counts`."""
+    return {"id": s.pk, "name": s.name, "village": s.region_code, "households": s.household_count}  # type: ignore[attr-defined]
 
 
 @router.get("/stations", response={200: page_schema(StationOut), **READ}, tags=["mobile"])
 def stations(request: HttpRequest, region: Filter = "", cursor: Cursor = "", limit: Limit = 50) -> dict[str, Any]:
     """Yurt mediation stations (蒙古包调解驿站) of the caller's jurisdiction."""
     scope = _scope(request, "mobile_units:read")
-    rows = _under(selectors.stations_visible(_user(request)), scope, region).prefetch_related("households")
+    rows = selectors.household_counts(_under(selectors.stations_visible(_user(request)), scope, region))
     return paged(rows, keys=("id",), cursor=cursor, limit=limit, show=_station)
 
 
@@ -686,7 +687,7 @@ def station_new(request: HttpRequest, payload: StationIn) -> Status:
     created = services.station_create(
         actor=user, name=payload.name, village=village, households=_households(user, payload.households)
     )
-    return Status(201, _station(selectors.station_get(user, created.pk)))
+    return Status(201, _station(selectors.household_counts(selectors.stations_visible(user)).get(pk=created.pk)))
 
 
 # ---- village risk reviews ---------------------------------------------------------------------

@@ -4,6 +4,8 @@ Every table carries `region_code` so the jurisdiction scope applies as everywher
 its items carry the grid's code, a station and a review the village's, a mobile unit the county's.
 """
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +15,9 @@ from zongzhi.centers.models import Center, Org
 from zongzhi.crypto import EncryptedTextField
 from zongzhi.grid.models import GridWorker, Household
 from zongzhi.regions.models import Region
+
+if TYPE_CHECKING:
+    from zongzhi.accounts.models import User
 
 
 class Visit(models.Model):
@@ -147,8 +152,12 @@ class MobileUnit(models.Model):
     region_code = models.CharField(_("区划代码"), max_length=15, db_index=True)
     households = models.ManyToManyField(Household, blank=True, related_name="mobile_units", verbose_name=_("服务牧户"))
     orgs = models.ManyToManyField(Org, blank=True, related_name="mobile_units", verbose_name=_("成员单位"))
-    members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="mobile_units", verbose_name=_("成员")
+    members: "models.ManyToManyField[User, MobileUnitMember]" = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        through="MobileUnitMember",
+        related_name="mobile_units",
+        verbose_name=_("成员"),
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
@@ -159,6 +168,19 @@ class MobileUnit(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MobileUnitMember(models.Model):
+    """A person riding with a mobile unit, with the unit's region code: the units a member reads (units_visible)
+    are bounded by the codes of their rows, since a member's own jurisdiction need not hold the unit's county."""
+
+    mobileunit = models.ForeignKey(MobileUnit, models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE)
+    region_code = models.CharField(max_length=15)
+
+    class Meta:
+        db_table = "field_mobileunit_members"  # the table of the many-to-many it was before it carried the code
+        unique_together = [("mobileunit", "user")]
 
 
 class CircuitStop(models.Model):

@@ -108,7 +108,8 @@ def risk_item_decide(*, item: RiskItem, actor: User, decision: str, grade: str) 
     A case item graded above the center holding the case is lifted there in the same transaction;
     a case still waiting to be accepted cannot be lifted yet, and the item says so.
     """
-    _may_review(actor, item.review.region_code)
+    review = _review_of(item)
+    _may_review(actor, review.region_code)
     errors = inputs.text_errors(RiskItem, {"decision": decision})
     if item.status != RiskItem.Status.PENDING:
         errors["status"] = [_("该事项已研判交办，不能重复交办。")]
@@ -118,7 +119,7 @@ def risk_item_decide(*, item: RiskItem, actor: User, decision: str, grade: str) 
         errors["grade"] = [_("处置层级应为嘎查村、苏木乡镇或旗县。")]
     if errors:
         raise ValidationError(errors)
-    center = handling_center_for(item.review.region_code, grade)
+    center = handling_center_for(review.region_code, grade)
     if center is None:
         raise ValidationError({"grade": [_("没有找到承办“%(g)s”的综治中心。") % {"g": RiskItem.Grade(grade).label}]})
     with transaction.atomic():
@@ -128,26 +129,46 @@ def risk_item_decide(*, item: RiskItem, actor: User, decision: str, grade: str) 
         item.status = RiskItem.Status.ASSIGNED
         item.decided_by = actor
         item.decided_at = timezone.now()
-        item.save(update_fields=["decision", "grade", "handling_center", "status", "decided_by", "decided_at"])
-        if item.case is not None:
-            _lift(item, item.case, center, actor)
+        _update(item, "decision", "grade", "handling_center", "status", "decided_by", "decided_at")
+        if item.case_id is not None:
+            _lift(item, item.case_id, center, actor)
     return item
 
 
-def _lift(item: RiskItem, case: Case, center: Center, actor: User) -> None:
-    """Escalate the case one level at a time until a center at the item's grade holds it."""
+def _review_of(item: RiskItem) -> RiskReview:
+    """The item's review, read (unless its caller read it with the item) with its code: a review's code is its
+    village's, and every item of it carries a code under that village's 12 digits (`risk_review_open`)."""
+    if RiskItem.review.is_cached(item):
+        return item.review
+    item.review = RiskReview.objects.get(
+        pk=item.review_id, region_code=item.region_code[: codes.PREFIX_LENGTH["village"]]
+    )
+    return item.review
+
+
+def _update(item: RiskItem, *fields: str) -> None:
+    """Write these fields of the item, by its id and its region code."""
+    values = {name: getattr(item, name) for name in fields}
+    RiskItem.objects.filter(pk=item.pk, region_code=item.region_code).update(**values)
+
+
+def _lift(item: RiskItem, case_id: int, center: Center, actor: User) -> None:
+    """Escalate the item's case one level at a time until a center at the item's grade holds it.
+
+    The case is read with the item's region code: an item drawn from a case carries the case's code."""
     reason = _("%(v)s %(d)s 风险研判：%(g)s。%(decision)s") % {
         "v": item.review.village.name,
         "d": item.review.held_on.isoformat(),
         "g": RiskItem.Grade(item.grade).label,
         "decision": item.decision,
     }
-    case = Case.objects.select_related("center").get(pk=case.pk)
+    cases = Case.objects.select_related("center").filter(pk=case_id, region_code=item.region_code)
+    case = cases.get()
     while CENTER_RANK[Center.Level(case.center.level)] < CENTER_RANK[Center.Level(center.level)]:
         if case.state not in LIFTABLE_STATES:
             return
         case = case_services.case_escalate(case=case, actor=actor, version=case.version, reason=reason, system=True)
-        case = Case.objects.select_related("center").get(pk=case.pk)
+        case = cases.get()
 
 
 def risk_item_done(*, item: RiskItem, actor: User, note: str) -> RiskItem:
@@ -169,5 +190,5 @@ def risk_item_done(*, item: RiskItem, actor: User, note: str) -> RiskItem:
         item.handled_note = note.strip()
         item.handled_by = actor
         item.handled_at = timezone.now()
-        item.save(update_fields=["status", "handled_note", "handled_by", "handled_at"])
+        _update(item, "status", "handled_note", "handled_by", "handled_at")
     return item

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -188,11 +189,13 @@ def visit_photo_add(*, visit: Visit, actor: User, upload: UploadedFile) -> tuple
     upload.seek(0)
     with transaction.atomic():
         # One upload of a visit at a time (the visit's row lock), so a retry racing its original keeps one.
-        Visit.objects.select_for_update().filter(pk=visit.pk).first()
-        kept = VisitPhoto.objects.filter(visit=visit, sha256=digest.hexdigest()).first()
+        # A visit's photos carry its region code (`_photo_save`), so each read names it.
+        Visit.objects.select_for_update().filter(pk=visit.pk, region_code=visit.region_code).first()
+        photos = VisitPhoto.objects.filter(visit=visit, region_code=visit.region_code)
+        kept = photos.filter(sha256=digest.hexdigest()).first()
         if kept is not None:
             return kept, False
-        if VisitPhoto.objects.filter(visit=visit).count() >= MAX_PHOTOS:
+        if photos.count() >= MAX_PHOTOS:
             raise ValidationError({"photo": [_("照片最多 %(n)d 张。") % {"n": MAX_PHOTOS}]})
         return _photo_save(visit, upload), True
 
@@ -236,7 +239,8 @@ def visit_case_raise(
         )
     with transaction.atomic():
         # Lock the visit so two taps on "report" cannot raise two cases from it.
-        if Visit.objects.select_for_update().values_list("case_id", flat=True).get(pk=visit.pk) is not None:
+        locked = Visit.objects.select_for_update().filter(pk=visit.pk, region_code=visit.region_code)
+        if locked.values_list("case_id", flat=True).get() is not None:
             raise ValidationError({"case": [_("这次走访已上报过矛盾纠纷。")]})
         case = case_services.case_intake(
             actor=actor,
@@ -253,7 +257,7 @@ def visit_case_raise(
             lng=visit.lng,
             occurred_on=timezone.localdate(visit.visited_at),
         )
-        Visit.objects.filter(pk=visit.pk).update(case=case)
+        Visit.objects.filter(pk=visit.pk, region_code=visit.region_code).update(case=case)
         visit.case = case
     return case
 
@@ -293,12 +297,12 @@ def field_item_handle(*, item: FieldItem, actor: User, note: str) -> FieldItem:
     if not note.strip():
         raise ValidationError({"handling_note": [_("请填写处理情况。")]})
     with transaction.atomic():
-        done = FieldItem.objects.filter(pk=item.pk, status=FieldItem.Status.OPEN).update(
+        done = FieldItem.objects.filter(pk=item.pk, region_code=item.region_code, status=FieldItem.Status.OPEN).update(
             status=FieldItem.Status.HANDLED, handled_by=actor, handled_at=timezone.now(), handling_note=note.strip()
         )
         if not done:
             raise ValidationError({"status": [_("事项“%(t)s”已处理过。") % {"t": item.title}]})
-    item.refresh_from_db()
+    item.refresh_from_db(from_queryset=FieldItem.objects.filter(region_code=item.region_code))
     return item
 
 
@@ -351,7 +355,7 @@ def mobile_unit_create(
         )
         unit.households.set(households)
         unit.orgs.set(orgs)
-        unit.members.set(members)
+        unit.members.set(members, through_defaults={"region_code": unit.region_code})
     return unit
 
 
@@ -387,8 +391,11 @@ def circuit_plan_set(*, unit: MobileUnit, actor: User, stops: Sequence[StopInput
         raise ValidationError({"stops": errors})
     with transaction.atomic():
         # Stops already visited stay (the visits point at them); the rest of the plan is replaced.
-        unit.stops.filter(visits__isnull=True).delete()
-        start = (unit.stops.order_by("-order").values_list("order", flat=True).first() or 0) + 1
+        # A unit's stops and visits carry its region code (below, `mobile_visit_record`).
+        stops_of_unit = unit.stops.filter(region_code=unit.region_code)
+        visited = MobileVisit.objects.filter(stop=OuterRef("pk"), region_code=unit.region_code)
+        stops_of_unit.filter(~Exists(visited)).delete()
+        start = (stops_of_unit.order_by("-order").values_list("order", flat=True).first() or 0) + 1
         return CircuitStop.objects.bulk_create(
             [
                 CircuitStop(

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.utils import dateparse, timezone
 from django.utils.translation import gettext as _
@@ -38,7 +39,7 @@ from zongzhi.identity import mask_phone, mask_resident_id, resident_id_errors
 from zongzhi.regions.models import Region
 
 from . import selectors, services
-from .models import MobileUnit, PhotoUpload, ServiceType, SyncRecord, Visit
+from .models import PhotoUpload, ServiceType, SyncRecord, Visit
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 CHUNK_BYTES = 256 * 1024  # what the phone sends at a time (the API's body cap is 1 MB)
@@ -85,12 +86,8 @@ def offline_dataset(user: User) -> dict[str, Any]:
     mine: list[Household] = []
     if worker is not None and Role.GRID_WORKER in access.roles_of(user):
         mine = list(selectors.households_for_visit(user).select_related(*related).prefetch_related("residents"))
-    units = list(
-        MobileUnit.objects.filter(members=user)
-        .select_related("county")
-        .prefetch_related("stops__household", "stops__station")
-        .order_by("name")
-    )
+    units = list(selectors.units_ridden(user).select_related("county").order_by("name"))
+    prefetch_related_objects(units, *selectors.stops_related(units))
     served = {h.pk: h for h in mine}
     unit_rows = []
     for unit in units:
@@ -431,7 +428,7 @@ def _mobile_stop(user: User, data: dict[str, Any]) -> Outcome:
             _("该乌日特不存在或您已不是其成员。"), _("这条记录没有登记，请联系旗县综治中心。"), ["discard"]
         ) from None
     stop_id = data.get("stop")
-    stop = unit.stops.filter(pk=stop_id).first() if isinstance(stop_id, int) else None
+    stop = selectors.stops_of(unit).filter(pk=stop_id).first() if isinstance(stop_id, int) else None
     try:
         visited_on = datetime.date.fromisoformat(_text(data, "visited_on", 10))
     except ValueError:

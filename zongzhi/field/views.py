@@ -133,7 +133,10 @@ def visit_raise_case(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     visit = selectors.visit_get(user, pk)
     post = request.POST
-    applicant = visit.household.residents.filter(pk=post.get("applicant") or 0).first()
+    # A household's residents carry its region code (the registry keeps them together when it moves).
+    home = visit.household
+    residents = home.residents.filter(region_code=home.region_code, household__region_code=home.region_code)
+    applicant = residents.filter(pk=post.get("applicant") or 0).first()
     category = Category.objects.filter(code=post.get("category", ""), active=True).first()
     try:
         if category is None:
@@ -402,7 +405,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 if post.get(f"service_{service.pk}"):
                     count = int(post.get(f"count_{service.pk}") or 1)
                     chosen[service] = (count, post.get(f"note_{service.pk}", ""))
-            stop = unit.stops.filter(pk=post.get("stop") or 0).first()
+            stop = selectors.stops_of(unit).filter(pk=post.get("stop") or 0).first()
             visit = services.mobile_visit_record(
                 unit=unit,
                 actor=user,
