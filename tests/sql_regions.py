@@ -356,28 +356,35 @@ BASELINE = Path(__file__).resolve().parent / "sql_region_baseline.txt"
 # of these (mirrored in docs/national.md). A line written by ZONGZHI_SQL_BASELINE_WRITE for a statement
 # new to the baseline says `unexplained`, which the check's own test refuses until someone gives it one.
 BASELINE_REASONS: dict[str, str] = {
-    "jurisdiction-or": "a mobile unit's \"in my prefixes, or I am a member\" (units, their visits): the OR's "
-    "second half names no region, and a member's own reach (a clerk's township) need not hold the unit's "
-    "county code; a department's or court's \"pushed to my org\" is bounded by the user's reach since 3 Dec",
+    "jurisdiction-or": "a mobile unit's \"in my prefixes, or I am a member\": none left since 4 Dec (a unit's members "
+    "carry the unit's region code, and a user's reads of units are bounded by the range spanning "
+    "their scope and their units' codes); a department's or court's \"pushed to my org\" is bounded by "
+    "the user's reach since 3 Dec",
     "scoped-outer-subquery": "the outer case query names the scope's prefixes, but its `id IN (SELECT … FROM "
     "cases_x U0 …)` subquery (a work list's, the API's text search on parties) does not repeat them",
     "joins-without-region": "a join on `case_id` or a many-to-many without the region in the join "
     "(`select_related('agreement')`, the related cases, an ordering by the case): it needs a FilteredRelation, "
     "a through model with `region_code` or the region added to the join",
-    "by-person-index": "a lookup by a person's ID or phone index (repeat detection, registry matches at "
-    "intake, a worker's own record by user): a multi-shard read by design that should name the county prefix",
+    "by-person-index": "a lookup by a person's ID or phone index or by an account (repeat detection, registry matches "
+    "and \"one person, one household\" across the country, a worker's own record by user, a phone's "
+    "replay log by client id): a multi-shard read by design; on Citus a lookup table keyed by the "
+    "index, or the county prefix where the caller knows it",
     "rollup-fact": "the per-case fact query of the rollups (`_facts_now_and_stored`) filtered by the case "
     "outside its compiled query (the case and its correlated subqueries name the case's code since 4 Dec)",
     "room-bookings": "room bookings by room and time (clash checks, the week's calendar): a room's bookings "
     "carry their cases' codes, which the room's center only bounds by its prefix",
     "numbering": "the next document or household number by its code prefix (`number LIKE …`): the number "
     "starts with a code, but not always the row's own region code",
-    "row-by-id": "a case-side row read or changed by its id or its case's id where the caller holds the case "
-    "but does not pass its region code down yet",
-    "registry-by-id": "the grid registry (households, residents, workers, claims, moves) read by id, grid "
-    "or household: the grid's code is known to the caller and should be named",
-    "field-records": "field records (visits, stations, mobile units, circuit stops, risk reviews, sync "
-    "records) read by id, unit or worker: the unit's or grid's code is known and should be named",
+    "row-by-id": "a case-side row read or changed by its id or its case's id where the caller holds the case but "
+    "does not pass its region code down yet (the portal's count of an applicant's added material)",
+    "registry-by-id": "the grid registry joined to a household's claiming worker or to a conflict's holder and "
+    "claimant, whose codes are their own grids' and need not be the household's (a worker moved by an "
+    "import keeps its claims), a household's open conflict (raised in the village it was in) and a "
+    "herder's moving days: naming them needs the claimer's code kept with the claim when the worker "
+    "moves",
+    "field-records": "field records whose region is not the unit's or the visit's: items and cases raised at a unit's "
+    "stop (they take the served household's grid at the time), a resident read for a visit's case "
+    "through the registry's ordering join",
     "meetings": "dispatch meetings and their agenda items read or changed by id: the meeting's region code "
     "is known and should be named",
     "feed-and-outbox": "a subscription's deliveries read with their events (its delivery log) and an event "

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from django.apps import apps
 from django.conf import settings
 
 from tests.browsing import ROOT, _database_url
+from zongzhi.audit import keys as audit_keys
 
 
 def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -30,6 +32,7 @@ def source(django_db_setup, django_db_blocker) -> dict[str, str]:  # type: ignor
     """The environment of the seeded test database, with its data and audit keys spelled out for the copy."""
     with django_db_blocker.unblock():
         url = _database_url()
+    audit_keys.chain_keys(), audit_keys.signing_keys()  # a fresh tree's development keys are made on first use
     keys = {
         variable: os.environ.get(variable) or (Path(settings.VAR_DIR) / file).read_text()
         for variable, file in (
@@ -107,6 +110,8 @@ def test_backup_then_restore_into_an_empty_database_gives_the_same_platform(
     assert "恢复完成并核对无误" in restored.stdout
     for table in ("cases_case", "cases_caseevent", "grid_resident", "audit_auditentry", "accounts_user"):
         assert _count(target["DATABASE_URL"], table) == _count(source["DATABASE_URL"], table)
+    # A many-to-many link's own table is counted in the manifest and checked like the others.
+    assert manifest["counts"]["centers_org_domains"] == _count(target["DATABASE_URL"], "centers_org_domains") > 0
     assert _parties_digest(target) == _parties_digest(source)  # the encrypted columns decrypt in the copy
     tallies = _manage(target, "rollups", "--verify")
     assert tallies.returncode == 0, tallies.stderr
@@ -173,6 +178,11 @@ def test_a_sqlite_pilot_moves_into_a_new_postgresql_database(source: dict[str, s
         assert (
             _count(target["DATABASE_URL"], "audit_auditentry") == _count(source["DATABASE_URL"], "audit_auditentry") + 1
         )
+        # The many-to-many links' own tables too (an org's domains, a case's related cases, a station's households).
+        links = [m._meta.db_table for m in apps.get_models(include_auto_created=True) if m._meta.auto_created]
+        moved_links = {t: (_count(source["DATABASE_URL"], t), _count(target["DATABASE_URL"], t)) for t in links}
+        assert all(a == b for a, b in moved_links.values()), moved_links
+        assert moved_links["centers_org_domains"][0] > 0, "the seeded orgs have their domains"
         assert _parties_digest(target) == _parties_digest(source)
         cases = _manage(target, "shell", "-c", CASES_DIGEST)
         assert cases.stdout == _manage(source, "shell", "-c", CASES_DIGEST).stdout  # times, states, versions

@@ -50,7 +50,9 @@ class Restored:
 
 
 def _tables() -> list[str]:
-    return sorted({m._meta.db_table for m in apps.get_models() if m._meta.managed and not m._meta.proxy})
+    """Every table of the platform, the many-to-many links' own tables included."""
+    models = apps.get_models(include_auto_created=True)
+    return sorted({m._meta.db_table for m in models if m._meta.managed and not m._meta.proxy})
 
 
 def _sha256(path: Path) -> str:

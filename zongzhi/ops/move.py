@@ -74,7 +74,9 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:  # type: ign
 
 
 def _models() -> list[type[models.Model]]:
-    return [m for m in apps.get_models() if m._meta.managed and not m._meta.proxy]
+    """Every table of the platform, the many-to-many links' own tables included (a case's related cases,
+    a station's households, an org's domains …), which `get_models()` leaves out by default."""
+    return [m for m in apps.get_models(include_auto_created=True) if m._meta.managed and not m._meta.proxy]
 
 
 def _rows(pilot: sqlite3.Connection, model: type[models.Model]) -> Iterator[list[Any]]:
