@@ -4,6 +4,7 @@ race transition N: N threads try the same transition with the same version at on
 race intake N:     N threads register cases in the same county at once.
 race booking N:    N threads book the same room for the same free slot at once.
 race household N:  N threads register households in the same grid at once (removed afterwards).
+race reach N:      N threads give one org a service area each, in N other counties, at once (removed afterwards).
 Prints one JSON object with what happened.
 """
 
@@ -26,7 +27,8 @@ from zongzhi.accounts.models import User  # noqa: E402
 from zongzhi.cases import services  # noqa: E402
 from zongzhi.cases.models import Case, CaseEvent, Category, RoomBooking  # noqa: E402
 from zongzhi.cases.workflow import Conflict  # noqa: E402
-from zongzhi.centers.models import Org, Room  # noqa: E402
+from zongzhi.centers import services as center_services  # noqa: E402
+from zongzhi.centers.models import Org, Room, ServiceArea  # noqa: E402
 from zongzhi.grid import services as grid_services  # noqa: E402
 from zongzhi.grid.models import GridWorker, Household  # noqa: E402
 from zongzhi.regions.models import Region  # noqa: E402
@@ -122,6 +124,27 @@ def main() -> None:
         # Leave the grid as the seed made it: other tests count its households.
         Household.objects.filter(grid=worker.grid).exclude(pk__in=before).delete()
         print(json.dumps({"results": results}))
+    elif what == "reach":
+        # A Duolun office no other test lists as serving anywhere, and N counties other than Duolun.
+        org = Org.objects.filter(region_code__startswith="152531", service_areas__isnull=True).order_by("-code")[0]
+        counties = list(Region.objects.filter(level="county").exclude(code__startswith="152531").order_by("code")[:n])
+        assert len(counties) == n, f"the league has {len(counties)} other counties"
+        before = (org.reach_from, org.reach_to)
+
+        def serve(i: int) -> str:
+            center_services.service_area_add(actor=None, org=Org.objects.get(pk=org.pk), region=counties[i])
+            return "ok"
+
+        results = race(n, serve)
+        stored = Org.objects.get(pk=org.pk)
+        reach = [stored.reach_from, stored.reach_to]
+        areas = ServiceArea.objects.filter(org=org).count()
+        # Leave the org as the seed made it: its reach is never narrowed by the platform itself.
+        for area in ServiceArea.objects.filter(org=org):
+            center_services.service_area_remove(actor=None, area=area)
+        Org.objects.filter(pk=org.pk).update(reach_from=before[0], reach_to=before[1])
+        prefixes = [c.code[:6] for c in counties]
+        print(json.dumps({"results": results, "reach": reach, "areas": areas, "prefixes": prefixes}))
     else:
         results = race(n, lambda i: new_case(f"并发登记{i}").number)
         print(json.dumps({"results": results}))

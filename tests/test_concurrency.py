@@ -3,7 +3,8 @@
 Twenty workers accept the same case with the same version: exactly one succeeds, the others get a
 conflict, and one event is written. Twenty concurrent intakes in one county never share a number.
 Ten clerks booking one room's free slot at once: one gets it, nine are told who has it. Twenty
-household registrations in one grid at once: twenty distinct codes, no server error.
+household registrations in one grid at once: twenty distinct codes, no server error. Eight service
+areas given to one org at once: its reach holds all eight (no lost update of the range).
 """
 
 import json
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.browsing import _database_url
+from zongzhi.regions import codes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,3 +62,12 @@ def test_twenty_household_registrations_in_one_grid_get_distinct_codes(django_db
     codes = race("household")["results"]
     assert not [c for c in codes if not c.startswith("H")], codes
     assert len(set(codes)) == 20, codes
+
+
+def test_service_areas_added_at_once_all_widen_the_orgs_reach(django_db_setup) -> None:  # type: ignore[no-untyped-def]
+    """Each `service_area_add` widens the org's stored reach under its row's lock: eight at once leave the
+    range spanning all eight counties, as eight one after the other would (a lost update would drop one end)."""
+    outcome = race("reach", 8)
+    assert outcome["results"] == ["ok"] * 8, outcome["results"]
+    assert outcome["areas"] == 8
+    assert outcome["reach"] == list(codes.span(outcome["prefixes"]))
