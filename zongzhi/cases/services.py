@@ -1059,6 +1059,9 @@ def room_book(
     if not access.scope_of(actor).covers(room.center.region_code) and room.center_id != case.center_id:
         raise ValidationError({"room": [_("只能预约本辖区或本案办理中心的功能室。")]})
     with transaction.atomic():
+        # One booking of a room at a time: the second clerk then finds the first one's booking. The
+        # exclusion constraint alone lets two inserts wait on each other, which PostgreSQL ends as a deadlock.
+        Room.objects.select_for_update().filter(pk=room.pk).values_list("pk", flat=True).first()
         if RoomBooking.objects.filter(room=room, starts_at__lt=ends_at, ends_at__gt=starts_at).exists():
             raise _booking_clash(room, starts_at, ends_at)
         # Two clerks checking an empty slot at once both find it free: the database decides (an

@@ -174,8 +174,14 @@ def item_decide(
         if supervise:
             # The meeting is the authority: its convener's rights over the jurisdiction were checked above,
             # and the document is numbered and sealed as the meeting's own center.
+            # The item's case (read with the item, or by the item's code, which is its case's).
+            case = (
+                item.case
+                if AgendaItem.case.is_cached(item)
+                else Case.objects.get(pk=item.case_id, region_code=item.region_code)
+            )
             item.supervision = case_services.supervision_send(
-                case=item.case,
+                case=case,
                 actor=actor,
                 kind=supervise,
                 reason=_("%(t)s决定：%(d)s") % {"t": item.meeting.title, "d": item.decision},

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zongzhi import crypto
-from zongzhi.cases.models import Agreement, FollowUp
+from zongzhi.cases.models import Agreement, Case, FollowUp
 from zongzhi.identity import mask_phone
 from zongzhi.portal import openday, selectors, services
 from zongzhi.portal.forms import ApplyForm, CodeForm, PhoneForm
@@ -307,8 +307,10 @@ def track_act(request: HttpRequest) -> HttpResponse:
         return _progress_page(request, application, receipt, _errors(error))
     except services.Throttled as error:
         return _progress_page(request, application, receipt, [str(error)])
+    case = application.case  # read with the application; refreshing the application would drop it
     application.refresh_from_db()
-    application.case.refresh_from_db()
+    case.refresh_from_db(from_queryset=Case.objects.filter(region_code=case.region_code))
+    application.case = case
     return _progress_page(request, application, receipt, done=done)
 
 
