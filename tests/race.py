@@ -129,7 +129,7 @@ def main() -> None:
         org = Org.objects.filter(region_code__startswith="152531", service_areas__isnull=True).order_by("-code")[0]
         counties = list(Region.objects.filter(level="county").exclude(code__startswith="152531").order_by("code")[:n])
         assert len(counties) == n, f"the league has {len(counties)} other counties"
-        before = (org.reach_from, org.reach_to)
+        reach_before = (org.reach_from, org.reach_to)
 
         def serve(i: int) -> str:
             center_services.service_area_add(actor=None, org=Org.objects.get(pk=org.pk), region=counties[i])
@@ -142,7 +142,7 @@ def main() -> None:
         # Leave the org as the seed made it: its reach is never narrowed by the platform itself.
         for area in ServiceArea.objects.filter(org=org):
             center_services.service_area_remove(actor=None, area=area)
-        Org.objects.filter(pk=org.pk).update(reach_from=before[0], reach_to=before[1])
+        Org.objects.filter(pk=org.pk).update(reach_from=reach_before[0], reach_to=reach_before[1])
         prefixes = [c.code[:6] for c in counties]
         print(json.dumps({"results": results, "reach": reach, "areas": areas, "prefixes": prefixes}))
     else:
